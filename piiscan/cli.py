@@ -1,0 +1,233 @@
+"""The `piiscan` command line: scan sources into a scan directory, list detectors.
+
+Every command explains itself with --help; exit codes are `piiscan.exitcodes.ExitCode`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from piiscan import __version__
+from piiscan.exitcodes import ExitCode
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+
+
+def parse_size(text: str) -> int:
+    """`500`, `10MB`, `1.5GiB`, `200k` -> bytes (decimal units, binary with `i`)."""
+    m = _SIZE.match(text)
+    if not m:
+        raise ValueError(f"not a size: {text!r} (use e.g. 500, 200k, 10MB, 1GiB)")
+    number, unit = float(m.group(1)), (m.group(2) or "").lower()
+    base = unit[:1]
+    factor = 1024 ** "bkmgt".index(base) if "i" in unit and base else _UNITS[base]
+    return int(number * factor)
+
+
+class SizeParam(click.ParamType):
+    name = "SIZE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
+    click.echo(f"piiscan: {message}", err=True)
+    sys.exit(int(code))
+
+
+def _entities(value: str | None) -> tuple[str, ...] | None:
+    from piiscan.entities import ALL_ENTITIES
+
+    if not value:
+        return None
+    chosen = tuple(e.strip().upper() for e in value.split(",") if e.strip())
+    unknown = [e for e in chosen if e not in ALL_ENTITIES]
+    if unknown:
+        raise click.BadParameter(f"unknown entity {', '.join(unknown)} (known: {', '.join(ALL_ENTITIES)})")
+    return chosen
+
+
+class _Group(click.Group):
+    """Turns unexpected exceptions into one line and exit code 1 (a traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            fail("interrupted", ExitCode.ERROR)
+        except Exception as exc:
+            if os.environ.get("PIISCAN_DEBUG"):
+                raise
+            from piiscan.redact import safe_message
+
+            fail(f"internal error: {type(exc).__name__}: {safe_message(exc)} (set PIISCAN_DEBUG=1 for details)", ExitCode.ERROR)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="piiscan")
+def main() -> None:
+    """Find personal data in files, buckets, databases and mail exports, and say exactly where.
+
+    Findings never contain the values found: only keyed hashes and masked previews.
+    """
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--out", "-o", required=True, metavar="DIR", help="Scan directory to create (must not hold a scan already).")
+@click.option("--entities", metavar="LIST", help="Comma-separated entities to look for (default: all). See `piiscan detectors`.")
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    default=0.5,
+    show_default=True,
+    help="Report findings scored at least this (0-1).",
+)
+@click.option("--include", multiple=True, metavar="GLOB", help="Only objects whose path (or name) matches; repeatable.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip objects whose path (or name) matches; repeatable.")
+@click.option("--max-object-size", type=SizeParam(), help="Skip objects larger than this (e.g. 100MB), before reading them.")
+@click.option(
+    "--workers",
+    "-w",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Processes scanning objects in parallel  [default: the number of cores]",
+)
+@click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file (default: $PIISCAN_HMAC_KEY, else a key in your config folder).")
+@click.option("--fail-on-findings", is_flag=True, help=f"Exit with {int(ExitCode.FINDINGS)} when anything is found (for CI).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; errors only.")
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "hyperscan", "re"]),
+    default="auto",
+    show_default=True,
+    help="Pattern engine: Hyperscan when installed, else Python's re.",
+)
+def scan(
+    sources: tuple[str, ...],
+    out: str,
+    entities: str | None,
+    min_score: float,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    max_object_size: int | None,
+    workers: int | None,
+    key_file: str | None,
+    fail_on_findings: bool,
+    quiet: bool,
+    engine: str,
+) -> None:
+    """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
+
+    \b
+    Exit codes:
+      0  complete, nothing failed
+      3  complete, but some objects or members could not be read (status: partial)
+      4  --fail-on-findings and something was found
+      5  a source could not be listed at all
+      2  usage or configuration error
+    """
+    from piiscan.connectors import Selection, SourceError
+    from piiscan.detectors import load_detectors
+    from piiscan.hashing import HmacKeyError, load_key
+    from piiscan.progress import make_progress, print_summary
+    from piiscan.scan import ScanOptions, new_scan_id, run_scan
+
+    try:
+        chosen = _entities(entities)
+    except click.BadParameter as exc:
+        fail(f"--entities: {exc.message}")
+    out_path = Path(out)
+    if (out_path / "manifest.json").exists() or any(
+        next((out_path / t).glob("part-*.parquet"), None) for t in ("findings", "objects", "errors")
+    ):
+        fail(f"{out} already holds a scan: choose a new --out folder")
+    if out_path.exists() and not out_path.is_dir():
+        fail(f"--out {out} exists and is not a folder")
+    try:
+        key = load_key(key_file)
+    except HmacKeyError as exc:
+        fail(str(exc))
+    detectors = load_detectors(chosen)
+    if not detectors:
+        fail("no detector for the chosen --entities")
+    options = ScanOptions(
+        scan_id=new_scan_id(),
+        key=key,
+        entities=chosen,
+        min_score=min_score,
+        backend=engine,
+    )
+    selection = Selection(include=include, exclude=exclude, max_object_size=max_object_size)
+    n_workers = workers or os.cpu_count() or 1
+    progress, done = make_progress(quiet)
+    try:
+        summary = run_scan(
+            sources,
+            out,
+            options,
+            selection,
+            workers=n_workers,
+            progress=progress,
+            detector_ids=[d.id for d in detectors],
+        )
+    except SourceError as exc:
+        done()
+        fail(str(exc))
+    done()
+    if not quiet:
+        print_summary(summary, out)
+    for failure in summary.source_failures:
+        click.echo(f"piiscan: cannot list {failure}", err=True)
+    if summary.source_failures:
+        sys.exit(int(ExitCode.SOURCE))
+    if fail_on_findings and sum(summary.findings.values()):
+        sys.exit(int(ExitCode.FINDINGS))
+    if summary.status == "partial":
+        sys.exit(int(ExitCode.PARTIAL))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def detectors(fmt: str) -> None:
+    """List every detector: its entity, version, canonical form and context words."""
+    from piiscan.detectors import REGISTRY, load_detectors
+    from piiscan.entities import CANONICAL_FORMS
+
+    rows = [
+        {
+            "detector": d.id,
+            "entity": d.entity,
+            "version": d.version,
+            "canonical": CANONICAL_FORMS.get(d.entity, ""),
+            "context": list(d.context),
+        }
+        for d in load_detectors(names=REGISTRY)
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("detector", "entity", "canonical form", "context words")
+    for r in rows:
+        table.add_row(r["detector"], r["entity"], r["canonical"], ", ".join(r["context"]))
+    Console().print(table)
+

@@ -1,0 +1,92 @@
+"""What a connector is: it knows where data lives, and nothing about formats.
+
+A connector lists the objects under a source URI (with size, modified time, version, region),
+applying the selection before any byte is read, and opens one object as a byte stream. Sources
+whose objects are not byte streams (a database table) override `read` to yield events directly.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, ClassVar
+
+from piiscan.model import Events, ObjectRef
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which objects a scan reads: globs on the object's path, and a size limit."""
+
+    include: Sequence[str] = ()
+    exclude: Sequence[str] = ()
+    max_object_size: int | None = None
+
+    def wants(self, path: str) -> bool:
+        """`path` is relative to the source URI; a glob may match it or its basename."""
+        name = path.rsplit("/", 1)[-1]
+
+        def hit(globs: Sequence[str]) -> bool:
+            return any(fnmatch.fnmatchcase(path, g) or fnmatch.fnmatchcase(name, g) for g in globs)
+
+        return (not self.include or hit(self.include)) and not hit(self.exclude)
+
+    def too_large(self, size: int | None) -> bool:
+        return self.max_object_size is not None and size is not None and size > self.max_object_size
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A listed object that will not be read, and why (written as a `skipped` objects row)."""
+
+    ref: ObjectRef
+    reason: str
+
+
+@dataclass(frozen=True)
+class ListFailure:
+    """A part of a source that could not be listed (an `errors` row at stage `list`)."""
+
+    uri: str
+    error: str
+    message: str
+    #: the whole source failed (missing bucket, access denied): the scan exits with SOURCE
+    fatal: bool = True
+
+
+Listing = Iterator[ObjectRef | Skipped | ListFailure]
+
+
+class SourceError(Exception):
+    """A source URI that cannot be used at all; the message is shown to the user as is."""
+
+
+class Connector:
+    """Base of the connectors, registered by URI scheme in `piiscan.connectors.REGISTRY`."""
+
+    scheme: ClassVar[str]
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options: dict[str, Any] = dict(options or {})
+
+    def list(self, uri: str, selection: Selection) -> Listing:
+        raise NotImplementedError
+
+    def open(self, ref: ObjectRef) -> IO[bytes]:
+        raise NotImplementedError
+
+    def read(self, ref: ObjectRef) -> Events | None:
+        """Events for objects that are not byte streams; None (the default): use `open`."""
+        return None
+
+    def close(self) -> None:
+        """Release clients and connections (called once per worker at the end)."""
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """How to build a connector in another process: its scheme and options (picklable)."""
+
+    scheme: str
+    options: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,36 @@
+"""The detector registry: the one place a detector is named.
+
+Each entry maps a detector name to "module:Class", so an unused detector costs no import.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+
+from piiscan.detectors.base import Candidate, Detector, Pattern, RecordDetector
+
+__all__ = ["Candidate", "Detector", "Pattern", "RecordDetector", "REGISTRY", "load_detectors"]
+
+REGISTRY: dict[str, str] = {
+    "iban": "piiscan.detectors.iban:IbanDetector",
+    "nl_bsn": "piiscan.detectors.bsn:BsnDetector",
+}
+
+
+def load_detectors(
+    entities: Iterable[str] | None = None, names: Iterable[str] | None = None
+) -> list[Detector | RecordDetector]:
+    """Instances of the registered detectors, optionally only those for `entities`/`names`."""
+    wanted_entities = set(entities) if entities is not None else None
+    wanted_names = set(names) if names is not None else None
+    out: list[Detector | RecordDetector] = []
+    for name, target in REGISTRY.items():
+        if wanted_names is not None and name not in wanted_names:
+            continue
+        module, _, cls_name = target.partition(":")
+        cls = getattr(importlib.import_module(module), cls_name)
+        if wanted_entities is not None and cls.entity not in wanted_entities:
+            continue
+        out.append(cls())
+    return out

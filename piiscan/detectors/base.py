@@ -1,0 +1,110 @@
+"""What a detector is: candidate patterns with a base score, context words, and a validator.
+
+A detector knows one kind of identifier. It declares, as data, the patterns that find
+candidates (all detectors' patterns are compiled into one multi-pattern pass by the engine),
+the words that raise confidence when they stand nearby, and a `validate` that settles a
+candidate (checksum, structure) and returns its canonical form. Nothing here scans text: the
+engine does, once for all detectors.
+
+Patterns are matched on UTF-8 bytes by Hyperscan and, where it is missing, by Python's `re`:
+write them in the common subset (ASCII classes, `\\b`, no look-around, no back-references,
+bounded repeats) and bound their length below `Limits.chunk_overlap`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+from piiscan.model import Locator, Record
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A candidate pattern and the score of a candidate that validates, before context."""
+
+    regex: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A validated candidate: its canonical value, and optionally its own score and span.
+
+    `start`/`end` trim the match (offsets relative to the matched text) when the pattern had to
+    include a delimiter; `score` overrides the pattern's score (e.g. by precision).
+    """
+
+    canonical: str
+    score: float | None = None
+    start: int = 0
+    end: int | None = None
+
+
+class Detector:
+    """Base of the pattern detectors. Subclasses set the class attributes and `validate`."""
+
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+    entity: ClassVar[str]
+    patterns: ClassVar[tuple[Pattern, ...]] = ()
+    #: lower-case words that, standing near a candidate (or naming its field), raise its score
+    context: ClassVar[tuple[str, ...]] = ()
+    context_boost: ClassVar[float] = 0.35
+    #: lower-case words that, standing near a candidate, lower its score (e.g. "kvk" for a BSN)
+    negative_context: ClassVar[tuple[str, ...]] = ()
+    negative_boost: ClassVar[float] = 0.3
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def validate(self, text: str) -> Candidate | None:
+        """Settle a candidate: its canonical form when valid, None when not."""
+        raise NotImplementedError
+
+    def mask(self, canonical: str) -> str:
+        """A preview that lets a person recognise the value by eye, never the whole value."""
+        return mask_tail(canonical)
+
+    def scan_text(self, text: str) -> Iterator[tuple[int, int, Candidate]]:
+        """Optional custom pass for detectors that are not pattern-based (e.g. a gazetteer).
+
+        Yields (start, end, candidate) with character offsets. Pattern detectors leave this be.
+        """
+        return iter(())
+
+
+class RecordDetector:
+    """A detector that looks across the fields of one structured record (e.g. lat and lon)."""
+
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+    entity: ClassVar[str]
+    context: ClassVar[tuple[str, ...]] = ()
+    patterns: ClassVar[tuple[Pattern, ...]] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
+        """Yield the locator (usually naming the first field) and candidate of each occurrence."""
+        raise NotImplementedError
+
+    def mask(self, canonical: str) -> str:
+        return mask_tail(canonical)
+
+
+def mask_tail(value: str, keep: int = 4, fill: str = "*") -> str:
+    """`****6782`: only the last `keep` characters, and never more than half of the value."""
+    keep = min(keep, len(value) // 2)
+    return fill * 4 + value[len(value) - keep :] if keep else fill * 4
+
+
+def mask_groups(value: str, head: int, tail: int, group: int = 4) -> str:
+    """`NL91 **** **** **** 4300`: the first `head` and last `tail` characters, stars between."""
+    hidden = len(value) - head - tail
+    stars = " ".join(["*" * group] * -(-hidden // group))
+    return f"{value[:head]} {stars} {value[len(value) - tail :]}"

@@ -1,0 +1,15 @@
+"""Exit codes of every piiscan command: one source of truth, documented in the README."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0  # the command did all its work and found nothing that fails it
+    ERROR = 1  # an unexpected internal error (a bug): a one-line message, details with --debug
+    USAGE = 2  # usage or configuration error: bad option, unreadable rules, missing source
+    PARTIAL = 3  # the scan finished, but some objects or members could not be read fully
+    FINDINGS = 4  # --fail-on-findings: the scan found personal data (complete or not)
+    SOURCE = 5  # a source could not be listed at all (missing bucket, access denied)
+    VIOLATIONS = 6  # retention, residency or baseline checks found items that violate a rule

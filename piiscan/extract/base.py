@@ -1,0 +1,45 @@
+"""What an extractor is: it knows a format, and nothing about where the bytes came from.
+
+An extractor claims a stream by sniffing its first bytes (and, as a hint only, its name), then
+turns it into events (`piiscan.model`): `TextUnit`s with locators, `Record`s for detectors that
+look across fields, and `Member`s for what a container holds. The scanner recurses into members.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import IO, ClassVar
+
+from piiscan.limits import DEFAULT_LIMITS, Limits
+from piiscan.model import Events
+
+
+@dataclass(frozen=True)
+class ExtractContext:
+    """What an extractor may know about its input besides the bytes."""
+
+    name: str  # the object's or member's name (a hint: content decides)
+    head: bytes = b""  # the first bytes of the stream, as sniffed (the stream still starts there)
+    size: int | None = None
+    depth: int = 0  # container nesting depth of this stream (0: the stored object)
+    limits: Limits = DEFAULT_LIMITS
+    #: the engine has record detectors: structured extractors also emit `Record`s
+    want_records: bool = False
+    options: dict[str, object] = field(default_factory=dict)
+
+
+class Extractor:
+    """Base of the format extractors, registered in `piiscan.extract.REGISTRY`."""
+
+    name: ClassVar[str]
+
+    def sniff(self, head: bytes, name: str) -> str | None:
+        """The content type when this extractor reads a stream starting with `head`, else None."""
+        raise NotImplementedError
+
+    def extract(self, stream: IO[bytes], mime: str, ctx: ExtractContext) -> Events:
+        raise NotImplementedError
+
+
+class ExtractError(Exception):
+    """The content is malformed: the message says what, never quoting the content."""

@@ -1,0 +1,119 @@
+"""The values that flow through a scan: objects, text units, members, findings, rows.
+
+connectors yield `ObjectRef`s; extractors turn a byte stream into `TextUnit`s (text with its
+locator), `Record`s (a structured record, for detectors that look across fields) and `Member`s
+(a container's inner objects); the engine turns text into `Finding`s; sinks write rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO, Any
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """One stored object as a connector lists it: never its content."""
+
+    uri: str  # the `object` column: file:///abs, s3://b/k, gs://b/n, postgresql://h:p/db/s.t
+    size: int | None = None
+    modified: datetime | None = None  # timezone-aware UTC
+    version: str | None = None
+    region: str | None = None
+    storage_class: str | None = None
+    #: connector-specific facts needed to open it again (picklable: sent to worker processes)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The last path segment: what an extractor may use as a type hint."""
+        return self.uri.rstrip("/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Locator:
+    """Where an occurrence is inside an object or member (FINDINGS.md locator columns)."""
+
+    line: int | None = None
+    record: int | None = None
+    field: str | None = None
+    page: int | None = None
+    row_key: str | None = None
+    modified: datetime | None = None  # the record's own timestamp, where the source says
+
+
+NO_LOCATOR = Locator()
+
+
+@dataclass(slots=True)
+class TextUnit:
+    """Text to scan and where it came from.
+
+    `locator` is the locator of `text[0]`. When `line` is set, the engine adds the newlines
+    before an occurrence to it. `index`, when given, maps an offset in `text` to the locator of
+    the occurrence there (for units that pack many cells or records into one text, so the engine
+    scans them in one pass); `context` is extra context text (a column name, a header name).
+    """
+
+    text: str
+    locator: Locator = NO_LOCATOR
+    index: Callable[[int], Locator] | None = None
+    #: text that counts as context for every occurrence in this unit (e.g. the field name)
+    context: str = ""
+    #: only occurrences starting in [report_from, report_before) are reported: chunks overlap so
+    #: an occurrence across a chunk boundary is seen whole in one chunk and reported once
+    report_from: int = 0
+    report_before: int | None = None
+
+
+@dataclass(slots=True)
+class Record:
+    """One structured record (a CSV row, a JSON document, a database row) for record detectors.
+
+    `fields` maps a field path (column name, `$.a.b`) to its scalar value.
+    """
+
+    fields: Mapping[str, Any]
+    locator: Locator = NO_LOCATOR
+
+
+@dataclass(slots=True)
+class Member:
+    """An object inside a container (archive member, mail message, attachment)."""
+
+    name: str  # path inside the container; nested containers are joined with '!' by the scanner
+    open: Callable[[], IO[bytes]]
+    size: int | None = None
+    modified: datetime | None = None
+    content_type: str | None = None
+    #: the member is not read, and `objects` says why (e.g. "encrypted")
+    skip_reason: str | None = None
+    #: stored size of the member in its container (for expansion-ratio limits)
+    compressed_size: int | None = None
+
+
+@dataclass(slots=True)
+class ContentType:
+    """Emitted first by an extractor that knows what it is reading."""
+
+    mime: str
+
+
+Event = TextUnit | Record | Member | ContentType
+Events = Iterator[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One detected occurrence, as the engine reports it (no raw value leaves the engine)."""
+
+    entity: str
+    detector: str  # name@version
+    score: float
+    value_hash: str
+    masked: str
+    locator: Locator
+    start: int = 0  # offset in the unit's text (not written out): for de-duplication only
+    end: int = 0

@@ -1,0 +1,22 @@
+"""Error messages without content: what an exception says, with anything quoted or value-like cut.
+
+Library exceptions sometimes quote the data they choked on (a cell that would not parse, a
+line that did not match). No raw value may leave the scanner, so every message that is written
+or shown passes through here.
+"""
+
+from __future__ import annotations
+
+import re
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|b'[^']*'")
+_VALUEISH = re.compile(r"[\w.+\-]+@[\w\-]+\.[\w.\-]+|\+?\d[\d .\-/]{5,}\d")
+MAX_MESSAGE = 300
+
+
+def safe_message(exc: BaseException | str) -> str:
+    text = exc if isinstance(exc, str) else (str(exc) or type(exc).__name__)
+    text = " ".join(text.split())
+    text = _QUOTED.sub("'…'", text)
+    text = _VALUEISH.sub("…", text)
+    return text[:MAX_MESSAGE]

@@ -1,0 +1,467 @@
+"""A scan: sources listed by connectors, objects read by extractors, text run through the engine.
+
+The parent process lists sources lazily and hands objects to workers (processes, or this one
+process with one worker) a few at a time, so the first object is scanned before a listing ends.
+A worker reads one object, recursing into container members, and returns its rows; the parent
+writes them as Parquet parts. Whatever fails becomes an `errors` row and a `failed` objects row,
+and the scan goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from piiscan import __version__
+from piiscan.connectors import (
+    Connector,
+    ConnectorSpec,
+    ListFailure,
+    Selection,
+    Skipped,
+    SourceError,
+    connector_for,
+    scheme_of,
+)
+from piiscan.detectors import load_detectors
+from piiscan.engine import Engine
+from piiscan.extract import SNIFF_BYTES, ExtractContext, sniff
+from piiscan.hashing import key_fingerprint
+from piiscan.limits import DEFAULT_LIMITS, Limits
+from piiscan.model import ContentType, Finding, Member, ObjectRef, Record, TextUnit
+from piiscan.redact import safe_message
+from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
+from piiscan.streams import read_head
+
+UNKNOWN_BINARY = "binary content of no supported format"
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """Everything a worker needs to scan an object the same way in any process (picklable)."""
+
+    scan_id: str
+    key: bytes
+    entities: tuple[str, ...] | None = None
+    min_score: float = 0.5
+    limits: Limits = DEFAULT_LIMITS
+    connector_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    backend: str = "auto"
+
+
+@dataclass
+class ObjectResult:
+    """What scanning one stored object produced: rows, and counters for progress."""
+
+    rows: Rows
+    bytes_read: int = 0
+    findings: Counter[str] = field(default_factory=Counter)
+    scanned: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+@dataclass
+class ScanSummary:
+    scan_id: str
+    status: str  # complete | partial
+    objects: int = 0
+    scanned: int = 0
+    skipped: int = 0
+    failed: int = 0
+    errors: int = 0
+    bytes_read: int = 0
+    findings: Counter[str] = field(default_factory=Counter)
+    source_failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# -- one object, in a worker ------------------------------------------------------------------
+
+
+class _Worker:
+    """Per-process state: the engine and connectors, built once."""
+
+    def __init__(self, options: ScanOptions) -> None:
+        self.options = options
+        self.engine = Engine(
+            load_detectors(options.entities),
+            options.key,
+            min_score=options.min_score,
+            backend=options.backend,
+        )
+        self.connectors: dict[str, Connector] = {}
+
+    def connector(self, scheme: str) -> Connector:
+        if scheme not in self.connectors:
+            self.connectors[scheme] = connector_for(scheme, self.options.connector_options.get(scheme))
+        return self.connectors[scheme]
+
+    def scan_object(self, scheme: str, ref: ObjectRef) -> ObjectResult:
+        result = ObjectResult(Rows())
+        _ObjectScan(self, ref, result).run(self.connector(scheme))
+        return result
+
+
+class _ObjectScan:
+    def __init__(self, worker: _Worker, ref: ObjectRef, result: ObjectResult) -> None:
+        self.worker = worker
+        self.engine = worker.engine
+        self.limits = worker.options.limits
+        self.scan_id = worker.options.scan_id
+        self.ref = ref
+        self.result = result
+        self.members = 0
+        self.expanded = 0
+
+    def run(self, connector: Connector) -> None:
+        ref = self.ref
+        row = self._object_row("", ref.size, ref.modified, ref.version)
+        try:
+            events = connector.read(ref)
+            if events is None:
+                stream = connector.open(ref)
+        except Exception as exc:  # noqa: BLE001 - any failure to open is an errors row
+            self._fail(row, "read", exc)
+            return
+        if events is not None:
+            self._events(events, row, "")
+            return
+        with stream:
+            self._stream(stream, ref.name, ref.size, row, depth=0, member="")
+
+    # a stream: sniff, extract, recurse -----------------------------------------------------
+
+    def _stream(self, stream: IO[bytes], name: str, size: int | None, row: dict[str, Any], *, depth: int, member: str) -> None:
+        try:
+            head, buffered = read_head(stream, SNIFF_BYTES)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(row, "read", exc)
+            return
+        if not head:
+            row["content_type"] = "application/x-empty"
+            self._done(row)
+            return
+        claimed = sniff(head, name)
+        if claimed is None:
+            row["status"], row["reason"] = STATUS_SKIPPED, UNKNOWN_BINARY
+            self._done(row)
+            return
+        extractor, mime = claimed
+        row["content_type"] = mime
+        ctx = ExtractContext(
+            name=name,
+            head=head,
+            size=size,
+            depth=depth,
+            limits=self.limits,
+            want_records=bool(self.engine.record_detectors),
+        )
+        self._events(extractor.extract(buffered, mime, ctx), row, member, depth=depth)
+        self.result.bytes_read += buffered.raw.bytes_read if depth == 0 else 0  # type: ignore[attr-defined]
+
+    def _events(self, events: Iterator[Any], row: dict[str, Any], member: str, depth: int = 0) -> None:
+        stage = "extract"
+        try:
+            for event in events:
+                if isinstance(event, TextUnit):
+                    stage = "detect"
+                    self._findings(self.engine.scan(event), row)
+                elif isinstance(event, Record):
+                    stage = "detect"
+                    self._findings(self.engine.scan_record(event), row)
+                elif isinstance(event, Member):
+                    self._member(event, member, depth + 1)
+                elif isinstance(event, ContentType):
+                    row["content_type"] = event.mime
+                stage = "extract"
+        except Exception as exc:  # noqa: BLE001 - bad content is an errors row, never a stop
+            self._fail(row, stage, exc)
+            return
+        self._done(row)
+
+    def _member(self, m: Member, parent: str, depth: int) -> None:
+        path = f"{parent}!{m.name}" if parent else m.name
+        row = self._object_row(path, m.size, m.modified or self.ref.modified, None)
+        if m.content_type:
+            row["content_type"] = m.content_type
+        self.members += 1
+        reason = m.skip_reason or self._limit_reason(m, depth)
+        if reason:
+            row["status"], row["reason"] = STATUS_SKIPPED, reason
+            self._done(row)
+            return
+        try:
+            stream = m.open()
+        except Exception as exc:  # noqa: BLE001
+            self._fail(row, "read", exc)
+            return
+        with stream:
+            self._stream(stream, m.name, m.size, row, depth=depth, member=path)
+
+    def _limit_reason(self, m: Member, depth: int) -> str | None:
+        lim = self.limits
+        if depth > lim.max_depth:
+            return f"nested deeper than the maximum depth ({lim.max_depth})"
+        if self.members > lim.max_members:
+            return f"more members than the maximum ({lim.max_members})"
+        if m.size is not None:
+            if m.size > lim.max_member_size:
+                return f"expands to more than the maximum member size ({lim.max_member_size} bytes)"
+            if self.expanded + m.size > lim.max_expanded_size:
+                return f"total expanded size over the maximum ({lim.max_expanded_size} bytes)"
+            if m.compressed_size and m.size / max(m.compressed_size, 1) > lim.max_expansion_ratio:
+                return f"expansion ratio over the maximum ({lim.max_expansion_ratio:g})"
+            self.expanded += m.size
+        return None
+
+    # rows --------------------------------------------------------------------------------------
+
+    def _object_row(self, member: str, size: int | None, modified: datetime | None, version: str | None) -> dict[str, Any]:
+        return {
+            "scan_id": self.scan_id,
+            "object": self.ref.uri,
+            "member": member,
+            "size": size,
+            "modified": modified,
+            "version": version,
+            "region": self.ref.region,
+            "content_type": None,
+            "status": STATUS_SCANNED,
+            "reason": None,
+            "findings": 0,
+        }
+
+    def _findings(self, findings: list[Finding], row: dict[str, Any]) -> None:
+        if not findings:
+            return
+        rows = self.result.rows
+        for f in findings:
+            loc = f.locator
+            rows.add(
+                "findings",
+                {
+                    "scan_id": self.scan_id,
+                    "object": row["object"],
+                    "member": row["member"],
+                    "line": loc.line,
+                    "record": loc.record,
+                    "field": loc.field,
+                    "page": loc.page,
+                    "row_key": loc.row_key,
+                    "modified": loc.modified or row["modified"],
+                    "entity": f.entity,
+                    "detector": f.detector,
+                    "score": f.score,
+                    "value_hash": f.value_hash,
+                    "masked": f.masked,
+                },
+            )
+            self.result.findings[f.entity] += 1
+        row["findings"] += len(findings)
+
+    def _fail(self, row: dict[str, Any], stage: str, exc: BaseException) -> None:
+        message = safe_message(exc)
+        self.result.rows.add(
+            "errors",
+            {
+                "scan_id": self.scan_id,
+                "object": row["object"],
+                "member": row["member"],
+                "stage": stage,
+                "error": type(exc).__name__,
+                "message": message,
+            },
+        )
+        row["status"], row["reason"] = STATUS_FAILED, f"{type(exc).__name__}: {message}"
+        self._done(row)
+
+    def _done(self, row: dict[str, Any]) -> None:
+        self.result.rows.add("objects", row)
+        status = row["status"]
+        if status == STATUS_SCANNED:
+            self.result.scanned += 1
+        elif status == STATUS_SKIPPED:
+            self.result.skipped += 1
+        else:
+            self.result.failed += 1
+
+
+_WORKER: _Worker | None = None
+
+
+def _init_worker(options: ScanOptions) -> None:
+    global _WORKER
+    _WORKER = _Worker(options)
+
+
+def _scan_in_worker(scheme: str, ref: ObjectRef) -> ObjectResult:
+    assert _WORKER is not None
+    return _WORKER.scan_object(scheme, ref)
+
+
+# -- the whole scan, in the parent -------------------------------------------------------------
+
+
+Progress = Callable[[ScanSummary, ObjectRef | None], None]
+
+
+def new_scan_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+
+
+def run_scan(
+    sources: Sequence[str],
+    out: str,
+    options: ScanOptions,
+    selection: Selection,
+    *,
+    workers: int = 1,
+    progress: Progress | None = None,
+    detector_ids: Sequence[str] = (),
+) -> ScanSummary:
+    """Scan `sources` into the scan directory `out`; the summary says what happened."""
+    started = datetime.now(UTC)
+    t0 = time.monotonic()
+    writer = ScanDirWriter(out, options.limits.part_rows)
+    summary = ScanSummary(scan_id=options.scan_id, status="complete")
+    listers = {scheme_of(s): connector_for(scheme_of(s), options.connector_options.get(scheme_of(s))) for s in sources}
+
+    def absorb(result: ObjectResult, ref: ObjectRef | None) -> None:
+        writer.extend(result.rows)
+        summary.objects += 1
+        summary.scanned += result.scanned
+        summary.skipped += result.skipped
+        summary.failed += result.failed
+        summary.errors += result.rows.count("errors")
+        summary.bytes_read += result.bytes_read
+        summary.findings.update(result.findings)
+        if progress:
+            progress(summary, ref)
+
+    def listed() -> Iterator[tuple[str, ObjectRef]]:
+        for source in sources:
+            scheme = scheme_of(source)
+            try:
+                for item in listers[scheme].list(source, selection):
+                    if isinstance(item, Skipped):
+                        absorb(_skipped_result(options.scan_id, item), item.ref)
+                    elif isinstance(item, ListFailure):
+                        absorb(_list_failure_result(options.scan_id, item), None)
+                        if item.fatal:
+                            summary.source_failures.append(f"{item.uri}: {item.message}")
+                    else:
+                        yield scheme, item
+            except SourceError as exc:
+                summary.source_failures.append(str(exc))
+                absorb(_list_failure_result(options.scan_id, ListFailure(source, "SourceError", str(exc))), None)
+
+    if workers <= 1:
+        worker = _Worker(options)
+        for scheme, ref in listed():
+            absorb(worker.scan_object(scheme, ref), ref)
+        for c in worker.connectors.values():
+            c.close()
+    else:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(options,)) as pool:
+            pending: dict[Future[ObjectResult], ObjectRef] = {}
+            for scheme, ref in listed():
+                pending[pool.submit(_scan_in_worker, scheme, ref)] = ref
+                if len(pending) >= workers * 4:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        absorb(fut.result(), pending.pop(fut))
+            for fut in list(pending):
+                absorb(fut.result(), pending.pop(fut))
+    for c in listers.values():
+        c.close()
+
+    writer.flush()
+    if summary.failed or summary.errors or summary.source_failures:
+        summary.status = "partial"
+    summary.seconds = time.monotonic() - t0
+    writer.write_manifest(_manifest(summary, sources, options, started, detector_ids, workers))
+    return summary
+
+
+def _skipped_result(scan_id: str, item: Skipped) -> ObjectResult:
+    rows = Rows()
+    ref = item.ref
+    rows.add(
+        "objects",
+        {
+            "scan_id": scan_id,
+            "object": ref.uri,
+            "member": "",
+            "size": ref.size,
+            "modified": ref.modified,
+            "version": ref.version,
+            "region": ref.region,
+            "status": STATUS_SKIPPED,
+            "reason": item.reason,
+            "findings": 0,
+        },
+    )
+    return ObjectResult(rows, skipped=1)
+
+
+def _list_failure_result(scan_id: str, item: ListFailure) -> ObjectResult:
+    rows = Rows()
+    rows.add(
+        "errors",
+        {
+            "scan_id": scan_id,
+            "object": item.uri,
+            "member": "",
+            "stage": "list",
+            "error": item.error,
+            "message": safe_message(item.message),
+        },
+    )
+    return ObjectResult(rows)
+
+
+def _manifest(
+    summary: ScanSummary,
+    sources: Sequence[str],
+    options: ScanOptions,
+    started: datetime,
+    detector_ids: Sequence[str],
+    workers: int,
+) -> dict[str, Any]:
+    return {
+        "scan_id": summary.scan_id,
+        "status": summary.status,
+        "started": started.isoformat(),
+        "finished": datetime.now(UTC).isoformat(),
+        "seconds": round(summary.seconds, 3),
+        "tool": {"name": "piiscan", "version": __version__},
+        "host": socket.gethostname(),
+        "sources": list(sources),
+        "detectors": list(detector_ids),
+        "entities": list(options.entities) if options.entities else None,
+        "min_score": options.min_score,
+        "key_fingerprint": key_fingerprint(options.key),
+        "workers": workers,
+        "engine": {"backend": options.backend},
+        "counts": {
+            "objects": summary.scanned + summary.skipped + summary.failed,
+            "scanned": summary.scanned,
+            "skipped": summary.skipped,
+            "failed": summary.failed,
+            "errors": summary.errors,
+            "bytes": summary.bytes_read,
+            "findings": sum(summary.findings.values()),
+            "findings_by_entity": dict(sorted(summary.findings.items())),
+        },
+        "source_failures": summary.source_failures,
+        "pid": os.getpid(),
+    }
