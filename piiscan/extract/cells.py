@@ -51,7 +51,7 @@ class CellPacker:
         def index(offset: int) -> Locator:
             row = rows[bisect_right(starts, offset) - 1]
             pos = offset - starts[bisect_right(starts, offset) - 1]
-            for name, cell in zip(row.fields, row.cells):
+            for name, cell in zip(row.fields, row.cells, strict=False):
                 if pos <= len(cell):
                     return _with_field(row.locator, name)
                 pos -= len(cell) + 1

@@ -117,4 +117,3 @@ def _pack(packer: CellPacker, value: Any, locator: Locator, ctx: ExtractContext)
     unit = packer.add(locator, [p for p, _ in pairs], [str(v) for _, v in pairs])
     if unit is not None:
         yield unit
-

@@ -1,0 +1,152 @@
+"""The scan and detectors commands: exit codes, messages, options (sqlite-utils style)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from piiscan.cli import main, parse_size
+from piiscan.exitcodes import ExitCode
+from tests.helpers import run_scan
+
+BSN_LINE = "bsn 123456782\n"
+
+
+@pytest.fixture
+def src(tmp_path: Path) -> Path:
+    d = tmp_path / "src"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.txt").write_text(BSN_LINE)
+    (d / "sub" / "b.log").write_text("nothing here\n")
+    (d / "sub" / "c.csv").write_text("naam,iban\nJan,NL91ABNA0417164300\n")
+    return d
+
+
+def test_complete_scan_exits_0(tmp_path: Path, src: Path) -> None:
+    scan = run_scan(tmp_path, str(src))
+    assert scan.exit_code == ExitCode.OK
+    assert scan.result.output == ""  # --quiet
+    assert [r["member"] for r in scan.rows("objects")] == ["", "", ""]
+    assert json.loads((scan.out / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_file_uris_and_single_files(tmp_path: Path, src: Path) -> None:
+    scan = run_scan(tmp_path, f"file://{src}/a.txt", str(src / "sub" / "c.csv"))
+    assert sorted(r["object"] for r in scan.rows("findings")) == [f"file://{src}/a.txt", f"file://{src}/sub/c.csv"]
+
+
+def test_fail_on_findings_exits_4(tmp_path: Path, src: Path) -> None:
+    scan = run_scan(tmp_path, str(src), "--fail-on-findings")
+    assert scan.exit_code == ExitCode.FINDINGS
+    clean = run_scan(tmp_path, str(src / "sub" / "b.log"), "--fail-on-findings", out_name="clean")
+    assert clean.exit_code == ExitCode.OK
+
+
+def test_an_unreadable_entry_makes_the_scan_partial(tmp_path: Path, src: Path) -> None:
+    os.symlink(tmp_path / "missing", src / "dangling.txt")
+    scan = run_scan(tmp_path, str(src))
+    assert scan.exit_code == ExitCode.PARTIAL
+    assert [(r["object"], r["stage"], r["error"]) for r in scan.rows("errors")] == [
+        (f"file://{src}/dangling.txt", "list", "FileNotFoundError")
+    ]
+    assert json.loads((scan.out / "manifest.json").read_text())["status"] == "partial"
+    assert len(scan.rows("findings")) == 2  # the rest was scanned
+
+
+def test_a_missing_source_exits_5_with_one_line(tmp_path: Path) -> None:
+    scan = run_scan(tmp_path, str(tmp_path / "nope"))
+    assert scan.exit_code == ExitCode.SOURCE
+    assert scan.result.output == f"piiscan: cannot list no such file or folder: {tmp_path / 'nope'}\n"
+
+
+def test_include_exclude_and_max_object_size(tmp_path: Path, src: Path) -> None:
+    scan = run_scan(tmp_path, str(src), "--include", "*.csv", "--include", "a.*", "--exclude", "sub/*")
+    assert [r["object"].rsplit("/", 1)[1] for r in scan.rows("objects")] == ["a.txt"]
+    scan = run_scan(tmp_path, str(src), "--max-object-size", "10", out_name="small")
+    skipped = [
+        (r["object"].rsplit("/", 1)[1], r["status"], r["reason"])
+        for r in scan.rows("objects")
+        if r["status"] != "scanned"
+    ]
+    assert skipped == [
+        ("a.txt", "skipped", "larger than --max-object-size (10 bytes)"),
+        ("b.log", "skipped", "larger than --max-object-size (10 bytes)"),
+        ("c.csv", "skipped", "larger than --max-object-size (10 bytes)"),
+    ]
+
+
+def test_entities_and_min_score(tmp_path: Path, src: Path) -> None:
+    scan = run_scan(tmp_path, str(src), "--entities", "iban_code")
+    assert [r["entity"] for r in scan.rows("findings")] == ["IBAN_CODE"]
+    scan = run_scan(tmp_path, str(src), "--min-score", "0.95", out_name="strict")
+    assert [r["entity"] for r in scan.rows("findings")] == ["IBAN_CODE"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--entities", "NOPE"], "piiscan: --entities: unknown entity NOPE"),
+        (["--min-score", "2"], "Invalid value for '--min-score'"),
+        (["--max-object-size", "ten"], "not a size"),
+        (["--workers", "0"], "Invalid value for '--workers'"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(tmp_path: Path, src: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["scan", str(src), "--out", str(tmp_path / "o"), *args])
+    assert result.exit_code == ExitCode.USAGE
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_refuses_an_out_folder_that_holds_a_scan(tmp_path: Path, src: Path) -> None:
+    run_scan(tmp_path, str(src))
+    again = run_scan(tmp_path, str(src))
+    assert again.exit_code == ExitCode.USAGE
+    assert again.result.output == f"piiscan: {tmp_path / 'scan'} already holds a scan: choose a new --out folder\n"
+
+
+def test_summary_and_plain_progress(tmp_path: Path, src: Path) -> None:
+    result = CliRunner().invoke(main, ["scan", str(src), "--out", str(tmp_path / "o"), "--workers", "1"])
+    assert result.exit_code == 0
+    assert "NL_BSN" in result.output and "IBAN_CODE" in result.output
+    assert "objects: 3 scanned, 0 skipped, 0 failed" in result.output
+    assert "123456782" not in result.output
+
+
+def test_workers_give_the_same_rows(tmp_path: Path, src: Path) -> None:
+    one = run_scan(tmp_path, str(src), out_name="one")
+    result = CliRunner().invoke(main, ["scan", str(src), "--out", str(tmp_path / "two"), "--workers", "2", "-q"])
+    assert result.exit_code == 0
+    drop = {"scan_id"}
+    rows = [{k: v for k, v in r.items() if k not in drop} for r in one.rows("findings")]
+    from tests.helpers import read_rows
+
+    assert rows == [{k: v for k, v in r.items() if k not in drop} for r in read_rows(tmp_path / "two", "findings")]
+
+
+def test_detectors_lists_every_detector() -> None:
+    result = CliRunner().invoke(main, ["detectors", "--format", "json"])
+    assert result.exit_code == 0
+    rows = {r["detector"]: r for r in json.loads(result.output)}
+    assert rows["nl_bsn@1"]["entity"] == "NL_BSN"
+    assert "burgerservicenummer" in rows["nl_bsn@1"]["context"]
+    table = CliRunner().invoke(main, ["detectors"])
+    assert "IBAN_CODE" in table.output
+
+
+@pytest.mark.parametrize("command", [[], ["scan"], ["detectors"]])
+def test_every_command_explains_itself(command: list[str]) -> None:
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "size"), [("500", 500), ("200k", 200_000), ("10MB", 10_000_000), ("1GiB", 1 << 30), ("1.5 KiB", 1536)]
+)
+def test_parse_size(text: str, size: int) -> None:
+    assert parse_size(text) == size

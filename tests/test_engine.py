@@ -1,0 +1,96 @@
+"""The engine: one pass, validation of candidates only, context, de-duplication, backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from piiscan.detectors import load_detectors
+from piiscan.engine import Engine
+from piiscan.model import Locator, TextUnit
+from tests.helpers import TEST_KEY, h
+
+KEY = TEST_KEY.encode()
+
+
+def engine(backend: str = "auto", min_score: float = 0.5) -> Engine:
+    return Engine(load_detectors(["IBAN_CODE", "NL_BSN"]), KEY, min_score=min_score, backend=backend)
+
+
+def found(unit: TextUnit, backend: str = "auto", min_score: float = 0.5) -> list[tuple[str, int | None, str]]:
+    return [(f.entity, f.locator.line, f.value_hash) for f in engine(backend, min_score).scan(unit)]
+
+
+def test_hyperscan_is_the_default_backend() -> None:
+    assert engine().backend == "hyperscan"
+    assert engine("re").backend == "re"
+
+
+@pytest.mark.parametrize("backend", ["hyperscan", "re"])
+def test_lines_hashes_and_context(backend: str) -> None:
+    text = "intro\nbsn: 123456782\nIBAN NL91 ABNA 0417 1643 00, nl91abna0417164300\n"
+    assert found(TextUnit(text, Locator(line=10)), backend) == [
+        ("NL_BSN", 11, h("NL_BSN", "123456782")),
+        ("IBAN_CODE", 12, h("IBAN_CODE", "NL91ABNA0417164300")),
+        ("IBAN_CODE", 12, h("IBAN_CODE", "NL91ABNA0417164300")),
+    ]
+
+
+def test_a_bare_valid_bsn_scores_below_one_with_context() -> None:
+    bare = engine(min_score=0).scan(TextUnit("ref 123456782"))
+    labelled = engine(min_score=0).scan(TextUnit("BSN 123456782"))
+    assert bare[0].score < 0.5 <= labelled[0].score
+    assert engine().scan(TextUnit("ref 123456782")) == []
+
+
+def test_context_on_the_line_above_counts_but_not_two_lines_up() -> None:
+    assert len(engine().scan(TextUnit("Burgerservicenummer:\n123456782"))) == 1
+    assert engine().scan(TextUnit("bsn\n\nsomething else\n123456782")) == []
+
+
+def test_field_name_is_context() -> None:
+    unit = TextUnit("123456782", Locator(record=0, field="klant_bsn"))
+    assert [(f.locator.record, f.locator.field) for f in engine().scan(unit)] == [(0, "klant_bsn")]
+
+
+def test_negative_context_lowers_the_score() -> None:
+    assert engine().scan(TextUnit("KvK 12345678, bsn 111222333")) != []
+    assert engine().scan(TextUnit("KvK-nummer 11122233")) == []
+
+
+def test_failed_checksums_are_not_findings() -> None:
+    assert engine(min_score=0).scan(TextUnit("bsn 123456789 iban NL91 ABNA 0417 1643 01")) == []
+
+
+def test_an_occurrence_is_reported_once_although_several_pattern_ends_match() -> None:
+    findings = engine().scan(TextUnit("IBAN: NL91 ABNA 0417 1643 00 AB"))
+    assert [(f.entity, f.start, f.end) for f in findings] == [("IBAN_CODE", 6, 28)]
+
+
+def test_offsets_are_characters_in_non_ascii_text() -> None:
+    text = "é€ naïve bsn 123456782 ü"
+    (f,) = engine().scan(TextUnit(text))
+    assert text[f.start : f.end] == "123456782"
+
+
+def test_report_window_of_overlapping_chunks() -> None:
+    text = "bsn 123456782 and bsn 111222333"
+    unit = TextUnit(text, report_from=10, report_before=25)
+    assert [f.value_hash for f in engine().scan(unit)] == [h("NL_BSN", "111222333")]
+
+
+def test_findings_carry_no_raw_value() -> None:
+    (f,) = engine().scan(TextUnit("bsn 123456782"))
+    assert "123456782" not in repr(f)
+    assert f.masked == "****6782"
+
+
+@pytest.mark.parametrize("backend", ["hyperscan", "re"])
+def test_backends_agree_on_a_mixed_text(backend: str) -> None:
+    text = "\n".join(
+        [
+            "order 20240101 bsn 123.456.782 ok",
+            "iban de89 3704 0044 0532 0130 00, gb82WEST12345698765432",
+            "uuid 123e4567-e89b-12d3-a456-426614174000 sofi 111222333",
+        ]
+    )
+    assert found(TextUnit(text, Locator(line=1)), backend) == found(TextUnit(text, Locator(line=1)), "hyperscan")
