@@ -11,12 +11,13 @@ hashed and masked: the raw value never does.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from piiscan.detectors.base import Candidate, Detector, RecordDetector
 from piiscan.hashing import value_hash
-from piiscan.model import Finding, Locator, Record, TextUnit
+from piiscan.model import Finding, Record, TextUnit
 
 CONTEXT_BEFORE = 64  # bytes of text before a candidate searched for context words
 CONTEXT_AFTER = 32
@@ -53,6 +54,13 @@ class _HyperscanBackend:
             flags=[flags] * len(regexes),
         )
         self._scratch = hyperscan.Scratch(self._db)
+        self._local = threading.local()  # a scratch serves one scan at a time: one per thread
+
+    def _thread_scratch(self) -> object:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._scratch.clone()
+        return scratch
 
     def matches(self, data: bytes) -> list[tuple[int, int, int]]:
         out: list[tuple[int, int, int]] = []
@@ -61,11 +69,14 @@ class _HyperscanBackend:
         def on_match(pid: int, start: int, end: int, flags: int, ctx: object) -> None:
             append((start, end, pid))
 
-        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        self._db.scan(data, match_event_handler=on_match, scratch=self._thread_scratch())
         return out
 
 
 class _ReBackend:
+    """Each pattern in turn with Python's `re`; a match may start inside the previous one, as
+    with Hyperscan, but only the longest end of each start is seen."""
+
     name = "re"
 
     def __init__(self, regexes: Sequence[str]) -> None:
@@ -74,7 +85,11 @@ class _ReBackend:
     def matches(self, data: bytes) -> list[tuple[int, int, int]]:
         out: list[tuple[int, int, int]] = []
         for pid, rx in enumerate(self._compiled):
-            out.extend((m.start(), m.end(), pid) for m in rx.finditer(data))
+            search = rx.search
+            m = search(data)
+            while m is not None:
+                out.append((m.start(), m.end(), pid))
+                m = search(data, m.start() + 1)
         return out
 
 
@@ -160,6 +175,9 @@ class Engine:
     ) -> list[Finding]:
         unit_context = unit.context.lower().encode()
         findings: list[Finding] = []
+        hits.sort(key=lambda hit: hit[0])
+        # newlines before the current hit, counted from the previous hit: linear in the text
+        counted_to = newlines = 0
         for start, end, di, cand, base in hits:
             if start < unit.report_from or (unit.report_before is not None and start >= unit.report_before):
                 continue
@@ -182,8 +200,10 @@ class Engine:
             if score < self.min_score:
                 continue
             if unit.locator.line is not None:
+                newlines += text.count("\n", counted_to, start)
+                counted_to = start
                 line0 = locator.line if locator.line is not None else unit.locator.line
-                locator = replace(locator, line=line0 + text.count("\n", 0, start))
+                locator = replace(locator, line=line0 + newlines)
             findings.append(
                 Finding(
                     entity=det.entity,
@@ -227,7 +247,7 @@ def _identity(offset: int) -> int:
 class _ByteToChar:
     """Maps increasing UTF-8 byte offsets to character offsets, decoding each gap once."""
 
-    __slots__ = ("_data", "_byte", "_char")
+    __slots__ = ("_byte", "_char", "_data")
 
     def __init__(self, data: bytes) -> None:
         self._data = data

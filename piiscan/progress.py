@@ -64,7 +64,8 @@ def print_summary(s: ScanSummary, out: str) -> None:
     from rich.table import Table
 
     console = Console()
-    table = Table(title=f"scan {s.scan_id}: {s.status}", title_justify="left")
+    console.print(f"scan {s.scan_id}: [b]{s.status}[/b]", highlight=False)
+    table = Table()
     table.add_column("entity")
     table.add_column("findings", justify="right")
     for entity, n in sorted(s.findings.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -73,6 +74,7 @@ def print_summary(s: ScanSummary, out: str) -> None:
     console.print(table)
     console.print(
         f"objects: {s.scanned} scanned, {s.skipped} skipped, {s.failed} failed; "
-        f"{_human(s.bytes_read)} in {s.seconds:.1f} s; scan directory: {out}",
+        f"{_human(s.bytes_read)} in {s.seconds:.1f} s",
         highlight=False,
     )
+    console.print(f"scan directory: {out}", highlight=False, soft_wrap=True)

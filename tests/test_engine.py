@@ -13,7 +13,7 @@ KEY = TEST_KEY.encode()
 
 
 def engine(backend: str = "auto", min_score: float = 0.5) -> Engine:
-    return Engine(load_detectors(["IBAN_CODE", "NL_BSN"]), KEY, min_score=min_score, backend=backend)
+    return Engine(load_detectors(names=["iban", "nl_bsn"]), KEY, min_score=min_score, backend=backend)
 
 
 def found(unit: TextUnit, backend: str = "auto", min_score: float = 0.5) -> list[tuple[str, int | None, str]]:

@@ -82,7 +82,7 @@ def test_chunks_overlap_and_every_character_is_reported_by_one_chunk() -> None:
 @pytest.mark.parametrize("shift", range(0, 40, 3))
 def test_an_occurrence_across_a_chunk_boundary_is_found_once(shift: int) -> None:
     limits = Limits(chunk_chars=4096, chunk_overlap=1024)
-    engine = Engine(load_detectors(["NL_BSN"]), TEST_KEY.encode())
+    engine = Engine(load_detectors(names=["nl_bsn"]), TEST_KEY.encode())
     for single_line in (False, True):
         filler = "x" * (4096 - 1024 - 20 + shift)
         text = filler + (" " if single_line else "\n") + f"bsn {BSN} " + "y" * 9000 + ("" if single_line else "\n")

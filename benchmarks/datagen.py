@@ -1,0 +1,181 @@
+"""Realistic synthetic data for the benchmarks: support logs, CSV exports, JSON Lines events.
+
+Values are valid (IBAN mod-97, BSN 11-proof, Luhn cards) and mixed with the hard negatives real
+data is full of (UUIDs, hashes, timestamps, order and KvK numbers). Deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from stdnum import iban, luhn
+
+FIRST = ["Jan", "Anna", "Piet", "Sophie", "Daan", "Emma", "Lucas", "Julia", "Sem", "Tess", "Hans", "Fleur"]
+LAST = ["de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "de Boer", "Peeters", "Müller"]
+TOWNS = ["Amsterdam", "Utrecht", "Rotterdam", "Hoogland", "Almelo", "Zwolle", "Gent", "Keulen"]
+WORDS = (
+    "de het een tracker locatie werkt niet meer sinds gisteren graag terugbellen over abonnement "
+    "factuur levering batterij app update firmware storing opgelost dank u wel klant melding"
+).split()
+
+
+def bsn(rng: random.Random) -> str:
+    while True:
+        digits = [rng.randrange(10) for _ in range(8)]
+        total = sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=True))
+        last = total % 11
+        if last < 10 and digits[0] != 0:
+            return "".join(map(str, digits)) + str(last)
+
+
+def nl_iban(rng: random.Random) -> str:
+    bank = rng.choice(["ABNA", "INGB", "RABO", "TRIO"])
+    body = f"{bank}{rng.randrange(10**10):010d}"
+    return f"NL{iban.calc_check_digits('NL00' + body)}{body}"
+
+
+def card(rng: random.Random) -> str:
+    prefix = rng.choice(["4", "51", "52", "55", "2221"])
+    body = prefix + "".join(str(rng.randrange(10)) for _ in range(15 - len(prefix)))
+    return body + luhn.calc_check_digit(body)
+
+
+def email(rng: random.Random, first: str, last: str) -> str:
+    return f"{first.lower()}.{last.lower().replace(' ', '')}@example.nl".replace("ü", "u")
+
+
+def phone(rng: random.Random) -> str:
+    return rng.choice([f"06 {rng.randrange(10**8):08d}", f"+31 20 {rng.randrange(10**7):07d}"])
+
+
+def ip(rng: random.Random) -> str:
+    return f"198.51.100.{rng.randrange(1, 255)}"
+
+
+def gps(rng: random.Random) -> str:
+    return f"{rng.uniform(50.8, 53.5):.5f}, {rng.uniform(3.4, 7.2):.5f}"
+
+
+def noise(rng: random.Random) -> str:
+    return rng.choice(
+        [
+            f"session={uuid.UUID(int=rng.getrandbits(128))}",
+            f"sha256={rng.getrandbits(256):064x}",
+            f"order {rng.randrange(10**7, 10**8)}",
+            f"KvK {rng.randrange(10**7, 10**8)}",
+            f"v{rng.randrange(1, 9)}.{rng.randrange(20)}.{rng.randrange(50)}",
+            f"took {rng.randrange(2000)} ms",
+        ]
+    )
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def log_lines(rng: random.Random, pii_rate: float = 0.15) -> Iterator[str]:
+    """One line of a support/telemetry log; about `pii_rate` of lines carry a value."""
+    second = 0
+    while True:
+        second += rng.randrange(1, 30)
+        ts = f"2026-10-{1 + second // 86400 % 28:02d}T{second // 3600 % 24:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        text = sentence(rng, rng.randrange(6, 16))
+        if rng.random() < pii_rate:
+            value = rng.choice(
+                [
+                    f"mijn bsn is {bsn(rng)}",
+                    f"IBAN {nl_iban(rng)}",
+                    f"mail {email(rng, first, last)}",
+                    f"bel {phone(rng)}",
+                    f"kaart {card(rng)}",
+                    f"vanaf ip {ip(rng)}",
+                    f"positie {gps(rng)}",
+                    f"woont in {rng.choice(TOWNS)}",
+                ]
+            )
+            text = f"{text} {value}"
+        yield f"{ts} {rng.choice(['INFO', 'WARN', 'chat'])} {noise(rng)} {text}\n"
+
+
+def records(rng: random.Random) -> Iterator[dict[str, object]]:
+    i = 0
+    while True:
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        yield {
+            "id": i,
+            "name": f"{first} {last}",
+            "email": email(rng, first, last) if rng.random() < 0.5 else "",
+            "phone": phone(rng) if rng.random() < 0.3 else "",
+            "bsn": bsn(rng) if rng.random() < 0.2 else "",
+            "iban": nl_iban(rng) if rng.random() < 0.3 else "",
+            "note": sentence(rng, rng.randrange(3, 12)),
+            "created": f"2025-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}T10:00:00Z",
+            "order": str(rng.randrange(10**7, 10**8)),
+        }
+        i += 1
+
+
+def write_text(path: Path, size: int, seed: int) -> None:
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as f:
+        written = 0
+        for line in log_lines(rng):
+            f.write(line)
+            written += len(line)
+            if written >= size:
+                return
+
+
+def write_csv(path: Path, size: int, seed: int) -> None:
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = None
+        for rec in records(rng):
+            if writer is None:
+                writer = csv.DictWriter(f, fieldnames=list(rec))
+                writer.writeheader()
+            writer.writerow(rec)
+            if f.tell() >= size:
+                return
+
+
+def write_jsonl(path: Path, size: int, seed: int) -> None:
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as f:
+        for rec in records(rng):
+            f.write(json.dumps({"event": "signup", "customer": rec}) + "\n")
+            if f.tell() >= size:
+                return
+
+
+def write_parquet(path: Path, size: int, seed: int) -> None:
+    """Row groups of 50k records, until about `size` bytes of CSV-equivalent text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = random.Random(seed)
+    gen = records(rng)
+    writer = None
+    done = 0
+    while done < size:
+        batch = [next(gen) for _ in range(50_000)]
+        buf = io.StringIO()
+        csv.DictWriter(buf, fieldnames=list(batch[0])).writerows(batch)
+        done += len(buf.getvalue())
+        table = pa.Table.from_pylist(batch)
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    assert writer is not None
+    writer.close()
+
+
+WRITERS = {"text": (".log", write_text), "csv": (".csv", write_csv), "jsonl": (".jsonl", write_jsonl)}
+WRITERS_BINARY = {"parquet": (".parquet", write_parquet)}
