@@ -84,7 +84,8 @@ def log_lines(rng: random.Random, pii_rate: float = 0.15) -> Iterator[str]:
     second = 0
     while True:
         second += rng.randrange(1, 30)
-        ts = f"2026-10-{1 + second // 86400 % 28:02d}T{second // 3600 % 24:02d}:{second // 60 % 60:02d}:{second % 60:02d}Z"
+        day, hour, minute = 1 + second // 86400 % 28, second // 3600 % 24, second // 60 % 60
+        ts = f"2026-10-{day:02d}T{hour:02d}:{minute:02d}:{second % 60:02d}Z"
         first, last = rng.choice(FIRST), rng.choice(LAST)
         text = sentence(rng, rng.randrange(6, 16))
         if rng.random() < pii_rate:

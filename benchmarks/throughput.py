@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import datagen  # noqa: E402
+import datagen
 
 MB = 1_000_000
 FILES_PER_TYPE = 8
@@ -92,10 +92,10 @@ def run_presidio(engine, text: str) -> tuple[float, int]:  # type: ignore[no-unt
 
 def text_of(path: Path) -> str:
     if path.suffix == ".parquet":
+        import io
+
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
-
-        import io
 
         buf = io.BytesIO()
         pacsv.write_csv(pq.read_table(path), buf)
@@ -130,11 +130,11 @@ def main() -> None:
         size = sum(p.stat().st_size for p in src.iterdir())
         text_mb = sum(len(text_of(p).encode()) for p in [src / f"part-0{suffix}"]) * FILES_PER_TYPE / MB
         s1, rss1, rc1, m1 = run_piiscan(src, 1, extra)
-        sn, rssn, rcn, _ = run_piiscan(src, args.workers, extra)
-        presidio = found = None
+        sn, _rssn, rcn, _ = run_piiscan(src, args.workers, extra)
+        presidio = None
         if engine is not None:
             sample = text_of(src / f"part-0{suffix}")[: int(args.presidio_mb * MB)]
-            presidio, found = run_presidio(engine, sample)
+            presidio, _found = run_presidio(engine, sample)
         mbps1, mbpsn = text_mb / s1, text_mb / sn
         rows.append(
             {

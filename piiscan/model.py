@@ -77,6 +77,9 @@ class Record:
 
     fields: Mapping[str, Any]
     locator: Locator = NO_LOCATOR
+    #: what kind of record this is, for detectors that read only one kind ("mail-headers": a
+    #: message's address headers, each field a tuple of (display name, address) pairs)
+    kind: str = ""
 
 
 @dataclass(slots=True)

@@ -15,6 +15,8 @@ __all__ = ["Candidate", "Detector", "Pattern", "RecordDetector", "REGISTRY", "lo
 REGISTRY: dict[str, str] = {
     "iban": "piiscan.detectors.iban:IbanDetector",
     "nl_bsn": "piiscan.detectors.bsn:BsnDetector",
+    "mail_address": "piiscan.detectors.mail_headers:MailAddressDetector",
+    "mail_display_name": "piiscan.detectors.mail_headers:MailNameDetector",
 }
 
 
