@@ -61,6 +61,16 @@ def _entities(value: str | None) -> tuple[str, ...] | None:
     return chosen
 
 
+def _limits(depth: int | None, members: int | None, expanded: int | None, ratio: float | None) -> Any:
+    """The default limits with the container options given on the command line."""
+    import dataclasses
+
+    from piiscan.limits import DEFAULT_LIMITS
+
+    given = {"max_depth": depth, "max_members": members, "max_expanded_size": expanded, "max_expansion_ratio": ratio}
+    return dataclasses.replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
+
+
 class _Group(click.Group):
     """Turns unexpected exceptions into one line and exit code 1 (a traceback with --debug)."""
 
@@ -103,6 +113,22 @@ def main() -> None:
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip objects whose path (or name) matches; repeatable.")
 @click.option("--max-object-size", type=SizeParam(), help="Skip objects larger than this (e.g. 100MB), before reading them.")
 @click.option(
+    "--max-depth", type=click.IntRange(0), default=None, help="Containers nested deeper are skipped  [default: 10]"
+)
+@click.option("--max-members", type=click.IntRange(1), default=None, help="Members read per object  [default: 100000]")
+@click.option(
+    "--max-expanded-size",
+    type=SizeParam(),
+    default=None,
+    help="Bytes expanded out of one object's containers, all levels  [default: 20GiB]",
+)
+@click.option(
+    "--max-expansion-ratio",
+    type=click.FloatRange(1),
+    default=None,
+    help="Expanded/compressed size of a member (judged past 1 MiB)  [default: 200]",
+)
+@click.option(
     "--workers",
     "-w",
     type=click.IntRange(1, 256),
@@ -132,6 +158,10 @@ def scan(
     fail_on_findings: bool,
     quiet: bool,
     engine: str,
+    max_depth: int | None = None,
+    max_members: int | None = None,
+    max_expanded_size: int | None = None,
+    max_expansion_ratio: float | None = None,
 ) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
@@ -173,6 +203,7 @@ def scan(
         entities=chosen,
         min_score=min_score,
         backend=engine,
+        limits=_limits(max_depth, max_members, max_expanded_size, max_expansion_ratio),
     )
     selection = Selection(include=include, exclude=exclude, max_object_size=max_object_size)
     n_workers = workers or os.cpu_count() or 1

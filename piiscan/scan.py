@@ -34,6 +34,15 @@ from piiscan.connectors import (
 from piiscan.detectors import load_detectors
 from piiscan.engine import Engine
 from piiscan.extract import SNIFF_BYTES, ExtractContext, sniff
+from piiscan.extract.base import LimitExceeded
+from piiscan.extract.budget import (
+    ExpansionBudget,
+    LimitedReader,
+    member_reason,
+    ratio_exceeded,
+    ratio_reason,
+    total_reason,
+)
 from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
 from piiscan.model import ContentType, Finding, Member, ObjectRef, Record, TextUnit
@@ -120,7 +129,7 @@ class _ObjectScan:
         self.ref = ref
         self.result = result
         self.members = 0
-        self.expanded = 0
+        self.budget = ExpansionBudget(self.limits)  # bytes really expanded, counted as they stream
 
     def run(self, connector: Connector) -> None:
         ref = self.ref
@@ -143,6 +152,9 @@ class _ObjectScan:
     def _stream(self, stream: IO[bytes], name: str, size: int | None, row: dict[str, Any], *, depth: int, member: str) -> None:
         try:
             head, buffered = read_head(stream, SNIFF_BYTES)
+        except LimitExceeded as exc:
+            self._skip(row, str(exc))
+            return
         except Exception as exc:  # noqa: BLE001
             self._fail(row, "read", exc)
             return
@@ -183,6 +195,9 @@ class _ObjectScan:
                 elif isinstance(event, ContentType):
                     row["content_type"] = event.mime
                 stage = "extract"
+        except LimitExceeded as exc:
+            self._skip(row, str(exc))
+            return
         except Exception as exc:  # noqa: BLE001 - bad content is an errors row, never a stop
             self._fail(row, stage, exc)
             return
@@ -200,7 +215,7 @@ class _ObjectScan:
             self._done(row)
             return
         try:
-            stream = m.open()
+            stream = LimitedReader(m.open(), self.budget, m.compressed_size)
         except Exception as exc:  # noqa: BLE001
             self._fail(row, "read", exc)
             return
@@ -213,15 +228,20 @@ class _ObjectScan:
             return f"nested deeper than the maximum depth ({lim.max_depth})"
         if self.members > lim.max_members:
             return f"more members than the maximum ({lim.max_members})"
+        if self.budget.exhausted():
+            return total_reason(lim)
         if m.size is not None:
             if m.size > lim.max_member_size:
-                return f"expands to more than the maximum member size ({lim.max_member_size} bytes)"
-            if self.expanded + m.size > lim.max_expanded_size:
-                return f"total expanded size over the maximum ({lim.max_expanded_size} bytes)"
-            if m.compressed_size and m.size / max(m.compressed_size, 1) > lim.max_expansion_ratio:
-                return f"expansion ratio over the maximum ({lim.max_expansion_ratio:g})"
-            self.expanded += m.size
+                return member_reason(lim)
+            if self.budget.expanded + m.size > lim.max_expanded_size:
+                return total_reason(lim)
+            if ratio_exceeded(m.size, m.compressed_size, lim):
+                return ratio_reason(lim)
         return None
+
+    def _skip(self, row: dict[str, Any], reason: str) -> None:
+        row["status"], row["reason"] = STATUS_SKIPPED, reason
+        self._done(row)
 
     # rows --------------------------------------------------------------------------------------
 

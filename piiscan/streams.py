@@ -36,6 +36,17 @@ class _Replay(io.RawIOBase):
             super().close()
 
 
+def local_file_under(stream: IO[bytes]) -> IO[bytes] | None:
+    """The seekable local file under a `read_head` stream, for formats that need random access; else None."""
+    raw = getattr(stream, "raw", None)
+    rest = raw._rest if isinstance(raw, _Replay) else stream
+    try:
+        rest.fileno()
+        return rest if rest.seekable() else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 def read_head(stream: IO[bytes], n: int) -> tuple[bytes, io.BufferedReader]:
     """The first `n` bytes (fewer at end of stream), and a buffered stream that starts over."""
     parts: list[bytes] = []

@@ -16,6 +16,7 @@ __all__ = ["ExtractContext", "Extractor", "ExtractError", "REGISTRY", "SNIFF_BYT
 SNIFF_BYTES = 64 * 1024
 
 REGISTRY: list[str] = [
+    "piiscan.extract.archives:ArchiveExtractor",
     "piiscan.extract.mbox:MboxExtractor",
     "piiscan.extract.mail:MessageExtractor",
     "piiscan.extract.jsondoc:JsonExtractor",

@@ -43,3 +43,10 @@ class Extractor:
 
 class ExtractError(Exception):
     """The content is malformed: the message says what, never quoting the content."""
+
+
+class LimitExceeded(Exception):
+    """Reading on would cross a limit (expanded size, expansion ratio, depth): the member is skipped.
+
+    The message is the `objects.reason`, and quotes no content.
+    """
