@@ -16,7 +16,12 @@ __all__ = ["ExtractContext", "Extractor", "ExtractError", "REGISTRY", "SNIFF_BYT
 SNIFF_BYTES = 64 * 1024
 
 REGISTRY: list[str] = [
+    "piiscan.extract.parquet:ParquetExtractor",
+    "piiscan.extract.orc:OrcExtractor",
+    "piiscan.extract.avro:AvroExtractor",
     "piiscan.extract.archives:ArchiveExtractor",
+    "piiscan.extract.pst:PstExtractor",
+    "piiscan.extract.msg:MsgExtractor",
     "piiscan.extract.mbox:MboxExtractor",
     "piiscan.extract.mail:MessageExtractor",
     "piiscan.extract.jsondoc:JsonExtractor",

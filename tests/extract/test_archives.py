@@ -197,7 +197,9 @@ def test_gzip_expanding_to_1_gb_stops_at_the_ratio(tmp_path: Path) -> None:
 
 def test_gzip_bomb_stops_at_the_member_size_whatever_the_ratio(tmp_path: Path) -> None:
     (tmp_path / "huge.log.gz").write_bytes(gzip_bomb(1024**3))
-    scan = run_scan(tmp_path, str(tmp_path / "huge.log.gz"), "--max-expansion-ratio", "1e9", "--max-expanded-size", "8MB")
+    scan = run_scan(
+        tmp_path, str(tmp_path / "huge.log.gz"), "--max-expansion-ratio", "1e9", "--max-expanded-size", "8MB"
+    )
     assert objects(scan) == [
         ("", "application/gzip", "scanned", None),
         ("huge.log", "text/x-log", "skipped", "total expanded size over the maximum (8000000 bytes)"),
@@ -233,16 +235,24 @@ def test_max_depth_option(tmp_path: Path) -> None:
     ]
     scan = run_scan(tmp_path, str(tmp_path / "deep.zip"), "--max-depth", "2", out_name="scan2")
     assert scan.rows("findings") == []
-    assert ("level1.zip!level2.zip!deepest.txt", None, "skipped", "nested deeper than the maximum depth (2)") in objects(
-        scan
-    )
+    assert (
+        "level1.zip!level2.zip!deepest.txt",
+        None,
+        "skipped",
+        "nested deeper than the maximum depth (2)",
+    ) in objects(scan)
 
 
 def test_max_members_option(tmp_path: Path) -> None:
     (tmp_path / "many.zip").write_bytes(zip_bytes({f"{i}.txt": b"ok\n" for i in range(5)}))
     scan = run_scan(tmp_path, str(tmp_path / "many.zip"), "--max-members", "3")
     assert [r["status"] for r in sorted(scan.rows("objects"), key=lambda r: r["member"])] == [
-        "scanned", "scanned", "scanned", "scanned", "skipped", "skipped"
+        "scanned",
+        "scanned",
+        "scanned",
+        "scanned",
+        "skipped",
+        "skipped",
     ]
 
 
