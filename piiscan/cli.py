@@ -145,6 +145,24 @@ def main() -> None:
     show_default=True,
     help="Pattern engine: Hyperscan when installed, else Python's re.",
 )
+@click.option(
+    "--sample-rows",
+    type=click.IntRange(1),
+    default=None,
+    help="postgresql://: read at most N rows per table (TABLESAMPLE BERNOULLI), marked as sampled.",
+)
+@click.option(
+    "--sample-percent",
+    type=click.FloatRange(0, 100, min_open=True),
+    default=None,
+    help="postgresql://: read about P% of each table's rows (TABLESAMPLE SYSTEM), marked as sampled.",
+)
+@click.option(
+    "--timestamp-column",
+    multiple=True,
+    metavar="[TABLE=]COLUMN",
+    help="postgresql://: each finding's `modified` comes from this column of its row; TABLE is a glob; repeatable.",
+)
 def scan(
     sources: tuple[str, ...],
     out: str,
@@ -162,6 +180,9 @@ def scan(
     max_members: int | None = None,
     max_expanded_size: int | None = None,
     max_expansion_ratio: float | None = None,
+    sample_rows: int | None = None,
+    sample_percent: float | None = None,
+    timestamp_column: tuple[str, ...] = (),
 ) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
@@ -173,7 +194,7 @@ def scan(
       5  a source could not be listed at all
       2  usage or configuration error
     """
-    from piiscan.connectors import Selection, SourceError
+    from piiscan.connectors import Selection, SourceError, scheme_of
     from piiscan.detectors import load_detectors
     from piiscan.hashing import HmacKeyError, load_key
     from piiscan.progress import make_progress, print_summary
@@ -184,6 +205,19 @@ def scan(
     except click.BadParameter as exc:
         fail(f"--entities: {exc.message}")
     out_path = Path(out)
+    connector_options: dict[str, dict[str, object]] = {}
+    if sample_rows is not None and sample_percent is not None:
+        fail("choose one of --sample-rows and --sample-percent")
+    sample = {"rows": sample_rows} if sample_rows else ({"percent": sample_percent} if sample_percent else None)
+    for scheme in {scheme_of(s) for s in sources} & {"postgresql", "postgres"}:
+        connector_options[scheme] = {
+            "sample_rows": sample_rows,
+            "sample_percent": sample_percent,
+            "sample": sample,
+            "timestamp_columns": list(timestamp_column),
+            "entities": chosen,
+            "min_score": min_score,
+        }
     if (out_path / "manifest.json").exists() or any(
         next((out_path / t).glob("part-*.parquet"), None) for t in ("findings", "objects", "errors")
     ):
@@ -203,6 +237,7 @@ def scan(
         entities=chosen,
         min_score=min_score,
         backend=engine,
+        connector_options=connector_options,
         limits=_limits(max_depth, max_members, max_expanded_size, max_expansion_ratio),
     )
     selection = Selection(include=include, exclude=exclude, max_object_size=max_object_size)

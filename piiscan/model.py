@@ -102,6 +102,8 @@ class ContentType:
     """Emitted first by an extractor that knows what it is reading."""
 
     mime: str
+    #: a note for the objects row's `reason` (e.g. "sampled: …") while its status stays as is
+    reason: str | None = None
 
 
 Event = TextUnit | Record | Member | ContentType

@@ -20,3 +20,16 @@ def safe_message(exc: BaseException | str) -> str:
     text = _QUOTED.sub("'…'", text)
     text = _VALUEISH.sub("…", text)
     return text[:MAX_MESSAGE]
+
+
+_PASSWORD_PARAM = re.compile(r"(?i)([?&]password=)[^&#]*")
+_USERINFO_PASSWORD = re.compile(r"^([a-z][a-z0-9+.\-]*://[^/@:?#]*):[^/@?#]*@", re.IGNORECASE)
+
+
+def strip_password(uri: str) -> str:
+    """A source URI as it may be shown or written: any password in it replaced by `***`.
+
+    >>> strip_password("postgresql://jan:s3cret@db:5432/shop?sslmode=require&password=x")
+    'postgresql://jan:***@db:5432/shop?sslmode=require&password=***'
+    """
+    return _PASSWORD_PARAM.sub(r"\1***", _USERINFO_PASSWORD.sub(r"\1:***@", uri))

@@ -46,7 +46,7 @@ from piiscan.extract.budget import (
 from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
 from piiscan.model import ContentType, Finding, Member, ObjectRef, Record, TextUnit
-from piiscan.redact import safe_message
+from piiscan.redact import safe_message, strip_password
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
 from piiscan.streams import read_head
 
@@ -194,6 +194,8 @@ class _ObjectScan:
                     self._member(event, member, depth + 1)
                 elif isinstance(event, ContentType):
                     row["content_type"] = event.mime
+                    if event.reason:
+                        row["reason"] = event.reason
                 stage = "extract"
         except LimitExceeded as exc:
             self._skip(row, str(exc))
@@ -382,7 +384,7 @@ def run_scan(
                         yield scheme, item
             except SourceError as exc:
                 summary.source_failures.append(str(exc))
-                absorb(_list_failure_result(options.scan_id, ListFailure(source, "SourceError", str(exc))), None)
+                absorb(_list_failure_result(options.scan_id, ListFailure(strip_password(source), "SourceError", str(exc))), None)
 
     if workers <= 1:
         worker = _Worker(options)
@@ -465,7 +467,7 @@ def _manifest(
         "seconds": round(summary.seconds, 3),
         "tool": {"name": "piiscan", "version": __version__},
         "host": socket.gethostname(),
-        "sources": list(sources),
+        "sources": [strip_password(s) for s in sources],
         "detectors": list(detector_ids),
         "entities": list(options.entities) if options.entities else None,
         "min_score": options.min_score,
@@ -483,5 +485,7 @@ def _manifest(
             "findings_by_entity": dict(sorted(summary.findings.items())),
         },
         "source_failures": summary.source_failures,
+        #: connectors that read only a sample (e.g. --sample-rows): the scan is not exhaustive
+        "sampling": {s: o["sample"] for s, o in sorted(options.connector_options.items()) if o.get("sample")},
         "pid": os.getpid(),
     }

@@ -35,6 +35,8 @@ __all__ = [
 #: scheme -> (target, the pip extra that provides its dependencies)
 REGISTRY: dict[str, tuple[str, str]] = {
     "file": ("piiscan.connectors.local:LocalConnector", ""),
+    "postgresql": ("piiscan.connectors.postgres:PostgresConnector", "postgres"),
+    "postgres": ("piiscan.connectors.postgres:PostgresConnector", "postgres"),
 }
 
 

@@ -1,0 +1,335 @@
+"""postgresql://: tables as objects, rows as records, against a real PostgreSQL (pgserver).
+
+The server is `PIISCAN_TEST_POSTGRES_DSN` when set (a superuser DSN), else a PostgreSQL 16
+started from the pgserver wheel in a temporary folder. Every test reads a database built once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from piiscan.connectors.postgres import object_uri, parse_source
+from tests.helpers import h, located, run_scan
+
+DB = "piiscan_test"
+READER = "piiscan_reader"
+BIG_ROWS = 200_000
+ENTITIES = ("--entities", "NL_BSN,IBAN_CODE")  # exact findings, whatever detectors others add
+IBAN = "NL91ABNA0417164300"
+
+SETUP = f"""
+CREATE SCHEMA shop;
+CREATE TYPE shop.mood AS ENUM ('happy', 'NL91ABNA0417164300');
+CREATE TABLE shop.customers (
+    id bigint PRIMARY KEY, name text, bsn bigint, notes varchar(200), profile jsonb,
+    tags text[], photo bytea, mood shop.mood, balance numeric, small smallint, updated_at timestamptz
+);
+INSERT INTO shop.customers VALUES
+    (1, 'Jan', 123456782, 'rekening NL91 ABNA 0417 1643 00', '{{"contact": {{"bsn": "111222333"}}, "n": 1}}',
+     ARRAY['vip', '{IBAN}'], '\\x00ff', 'happy', 100000009, 12345, '2024-03-01 12:30:00+01'),
+    (2, 'Piet', NULL, 'geen', '[{{"iban": "{IBAN}"}}]', NULL, NULL, '{IBAN}', NULL, NULL, NULL);
+CREATE TABLE shop.events (message text, at date);
+INSERT INTO shop.events VALUES ('hello', '2023-01-02'), ('iban {IBAN}', '2023-01-02');
+CREATE TABLE shop.persons (bsn text PRIMARY KEY, remark text);
+INSERT INTO shop.persons VALUES ('123456782', 'bsn van Jan');
+CREATE VIEW shop.customer_bsns AS SELECT id, bsn FROM shop.customers;
+
+CREATE SCHEMA "Klant Gegevens";
+CREATE TABLE "Klant Gegevens"."Klant Gegevens" ("Burger BSN" text, "x""; DROP TABLE y; --" text);
+INSERT INTO "Klant Gegevens"."Klant Gegevens" VALUES ('111222333', '{IBAN}');
+CREATE TABLE "Klant Gegevens"."a""; DELETE FROM b; --" (id int PRIMARY KEY, "bsn.nr" text);
+INSERT INTO "Klant Gegevens"."a""; DELETE FROM b; --" VALUES (7, '100000010');
+
+CREATE SCHEMA big;
+CREATE TABLE big.telemetry (id bigint PRIMARY KEY, device text, reading text, bsn bigint);
+INSERT INTO big.telemetry
+    SELECT n, 'dev-' || (n % 97), 'temp ' || (n % 40) || ' C', CASE WHEN n = 150000 THEN 123456782 END
+    FROM generate_series(1, {BIG_ROWS}) AS n;
+
+CREATE SCHEMA samp;
+CREATE TABLE samp.people (id int PRIMARY KEY, bsn text);
+INSERT INTO samp.people SELECT n, '123456782' FROM generate_series(1, 50) AS n;
+CREATE TABLE samp.analyzed (id int PRIMARY KEY, bsn text);
+INSERT INTO samp.analyzed SELECT n, '123456782' FROM generate_series(1, 20000) AS n;
+ANALYZE samp.analyzed;
+
+CREATE SCHEMA acl;
+CREATE TABLE acl.open (id int PRIMARY KEY, bsn text);
+INSERT INTO acl.open VALUES (1, '111222333');
+CREATE TABLE acl.secret (id int PRIMARY KEY, bsn text);
+INSERT INTO acl.secret VALUES (1, '123456782');
+CREATE ROLE {READER} LOGIN PASSWORD 'reader-pw-123';
+GRANT USAGE ON SCHEMA acl TO {READER};
+GRANT SELECT ON acl.open TO {READER};
+"""
+
+
+@dataclass(frozen=True)
+class Pg:
+    dsn: str  # superuser URI to the test database
+    host: str
+    port: int
+
+    def uri(self, query: str = "", user: str | None = None) -> str:
+        parts = urlsplit(self.dsn)
+        netloc = parts.netloc if user is None else f"{user}@{parts.netloc.rpartition('@')[2]}"
+        q = "&".join(p for p in (parts.query, query) if p)
+        return urlunsplit((parts.scheme, netloc, parts.path, q, ""))
+
+    def obj(self, schema: str, table: str) -> str:
+        return object_uri(self.host, self.port, DB, schema, table)
+
+
+def _with_db(dsn: str, db: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + db, parts.query, ""))
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[Pg]:
+    server = None
+    dsn = os.environ.get("PIISCAN_TEST_POSTGRES_DSN")
+    if not dsn:
+        import pgserver
+
+        # not under pytest's tmp folder: run as root, pgserver's own user must reach the folder
+        data = tempfile.mkdtemp(prefix="piiscan-pg-")
+        server = pgserver.get_server(data, cleanup_mode="delete")
+        dsn = server.get_uri()
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {DB}")
+        admin.execute(f"DROP ROLE IF EXISTS {READER}")
+        admin.execute(f"CREATE DATABASE {DB}")
+    test_dsn = _with_db(dsn, DB)
+    with psycopg.connect(test_dsn, autocommit=True) as conn:
+        conn.execute(SETUP)
+        host, port = conn.info.host, conn.info.port
+    yield Pg(test_dsn, host, port)
+    if server is not None:
+        server.cleanup()
+
+
+def scan(tmp_path: Path, pg: Pg, query: str, *args: str, user: str | None = None):
+    return run_scan(tmp_path, pg.uri(query, user), *ENTITIES, *args)
+
+
+FINDING_KEYS = ("object", "record", "field", "row_key", "entity", "value_hash", "masked")
+
+
+def test_text_jsonb_arrays_enum_and_numbers_with_exact_row_keys_and_fields(tmp_path: Path, pg: Pg) -> None:
+    s = scan(tmp_path, pg, "table=shop.customers")
+    assert s.exit_code == 0, s.result.output
+    c = pg.obj("shop", "customers")
+    k1, k2 = '{"id": 1}', '{"id": 2}'
+    assert located(s.rows("findings"), *FINDING_KEYS) == located(
+        [
+            dict(zip(FINDING_KEYS, r, strict=True))
+            for r in [
+                (c, 0, "bsn", k1, "NL_BSN", h("NL_BSN", "123456782"), "****6782"),
+                (c, 0, "notes", k1, "IBAN_CODE", h("IBAN_CODE", IBAN), "NL91 **** **** **** 4300"),
+                (c, 0, "profile$.contact.bsn", k1, "NL_BSN", h("NL_BSN", "111222333"), "****2333"),
+                (c, 0, "tags[1]", k1, "IBAN_CODE", h("IBAN_CODE", IBAN), "NL91 **** **** **** 4300"),
+                (c, 1, "profile$[0].iban", k2, "IBAN_CODE", h("IBAN_CODE", IBAN), "NL91 **** **** **** 4300"),
+                (c, 1, "mood", k2, "IBAN_CODE", h("IBAN_CODE", IBAN), "NL91 **** **** **** 4300"),
+            ]
+        ],
+        *FINDING_KEYS,
+    )
+    # `balance` (numeric) holds a valid BSN but nothing names it one: scanned, scored too low;
+    # smallint cannot hold an identifier and is not read at all
+    objects = s.rows("objects")
+    assert [
+        (o["object"], o["member"], o["status"], o["reason"], o["content_type"], o["findings"]) for o in objects
+    ] == [
+        (c, "", "scanned", None, "application/x-postgresql-table", 6),
+        (c, "photo", "skipped", "bytea column: binary values are not scanned", None, 0),
+    ]
+    assert objects[0]["size"] > 0
+    assert all(f["modified"] is None for f in s.rows("findings"))
+
+
+def test_numeric_column_named_bsn_is_found(tmp_path: Path, pg: Pg) -> None:
+    s = scan(tmp_path, pg, "table=customers", "--min-score", "0.4")
+    balance = [f for f in s.rows("findings") if f["field"] == "balance"]
+    assert [(f["row_key"], f["value_hash"]) for f in balance] == [('{"id": 1}', h("NL_BSN", "100000009"))]
+
+
+def test_table_without_primary_key_is_keyed_by_ctid(tmp_path: Path, pg: Pg) -> None:
+    s = scan(tmp_path, pg, "table=shop.events")
+    assert located(s.rows("findings"), "object", "record", "field", "row_key", "entity") == [
+        (pg.obj("shop", "events"), 1, "message", '{"ctid": "(0,2)"}', "IBAN_CODE")
+    ]
+
+
+def test_a_key_that_is_personal_data_is_masked(tmp_path: Path, pg: Pg) -> None:
+    s = scan(tmp_path, pg, "table=shop.persons")
+    assert located(s.rows("findings"), "field", "row_key", "entity", "value_hash") == [
+        ("bsn", '{"bsn": "****6782"}', "NL_BSN", h("NL_BSN", "123456782")),
+    ]
+    assert "123456782" not in json.dumps([str(r) for r in s.rows("findings")])
+
+
+def test_a_view_is_an_object_without_row_keys(tmp_path: Path, pg: Pg) -> None:
+    s = scan(tmp_path, pg, "table=shop.customer_bsns")
+    assert located(s.rows("findings"), "object", "record", "field", "row_key", "value_hash") == [
+        (pg.obj("shop", "customer_bsns"), 0, "bsn", None, h("NL_BSN", "123456782"))
+    ]
+    assert [(o["status"], o["size"]) for o in s.rows("objects")] == [("scanned", None)]
+
+
+def test_quoted_and_hostile_identifiers(tmp_path: Path, pg: Pg) -> None:
+    s = scan(tmp_path, pg, "schema=Klant+Gegevens")
+    assert s.exit_code == 0, s.result.output
+    klant = pg.obj("Klant Gegevens", "Klant Gegevens")
+    hostile = pg.obj("Klant Gegevens", 'a"; DELETE FROM b; --')
+    assert klant.endswith("/Klant%20Gegevens.Klant%20Gegevens")
+    assert hostile.endswith("/Klant%20Gegevens.a%22%3B%20DELETE%20FROM%20b%3B%20--")
+    assert located(s.rows("findings"), "object", "field", "row_key", "value_hash") == sorted(
+        [
+            (klant, "Burger BSN", '{"ctid": "(0,1)"}', h("NL_BSN", "111222333")),
+            (klant, 'x"; DROP TABLE y; --', '{"ctid": "(0,1)"}', h("IBAN_CODE", IBAN)),
+            (hostile, "bsn.nr", '{"id": 7}', h("NL_BSN", "100000010")),
+        ],
+        key=lambda t: tuple(str(v) for v in t),
+    )
+    # the object URI of a table names it again as a source
+    again = run_scan(
+        tmp_path, pg.uri().replace(f"/{DB}", f"/{DB}/{hostile.rsplit('/', 1)[1]}"), *ENTITIES, out_name="again"
+    )
+    assert [o["object"] for o in again.rows("objects")] == [hostile]
+
+
+@pytest.mark.parametrize(
+    ("selection", "expected"),
+    [
+        (("?schema=shop",), ["customer_bsns", "customers", "events", "persons"]),
+        (("?schema=shop&table=events,persons",), ["events", "persons"]),
+        (("?schema=shop", "--include", "shop.cust*"), ["customer_bsns", "customers"]),
+        (("?schema=shop", "--exclude", "shop.c*", "--exclude", "*.events"), ["persons"]),
+    ],
+)
+def test_selection_by_uri_and_globs(tmp_path: Path, pg: Pg, selection: tuple[str, ...], expected: list[str]) -> None:
+    query, *args = selection
+    s = scan(tmp_path, pg, query.lstrip("?"), *args)
+    tables = sorted({o["object"].rsplit(".", 1)[1] for o in s.rows("objects")})
+    assert tables == expected
+
+
+def test_a_large_table_streams_and_finds_the_one_row(tmp_path: Path, pg: Pg) -> None:
+    s = scan(tmp_path, pg, "schema=big")
+    assert s.exit_code == 0, s.result.output
+    assert located(s.rows("findings"), "record", "field", "row_key", "value_hash") == [
+        (149_999, "bsn", '{"id": 150000}', h("NL_BSN", "123456782"))
+    ]
+
+
+def test_a_role_without_select_gets_an_errors_row_and_the_rest_is_scanned(tmp_path: Path, pg: Pg) -> None:
+    s = scan(tmp_path, pg, "schema=acl", user=READER)
+    assert s.exit_code == 3, s.result.output
+    secret = pg.obj("acl", "secret")
+    assert [(e["object"], e["member"], e["stage"], e["error"], e["message"]) for e in s.rows("errors")] == [
+        (secret, "", "read", "InsufficientPrivilege", "permission denied for table secret")
+    ]
+    assert [(o["object"], o["status"], o["findings"]) for o in s.rows("objects")] == [
+        (pg.obj("acl", "open"), "scanned", 1),
+        (secret, "failed", 0),
+    ]
+
+
+def test_sample_rows_reads_at_most_n_rows_and_says_so(tmp_path: Path, pg: Pg) -> None:
+    s = scan(tmp_path, pg, "table=samp.people", "--sample-rows", "10")
+    assert [f["record"] for f in s.rows("findings")] == sorted(range(10), key=str)
+    assert [(o["status"], o["reason"]) for o in s.rows("objects")] == [
+        ("scanned", "sampled: at most 10 rows (the first in storage order)")
+    ]
+    manifest = json.loads((s.out / "manifest.json").read_text())
+    assert manifest["sampling"] == {"postgresql": {"rows": 10}}
+
+
+@pytest.mark.parametrize(
+    ("option", "reason"),
+    [
+        (("--sample-rows", "100"), "sampled: at most 100 rows (TABLESAMPLE BERNOULLI 0.6%)"),
+        (("--sample-percent", "5"), "sampled: about 5% of rows (TABLESAMPLE SYSTEM)"),
+    ],
+)
+def test_tablesample_on_an_analyzed_table(tmp_path: Path, pg: Pg, option: tuple[str, str], reason: str) -> None:
+    s = scan(tmp_path, pg, "table=samp.analyzed", *option)
+    n = len(s.rows("findings"))
+    assert 0 < n <= (100 if option[0] == "--sample-rows" else 20_000 // 5)
+    assert [(o["status"], o["reason"], o["findings"]) for o in s.rows("objects")] == [("scanned", reason, n)]
+    assert json.loads((s.out / "manifest.json").read_text())["sampling"]
+
+
+def test_unsampled_scans_say_nothing_of_sampling(tmp_path: Path, pg: Pg) -> None:
+    s = scan(tmp_path, pg, "table=samp.people")
+    assert len(s.rows("findings")) == 50
+    assert json.loads((s.out / "manifest.json").read_text())["sampling"] == {}
+
+
+@pytest.mark.parametrize(
+    ("rule", "table", "modified"),
+    [
+        ("updated_at", "shop.customers", datetime(2024, 3, 1, 11, 30, tzinfo=UTC)),
+        ("shop.customers=updated_at", "shop.customers", datetime(2024, 3, 1, 11, 30, tzinfo=UTC)),
+        ("*.events=at", "shop.events", datetime(2023, 1, 2, tzinfo=UTC)),
+    ],
+)
+def test_timestamp_column_sets_each_findings_modified(
+    tmp_path: Path, pg: Pg, rule: str, table: str, modified: datetime
+) -> None:
+    s = scan(tmp_path, pg, f"table={table}", "--timestamp-column", rule)
+    rows = s.rows("findings")
+    row0 = [f for f in rows if f["row_key"] in ('{"id": 1}', '{"ctid": "(0,2)"}')]
+    assert row0 and {f["modified"] for f in row0} == {modified}
+    # a row whose timestamp is NULL falls back to the object's (unknown) modified time
+    assert {f["modified"] for f in rows if f["row_key"] == '{"id": 2}'} <= {None}
+
+
+def test_a_timestamp_rule_naming_a_missing_column_fails_that_table(tmp_path: Path, pg: Pg) -> None:
+    s = scan(tmp_path, pg, "table=shop.persons", "--timestamp-column", "shop.persons=changed")
+    assert s.exit_code == 3
+    assert [(e["stage"], e["error"], e["message"]) for e in s.rows("errors")] == [
+        ("read", "ExtractError", "--timestamp-column shop.persons=changed: the table has no such column")
+    ]
+
+
+def test_passwords_never_reach_the_scan_directory(tmp_path: Path, pg: Pg) -> None:
+    secret_uri = pg.uri("table=acl.open", f"{READER}:reader-pw-123")
+    s = run_scan(tmp_path, secret_uri, *ENTITIES)
+    assert s.exit_code == 0, s.result.output
+    written = "".join(p.read_text(errors="replace") for p in s.out.rglob("*") if p.is_file())
+    assert "reader-pw-123" not in written and "reader-pw-123" not in s.result.output
+    assert json.loads((s.out / "manifest.json").read_text())["sources"][0].startswith(f"postgresql://{READER}:***@")
+
+
+def test_an_unreachable_server_is_a_source_failure(tmp_path: Path) -> None:
+    s = run_scan(tmp_path, "postgresql://nobody:pw-xyz@127.0.0.1:1/none?connect_timeout=2", *ENTITIES)
+    assert s.exit_code == 5
+    assert "pw-xyz" not in s.result.output
+    assert "cannot read the PostgreSQL catalog" in s.result.output
+
+
+def test_sample_options_exclude_each_other(tmp_path: Path, pg: Pg) -> None:
+    s = scan(tmp_path, pg, "", "--sample-rows", "1", "--sample-percent", "1")
+    assert s.exit_code == 2
+    assert "choose one of --sample-rows and --sample-percent" in s.result.output
+
+
+def test_parse_source_keeps_libpq_parameters_and_takes_piiscans() -> None:
+    src = parse_source("postgres://u@h/db?schema=a,b&table=t&sslmode=verify-full&host=%2Ftmp")
+    assert (src.conninfo, src.schemas, src.tables) == (
+        "postgres://u@h/db?sslmode=verify-full&host=%2Ftmp",
+        ("a", "b"),
+        ("t",),
+    )
