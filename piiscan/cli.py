@@ -146,6 +146,26 @@ def main() -> None:
     help="Pattern engine: Hyperscan when installed, else Python's re.",
 )
 @click.option(
+    "--endpoint-url",
+    envvar="AWS_ENDPOINT_URL",
+    metavar="URL",
+    help="S3-compatible endpoint for s3:// sources and --out (MinIO, Ceph); also $AWS_ENDPOINT_URL.",
+)
+@click.option("--versions", is_flag=True, help="s3:// and gs://: scan every stored version, not only the latest.")
+@click.option("--anonymous", is_flag=True, help="s3:// and gs://: unsigned requests, for public buckets.")
+@click.option(
+    "--io-threads",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Objects read at once per worker  [default: 8 for buckets, 1 for files]",
+)
+@click.option(
+    "--list-page-size",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="s3:// and gs://: objects per listing request  [default: 1000]",
+)
+@click.option(
     "--sample-rows",
     type=click.IntRange(1),
     default=None,
@@ -176,6 +196,11 @@ def scan(
     fail_on_findings: bool,
     quiet: bool,
     engine: str,
+    endpoint_url: str | None = None,
+    versions: bool = False,
+    anonymous: bool = False,
+    io_threads: int | None = None,
+    list_page_size: int | None = None,
     max_depth: int | None = None,
     max_members: int | None = None,
     max_expanded_size: int | None = None,
@@ -198,14 +223,17 @@ def scan(
     from piiscan.detectors import load_detectors
     from piiscan.hashing import HmacKeyError, load_key
     from piiscan.progress import make_progress, print_summary
+    from piiscan.redact import safe_message
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
+    from piiscan.scandir import holds_scan
 
     try:
         chosen = _entities(entities)
     except click.BadParameter as exc:
         fail(f"--entities: {exc.message}")
     out_path = Path(out)
-    connector_options: dict[str, dict[str, object]] = {}
+    remote = {"versions": versions, "anonymous": anonymous, "io_threads": io_threads, "page_size": list_page_size}
+    connector_options = {"s3": {**remote, "endpoint_url": endpoint_url}, "gs": remote}
     if sample_rows is not None and sample_percent is not None:
         fail("choose one of --sample-rows and --sample-percent")
     sample = {"rows": sample_rows} if sample_rows else ({"percent": sample_percent} if sample_percent else None)
@@ -218,11 +246,15 @@ def scan(
             "entities": chosen,
             "min_score": min_score,
         }
-    if (out_path / "manifest.json").exists() or any(
-        next((out_path / t).glob("part-*.parquet"), None) for t in ("findings", "objects", "errors")
-    ):
+    try:
+        already = holds_scan(out, connector_options.get(scheme_of(out)))
+    except SourceError as exc:
+        fail(f"--out {out}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a bucket we cannot reach: one line, no traceback
+        fail(f"--out {out} cannot be checked: {type(exc).__name__}: {safe_message(exc)}", ExitCode.SOURCE)
+    if already:
         fail(f"{out} already holds a scan: choose a new --out folder")
-    if out_path.exists() and not out_path.is_dir():
+    if scheme_of(out) == "file" and out_path.exists() and not out_path.is_dir():
         fail(f"--out {out} exists and is not a folder")
     try:
         key = load_key(key_file)
@@ -238,6 +270,7 @@ def scan(
         min_score=min_score,
         backend=engine,
         connector_options=connector_options,
+        io_threads=io_threads or 0,
         limits=_limits(max_depth, max_members, max_expanded_size, max_expansion_ratio),
     )
     selection = Selection(include=include, exclude=exclude, max_object_size=max_object_size)
@@ -297,3 +330,8 @@ def detectors(fmt: str) -> None:
         table.add_row(r["detector"], r["entity"], r["canonical"], ", ".join(r["context"]))
     Console().print(table)
 
+
+# the commands that read scan directories (subject find, retention/residency check, report)
+from piiscan.cli_tools import register as _register_tools  # noqa: E402
+
+_register_tools(main)

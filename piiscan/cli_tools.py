@@ -1,0 +1,222 @@
+"""The commands that read scan directories: `subject find`, `retention check`, `residency check`, `report`.
+
+Registered on the `piiscan` group by cli.py. The work lives in piiscan.tools; this module only
+parses options, picks output formats and maps outcomes to exit codes (piiscan.exitcodes).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from piiscan.exitcodes import ExitCode
+
+_FORMAT = click.Choice(["table", "csv", "json", "parquet"])
+_SCANS = click.argument("scans", nargs=-1, required=True, metavar="SCAN...")
+
+
+def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
+    from piiscan.cli import fail
+
+    fail(message, code)
+
+
+def _open(paths: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    from piiscan.tools.scans import ScanDirError, open_scans
+
+    try:
+        return open_scans(paths)
+    except ScanDirError as exc:
+        _fail(str(exc))
+
+
+def _emit(table, fmt: str | None, output: str | None, title: str, extra_json: dict | None = None) -> None:  # type: ignore[no-untyped-def]
+    from piiscan.tools.output import choose_format, write_table
+
+    chosen = choose_format(fmt, output)
+    if chosen == "table" and output:
+        _fail("--format table cannot be written to --output: choose csv, json or parquet")
+    if chosen == "parquet" and not output:
+        _fail("--format parquet needs --output FILE")
+    if chosen == "table":
+        from rich.console import Console
+        from rich.table import Table
+
+        view = Table(*table.column_names, title=title, title_justify="left")
+        for row in table.to_pylist():
+            view.add_row(*("" if v is None else str(v) for v in row.values()))
+        Console().print(view)
+        return
+    write_table(table, chosen, output, extra_json)
+
+
+def _parse_now(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC)
+    try:
+        now = datetime.fromisoformat(value)
+    except ValueError:
+        _fail(f"--now: not a date or time: {value} (use e.g. 2026-11-23 or 2026-11-23T12:00:00Z)")
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+@click.group()
+def subject() -> None:
+    """Answer a data subject's request from scan directories."""
+
+
+@subject.command("find")
+@_SCANS
+@click.option("--bsn", multiple=True, metavar="NUMBER", help="Dutch BSN (11-proof checked); repeatable.")
+@click.option("--iban", multiple=True, metavar="IBAN", help="IBAN, with or without spaces; repeatable.")
+@click.option("--email", multiple=True, metavar="ADDRESS", help="E-mail address; repeatable.")
+@click.option("--phone", multiple=True, metavar="NUMBER", help="Phone number (E.164, or Dutch); repeatable.")
+@click.option("--card", multiple=True, metavar="PAN", help="Payment card number (Luhn checked); repeatable.")
+@click.option("--passport", multiple=True, metavar="DOCNO", help="Passport/ID document number (as in the MRZ).")
+@click.option("--name", multiple=True, metavar="NAME", help="A person's name; repeatable.")
+@click.option("--ip", multiple=True, metavar="ADDRESS", help="IPv4 or IPv6 address; repeatable.")
+@click.option(
+    "--from-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Identifiers from a file: `type: value` lines (# comments), or CSV with a `type,value` header.",
+)
+@click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
+@click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
+@click.option("--report", metavar="FILE", help="Also write a request report: FILE.md (Markdown) or FILE.html.")
+@click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the scans were made with.")
+def subject_find(
+    scans: tuple[str, ...],
+    from_file: str | None,
+    fmt: str | None,
+    output: str | None,
+    report: str | None,
+    key_file: str | None,
+    **given: tuple[str, ...],
+) -> None:
+    """List every object, member and locator in SCAN... holding any of the subject's identifiers.
+
+    Each identifier is canonicalised and hashed exactly as the scanner does; outputs name it only
+    by type and masked form. A SCAN is a scan directory or a folder of scan directories.
+
+    \b
+    Exit codes:
+      0  searched (whether or not anything was found)
+      2  malformed identifier, no identifier, unreadable scan, or scans made with another key
+    """
+    from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
+    from piiscan.tools import subject as subj
+
+    pairs = [(kind, value) for kind, values in given.items() for value in values]
+    try:
+        if from_file:
+            pairs += subj.parse_request_file(Path(from_file).read_text(encoding="utf-8"))
+        if not pairs:
+            _fail(f"give at least one identifier ({', '.join('--' + k for k in subj.KINDS)}) or --from-file")
+        key = load_key(key_file, create=False)
+        identifiers = subj.make_identifiers(pairs, key)
+    except (subj.IdentifierError, HmacKeyError) as exc:
+        _fail(str(exc))
+    opened = _open(scans)
+    mine = key_fingerprint(key)
+    other = [s.scan_id for s in opened if s.manifest.get("key_fingerprint") not in (None, mine)]
+    if other:
+        _fail(f"scan {', '.join(other)} was made with a different HMAC key: its hashes cannot match (see --key-file)")
+    found = subj.find(opened, identifiers)
+    if report:
+        when = datetime.now(UTC).isoformat(timespec="seconds")
+        subj.write_report(Path(report), opened, identifiers, found, subj.not_searched(opened), when)
+    _emit(found, fmt, output, f"{found.num_rows} occurrence(s) of {len(identifiers)} identifier(s)")
+
+
+@click.group()
+def retention() -> None:
+    """Enforce retention periods on scan directories."""
+
+
+@retention.command("check")
+@_SCANS
+@click.option("--rules", "rules_path", metavar="FILE", help="Retention rule pack (YAML)  [default: the shipped one]")
+@click.option("--now", metavar="DATE", help="Judge ages as of this date/time (ISO 8601, UTC)  [default: now]")
+@click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
+@click.option("--output", "-o", metavar="FILE", help="Write the overdue items here (.csv, .json, .parquet).")
+def retention_check(
+    scans: tuple[str, ...], rules_path: str | None, now: str | None, fmt: str | None, output: str | None
+) -> None:
+    """List every object, message or record in SCAN... kept past its rule's maximum age.
+
+    \b
+    Exit codes:
+      0  nothing overdue
+      6  something is overdue (VIOLATIONS)
+      2  unreadable or invalid rule pack, bad --now, unreadable scan
+    """
+    from piiscan.tools.retention import check, load_rules
+    from piiscan.tools.rules import RulesError
+
+    try:
+        rules = load_rules(rules_path)
+    except RulesError as exc:
+        _fail(str(exc))
+    when = _parse_now(now)
+    overdue, summary = check(_open(scans), rules, when)
+    for s in summary:
+        click.echo(
+            f"{s['rule']}: {s['overdue']} overdue of {s['checked']} checked (max {s['max_age']} by {s['age_of']}"
+            f" time; {s['undated']} undated)",
+            err=True,
+        )
+    _emit(
+        overdue,
+        fmt,
+        output,
+        f"{overdue.num_rows} item(s) past retention as of {when.date()}",
+        {"now": when, "summary": summary},
+    )
+    if overdue.num_rows:
+        sys.exit(int(ExitCode.VIOLATIONS))
+
+
+@click.group()
+def residency() -> None:
+    """Check where personal data is stored."""
+
+
+@residency.command("check")
+@_SCANS
+@click.option("--rules", "rules_path", metavar="FILE", help="Residency rule pack (YAML)  [default: EU regions]")
+@click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
+@click.option("--output", "-o", metavar="FILE", help="Write the violations here (.csv, .json, .parquet).")
+def residency_check(scans: tuple[str, ...], rules_path: str | None, fmt: str | None, output: str | None) -> None:
+    """List objects in SCAN... holding personal data in a region outside the allowed ones.
+
+    \b
+    Exit codes:
+      0  every object with findings and a known region is in an allowed region
+      6  some are not (VIOLATIONS)
+      2  unreadable or invalid rule pack, unreadable scan
+    """
+    from piiscan.tools.residency import check, load_rule
+    from piiscan.tools.rules import RulesError
+
+    try:
+        rule = load_rule(rules_path)
+    except RulesError as exc:
+        _fail(str(exc))
+    violations, counts = check(_open(scans), rule)
+    click.echo(
+        f"{counts['violations']} of {counts['objects']} object(s) with findings outside "
+        f"{', '.join(rule.allowed_regions)}; {counts['unknown_region']} of unknown region",
+        err=True,
+    )
+    _emit(violations, fmt, output, "objects with personal data outside the allowed regions", {"counts": counts})
+    if violations.num_rows:
+        sys.exit(int(ExitCode.VIOLATIONS))
+
+
+def register(main: click.Group) -> None:
+    for command in (subject, retention, residency):
+        main.add_command(command)
