@@ -50,3 +50,7 @@ class LimitExceeded(Exception):
 
     The message is the `objects.reason`, and quotes no content.
     """
+
+
+class ReaderUnavailable(LimitExceeded):
+    """The format's optional reader is not installed: skipped (not failed), the reason says what to install."""

@@ -84,7 +84,7 @@ def looks_like_headers(head: bytes) -> bool:
             return False
         seen.add(line[: m.end() - 1].lower())
     known = seen & _MAIL_HEADERS
-    return len(known) >= 2 and bool(known & _STRONG)
+    return len(known) >= 3 or (len(known) >= 2 and bool(known & _STRONG))
 
 
 def message_date(msg: Message) -> datetime | None:
@@ -265,3 +265,35 @@ class MessageExtractor(Extractor):
 
     def extract(self, stream: IO[bytes], mime: str, ctx: ExtractContext) -> Events:
         yield from message_events(parse_message(stream, ctx), ctx)
+
+
+def compose(
+    headers: dict[str, str],
+    body: str | None,
+    html: str | None = None,
+    attachments: list[tuple[str, bytes | EmailMessage]] = (),  # type: ignore[assignment]
+) -> EmailMessage:
+    """A message rebuilt from a store's properties (PST, MSG), to be read like any other message.
+
+    A header value that `policy.default` refuses is left out rather than failing the message.
+    """
+    msg = EmailMessage()
+    for name, value in headers.items():
+        if value:
+            try:
+                msg[name] = value
+            except (ValueError, TypeError, IndexError):
+                continue
+    if body is not None or html is None:
+        msg.set_content(body or "")
+    if html is not None:
+        if body is None:
+            msg.set_content(html, subtype="html")
+        else:
+            msg.add_alternative(html, subtype="html")
+    for name, data in attachments:
+        if isinstance(data, EmailMessage):
+            msg.add_attachment(data)
+        else:
+            msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return msg
