@@ -15,6 +15,10 @@ __all__ = ["Candidate", "Detector", "Pattern", "RecordDetector", "REGISTRY", "lo
 REGISTRY: dict[str, str] = {
     "iban": "piiscan.detectors.iban:IbanDetector",
     "nl_bsn": "piiscan.detectors.bsn:BsnDetector",
+    "gps": "piiscan.detectors.gps:GpsDetector",
+    "gps_fields": "piiscan.detectors.gps_fields:GpsFieldsDetector",
+    "address": "piiscan.detectors.address:AddressDetector",
+    "places": "piiscan.detectors.places:PlaceDetector",
     "mail_address": "piiscan.detectors.mail_headers:MailAddressDetector",
     "mail_display_name": "piiscan.detectors.mail_headers:MailNameDetector",
 }

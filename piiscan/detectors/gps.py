@@ -1,0 +1,297 @@
+"""GPS_COORDINATES in free text: a latitude/longitude pair in any common notation (WGS 84).
+
+Notations found:
+
+- decimal degrees, signed or with N/S/E/W hemispheres (ISO 6709 order, latitude first):
+  `52.37276, 4.89528`, `(52.37276,4.89528)`, `52.37276N 4.89528E`, `N 52.37276 E 4.89528`;
+  labelled `lat 52.37276 lon 4.89528`, `latitude=52.37 longitude=4.89`;
+- degrees-minutes-seconds and degrees with decimal minutes: `52°22'21.9"N 4°53'43.0"E`,
+  `N 52° 22.365 E 4° 53.717`;
+- NMEA 0183 GGA, RMC and GLL sentences (`ddmm.mmmm,N,dddmm.mmmm,E`; the `*hh` XOR checksum,
+  when present, must match), https://gpsd.gitlab.io/gpsd/NMEA.html;
+- `geo:` URIs (RFC 5870), Google-style `latitudeE7`/`longitudeE7` integers (degrees x 10^7),
+  and GeoJSON `"coordinates": [lon, lat]` written inline (RFC 7946: longitude first).
+
+What merely looks like a pair is refused: out-of-range values, fewer than three decimals (money,
+versions, scores), two values both under one degree (ratios), digits glued to more digits or dots
+(IP addresses, timestamps, version strings). A bare decimal pair scores by its precision; context
+words (`gps`, `locatie`, `coordinates`…) lift it, money and version words lower it.
+
+>>> d = GpsDetector()
+>>> d.validate(" 52.37276, 4.89528 ").canonical
+'52.3728,4.8953'
+>>> d.validate("52°22'21.9\\"N 4°53'43.0\\"E").canonical
+'52.3728,4.8953'
+>>> d.validate("$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\\n").canonical
+'48.1173,11.5167'
+>>> d.validate(" 0.9512, 0.8734 ") is None
+True
+>>> d.mask("52.3728,4.8953")
+'52.3***,4.8***'
+"""
+
+from __future__ import annotations
+
+import re
+from functools import reduce
+
+from piiscan.detectors.base import Candidate, Detector, Pattern
+from piiscan.entities import GPS_COORDINATES
+
+# -- pattern pieces (Hyperscan and `re` on UTF-8 bytes: ASCII classes, no look-around) ----------------
+
+_LAT = r"[-+]?\d{1,2}\.\d{3,9}"
+_LON = r"[-+]?\d{1,3}\.\d{3,9}"
+_DEG = r"(?:°|º)?"
+_SEP = r"(?:[ \t]*[,;/][ \t]*|[ \t]+)"
+# a candidate must not continue a number, a dotted string or a word: one guard character each side,
+# trimmed again by `validate` (Hyperscan has no look-around)
+_BEFORE = r"(?:^|[^0-9A-Za-z.+\-])"
+_AFTER = r"(?:[^0-9A-Za-z.]|\.[^0-9]|$)"
+_LAT_LABEL = r"(?i:lat(?:itude)?|breedtegraad|breite)"
+_LON_LABEL = r"(?i:lo?ng?(?:itude)?|lengtegraad|l(?:ä|ae)nge)"
+_DMS_ONE = (
+    r"\d{1,3}[ \t]?(?:°|º)[ \t]?\d{1,2}(?:\.\d{1,6})?[ \t]?(?:'|′|’)?"
+    r"(?:[ \t]?\d{1,2}(?:\.\d{1,4})?[ \t]?(?:\"|″|''|”))?"
+)
+_HEMI_LAT = r"(?:[NSns][ \t]?)?"
+_HEMI_LON = r"(?:[EWOewo][ \t]?)?"
+
+PATTERNS = (
+    # decimal degrees, signed or with hemisphere letters after the numbers
+    Pattern(_BEFORE + _LAT + _DEG + r"[ \t]?[NSns]?" + _SEP + _LON + _DEG + r"(?:[ \t]?[EWOewo])?" + _AFTER, 0.5),
+    # hemisphere letters before the numbers
+    Pattern(r"\b[NSns][ \t]?" + _LAT + _DEG + _SEP + r"[EWOewo][ \t]?" + _LON + _DEG + _AFTER, 0.8),
+    # labelled: lat 52.37276 lon 4.89528, "lat": 52.37, "lng": 4.89
+    Pattern(
+        r"\b" + _LAT_LABEL + r"[\"']?[ \t]*[:=]?[ \t]*" + r"[-+]?\d{1,2}\.\d{1,9}"
+        r"[^0-9\r\n]{1,24}" + _LON_LABEL + r"[\"']?[ \t]*[:=]?[ \t]*" + r"[-+]?\d{1,3}\.\d{1,9}" + _AFTER,
+        0.8,
+    ),
+    # degrees-minutes(-seconds)
+    Pattern(
+        _HEMI_LAT + _DMS_ONE + r"[ \t]?[NSns]?[ \t]*[,;/]?[ \t]*" + _HEMI_LON + _DMS_ONE + r"(?:[ \t]?[EWOewo])?", 0.8
+    ),
+    # NMEA 0183: the whole sentence, up to the character after it
+    Pattern(
+        r"\$[A-Z]{2}(?:GGA|RMC|GLL),[0-9A-Za-z.,\-]{10,120}(?:\*[0-9A-Fa-f]{2})?(?:[^0-9A-Za-z.,\-*]|$)",
+        0.85,
+    ),
+    # geo: URI (RFC 5870)
+    Pattern(r"\bgeo:[-+]?\d{1,2}(?:\.\d{1,12})?,[-+]?\d{1,3}(?:\.\d{1,12})?" + _AFTER, 0.9),
+    # latitudeE7 / longitudeE7 integers written in text (a JSON document is read as a record instead)
+    Pattern(
+        r"(?i:latitudeE7)[\"']?[ \t]*[:=][ \t]*-?\d{5,10}[^0-9\r\n]{1,30}"
+        r"(?i:longitudeE7)[\"']?[ \t]*[:=][ \t]*-?\d{5,10}" + _AFTER,
+        0.9,
+    ),
+    # GeoJSON written inline: "coordinates": [lon, lat] (the first position of any geometry)
+    Pattern(r"\"coordinates\"[ \t]*:[ \t]*[\[ \t]{1,5}" + _LON + r"[ \t]*,[ \t]*" + _LAT + _AFTER, 0.85),
+)
+
+# -- parsing the candidates (Python `re` on the short matched text only) ------------------------------
+
+_NUM = r"([-+]?\d{1,3}(?:\.\d+)?)"
+_DECIMAL = re.compile(
+    rf"^[^\w+\-]*([NSns])?\s*{_NUM}\s*(?:°|º)?\s*([NSns])?\s*[,;/]?\s*([EWOewo])?\s*{_NUM}\s*(?:°|º)?\s*([EWOewo])?\W*$"
+)
+_LABELLED = re.compile(rf"^[A-Za-zäÄ]+[\"']?\s*[:=]?\s*{_NUM}\D+?[\"']?\s*[:=]?\s*{_NUM}\W*$")
+_DMS_BODY = r"\s*(\d{1,3})\s*[°º]\s*(\d{1,2}(?:\.\d+)?)\s*['′’]?(?:\s*(\d{1,2}(?:\.\d+)?)\s*(?:\"|″|''|”))?\s*"
+_DMS_LAT = re.compile(rf"[^\w+\-]*([NSns])?{_DMS_BODY}([NSns](?![A-Za-z]))?[\s,;/]*")
+_DMS_LON = re.compile(rf"([EWOewo])?{_DMS_BODY}([EWOewo](?![A-Za-z]))?")
+_GEO_URI = re.compile(rf"geo:{_NUM},{_NUM}")
+_E7 = re.compile(r"[:=]\s*(-?\d{5,10})[^:=]+[:=]\s*(-?\d{5,10})")
+_GEOJSON = re.compile(rf"\[\s*{_NUM}\s*,\s*{_NUM}")
+_GUARD_HEAD = re.compile(r"^[^0-9A-Za-z.+\-]")
+
+
+def decimals(number: str) -> int:
+    """Digits after the decimal point: the precision a value was written with."""
+    return len(number) - number.index(".") - 1 if "." in number else 0
+
+
+def canonical(lat: float, lon: float) -> str | None:
+    """`%.4f,%.4f` when the pair is a position on Earth (not the 0,0 "null island" of missing fixes)."""
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0) or (lat == 0 and lon == 0):
+        return None
+    return f"{lat + 0.0:.4f},{lon + 0.0:.4f}".replace("-0.0000", "0.0000")
+
+
+def _signed(value: float, hemisphere: str | None, negative: str) -> float:
+    return -abs(value) if hemisphere and hemisphere.upper() == negative else value
+
+
+def _precision_score(places: int) -> float:
+    # 3 decimals ~ 110 m, 4 ~ 11 m, 5 ~ 1 m: more digits, more surely a position
+    return {3: 0.35, 4: 0.45, 5: 0.6}.get(places, 0.7 if places > 5 else 0.0)
+
+
+def nmea_checksum(body: str) -> int:
+    """XOR of the characters between `$` and `*`."""
+    return reduce(lambda acc, ch: acc ^ ord(ch), body, 0)
+
+
+def _nmea_degrees(value: str, hemisphere: str, negative: str) -> float | None:
+    if not value or "." not in value or hemisphere not in ("N", "S", "E", "W"):
+        return None
+    head, _, _ = value.partition(".")
+    if len(head) < 3:
+        return None
+    degrees = float(head[:-2]) + float(value[len(head) - 2 :]) / 60.0
+    return _signed(degrees, hemisphere, negative)
+
+
+def parse_nmea(sentence: str) -> tuple[float, float] | None:
+    """(lat, lon) of a GGA, RMC or GLL sentence; None when void, malformed or mis-checksummed."""
+    body, star, checksum = sentence.lstrip("$").partition("*")
+    if star and (len(checksum) < 2 or int(checksum[:2], 16) != nmea_checksum(body)):
+        return None
+    fields = body.split(",")
+    kind = fields[0][2:]
+    if kind == "GGA" and len(fields) >= 7:
+        at = 2
+    elif kind == "RMC" and len(fields) >= 7:
+        at = 3
+    elif kind == "GLL" and len(fields) >= 5:
+        at = 1
+    else:
+        return None
+    lat = _nmea_degrees(fields[at], fields[at + 1], "S")
+    lon = _nmea_degrees(fields[at + 2], fields[at + 3], "W")
+    if lat is None or lon is None:
+        return None
+    return lat, lon
+
+
+class GpsDetector(Detector):
+    name = "gps"
+    entity = GPS_COORDINATES
+    patterns = PATTERNS
+    context = (
+        "gps",
+        "locatie",
+        "location",
+        "positie",
+        "position",
+        "coordinates",
+        "coordinaten",
+        "coördinaten",
+        "coords",
+        "koordinaten",
+        "standort",
+        "lat",
+        "lon",
+        "lng",
+        "latitude",
+        "longitude",
+        "geo",
+        "pos",
+        "waypoint",
+        "gpx",
+        "fix",
+        "maps",
+    )
+    context_boost = 0.35
+    negative_context = ("€", "eur", "usd", "price", "prijs", "bedrag", "amount", "totaal", "total", "version")
+    negative_boost = 0.3
+
+    def validate(self, text: str) -> Candidate | None:
+        whole = text.startswith(('"coordinates"', "$")) and text[1:2].isalpha()
+        start = 1 if not whole and _GUARD_HEAD.match(text) else 0
+        end = len(text)
+        if end > start and not (text[-1].isalnum() or text[-1] in "\"'″”′’°º"):
+            end -= 1  # the guard character after the candidate
+        if end > start + 1 and text[end - 1] == "." and text[end - 2].isdigit():
+            end -= 1  # a sentence's full stop
+        core = text[start:end]
+        parsed = self._parse(core)
+        if parsed is None:
+            return None
+        value, score = parsed
+        # the engine trims by UTF-8 byte offsets
+        return Candidate(value, score, len(text[:start].encode()), len(text[:end].encode()))
+
+    def _parse(self, core: str) -> tuple[str, float] | None:
+        if core.startswith("$"):
+            pair = parse_nmea(core)
+            return (canonical(*pair), 0.85) if pair and canonical(*pair) else None
+        lower = core.lower()
+        if lower.startswith("geo:"):
+            return self._numbers(_GEO_URI.match(lower), 0.9, min_places=1)
+        if lower.startswith("latitudee7"):
+            m = _E7.search(core)
+            if not m:
+                return None
+            value = canonical(int(m.group(1)) / 1e7, int(m.group(2)) / 1e7)
+            return (value, 0.9) if value else None
+        if lower.startswith('"coordinates"'):
+            m = _GEOJSON.search(core)
+            if not m:
+                return None
+            lon, lat = m.group(1), m.group(2)
+            value = canonical(float(lat), float(lon))
+            return (value, 0.85) if value and min(decimals(lat), decimals(lon)) >= 3 else None
+        if "°" in core or "º" in core:
+            parsed = self._dms(core)
+            if parsed is not None:
+                return parsed
+        if core[:1].isalpha() and core[:2].lower() not in ("n ", "s ") and not core[1:2].isdigit():
+            return self._numbers(_LABELLED.match(core), 0.8, min_places=2)
+        m = _DECIMAL.match(core)
+        if not m:
+            return None
+        h1, lat_s, h2, h3, lon_s, h4 = m.groups()
+        lat_h, lon_h = h1 or h2, h3 or h4
+        if bool(lat_h) != bool(lon_h):
+            return None  # `52.3727 4.8952E`: one hemisphere only is not a notation
+        places = min(decimals(lat_s), decimals(lon_s))
+        lat, lon = float(lat_s), float(lon_s)
+        if lat_h and (lat < 0 or lon < 0):
+            return None
+        if abs(lat) < 1 and abs(lon) < 1:
+            return None  # ratios and scores, not a place in the Gulf of Guinea
+        value = canonical(_signed(lat, lat_h, "S"), _signed(lon, lon_h, "W"))
+        score = _precision_score(places)
+        if value is None or score == 0.0:
+            return None
+        if lat_h or "°" in core or "º" in core:
+            score += 0.3
+        return value, score
+
+    @staticmethod
+    def _numbers(m: re.Match[str] | None, score: float, min_places: int) -> tuple[str, float] | None:
+        if not m:
+            return None
+        lat_s, lon_s = m.group(1), m.group(2)
+        if min(decimals(lat_s), decimals(lon_s)) < min_places:
+            return None
+        value = canonical(float(lat_s), float(lon_s))
+        return (value, score) if value else None
+
+    @staticmethod
+    def _dms(core: str) -> tuple[str, float] | None:
+        first = _DMS_LAT.match(core)
+        second = _DMS_LON.match(core, first.end()) if first else None
+        if first is None or second is None or core[second.end() :].strip("\"'″”′’ \t,.;"):
+            return None
+        values: list[float] = []
+        hemispheres: list[str | None] = []
+        for m in (first, second):
+            pre, deg, minutes, seconds, post = m.groups()
+            if float(minutes) >= 60 or (seconds is not None and float(seconds) >= 60):
+                return None
+            values.append(int(deg) + float(minutes) / 60 + (float(seconds) / 3600 if seconds else 0.0))
+            hemispheres.append((pre or post or "").upper() or None)
+        (lat, lon), (lat_h, lon_h) = values, hemispheres
+        value = canonical(_signed(lat, lat_h, "S"), _signed(lon, lon_h, "W"))
+        if value is None:
+            return None
+        return value, 0.85 if lat_h and lon_h else 0.55
+
+    def mask(self, canonical: str) -> str:
+        return mask_position(canonical)
+
+
+def mask_position(canonical: str) -> str:
+    """`52.3***,4.8***`: degrees and the first decimal (about 11 km), never the position itself."""
+    return ",".join(part[: part.index(".") + 2] + "***" for part in canonical.split(","))

@@ -1,0 +1,174 @@
+"""GPS_COORDINATES in structured records: latitude and longitude held in two fields of one record.
+
+A CSV row, a JSON document, a Parquet or database row arrives as a `Record` (field path -> value).
+A pair is found by name and range:
+
+- `lat`/`lon`, `lat`/`lng`, `latitude`/`longitude`, `gps_lat`/`gps_lon`, `startLat`/`startLng`,
+  Dutch `breedtegraad`/`lengtegraad`, German `breite`/`laenge`: two fields whose names differ only
+  in the latitude and longitude word, under the same parent;
+- Google-style `latitudeE7`/`longitudeE7` integers (degrees x 10^7);
+- GeoJSON geometries (RFC 7946): `$.geometry.coordinates[0]` is the LONGITUDE and `[1]` the
+  latitude, for every position of a Point, LineString, Polygon or Multi* geometry;
+- `y`/`x` only where the record says it holds geometry (an `srid`, `crs`, `epsg` or `geom` field),
+  and then only in WGS 84 (SRID 4326) when an SRID is given.
+
+A finding's field is the latitude field. Values must be numbers (or numeric strings) in range;
+integral degrees are too coarse to be a person's position and score below the default threshold.
+
+>>> from piiscan.model import Record, Locator
+>>> d = GpsFieldsDetector()
+>>> [(loc.field, c.canonical) for loc, c in d.find(Record({"id": 1, "gps_lat": "52.37276", "gps_lon": 4.89528}))]
+[('gps_lat', '52.3728,4.8953')]
+>>> rec = Record({"$.type": "Point", "$.coordinates[0]": 4.89528, "$.coordinates[1]": 52.37276})
+>>> [(loc.field, c.canonical) for loc, c in d.find(rec)]
+[('$.coordinates[1]', '52.3728,4.8953')]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from piiscan.detectors.base import Candidate, RecordDetector
+from piiscan.detectors.gps import canonical, decimals, mask_position
+from piiscan.entities import GPS_COORDINATES
+from piiscan.model import Locator, Record
+
+LAT_WORDS = frozenset({"lat", "latitude", "breedtegraad", "breite", "breitengrad"})
+LON_WORDS = frozenset(
+    {"lon", "lng", "long", "longitude", "lengtegraad", "laenge", "länge", "laengengrad", "längengrad"}
+)
+GEOMETRY_HINTS = frozenset({"srid", "crs", "epsg", "geom", "geometry", "wkt", "wkb", "spatial_ref"})
+WGS84 = ("4326", "epsg:4326", "crs84", "urn:ogc:def:crs:ogc:1.3:crs84", "wgs84")
+
+# $.parent.name or $.parent["name"] or a plain column name
+_LAST = re.compile(r"^(?P<parent>.*?)(?:\.(?P<key>[^.\[\]]+)|\[\"(?P<quoted>[^\"]+)\"\])$")
+_TOKENS = re.compile(r"[A-Z]?[a-zäöüß]+|[A-Z]+(?![a-z])|\d+")
+_COORDS = re.compile(r"^(?P<base>.*)\.coordinates(?P<idx>(?:\[\d+\])*)\[(?P<axis>[01])\]$")
+
+
+def split_name(path: str) -> tuple[str, str]:
+    """(parent, last name) of a JSON path or a column name."""
+    m = _LAST.match(path)
+    if m and path.startswith("$"):
+        return m.group("parent"), m.group("key") or m.group("quoted")
+    return "", path
+
+
+def tokens(name: str) -> tuple[str, ...]:
+    """`gpsLat` -> ('gps', 'lat'); `start_latitude` -> ('start', 'latitude'); `latitudeE7` -> ('latitude', 'e7')."""
+    out = [t.lower() for t in _TOKENS.findall(name)]
+    merged: list[str] = []
+    for t in out:
+        if t.isdigit() and merged and merged[-1] == "e":
+            merged[-1] = "e" + t  # E7 splits as 'E', '7'
+        else:
+            merged.append(t)
+    return tuple(merged)
+
+
+def as_number(value: Any) -> tuple[float, int] | None:
+    """(value, decimals written) of a number or numeric string, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        text = repr(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(",", ".") if value.count(",") == 1 and "." not in value else value.strip()
+    else:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if number != number or ("e" in text.lower() and not isinstance(value, int)):
+        return None
+    return number, decimals(text)
+
+
+def _score(places: int) -> float:
+    # a field named lat is strong context; integral degrees (~100 km) say little about a person
+    return 0.9 if places >= 3 else 0.6 if places >= 1 else 0.3
+
+
+class GpsFieldsDetector(RecordDetector):
+    name = "gps_fields"
+    entity = GPS_COORDINATES
+    context = ("lat", "lon", "lng", "latitude", "longitude")
+
+    def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
+        fields = record.fields
+        if len(fields) < 2:
+            return
+        lon_index: dict[tuple[str, tuple[str, ...]], str] = {}
+        lats: list[tuple[str, str, tuple[str, ...]]] = []
+        geometry = False
+        srid_ok = True
+        geo: dict[tuple[str, str], dict[str, Any]] = {}
+        for path in fields:
+            m = _COORDS.match(path)
+            if m:
+                geo.setdefault((m.group("base"), m.group("idx")), {})[m.group("axis")] = path
+                continue
+            parent, name = split_name(path)
+            toks = tokens(name)
+            if not toks:
+                continue
+            if GEOMETRY_HINTS.intersection(toks):
+                geometry = True
+                if toks[-1] in ("srid", "epsg", "crs"):
+                    srid_ok = str(fields[path]).strip().lower() in WGS84
+            for i, t in enumerate(toks):
+                if t in LON_WORDS or t == "x":
+                    lon_index[(parent, (*toks[:i], "*", *toks[i + 1 :]))] = path
+                elif t in LAT_WORDS or t == "y":
+                    lats.append((path, parent, (*toks[:i], "*", *toks[i + 1 :])))
+        for path, parent, key in lats:
+            lon_path = lon_index.get((parent, key))
+            if lon_path is None:
+                continue
+            bare_xy = split_name(path)[1].lower() == "y"
+            if bare_xy and not (geometry and srid_ok):
+                continue  # y/x are positions only where the record says it holds WGS 84 geometry
+            e7 = "e7" in key
+            found = self._pair(fields[path], fields[lon_path], e7)
+            if found:
+                yield replace(record.locator, field=path), found
+        for (base, _), axes in geo.items():
+            if "0" not in axes or "1" not in axes or not self._is_geometry(fields, base):
+                continue
+            found = self._pair(fields[axes["1"]], fields[axes["0"]], False)
+            if found:
+                yield replace(record.locator, field=axes["1"]), found
+
+    @staticmethod
+    def _is_geometry(fields: Any, base: str) -> bool:
+        kind = fields.get(f"{base}.type")
+        return isinstance(kind, str) and kind in (
+            "Point",
+            "LineString",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+        )
+
+    @staticmethod
+    def _pair(lat_value: Any, lon_value: Any, e7: bool) -> Candidate | None:
+        lat, lon = as_number(lat_value), as_number(lon_value)
+        if lat is None or lon is None:
+            return None
+        if e7:
+            if lat[1] or lon[1]:
+                return None
+            value = canonical(lat[0] / 1e7, lon[0] / 1e7)
+            return Candidate(value, 0.95) if value else None
+        value = canonical(lat[0], lon[0])
+        if value is None:
+            return None
+        return Candidate(value, _score(min(lat[1], lon[1])))
+
+    def mask(self, canonical: str) -> str:
+        return mask_position(canonical)
