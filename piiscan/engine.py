@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from piiscan.detectors.base import Candidate, Detector, RecordDetector
-from piiscan.hashing import value_hash
-from piiscan.model import Finding, Record, TextUnit
+from piiscan.hashing import Hasher
+from piiscan.model import Finding, Locator, Record, TextUnit
 
 CONTEXT_BEFORE = 64  # bytes of text before a candidate searched for context words
 CONTEXT_AFTER = 32
@@ -103,6 +103,11 @@ def _make_backend(regexes: Sequence[str], backend: str) -> _HyperscanBackend | _
     return _ReBackend(regexes)
 
 
+#: char start, char end, detector index, candidate, score before negative context, and the
+#: context window and locator when already looked up
+_Hit = tuple[int, int, int, Candidate, float, bytes | None, Locator | None]
+
+
 class Engine:
     """Runs a fixed set of detectors over text units and records."""
 
@@ -115,6 +120,7 @@ class Engine:
         backend: str = "auto",
     ) -> None:
         self.key = key
+        self._hash = Hasher(key)
         self.min_score = min_score
         self.detectors: list[Detector] = []
         self.record_detectors: list[RecordDetector] = []
@@ -139,66 +145,100 @@ class Engine:
     # -- text -------------------------------------------------------------------------------
 
     def scan(self, unit: TextUnit) -> list[Finding]:
-        """Every finding in `unit` at or above the minimum score, de-duplicated, in text order."""
+        """Every finding in `unit` at or above the minimum score, de-duplicated, in text order.
+
+        A candidate that could only reach the minimum score with context is validated only when
+        context stands near it: most digit runs are not looked at twice.
+        """
         text = unit.text
         if not text:
             return []
-        data = text.encode("utf-8", "replace")
-        ascii_only = len(data) == len(text)
-        # (char start, char end, detector index, candidate, base score)
-        hits: list[tuple[int, int, int, Candidate, float]] = []
+        min_score = self.min_score
+        report_from, report_before = unit.report_from, unit.report_before
+        hits: list[_Hit] = []
         if self._backend is not None:
+            data = text.encode("utf-8", "replace")
+            ascii_only = len(data) == len(text)
             raw = self._backend.matches(data)
             if raw:
                 raw.sort()
                 to_char = _identity if ascii_only else _ByteToChar(data)
                 for start, end, pid in raw:
                     slot = self._slots[pid]
-                    cand = self.detectors[slot.detector].validate(data[start:end].decode("utf-8", "replace"))
+                    di = slot.detector
+                    det = self.detectors[di]
+                    base = slot.score
+                    if base + det.context_boost < min_score:
+                        continue
+                    cstart = to_char(start)
+                    if cstart < report_from or (report_before is not None and cstart >= report_before):
+                        continue
+                    cend = cstart + (end - start if ascii_only else len(data[start:end].decode("utf-8", "replace")))
+                    context = None
+                    if base < min_score:
+                        context = self._has_context(di, unit, text, cstart, cend)
+                        if not context[0]:
+                            continue
+                    cand = det.validate(data[start:end].decode("utf-8", "replace"))
                     if cand is None:
                         continue
-                    bstart = start + cand.start
-                    bend = end if cand.end is None else start + cand.end
-                    cstart = to_char(bstart)
-                    cend = cstart + (bend - bstart if ascii_only else len(data[bstart:bend].decode("utf-8", "replace")))
-                    hits.append((cstart, cend, slot.detector, cand, slot.score))
+                    if cand.start or cand.end is not None:
+                        bstart = start + cand.start
+                        bend = end if cand.end is None else start + cand.end
+                        cstart = to_char(bstart) if bstart >= start else cstart
+                        cend = cstart + (
+                            bend - bstart if ascii_only else len(data[bstart:bend].decode("utf-8", "replace"))
+                        )
+                    score = cand.score if cand.score is not None else base
+                    if context is None or cand.start or cand.end is not None:
+                        context = self._has_context(di, unit, text, cstart, cend)
+                    found, window, locator = context
+                    hits.append(
+                        (cstart, cend, di, cand, score + det.context_boost if found else score, window, locator)
+                    )
         for det in self._custom:
             i = self.detectors.index(det)
             for start, end, cand in det.scan_text(text):
-                hits.append((start, end, i, cand, cand.score if cand.score is not None else 0.5))
+                if start < report_from or (report_before is not None and start >= report_before):
+                    continue
+                score = cand.score if cand.score is not None else 0.5
+                found, window, locator = self._has_context(i, unit, text, start, end)
+                hits.append((start, end, i, cand, score + det.context_boost if found else score, window, locator))
         if not hits:
             return []
-        return self._score(unit, text, hits)
+        return self._findings(unit, text, hits)
 
-    def _score(
-        self, unit: TextUnit, text: str, hits: list[tuple[int, int, int, Candidate, float]]
-    ) -> list[Finding]:
-        unit_context = unit.context.lower().encode()
+    def _has_context(
+        self, di: int, unit: TextUnit, text: str, start: int, end: int
+    ) -> tuple[bool, bytes | None, Locator | None]:
+        """Whether context words of detector `di` stand near; with the window and locator looked at."""
+        ctx = self._context[di]
+        if ctx is None:
+            return False, None, None
+        window = _window(text, start, end)
+        if ctx.search(window):
+            return True, window, None
+        if unit.context and ctx.search(unit.context.lower().encode()):
+            return True, window, None
+        locator = unit.index(start) if unit.index is not None else unit.locator
+        field = locator.field
+        return bool(field) and ctx.search(field.lower().encode()) is not None, window, locator
+
+    def _findings(self, unit: TextUnit, text: str, hits: list[_Hit]) -> list[Finding]:
         findings: list[Finding] = []
         hits.sort(key=lambda hit: hit[0])
         # newlines before the current hit, counted from the previous hit: linear in the text
         counted_to = newlines = 0
-        for start, end, di, cand, base in hits:
-            if start < unit.report_from or (unit.report_before is not None and start >= unit.report_before):
-                continue
+        for start, end, di, cand, score, window, locator in hits:
             det = self.detectors[di]
-            score = cand.score if cand.score is not None else base
-            locator = unit.index(start) if unit.index is not None else unit.locator
-            window = None
-            ctx = self._context[di]
-            if ctx is not None:
-                window = _window(text, start, end)
-                field = (locator.field or "").lower().encode()
-                if ctx.search(window) or ctx.search(unit_context) or (field and ctx.search(field)):
-                    score += det.context_boost
             neg = self._negative[di]
-            if neg is not None:
-                window = window if window is not None else _window(text, start, end)
-                if neg.search(window):
-                    score -= det.negative_boost
+            if neg is not None and neg.search(window if window is not None else _window(text, start, end)):
+                score -= det.negative_boost
             score = min(1.0, max(0.0, score))
             if score < self.min_score:
                 continue
+            if locator is None:
+                locator = unit.index(start) if unit.index is not None else unit.locator
             if unit.locator.line is not None:
                 newlines += text.count("\n", counted_to, start)
                 counted_to = start
@@ -209,7 +249,7 @@ class Engine:
                     entity=det.entity,
                     detector=det.id,
                     score=round(score, 4),
-                    value_hash=value_hash(self.key, det.entity, cand.canonical),
+                    value_hash=self._hash(det.entity, cand.canonical),
                     masked=det.mask(cand.canonical),
                     locator=locator,
                     start=start,
@@ -232,7 +272,7 @@ class Engine:
                         entity=det.entity,
                         detector=det.id,
                         score=round(min(1.0, score), 4),
-                        value_hash=value_hash(self.key, det.entity, cand.canonical),
+                        value_hash=self._hash(det.entity, cand.canonical),
                         masked=det.mask(cand.canonical),
                         locator=locator,
                     )
@@ -255,11 +295,16 @@ class _ByteToChar:
         self._char = 0
 
     def __call__(self, offset: int) -> int:
+        # count the bytes that start a character: decoding would add a U+FFFD for each piece of a
+        # character cut by a match that starts inside it (a pattern consuming a delimiter byte)
         if offset < self._byte:  # rare: a trimmed end behind the last start; count from zero
-            return len(self._data[:offset].decode("utf-8", "replace"))
-        self._char += len(self._data[self._byte : offset].decode("utf-8", "replace"))
+            return len(self._data[:offset].translate(None, _CONTINUATION))
+        self._char += len(self._data[self._byte : offset].translate(None, _CONTINUATION))
         self._byte = offset
         return self._char
+
+
+_CONTINUATION = bytes(range(0x80, 0xC0))
 
 
 def _window(text: str, start: int, end: int) -> bytes:
@@ -301,10 +346,7 @@ def _settle(cluster: list[Finding]) -> list[Finding]:
         return cluster
     kept: list[Finding] = []
     for f in sorted(cluster, key=lambda f: (-f.score, -(f.end - f.start), f.start)):
-        if not any(
-            f.start < k.end and k.start < f.end and (k.entity == f.entity or k.score > f.score)
-            for k in kept
-        ):
+        if not any(f.start < k.end and k.start < f.end and (k.entity == f.entity or k.score > f.score) for k in kept):
             kept.append(f)
     kept.sort(key=lambda f: (f.start, f.end))
     return kept

@@ -61,3 +61,23 @@ def key_fingerprint(key: bytes) -> str:
 
 def value_hash(key: bytes, entity: str, canonical: str) -> str:
     return hmac.new(key, f"{entity}:{canonical}".encode(), hashlib.sha256).hexdigest()
+
+
+class Hasher:
+    """`value_hash` for one key, keyed once and remembering recent values (data repeats)."""
+
+    def __init__(self, key: bytes, memory: int = 65_536) -> None:
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)
+        self._memory = memory
+        self._seen: dict[tuple[str, str], str] = {}
+
+    def __call__(self, entity: str, canonical: str) -> str:
+        found = self._seen.get((entity, canonical))
+        if found is None:
+            mac = self._mac.copy()
+            mac.update(f"{entity}:{canonical}".encode())
+            found = mac.hexdigest()
+            if len(self._seen) >= self._memory:
+                self._seen.clear()
+            self._seen[(entity, canonical)] = found
+        return found

@@ -6,6 +6,7 @@ offset is mapped back to its record and field only when a candidate is found the
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ class _Row:
     locator: Locator  # record, row_key, modified (and line) of the whole record
     fields: Sequence[str]
     cells: Sequence[str]
+    ends: list[int] | None = None  # offset just past each cell, computed when first needed
 
 
 class CellPacker:
@@ -49,13 +51,12 @@ class CellPacker:
         self._parts, self._starts, self._rows, self._size = [], [], [], 0
 
         def index(offset: int) -> Locator:
-            row = rows[bisect_right(starts, offset) - 1]
-            pos = offset - starts[bisect_right(starts, offset) - 1]
-            for name, cell in zip(row.fields, row.cells, strict=False):
-                if pos <= len(cell):
-                    return _with_field(row.locator, name)
-                pos -= len(cell) + 1
-            return row.locator
+            i = bisect_right(starts, offset) - 1
+            row = rows[i]
+            if row.ends is None:
+                row.ends = list(itertools.accumulate(len(c) + 1 for c in row.cells))
+            j = bisect_right(row.ends, offset - starts[i])
+            return _with_field(row.locator, row.fields[j]) if j < len(row.fields) else row.locator
 
         return TextUnit(text, index=index)
 
