@@ -29,6 +29,7 @@ class _Slot:
 
     detector: int
     score: float
+    ceiling: float  # the highest score a validated candidate of this pattern can have, before context
 
 
 def _words_regex(words: Sequence[str]) -> re.Pattern[bytes] | None:
@@ -131,7 +132,7 @@ class Engine:
         for i, det in enumerate(self.detectors):
             for pattern in det.patterns:
                 regexes.append(pattern.regex)
-                self._slots.append(_Slot(i, pattern.score))
+                self._slots.append(_Slot(i, pattern.score, max(pattern.score, pattern.ceiling or 0.0)))
         self._backend = _make_backend(regexes, backend) if regexes else None
         self._context = [_words_regex(d.context) for d in self.detectors]
         self._negative = [_words_regex(d.negative_context) for d in self.detectors]
@@ -168,14 +169,14 @@ class Engine:
                     di = slot.detector
                     det = self.detectors[di]
                     base = slot.score
-                    if base + det.context_boost < min_score:
+                    if slot.ceiling + det.context_boost < min_score:
                         continue
                     cstart = to_char(start)
                     if cstart < report_from or (report_before is not None and cstart >= report_before):
                         continue
                     cend = cstart + (end - start if ascii_only else len(data[start:end].decode("utf-8", "replace")))
                     context = None
-                    if base < min_score:
+                    if slot.ceiling < min_score:
                         context = self._has_context(di, unit, text, cstart, cend)
                         if not context[0]:
                             continue

@@ -22,10 +22,16 @@ from piiscan.model import Locator, Record
 
 @dataclass(frozen=True, slots=True)
 class Pattern:
-    """A candidate pattern and the score of a candidate that validates, before context."""
+    """A candidate pattern and the score of a candidate that validates, before context.
+
+    The engine does not validate a candidate that could not reach the minimum score, and looks
+    for context first where only context could lift it there. A validator that returns a higher
+    score of its own (`Candidate.score`) must say how high it can go in `ceiling`.
+    """
 
     regex: str
     score: float
+    ceiling: float | None = None  # the highest Candidate.score the validator returns (None: score)
 
 
 @dataclass(frozen=True, slots=True)
