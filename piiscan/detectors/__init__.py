@@ -15,6 +15,11 @@ __all__ = ["Candidate", "Detector", "Pattern", "RecordDetector", "REGISTRY", "lo
 REGISTRY: dict[str, str] = {
     "iban": "piiscan.detectors.iban:IbanDetector",
     "nl_bsn": "piiscan.detectors.bsn:BsnDetector",
+    "credit_card": "piiscan.detectors.card:CardDetector",
+    "mrz": "piiscan.detectors.mrz:MrzDetector",
+    "email": "piiscan.detectors.email:EmailDetector",
+    "phone": "piiscan.detectors.phone:PhoneDetector",
+    "ip_address": "piiscan.detectors.ip:IpDetector",
     "gps": "piiscan.detectors.gps:GpsDetector",
     "gps_fields": "piiscan.detectors.gps_fields:GpsFieldsDetector",
     "address": "piiscan.detectors.address:AddressDetector",

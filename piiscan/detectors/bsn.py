@@ -41,6 +41,8 @@ class BsnDetector(Detector):
         "sofi-nummer",
         "sofi nummer",
         "sofi",
+        "sofinr",
+        "burgerservicenr",
         "citizen service number",
         "social security",
         "persoonsnummer",
@@ -49,7 +51,22 @@ class BsnDetector(Detector):
         "steuernummer",
     )
     context_boost = 0.5
-    negative_context = ("kvk", "kamer van koophandel", "chamber of commerce", "order", "factuur")
+    negative_context = (
+        "kvk",
+        "kamer van koophandel",
+        "chamber of commerce",
+        "handelsregister",
+        "order",
+        "bestel",
+        "factuur",
+        "invoice",
+        "rechnung",
+        "tracking",
+        "track",
+        "zending",
+        "btw",
+        "vat",
+    )
 
     def validate(self, text: str) -> Candidate | None:
         digits = text.replace(" ", "").replace(".", "").replace("-", "")

@@ -1,0 +1,52 @@
+"""Edges of a number: a candidate must not be a piece of a longer run of digits.
+
+Hyperscan has no look-around, so a pattern that must not match inside a longer run (a card
+number inside a 20-digit reference, a phone number inside an account number) consumes one
+delimiter on each side instead, and `Bounded.find` trims it off again in `validate`. A run
+counts as longer also when it continues after a single space (`1234 5678 …`), because cards,
+phones and BSNs are written in space-separated groups.
+
+>>> b = Bounded(r"\\d{4}")
+>>> b.find("x 1234.")
+('1234', 2, 6)
+>>> b.find("12345") is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+
+# Repeats are bounded ({1,3}, not +): Hyperscan cannot track the start of a match after an
+# unbounded run ("Pattern is too large").
+#: start of text; a delimiter that is no digit, letter or space; or spaces after a non-digit
+BEFORE = r"(?:^ {0,3}|[^0-9A-Za-z_ ]|[^0-9 ] {1,3})"
+#: end of text; a delimiter that is no digit, letter or space; or spaces before a non-digit
+AFTER = r"(?:[^0-9A-Za-z_ ]| {1,3}[^0-9 ]| {0,3}$)"
+
+
+class Bounded:
+    """A candidate body between the delimiters `BEFORE` and `AFTER`.
+
+    `regex` is matched on UTF-8 bytes by the engine; `text_body`, when the body names bytes
+    (`\\xe2\\x80\\x93`), is the same body for the decoded text `find` sees.
+    """
+
+    def __init__(self, body: str, before: str = BEFORE, after: str = AFTER, text_body: str | None = None) -> None:
+        self.regex = f"{before}(?:{body}){after}"
+        self._re = re.compile(f"{before}({text_body or body}){after}", re.DOTALL)
+
+    def find(self, text: str) -> tuple[str, int, int] | None:
+        """The body of a matched `text` and its UTF-8 byte offsets; None when it is no bounded match.
+
+        Byte offsets, because the engine trims the bytes it matched; a delimiter may be a piece of
+        a multi-byte character, which decoded to one U+FFFD per byte.
+        """
+        m = self._re.fullmatch(text)
+        if m is None:
+            return None
+        return m.group(1), _bytes(text[: m.start(1)]), _bytes(text[: m.end(1)])
+
+
+def _bytes(text: str) -> int:
+    return len(text.encode("utf-8")) - 2 * text.count("\ufffd")

@@ -1,0 +1,101 @@
+"""PHONE_NUMBER: telephone numbers, national (default region NL) and international (ITU-T E.164).
+
+Candidates are runs of digits in the shapes people write — `+31 20 123 4567`, `0031 …`,
+`020-1234567`, `06 12345678`, `(+31) (0)70 – 888 85 00` — never a piece of a longer number.
+The phonenumbers library (Google's libphonenumber metadata) settles each one: a number is a
+finding only when it is a valid number of its region; the canonical form is E.164
+(`+31201234567`). Dates and times are not phone numbers, even when their digits would dial.
+A national number without context is weak evidence (many digit runs dial somewhere); one
+written with its international prefix, or labelled `tel`, `telefoon`, `phone`…, is not.
+
+>>> d = PhoneDetector()
+>>> d.validate("+31 (0)20 123 4567").canonical
+'+31201234567'
+>>> d.validate("01-02-2024 10") is None
+True
+>>> d.mask("+31201234567")
+'+31*****4567'
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+from piiscan.detectors.base import Candidate, Detector, Pattern
+from piiscan.detectors.bounds import Bounded
+from piiscan.entities import PHONE_NUMBER
+
+DEFAULT_REGION = "NL"
+
+# digits, and between them space . - / ( ) or an en dash: as UTF-8 bytes for the engine, as a
+# character for `find`; a class, not an alternation, which Hyperscan could not compile with SOM
+_RUN = r"[0-9 .\-/()\xe2\x80\x93]"
+_TEXT_RUN = "(?:[0-9 .\\-/()]|\u2013)"
+_INTERNATIONAL = Bounded(rf"\(?\+[1-9]{_RUN}{{6,40}}[0-9]", text_body=rf"\(?\+[1-9]{_TEXT_RUN}{{6,40}}[0-9]")
+_NATIONAL = Bounded(rf"\(?0{_RUN}{{7,30}}[0-9]", text_body=rf"\(?0{_TEXT_RUN}{{7,30}}[0-9]")
+_DATE = re.compile(
+    r"(?<![0-9])(?:[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2})(?![0-9])"
+)
+
+_NEXT_START = re.compile(r"[ \u2013/]+(?=[(+0])")
+
+
+def _e164(body: str) -> str | None:
+    """The E.164 form of a number written as `body`, when it is valid and no date."""
+    if _DATE.search(body):
+        return None
+    try:
+        number = phonenumbers.parse(body.replace("\u2013", " "), DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class PhoneDetector(Detector):
+    name = "phone"
+    entity = PHONE_NUMBER
+    patterns = (Pattern(_INTERNATIONAL.regex, 0.65), Pattern(_NATIONAL.regex, 0.4))
+    context = (
+        "tel",
+        "telefoon",
+        "telefoonnummer",
+        "telephone",
+        "phone",
+        "mobile",
+        "mobiel",
+        "gsm",
+        "fax",
+        "bellen",
+        "gebeld",
+        "call",
+        "whatsapp",
+        "sms",
+        "telefon",
+        "handy",
+        "rufnummer",
+        "contact",
+    )
+    context_boost = 0.3
+    negative_context = ("order", "bestel", "tracking", "track", "zending", "invoice", "factuur", "kvk", "iban")
+    negative_boost = 0.3
+
+    def validate(self, text: str) -> Candidate | None:
+        found = _INTERNATIONAL.find(text) or _NATIONAL.find(text)
+        if found is None:
+            return None
+        body, start, end = found
+        # the engine reports one (leftmost) start per end: in "06-12345678 / 020-1234567" the second
+        # number arrives with the first in front of it, so try each later start after a space
+        for offset in [0, *(m.end() for m in _NEXT_START.finditer(body))]:
+            canonical = _e164(body[offset:])
+            if canonical is not None:
+                return Candidate(canonical, start=start + len(body[:offset].encode()), end=end)
+        return None
+
+    def mask(self, canonical: str) -> str:
+        country = f"+{phonenumbers.parse(canonical).country_code}"
+        return country + "*" * (len(canonical) - len(country) - 4) + canonical[-4:]
