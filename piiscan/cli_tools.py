@@ -218,5 +218,40 @@ def residency_check(scans: tuple[str, ...], rules_path: str | None, fmt: str | N
 
 
 def register(main: click.Group) -> None:
-    for command in (subject, retention, residency):
+    for command in (subject, retention, residency, report):
         main.add_command(command)
+
+
+@click.command()
+@_SCANS
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "markdown", "html", "json"]), default="table", show_default=True
+)
+@click.option("--output", "-o", metavar="FILE", help="Write the report here instead of the terminal.")
+@click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="How many top objects to list.")
+@click.option("--depth", type=click.IntRange(0), default=1, show_default=True, help="Path segments in a source prefix.")
+def report(scans: tuple[str, ...], fmt: str, output: str | None, top: int, depth: int) -> None:
+    """Summarise SCAN...: findings by entity and source prefix, top objects, coverage and errors.
+
+    `--format markdown` suits a CI job summary; `--format html` is one self-contained page with
+    inline SVG charts (no script, nothing fetched). Exit code 0, or 2 for an unreadable scan.
+    """
+    from piiscan.tools.output import to_json
+    from piiscan.tools.render import html_page, markdown, print_sections
+    from piiscan.tools.report import sections, summarise
+
+    summary = summarise(_open(scans), top=top, depth=depth)
+    title = "piiscan report"
+    if fmt == "table" and not output:
+        print_sections(title, sections(summary))
+        return
+    text = {
+        "json": lambda: to_json(summary),
+        "html": lambda: html_page(title, sections(summary)),
+        "markdown": lambda: markdown(title, sections(summary)) + "\n",
+        "table": lambda: markdown(title, sections(summary)) + "\n",
+    }[fmt]()
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)

@@ -36,7 +36,12 @@ def check(scans: Sequence[ScanDir], rule: ResidencyRule) -> tuple[pa.Table, dict
     per_object = per_object.rename_columns(["object", "region", "findings"])
     known = per_object.filter(pc.is_valid(per_object["region"]))
     outside = known.filter(pc.invert(any_glob(known["region"], rule.allowed_regions)))
-    entities = read(scans, "findings", ["object", "entity"], pc.field("object").isin(outside["object"].to_pylist()))
+    entities = read(
+        scans,
+        "findings",
+        ["object", "entity"],
+        pc.field("object").isin(pa.array(outside["object"].to_pylist(), pa.string())),
+    )
     listed = entities.group_by(["object"]).aggregate([("entity", "distinct")])
     pairs = zip(listed["object"].to_pylist(), listed["entity_distinct"].to_pylist(), strict=True)
     names = {o: ",".join(sorted(e)) for o, e in pairs}

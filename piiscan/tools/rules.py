@@ -130,5 +130,9 @@ def glob_regex(pattern: str) -> str:
 
 
 def any_glob(column: pa.ChunkedArray, globs: Sequence[str]) -> pa.ChunkedArray:
-    masks = [pc.match_substring_regex(column, glob_regex(g), ignore_case=True) for g in globs]
-    return pc.fill_null(reduce(pc.or_, masks), False)
+    """Whether each value matches any glob (nulls: no); each distinct value is matched once."""
+    encoded = pc.dictionary_encode(column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column)
+    distinct = encoded.dictionary
+    masks = [pc.match_substring_regex(distinct, glob_regex(g), ignore_case=True) for g in globs]
+    hit = reduce(pc.or_, masks) if masks else pa.array([False] * len(distinct))
+    return pa.chunked_array([pc.fill_null(pc.take(hit, encoded.indices), False)])

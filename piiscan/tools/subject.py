@@ -189,7 +189,12 @@ def find(scans: Sequence[ScanDir], identifiers: Sequence[Identifier]) -> pa.Tabl
     Only the locator columns and `value_hash` are read; the hash filter runs in the Parquet reader.
     """
     by_hash = {i.value_hash: i for i in identifiers}
-    hits = read(scans, "findings", [*FOUND_COLUMNS, "value_hash"], pc.field("value_hash").isin(list(by_hash)))
+    hits = read(
+        scans,
+        "findings",
+        [*FOUND_COLUMNS, "value_hash"],
+        pc.field("value_hash").isin(pa.array(list(by_hash), pa.string())),
+    )
     labels = [by_hash[h].label for h in hits.column("value_hash").to_pylist()]
     out = hits.drop_columns(["value_hash"]).append_column("identifier", pa.array(labels, pa.string()))
     order = [(c, "ascending") for c in ("object", "member", "record", "line", "page", "field", "identifier")]
