@@ -42,7 +42,7 @@ class EmailDetector(Detector):
     context_boost = 0.15
 
     def validate(self, text: str) -> Candidate | None:
-        local, _, domain = text.lower().rpartition("@")
+        local, _, domain = text.strip().lower().rpartition("@")
         # a match may start on punctuation before the address ("(jan@…", "'jan@…")
         local = local.lstrip(".!#$%&'*/=?^`{|}~-")
         labels = domain.split(".")
@@ -50,12 +50,13 @@ class EmailDetector(Detector):
             not local
             or ".." in local
             or local.endswith(".")
+            or len(labels) < 2
             or not all(_LABEL.match(label) for label in labels)
             or not _TLD.match(labels[-1])
             or labels[-1] in _FILE_EXTENSIONS
         ):
             return None
-        start = len(text) - len(local) - 1 - len(domain)
+        start = len(text.rstrip()) - len(local) - 1 - len(domain)
         return Candidate(f"{local}@{domain}", start=start)
 
     def mask(self, canonical: str) -> str:

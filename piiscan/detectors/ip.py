@@ -60,6 +60,8 @@ class IpDetector(Detector):
             address = ipaddress.ip_address(body)
         except ValueError:
             return None
+        # an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is that IPv4 address, and hashes as it
+        address = getattr(address, "ipv4_mapped", None) or address
         if address.is_unspecified or address.is_loopback or address.is_multicast or address.is_reserved:
             return None
         # 1.2.3.4: four single digits are far more often a version than an address

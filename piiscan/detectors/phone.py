@@ -34,6 +34,7 @@ DEFAULT_REGION = "NL"
 _RUN = r"[0-9 .\-/()\xe2\x80\x93]"
 _TEXT_RUN = "(?:[0-9 .\\-/()]|\u2013)"
 _INTERNATIONAL = Bounded(rf"\(?\+[1-9]{_RUN}{{6,40}}[0-9]", text_body=rf"\(?\+[1-9]{_TEXT_RUN}{{6,40}}[0-9]")
+_IDD = Bounded(rf"\(?00[1-9]{_RUN}{{6,40}}[0-9]", text_body=rf"\(?00[1-9]{_TEXT_RUN}{{6,40}}[0-9]")
 _NATIONAL = Bounded(rf"\(?0{_RUN}{{7,30}}[0-9]", text_body=rf"\(?0{_TEXT_RUN}{{7,30}}[0-9]")
 _DATE = re.compile(
     r"(?<![0-9])(?:[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2})(?![0-9])"
@@ -58,7 +59,8 @@ def _e164(body: str) -> str | None:
 class PhoneDetector(Detector):
     name = "phone"
     entity = PHONE_NUMBER
-    patterns = (Pattern(_INTERNATIONAL.regex, 0.65), Pattern(_NATIONAL.regex, 0.4))
+    # international (+ or the 00 prefix) and national numbers
+    patterns = (Pattern(_INTERNATIONAL.regex, 0.65), Pattern(_IDD.regex, 0.65), Pattern(_NATIONAL.regex, 0.4))
     context = (
         "tel",
         "telefoon",

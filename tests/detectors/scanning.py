@@ -17,7 +17,8 @@ def engine(name: str, min_score: float = 0.5) -> Engine:
 
 def found(name: str, text: str, min_score: float = 0.5) -> list[tuple[str, str]]:
     """(matched text, value_hash) of every finding of detector `name` in `text`."""
-    return [(text[f.start : f.end], f.value_hash) for f in engine(name, min_score).scan(TextUnit(text, Locator(line=1)))]
+    findings = engine(name, min_score).scan(TextUnit(text, Locator(line=1)))
+    return [(text[f.start : f.end], f.value_hash) for f in findings]
 
 
 def scores(name: str, text: str) -> list[float]:

@@ -1,0 +1,66 @@
+"""NL_BSN: the 11-proof, the written forms, and scores that need context for a bare number."""
+
+from __future__ import annotations
+
+import pytest
+
+from piiscan.detectors.bsn import BsnDetector
+from piiscan.entities import NL_BSN
+from tests.detectors.scanning import found, scores
+from tests.helpers import h
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "canonical"),
+    [
+        ("BSN: 111222333", "111222333", "111222333"),
+        ("burgerservicenummer 111.222.345", "111.222.345", "111222345"),
+        ("bsn-nummer 111 222 357", "111 222 357", "111222357"),
+        ("sofinummer 111-222-369.", "111-222-369", "111222369"),
+        ("citizen service number: 111222370", "111222370", "111222370"),
+        ("Bürgerservicenummer 111222382", "111222382", "111222382"),
+        ("oud sofinummer 02345675", "02345675", "002345675"),
+    ],
+)
+def test_found_with_context(text: str, span: str, canonical: str) -> None:
+    assert found("nl_bsn", text) == [(span, h(NL_BSN, canonical))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ref 111222333",  # a bare 9-digit number passes the 11-proof one time in eleven
+        "ref 111 222 333",
+        "BSN 111222334",  # 11-proof fails
+        "BSN 000000000",
+        "KvK 77877640",  # Chamber of Commerce numbers are 8 digits, some pass the 11-proof
+        "Chamber of Commerce no. 77877640, bsn unknown",
+        "ordernummer 12345611",
+        "bsn 1112223330",  # a longer run
+        "20240115",  # a date, 11-proof valid or not
+    ],
+)
+def test_refused(text: str) -> None:
+    assert found("nl_bsn", text) == []
+
+
+def test_scores() -> None:
+    assert scores("nl_bsn", "x 111222333") == [0.4]
+    assert scores("nl_bsn", "x 111.222.333") == [0.45]
+    assert scores("nl_bsn", "bsn 111222333") == [0.9]
+    assert scores("nl_bsn", "bsn 02345675") == [0.6]
+    assert scores("nl_bsn", "x 02345675") == [0.1]
+    assert scores("nl_bsn", "kvk 77877640") == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [("111.222.333", "111222333"), ("02345675", "002345675"), ("111222334", None), ("1234567", None)],
+)
+def test_validate(text: str, canonical: str | None) -> None:
+    cand = BsnDetector().validate(text)
+    assert (cand.canonical if cand else None) == canonical
+
+
+def test_mask() -> None:
+    assert BsnDetector().mask("111222333") == "****2333"

@@ -1,0 +1,40 @@
+"""IBAN_CODE: several countries, compact, grouped and lower case; mod-97 failures refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from piiscan.detectors.iban import IbanDetector
+from piiscan.entities import IBAN_CODE
+from tests.detectors.scanning import found
+from tests.helpers import h
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "canonical"),
+    [
+        ("IBAN NL91ABNA0417164300.", "NL91ABNA0417164300", "NL91ABNA0417164300"),
+        ("rekening NL91 ABNA 0417 1643 00", "NL91 ABNA 0417 1643 00", "NL91ABNA0417164300"),
+        ("nl91 abna 0417 1643 00", "nl91 abna 0417 1643 00", "NL91ABNA0417164300"),
+        ("Konto DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00", "DE89370400440532013000"),
+        ("FR1420041010050500013M02606", "FR1420041010050500013M02606", "FR1420041010050500013M02606"),
+        ("GB29 NWBK 6016 1331 9268 19", "GB29 NWBK 6016 1331 9268 19", "GB29NWBK60161331926819"),
+        ("ES9121000418450200051332", "ES9121000418450200051332", "ES9121000418450200051332"),
+        ("it60x0542811101000000123456", "it60x0542811101000000123456", "IT60X0542811101000000123456"),
+        ("AT61 1904 3002 3457 3201", "AT61 1904 3002 3457 3201", "AT611904300234573201"),
+    ],
+)
+def test_found(text: str, span: str, canonical: str) -> None:
+    assert found("iban", text) == [(span, h(IBAN_CODE, canonical))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["NL91ABNA0417164301", "NL91 ABNA 0417 1643", "XX91ABNA0417164300", "NL91ABNA04171643001"],
+)
+def test_refused(text: str) -> None:
+    assert found("iban", text) == []
+
+
+def test_mask() -> None:
+    assert IbanDetector().mask("NL91ABNA0417164300") == "NL91 **** **** **** 4300"

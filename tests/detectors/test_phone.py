@@ -1,0 +1,64 @@
+"""PHONE_NUMBER: national (NL) and international numbers to E.164; dates and longer numbers refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from piiscan.detectors.phone import PhoneDetector
+from piiscan.entities import PHONE_NUMBER
+from tests.detectors.scanning import found, scores
+from tests.helpers import h
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "canonical"),
+    [
+        ("tel: 020-1234567", "020-1234567", "+31201234567"),
+        ("mobiel 06 12345678", "06 12345678", "+31612345678"),
+        ("telefoon (020) 123 45 67.", "(020) 123 45 67", "+31201234567"),
+        ("call +31 (0)20 123 4567", "+31 (0)20 123 4567", "+31201234567"),
+        ("+31 33 205 3400", "+31 33 205 3400", "+31332053400"),
+        ("0031 6 1234 5678", "0031 6 1234 5678", "+31612345678"),
+        ("+49 30 12345678", "+49 30 12345678", "+493012345678"),
+        ("+1 650-253-0000", "+1 650-253-0000", "+16502530000"),
+        ("Telephone number: (+31) – (0)70 – 888 85 00", "(+31) – (0)70 – 888 85 00", "+31708888500"),
+    ],
+)
+def test_found(text: str, span: str, canonical: str) -> None:
+    assert found("phone", text) == [(span, h(PHONE_NUMBER, canonical))]
+
+
+def test_two_numbers_apart() -> None:
+    text = "tel 06-12345678 / 020-1234567"
+    assert found("phone", text) == [
+        ("06-12345678", h(PHONE_NUMBER, "+31612345678")),
+        ("020-1234567", h(PHONE_NUMBER, "+31201234567")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tel 01-02-2024 10:30",  # a date and time that would dial Rotterdam
+        "tel 2024-01-15 10:30:00",
+        "tel 06123456789012",  # a longer run
+        "tel 123 0612345678",  # after another number
+        "tel 0612345",  # too short
+        "tel +31 12",
+        "IBAN NL91ABNA0417164300",
+    ],
+)
+def test_refused(text: str) -> None:
+    assert found("phone", text) == []
+
+
+def test_scores() -> None:
+    # a national number alone is weak evidence; an international one or context is not
+    assert scores("phone", "x 0201234567") == [0.4]
+    assert scores("phone", "tel 0201234567") == [0.7]
+    assert scores("phone", "x +31201234567") == [0.65]
+    assert scores("phone", "order 0201234567") == [0.1]
+
+
+def test_mask() -> None:
+    assert PhoneDetector().mask("+31201234567") == "+31*****4567"
