@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from piiscan.extract.base import ExtractContext, Extractor, ExtractError
 
-__all__ = ["ExtractContext", "Extractor", "ExtractError", "REGISTRY", "SNIFF_BYTES", "sniff"]
+from piiscan.extract.base import ExtractContext, ExtractError, Extractor
+
+__all__ = ["REGISTRY", "SNIFF_BYTES", "ExtractContext", "ExtractError", "Extractor", "sniff"]
 
 #: bytes read ahead to decide a stream's type
 SNIFF_BYTES = 64 * 1024
@@ -19,6 +20,11 @@ REGISTRY: list[str] = [
     "piiscan.extract.parquet:ParquetExtractor",
     "piiscan.extract.orc:OrcExtractor",
     "piiscan.extract.avro:AvroExtractor",
+    "piiscan.extract.pdf:PdfExtractor",
+    "piiscan.extract.docx:DocxExtractor",
+    "piiscan.extract.xlsx:XlsxExtractor",
+    "piiscan.extract.pptx:PptxExtractor",
+    "piiscan.extract.odt:OdtExtractor",
     "piiscan.extract.archives:ArchiveExtractor",
     "piiscan.extract.pst:PstExtractor",
     "piiscan.extract.msg:MsgExtractor",

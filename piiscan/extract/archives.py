@@ -24,6 +24,7 @@ from functools import partial
 from typing import IO
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
+from piiscan.extract.officezip import DOCX, PPTX, XLSX, office_mime_of_names
 from piiscan.extract.spool import random_access
 from piiscan.model import ContentType, Events, Member
 
@@ -92,7 +93,7 @@ class ArchiveExtractor(Extractor):
     def extract(self, stream: IO[bytes], mime: str, ctx: ExtractContext) -> Events:
         yield ContentType(mime)
         if mime == ZIP:
-            yield from _zip_members(stream)
+            yield from _zip_members(stream, ctx)
         elif mime == TAR:
             yield from _tar_members(stream)
         else:
@@ -104,12 +105,18 @@ class ArchiveExtractor(Extractor):
             )
 
 
-def _zip_members(stream: IO[bytes]) -> Events:
+def _zip_members(stream: IO[bytes], ctx: ExtractContext) -> Events:
     with random_access(stream) as f:
         try:
             archive = zipfile.ZipFile(f)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
             raise ExtractError(f"unreadable zip archive: {exc}") from None
+        document = office_mime_of_names(archive.namelist())
+        if document is not None:  # an Office document whose first 64 KiB did not say so
+            archive.close()
+            f.seek(0)
+            yield from _document_extractor(document).extract(f, document, ctx)
+            return
         with archive:
             for info in archive.infolist():
                 if info.is_dir():
@@ -121,6 +128,14 @@ def _zip_members(stream: IO[bytes]) -> Events:
                     compressed_size=info.compress_size,
                     skip_reason="encrypted" if info.flag_bits & _ZIP_ENCRYPTED else None,
                 )
+
+
+def _document_extractor(mime: str) -> Extractor:
+    from piiscan.extract.docx import DocxExtractor
+    from piiscan.extract.pptx import PptxExtractor
+    from piiscan.extract.xlsx import XlsxExtractor
+
+    return {DOCX: DocxExtractor, XLSX: XlsxExtractor, PPTX: PptxExtractor}[mime]()
 
 
 def _tar_members(stream: IO[bytes]) -> Events:
