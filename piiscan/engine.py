@@ -10,10 +10,16 @@ hashed and masked: the raw value never does.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
 
 from piiscan.detectors.base import Candidate, Detector, RecordDetector
 from piiscan.hashing import Hasher
@@ -46,14 +52,7 @@ class _HyperscanBackend:
     def __init__(self, regexes: Sequence[str]) -> None:
         import hyperscan
 
-        self._db = hyperscan.Database()
-        flags = hyperscan.HS_FLAG_SOM_LEFTMOST
-        self._db.compile(
-            expressions=[r.encode() for r in regexes],
-            ids=list(range(len(regexes))),
-            elements=len(regexes),
-            flags=[flags] * len(regexes),
-        )
+        self._db = _compiled_database(hyperscan, regexes)
         self._scratch = hyperscan.Scratch(self._db)
         self._local = threading.local()  # a scratch serves one scan at a time: one per thread
 
@@ -72,6 +71,36 @@ class _HyperscanBackend:
 
         self._db.scan(data, match_event_handler=on_match, scratch=self._thread_scratch())
         return out
+
+
+def _compiled_database(hyperscan: Any, regexes: Sequence[str]) -> Any:
+    """The Hyperscan database for `regexes`, from the user's cache when it was compiled before.
+
+    Compiling every detector's patterns takes seconds (the place-name alternations most); a
+    serialised database loads in milliseconds, in the scan process and in every worker.
+    """
+    flags = hyperscan.HS_FLAG_SOM_LEFTMOST
+    key = hashlib.sha256(repr((getattr(hyperscan, "__file__", ""), flags, list(regexes))).encode()).hexdigest()
+    cache = Path(os.environ.get("PIISCAN_CACHE_DIR") or platformdirs.user_cache_dir("piiscan")) / f"hs-{key[:32]}.db"
+    try:
+        return hyperscan.loadb(cache.read_bytes(), hyperscan.HS_MODE_BLOCK)
+    except Exception:  # missing, stale or unreadable: compile again
+        pass
+    db = hyperscan.Database()
+    db.compile(
+        expressions=[r.encode() for r in regexes],
+        ids=list(range(len(regexes))),
+        elements=len(regexes),
+        flags=[flags] * len(regexes),
+    )
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(hyperscan.dumpb(db))
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # a read-only home: compile every time, still correct
+    return db
 
 
 class _ReBackend:
