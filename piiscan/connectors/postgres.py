@@ -45,9 +45,11 @@ MIME = "application/x-postgresql-table"
 BATCH_ROWS = 2000
 DEFAULT_STATEMENT_TIMEOUT = "5min"  # one FETCH of a batch; a plan that slow is not worth waiting for
 DEFAULT_LOCK_TIMEOUT = "5s"  # never queue behind DDL: a waiting lock would hold up writers behind us
+SMALL_KEY = 10_000_000  # integer keys below this (7 digits) cannot be a BSN, card or phone number
 SAMPLE_SEED = 0  # REPEATABLE: the same database gives the same sample twice
 _NUMBER_TYPES = {"int4", "int8", "numeric"}  # int2 (max 32767) cannot hold a BSN or a card number
 _FLOAT_TYPES = {"float4", "float8"}  # read only for record detectors (latitude/longitude fields)
+_SCALAR = {"text", "number", "float"}  # read as one value (text and number columns as text)
 _TIME_TYPES = {"timestamp", "timestamptz", "date"}
 _SKIP_TYPES = {
     "bytea": "bytea column: binary values are not scanned",
@@ -367,7 +369,6 @@ class PostgresConnector(Connector):
             yield ContentType(MIME, reason=plan.note)
             for name, reason in plan.skipped:
                 yield Member(name=name, open=lambda: io.BytesIO(b""), skip_reason=reason)
-            want_records = bool(self._key_engine().record_detectors)
             packer = CellPacker(DEFAULT_LIMITS.chunk_chars)
             n_keys = len(plan.keys)
             offset = n_keys + plan.timestamp
@@ -381,17 +382,26 @@ class PostgresConnector(Connector):
                         row_key=row_keys[i],
                         modified=_utc(row[n_keys]) if plan.timestamp else None,
                     )
-                    fields: list[str] = []
-                    values: list[Any] = []
+                    # every row is also a Record: record detectors (lat/lon fields) read across columns
+                    fields: dict[str, Any] = {}
+                    text_fields: list[str] = []
+                    cells: list[str] = []
                     for column, value in zip(plan.columns, row[offset:], strict=False):
-                        if value is not None:
-                            for f, v in _cells(column, value):
-                                fields.append(f)
-                                values.append(v)
-                    if want_records and fields:
-                        yield Record(dict(zip(fields, values, strict=True)), locator)
-                    text_fields = [f for f, v in zip(fields, values, strict=True) if not isinstance(v, float)]
-                    cells = [str(v) for v in values if not isinstance(v, float)]
+                        if value is None:
+                            continue
+                        if column.kind in _SCALAR:
+                            fields[column.name] = value
+                            if column.kind != "float":
+                                text_fields.append(column.name)
+                                cells.append(value)
+                            continue
+                        for f, v in _cells(column, value):
+                            fields[f] = v
+                            if not isinstance(v, float):  # a float holds no identifier as text
+                                text_fields.append(f)
+                                cells.append(str(v))
+                    if fields:
+                        yield Record(fields, locator)
                     if cells:
                         unit = packer.add(locator, text_fields, cells)
                         if unit is not None:
@@ -435,6 +445,8 @@ class PostgresConnector(Connector):
 
     def _mask_column(self, name: str, values: list[Any], keys: list[list[Any]], k: int) -> None:
         """Replace each key value holding a finding by the value with the finding masked."""
+        if all(type(v) is int and -SMALL_KEY < v < SMALL_KEY for v in values):
+            return  # serial ids: too short for any identifier, and no engine is built for them
         texts = ["" if v is None else str(v) for v in values]
         starts: list[int] = []
         pos = 0

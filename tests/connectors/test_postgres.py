@@ -23,7 +23,7 @@ from tests.helpers import h, located, run_scan
 
 DB = "piiscan_test"
 READER = "piiscan_reader"
-BIG_ROWS = 200_000
+BIG_ROWS = 100_000
 ENTITIES = ("--entities", "NL_BSN,IBAN_CODE")  # exact findings, whatever detectors others add
 IBAN = "NL91ABNA0417164300"
 
@@ -53,7 +53,7 @@ INSERT INTO "Klant Gegevens"."a""; DELETE FROM b; --" VALUES (7, '100000010');
 CREATE SCHEMA big;
 CREATE TABLE big.telemetry (id bigint PRIMARY KEY, device text, reading text, bsn bigint);
 INSERT INTO big.telemetry
-    SELECT n, 'dev-' || (n % 97), 'temp ' || (n % 40) || ' C', CASE WHEN n = 150000 THEN 123456782 END
+    SELECT n, 'dev-' || (n % 97), 'temp ' || (n % 40) || ' C', CASE WHEN n = 75000 THEN 123456782 END
     FROM generate_series(1, {BIG_ROWS}) AS n;
 
 CREATE SCHEMA samp;
@@ -62,6 +62,10 @@ INSERT INTO samp.people SELECT n, '123456782' FROM generate_series(1, 50) AS n;
 CREATE TABLE samp.analyzed (id int PRIMARY KEY, bsn text);
 INSERT INTO samp.analyzed SELECT n, '123456782' FROM generate_series(1, 20000) AS n;
 ANALYZE samp.analyzed;
+
+CREATE SCHEMA geo;
+CREATE TABLE geo.positions (id int PRIMARY KEY, lat double precision, lon double precision, track jsonb);
+INSERT INTO geo.positions VALUES (1, 52.37276, 4.89528, '{{"pos": {{"lat": 51.9225, "lon": 4.47917}}}}');
 
 CREATE SCHEMA acl;
 CREATE TABLE acl.open (id int PRIMARY KEY, bsn text);
@@ -229,7 +233,15 @@ def test_a_large_table_streams_and_finds_the_one_row(tmp_path: Path, pg: Pg) -> 
     s = scan(tmp_path, pg, "schema=big")
     assert s.exit_code == 0, s.result.output
     assert located(s.rows("findings"), "record", "field", "row_key", "value_hash") == [
-        (149_999, "bsn", '{"id": 150000}', h("NL_BSN", "123456782"))
+        (74_999, "bsn", '{"id": 75000}', h("NL_BSN", "123456782"))
+    ]
+
+
+def test_rows_are_records_for_record_detectors(tmp_path: Path, pg: Pg) -> None:
+    s = run_scan(tmp_path, pg.uri("schema=geo"), "--entities", "GPS_COORDINATES")
+    assert located(s.rows("findings"), "field", "row_key", "entity", "value_hash") == [
+        ("lat", '{"id": 1}', "GPS_COORDINATES", h("GPS_COORDINATES", "52.3728,4.8953")),
+        ("track$.pos.lat", '{"id": 1}', "GPS_COORDINATES", h("GPS_COORDINATES", "51.9225,4.4792")),
     ]
 
 

@@ -1,0 +1,130 @@
+"""Scanning a 1-million-row PostgreSQL table: rows/s, MB/s and peak memory of `piiscan scan`.
+
+Starts a PostgreSQL 16 from the pgserver wheel (or uses `PIISCAN_BENCH_POSTGRES_DSN`), loads
+`bench.customers` with realistic rows from benchmarks/datagen.py (names, e-mail, phone, BSN as
+bigint, IBAN, free-text notes, a jsonb profile) by COPY, then times:
+
+- a bare server-side-cursor fetch of the same columns with psycopg (the floor: what reading
+  alone costs),
+- `piiscan scan postgresql://… --workers 1` in a subprocess, all detectors, and its peak RSS.
+
+MB/s counts the text the scan reads: the sum of the scanned columns' text lengths.
+
+    python benchmarks/postgres.py [--rows 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).parent))
+import datagen
+
+MB = 1_000_000
+COLUMNS = "id, name, email, phone, bsn, iban, note, created, profile"
+
+
+def load(dsn: str, rows: int) -> None:
+    rng = random.Random(6)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS bench CASCADE")
+        conn.execute("CREATE SCHEMA bench")
+        conn.execute(
+            "CREATE TABLE bench.customers (id bigint PRIMARY KEY, name text, email text, phone text, bsn bigint,"
+            " iban text, note text, created timestamptz, profile jsonb)"
+        )
+        t0 = time.perf_counter()
+        with conn.cursor() as cur, cur.copy(f"COPY bench.customers ({COLUMNS}) FROM STDIN") as copy:
+            for _, r in zip(range(rows), datagen.records(rng), strict=False):
+                profile = json.dumps({"order": r["order"], "contact": {"phone": r["phone"] or None}})
+                bsn = r["bsn"] or None
+                copy.write_row(
+                    (r["id"], r["name"], r["email"], r["phone"], bsn, r["iban"], r["note"], r["created"], profile)
+                )
+        conn.execute("ANALYZE bench.customers")
+        print(f"loaded {rows:,} rows in {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def text_bytes(dsn: str) -> tuple[int, int]:
+    with psycopg.connect(dsn) as conn:
+        scanned = conn.execute(
+            "SELECT sum(coalesce(octet_length(name), 0) + coalesce(octet_length(email), 0)"
+            " + coalesce(octet_length(phone), 0) + coalesce(octet_length(bsn::text), 0)"
+            " + coalesce(octet_length(iban), 0) + coalesce(octet_length(note), 0)"
+            " + coalesce(octet_length(profile::text), 0) + octet_length(id::text)) FROM bench.customers"
+        ).fetchone()[0]
+        stored = conn.execute("SELECT pg_total_relation_size('bench.customers')").fetchone()[0]
+    return int(scanned), int(stored)
+
+
+def bare_fetch(dsn: str) -> float:
+    t0 = time.perf_counter()
+    with psycopg.connect(dsn) as conn, conn.cursor(name="bench") as cur:
+        cur.execute(f"SELECT {COLUMNS} FROM bench.customers")
+        while cur.fetchmany(2000):
+            pass
+    return time.perf_counter() - t0
+
+
+def run_piiscan(source: str, extra: list[str]) -> tuple[float, float, int, dict]:
+    """(seconds, peak RSS MB, exit code, manifest) of one `piiscan scan` subprocess."""
+    out = Path(tempfile.mkdtemp(prefix="piiscan-bench-pg-")) / "scan"
+    cmd = [sys.executable, "-m", "piiscan", "scan", source, "--out", str(out), "--workers", "1", "-q", *extra]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    manifest = json.loads((out / "manifest.json").read_text()) if (out / "manifest.json").exists() else {}
+    shutil.rmtree(out.parent, ignore_errors=True)
+    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), manifest
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    server = None
+    dsn = os.environ.get("PIISCAN_BENCH_POSTGRES_DSN")
+    if not dsn:
+        import pgserver
+
+        data = tempfile.mkdtemp(prefix="piiscan-bench-pgdata-")
+        server = pgserver.get_server(data, cleanup_mode="delete")
+        dsn = server.get_uri()
+    try:
+        load(dsn, args.rows)
+        scanned, stored = text_bytes(dsn)
+        print(f"table: {stored / MB:.0f} MB stored, {scanned / MB:.0f} MB of text in scanned columns")
+        fetch = bare_fetch(dsn)
+        print(f"bare psycopg fetch: {fetch:.1f} s, {args.rows / fetch:,.0f} rows/s, {scanned / MB / fetch:.1f} MB/s")
+        source = dsn + ("&" if "?" in dsn else "?") + "table=bench.customers"
+        seconds, rss, code, manifest = run_piiscan(source, [])
+        counts = manifest.get("counts", {})
+        print(
+            f"piiscan scan (1 worker, all detectors): {seconds:.1f} s, {args.rows / seconds:,.0f} rows/s, "
+            f"{scanned / MB / seconds:.1f} MB/s, peak RSS {rss:.0f} MB, exit {code}, "
+            f"{counts.get('findings', 0):,} findings {counts.get('findings_by_entity', {})}"
+        )
+        seconds, rss, code, manifest = run_piiscan(source, ["--sample-percent", "1"])
+        print(
+            f"piiscan scan --sample-percent 1: {seconds:.1f} s, peak RSS {rss:.0f} MB, "
+            f"{manifest.get('counts', {}).get('findings', 0):,} findings"
+        )
+    finally:
+        if server is not None:
+            server.cleanup()
+
+
+if __name__ == "__main__":
+    main()
