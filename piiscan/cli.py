@@ -146,6 +146,11 @@ def main() -> None:
     help="Pattern engine: Hyperscan when installed, else Python's re.",
 )
 @click.option(
+    "--nlp-model",
+    metavar="NAME",
+    help="Also find LOCATION with this installed spaCy pipeline (package name or folder); never downloaded.",
+)
+@click.option(
     "--endpoint-url",
     envvar="AWS_ENDPOINT_URL",
     metavar="URL",
@@ -208,6 +213,7 @@ def scan(
     sample_rows: int | None = None,
     sample_percent: float | None = None,
     timestamp_column: tuple[str, ...] = (),
+    nlp_model: str | None = None,
 ) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
@@ -261,6 +267,13 @@ def scan(
     except HmacKeyError as exc:
         fail(str(exc))
     detectors = load_detectors(chosen)
+    if nlp_model:
+        from piiscan.detectors.nlp import ModelNotFound, nlp_detectors
+
+        try:
+            detectors += nlp_detectors(nlp_model, chosen)
+        except ModelNotFound as exc:
+            fail(f"--nlp-model: {exc}")
     if not detectors:
         fail("no detector for the chosen --entities")
     options = ScanOptions(
@@ -269,6 +282,7 @@ def scan(
         entities=chosen,
         min_score=min_score,
         backend=engine,
+        nlp_model=nlp_model,
         connector_options=connector_options,
         io_threads=io_threads or 0,
         limits=_limits(max_depth, max_members, max_expanded_size, max_expansion_ratio),

@@ -64,6 +64,8 @@ class ScanOptions:
     limits: Limits = DEFAULT_LIMITS
     connector_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     backend: str = "auto"
+    #: an installed spaCy pipeline whose place entities become LOCATION findings (--nlp-model)
+    nlp_model: str | None = None
 
 
 @dataclass
@@ -101,8 +103,10 @@ class _Worker:
 
     def __init__(self, options: ScanOptions) -> None:
         self.options = options
+        from piiscan.detectors.nlp import nlp_detectors
+
         self.engine = Engine(
-            load_detectors(options.entities),
+            [*load_detectors(options.entities), *nlp_detectors(options.nlp_model, options.entities)],
             options.key,
             min_score=options.min_score,
             backend=options.backend,

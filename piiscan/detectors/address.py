@@ -34,7 +34,7 @@ from piiscan.entities import LOCATION
 # UTF-8 bytes: \x80-\xff stands for any non-ASCII letter (ß, ö, é…); \xc3 starts Ä, Ö, Ü, É…
 _WORD = r"[A-Za-z\x80-\xff][A-Za-z\x80-\xff'.\-]*"
 _CAP = r"[A-Z\xc3][A-Za-z\x80-\xff'.\-]*"
-_STREET = _CAP + r"(?:[ \-]" + _WORD + r"){0,5}"
+_STREET = _CAP + r"(?:[ \-]" + _WORD + r"){0,3}"
 _HOUSE = r"\d{1,5}(?:[ ]?[A-Za-z]{1,2}\b)?(?:[ ]?[-/][ ]?\d{1,4}[A-Za-z]?)?(?:[ ](?:bus|bte|Bus)[ ]\d{1,4})?"
 _BREAK = r"(?:,[ \t]*\r?\n?[ \t]*|[ \t]*\r?\n[ \t]*|[ \t]{1,4})"
 _PARTICLE = r"(?:aan|den|der|de|op|in|am|an|im|upon|on|sur|le|la|en|bei|ob|a/d)"
@@ -44,10 +44,13 @@ _NL_POSTCODE = r"[1-9]\d{3}[ ]?[A-Z]{2}"
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}"
 
 PATTERNS = (
-    Pattern(_STREET + r"[ ]" + _HOUSE + _BREAK + _NL_POSTCODE + r"[ \t]{1,3}" + _CITY + _END, 0.9),
+    # street, number, postcode (NL, or BE/DE digits) and place: one pattern, sorted out by `validate`
+    Pattern(
+        _STREET + r"[ ]" + _HOUSE + _BREAK + r"(?:" + _NL_POSTCODE + r"|(?:[BbDd]-)?\d{4,5})[ \t]{1,3}" + _CITY + _END,
+        0.8,
+    ),
     Pattern(r"\b" + _NL_POSTCODE + r"(?:,[ \t]*|[ \t]+)(?:(?i:nr\.?|no\.?|huisnummer)[ \t]?)?\d{1,5}[A-Za-z]?\b", 0.5),
     Pattern(r"\b" + _NL_POSTCODE + r"[ \t]{1,3}" + _CITY + _END, 0.5),
-    Pattern(_STREET + r"[ ]" + _HOUSE + _BREAK + r"(?:[BbDd]-)?\d{4,5}[ \t]{1,3}" + _CITY + _END, 0.8),
     Pattern(
         r"\b\d{1,4}[A-Za-z]?,?[ ]"
         + _CAP
@@ -170,7 +173,7 @@ class AddressDetector(Detector):
             return None
         if not nl and not self._street_like(words[first:], core[house.end() :]):
             return None
-        return self._finish(core, start, end, text)
+        return self._finish(core, start, end, text, 0.9 if nl else None)
 
     @staticmethod
     def _street_like(words: list[str], rest: str) -> bool:
@@ -179,7 +182,7 @@ class AddressDetector(Detector):
         return bool(re.match(r"^[^\d]*[BbDd]-\d", rest))
 
     @staticmethod
-    def _finish(core: str, start: int, end: int, text: str) -> Candidate | None:
+    def _finish(core: str, start: int, end: int, text: str, score: float | None = None) -> Candidate | None:
         value = core[start:end]
         words = value.split()
         while words and words[-1].lower().strip(".,:") in TRAILING_NOISE:
@@ -188,7 +191,7 @@ class AddressDetector(Detector):
             value = core[start:end]
         if not words:
             return None
-        return Candidate(collapse(value), None, len(text[:start].encode()), len(text[:end].encode()))
+        return Candidate(collapse(value), score, len(text[:start].encode()), len(text[:end].encode()))
 
     def mask(self, canonical: str) -> str:
         return mask_start(canonical)

@@ -61,7 +61,7 @@ PATTERNS = (
     # decimal degrees, signed or with hemisphere letters after the numbers
     Pattern(_BEFORE + _LAT + _DEG + r"[ \t]?[NSns]?" + _SEP + _LON + _DEG + r"(?:[ \t]?[EWOewo])?" + _AFTER, 0.5),
     # hemisphere letters before the numbers
-    Pattern(r"\b[NSns][ \t]?" + _LAT + _DEG + _SEP + r"[EWOewo][ \t]?" + _LON + _DEG + _AFTER, 0.8),
+    Pattern(r"\b[NS][ \t]?" + _LAT + _DEG + _SEP + r"[EWO][ \t]?" + _LON + _DEG + _AFTER, 0.8),
     # labelled: lat 52.37276 lon 4.89528, "lat": 52.37, "lng": 4.89
     Pattern(
         r"\b" + _LAT_LABEL + r"[\"']?[ \t]*[:=]?[ \t]*" + r"[-+]?\d{1,2}\.\d{1,9}"

@@ -43,8 +43,8 @@ _CAP = r"[A-Z\xc3'][A-Za-z\x80-\xff'.\-]*"
 _PARTICLE = r"(?:aan|den|der|de|op|in|am|an|im|upon|on|sur|le|la|en|bei|ob)"
 _NAME = _CAP + r"(?:[ \-](?:" + _CAP + r"|" + _PARTICLE + r")){0,3}"
 _END = r"(?:[^A-Za-z\x80-\xff'\-]|$)"
-#: up to eight words of the rest of the line (a Hyperscan-friendly "anything on this line")
-_LINE_WORDS = r"(?:[ \t]*[A-Za-z0-9\x80-\xff.'\-]+,?){0,8}"
+#: up to five words of the rest of the line (a Hyperscan-friendly "anything on this line")
+_LINE_WORDS = r"(?:[ \t]*[A-Za-z0-9\x80-\xff.'\-]+,?){0,5}"
 TRIGGERS = (
     "woont in", "woont te", "woon in", "wonen in", "woonachtig in", "woonachtig te", "wonende te",
     "wonend te", "verhuisd naar", "verhuist naar", "verhuizen naar", "komt uit", "kom uit",
@@ -59,7 +59,7 @@ LABELS = (
 
 
 def _alternation(words: tuple[str, ...]) -> str:
-    return "(?:" + "|".join(w.replace(" ", r"[ \t]+") for w in words) + ")"
+    return "(?:" + "|".join(words) + ")"
 
 
 PATTERNS = (
