@@ -123,8 +123,8 @@ def pg() -> Iterator[Pg]:
         server.cleanup()
 
 
-def scan(tmp_path: Path, pg: Pg, query: str, *args: str, user: str | None = None):
-    return run_scan(tmp_path, pg.uri(query, user), *ENTITIES, *args)
+def scan(tmp_path: Path, pg: Pg, query: str, *args: str, user: str | None = None, out_name: str = "scan"):
+    return run_scan(tmp_path, pg.uri(query, user), *ENTITIES, *args, out_name=out_name)
 
 
 FINDING_KEYS = ("object", "record", "field", "row_key", "entity", "value_hash", "masked")
@@ -227,6 +227,15 @@ def test_selection_by_uri_and_globs(tmp_path: Path, pg: Pg, selection: tuple[str
     s = scan(tmp_path, pg, query.lstrip("?"), *args)
     tables = sorted({o["object"].rsplit(".", 1)[1] for o in s.rows("objects")})
     assert tables == expected
+
+
+def test_worker_processes_give_the_same_findings(tmp_path: Path, pg: Pg) -> None:
+    one = scan(tmp_path, pg, "schema=shop", out_name="one")
+    two = scan(tmp_path, pg, "schema=shop", "--workers", "2", out_name="two")
+    assert two.exit_code == 0, two.result.output
+    keys = ("object", "member", "record", "field", "row_key", "value_hash")
+    assert located(two.rows("findings"), *keys) == located(one.rows("findings"), *keys)
+    assert len(one.rows("findings")) == 9
 
 
 def test_a_large_table_streams_and_finds_the_one_row(tmp_path: Path, pg: Pg) -> None:
