@@ -18,11 +18,13 @@ from __future__ import annotations
 import re
 
 # Repeats are bounded ({1,3}, not +): Hyperscan cannot track the start of a match after an
-# unbounded run ("Pattern is too large").
-#: start of text; a delimiter that is no digit, letter or space; or spaces after a non-digit
-BEFORE = r"(?:^ {0,3}|[^0-9A-Za-z_ ]|[^0-9 ] {1,3})"
-#: end of text; a delimiter that is no digit, letter or space; or spaces before a non-digit
-AFTER = r"(?:[^0-9A-Za-z_ ]| {1,3}[^0-9 ]| {0,3}$)"
+# unbounded run ("Pattern is too large"). A newline is never consumed (line starts and ends are
+# anchors instead): a match must not begin in the line or cell before, whose locator and
+# context are not the candidate's.
+#: start of a line; a delimiter that is no digit, letter or space; or spaces after a non-digit
+BEFORE = r"(?:(?m:^) {0,3}|[^0-9A-Za-z_ \n]|[^0-9 \n] {1,3})"
+#: end of a line; a delimiter that is no digit, letter or space; or spaces before a non-digit
+AFTER = r"(?:[^0-9A-Za-z_ \n]| {1,3}[^0-9 \n]| {0,3}(?m:$))"
 
 
 class Bounded:

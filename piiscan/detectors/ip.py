@@ -5,7 +5,8 @@ one `::` at most, an IPv4 tail in IPv6) and gives the canonical, compressed form
 Addresses that point at no one — unspecified (`0.0.0.0`, `::`), loopback, multicast and
 reserved — are not findings. A dotted quad that is a piece of a longer dotted run (an OID
 `1.3.6.1.4.1`, a 5-part version) is not an address; one after `version`/`v`/`build` loses
-its chance, and one of four single digits (`1.2.3.4`) scores low, as it is mostly a version.
+its chance, and a public one of four parts below 100 (`3.14.2.8`) scores low without context,
+as it is mostly a version.
 
 >>> d = IpDetector()
 >>> d.validate(" 192.168.10.1:").canonical
@@ -30,13 +31,13 @@ from piiscan.entities import IP_ADDRESS
 # the word before an address is part of the match, so that `validate` sees "version 1.2.3.4"
 _V4 = Bounded(
     r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}",
-    before=r"(?:^|[^0-9A-Za-z_.]|[^0-9]\.|[A-Za-z]{1,12}\.?[ :=]{1,3})",
-    after=r"(?:[^0-9A-Za-z_.]|\.[^0-9]|\.?$)",
+    before=r"(?:(?m:^)|[^0-9A-Za-z_.\n]|[^0-9\n]\.|[A-Za-z]{1,12}\.?[ :=]{1,3})",
+    after=r"(?:[^0-9A-Za-z_.\n]|\.[^0-9\n]|\.?(?m:$))",
 )
 _V6 = Bounded(
     r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9]{1,3}){0,3}",
-    before=r"(?:^|[^0-9A-Za-z_:.])",
-    after=r"(?:[^0-9A-Za-z_:.]|\.[^0-9]|\.?$)",
+    before=r"(?:(?m:^)|[^0-9A-Za-z_:.\n])",
+    after=r"(?:[^0-9A-Za-z_:.\n]|\.[^0-9\n]|\.?(?m:$))",
 )
 #: words after which a dotted quad is a version or an object identifier, not an address
 _VERSION = re.compile(r"(?i)(?:^|[^a-z])(?:version|versie|release|build|firmware|ver|v|oid|snmp)\.?[ :=]{1,3}$")
@@ -46,7 +47,7 @@ class IpDetector(Detector):
     name = "ip_address"
     entity = IP_ADDRESS
     patterns = (Pattern(_V4.regex, 0.6), Pattern(_V6.regex, 0.6))
-    context = ("ip", "ip-adres", "ip address", "ipv4", "ipv6", "client", "remote", "src", "source", "host", "adres")
+    context = ("ip", "ip-adres", "ip address", "ipv4", "ipv6", "remote", "src", "peer", "login", "adres")
     context_boost = 0.3
 
     def validate(self, text: str) -> Candidate | None:
@@ -64,8 +65,9 @@ class IpDetector(Detector):
         address = getattr(address, "ipv4_mapped", None) or address
         if address.is_unspecified or address.is_loopback or address.is_multicast or address.is_reserved:
             return None
-        # 1.2.3.4: four single digits are far more often a version than an address
-        weak = address.version == 4 and all(len(part) == 1 for part in body.split("."))
+        # a public address whose four parts are all below 100 (3.14.2.8) is more often a version:
+        # only about 2% of random public addresses look like that
+        weak = address.version == 4 and not address.is_private and all(len(p) < 3 for p in body.split("."))
         return Candidate(address.compressed, score=0.3 if weak else None, start=start, end=end)
 
     def mask(self, canonical: str) -> str:

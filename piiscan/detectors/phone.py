@@ -71,6 +71,12 @@ class PhoneDetector(Detector):
         "mobiel",
         "gsm",
         "fax",
+        # Dutch "bel" (call) would also match the start of belangrijk, belasting…: only before a number
+        "bel 0",
+        "bel +",
+        "bel me",
+        "bel ons",
+        "belt",
         "bellen",
         "gebeld",
         "call",
