@@ -57,8 +57,9 @@ def _labels() -> list[Row]:
     return sorted(rows, key=str)
 
 
-def test_corpus_findings_equal_labels(tmp_path: Path) -> None:
-    scan = run_scan(tmp_path, str(CORPUS), "--exclude", "labels.csv", "--entities", ENTITIES)
+@pytest.mark.parametrize("engine", ["hyperscan", "re"])
+def test_corpus_findings_equal_labels(tmp_path: Path, engine: str) -> None:
+    scan = run_scan(tmp_path, str(CORPUS), "--exclude", "labels.csv", "--entities", ENTITIES, "--engine", engine)
     assert scan.exit_code == 0, scan.result.output
     assert _rows(scan.rows("findings")) == _labels()
     objects = {Path(unquote(urlparse(o["object"]).path)).name: o["status"] for o in scan.rows("objects")}

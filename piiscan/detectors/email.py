@@ -37,7 +37,7 @@ class EmailDetector(Detector):
     entity = EMAIL_ADDRESS
     # bounded so that Hyperscan can report the start (it cannot with a 253-character domain);
     # domains longer than 49 characters are not found
-    patterns = (Pattern(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]{1,64}@[A-Za-z0-9][A-Za-z0-9.\-]{1,48}\b", 0.8),)
+    patterns = (Pattern(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]{1,64}@[A-Za-z0-9][A-Za-z0-9.\-]{0,47}[A-Za-z0-9]\b", 0.8),)
     context = ("email", "e-mail", "mail", "mailadres", "e-mailadres", "contact", "emailadresse")
     context_boost = 0.15
 

@@ -28,10 +28,11 @@ from piiscan.detectors.base import Candidate, Detector, Pattern
 from piiscan.detectors.bounds import Bounded
 from piiscan.entities import IP_ADDRESS
 
-# the word before an address is part of the match, so that `validate` sees "version 1.2.3.4"
+# the whole word before an address is part of the match, so that `validate` sees "version 1.2.3.4";
+# a space alone is no delimiter, so that no other start of the same match leaves the word out
 _V4 = Bounded(
     r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}",
-    before=r"(?:(?m:^)|[^0-9A-Za-z_.\n]|[^0-9\n]\.|[A-Za-z]{1,12}\.?[ :=]{1,3})",
+    before=r"(?:(?m:^) {0,3}|[^0-9A-Za-z_.\n ][ :=]{0,3}|[^0-9\n]\.|(?:(?m:^)|[^A-Za-z\n])[A-Za-z]{1,12}\.?[ :=]{1,3})",
     after=r"(?:[^0-9A-Za-z_.\n]|\.[^0-9\n]|\.?(?m:$))",
 )
 _V6 = Bounded(
