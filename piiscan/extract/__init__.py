@@ -30,6 +30,7 @@ REGISTRY: list[str] = [
     "piiscan.extract.msg:MsgExtractor",
     "piiscan.extract.mbox:MboxExtractor",
     "piiscan.extract.mail:MessageExtractor",
+    "piiscan.extract.html:HtmlExtractor",
     "piiscan.extract.jsondoc:JsonExtractor",
     "piiscan.extract.delimited:DelimitedExtractor",
     "piiscan.extract.text:TextExtractor",

@@ -32,11 +32,11 @@ from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
-from html.parser import HTMLParser
 from typing import IO
 
 from piiscan.detectors.mail_headers import MAIL_HEADERS_KIND
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
+from piiscan.extract.html import html_to_text
 from piiscan.extract.text import text_units
 from piiscan.limits import MiB
 from piiscan.model import ContentType, Events, Locator, Member, Record, TextUnit
@@ -125,47 +125,6 @@ def _addresses(msg: Message, header: str) -> tuple[tuple[str, str], ...]:
         except Exception:
             pairs.extend(getaddresses([str(value)]))
     return tuple(p for p in pairs if p[0] or p[1])
-
-
-class _HtmlText(HTMLParser):
-    """HTML to text that keeps the source's lines: tags are dropped, entities decoded."""
-
-    _INLINE = frozenset({"a", "abbr", "b", "bdi", "bdo", "code", "em", "font", "i", "mark", "q", "s", "small", "span",
-                         "strong", "sub", "sup", "u", "wbr"})  # fmt: skip
-    _HIDDEN = frozenset({"script", "style", "head", "title"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden = 0
-
-    def _tag(self, tag: str, source: str | None) -> None:
-        newlines = (source or "").count("\n")
-        self.parts.append("\n" * newlines if newlines else ("" if tag in self._INLINE else " "))
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._tag(tag, self.get_starttag_text())
-        if tag in self._HIDDEN:
-            self._hidden += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        self._tag(tag, None)
-        if tag in self._HIDDEN and self._hidden:
-            self._hidden -= 1
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append("\n" * data.count("\n") if self._hidden else data)
-
-    def handle_comment(self, data: str) -> None:
-        self.parts.append("\n" * data.count("\n"))
-
-
-def html_to_text(html: str) -> str:
-    """Visible text of `html`, each character on the line it stands on in the source."""
-    parser = _HtmlText()
-    parser.feed(html)
-    parser.close()
-    return "".join(parser.parts)
 
 
 def _part_text(part: Message) -> str:
