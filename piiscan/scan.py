@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -64,6 +65,8 @@ class ScanOptions:
     limits: Limits = DEFAULT_LIMITS
     connector_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     backend: str = "auto"
+    #: objects read at once in each worker (0: the sources' default, 8 for buckets, 1 for files)
+    io_threads: int = 0
     #: an installed spaCy pipeline whose place entities become LOCATION findings (--nlp-model)
     nlp_model: str | None = None
 
@@ -112,11 +115,13 @@ class _Worker:
             backend=options.backend,
         )
         self.connectors: dict[str, Connector] = {}
+        self._lock = threading.Lock()  # I/O threads share the connectors
 
     def connector(self, scheme: str) -> Connector:
-        if scheme not in self.connectors:
-            self.connectors[scheme] = connector_for(scheme, self.options.connector_options.get(scheme))
-        return self.connectors[scheme]
+        with self._lock:
+            if scheme not in self.connectors:
+                self.connectors[scheme] = connector_for(scheme, self.options.connector_options.get(scheme))
+            return self.connectors[scheme]
 
     def scan_object(self, scheme: str, ref: ObjectRef) -> ObjectResult:
         result = ObjectResult(Rows())
@@ -334,6 +339,19 @@ def _scan_in_worker(scheme: str, ref: ObjectRef) -> ObjectResult:
     return _WORKER.scan_object(scheme, ref)
 
 
+_IO_POOL: ThreadPoolExecutor | None = None
+
+
+def _scan_batch_in_worker(batch: list[tuple[str, ObjectRef]], io_threads: int) -> list[ObjectResult]:
+    """A batch of objects scanned on this process's I/O threads, so their reads overlap."""
+    global _IO_POOL
+    assert _WORKER is not None
+    if _IO_POOL is None:
+        _IO_POOL = ThreadPoolExecutor(io_threads, thread_name_prefix="piiscan-io")
+    worker = _WORKER
+    return list(_IO_POOL.map(lambda item: worker.scan_object(*item), batch))
+
+
 # -- the whole scan, in the parent -------------------------------------------------------------
 
 
@@ -357,7 +375,7 @@ def run_scan(
     """Scan `sources` into the scan directory `out`; the summary says what happened."""
     started = datetime.now(UTC)
     t0 = time.monotonic()
-    writer = ScanDirWriter(out, options.limits.part_rows)
+    writer = ScanDirWriter(out, options.limits.part_rows, options.connector_options.get(scheme_of(out)))
     summary = ScanSummary(scan_id=options.scan_id, status="complete")
     listers = {scheme_of(s): connector_for(scheme_of(s), options.connector_options.get(scheme_of(s))) for s in sources}
 
@@ -390,12 +408,54 @@ def run_scan(
                 summary.source_failures.append(str(exc))
                 absorb(_list_failure_result(options.scan_id, ListFailure(strip_password(source), "SourceError", str(exc))), None)
 
-    if workers <= 1:
+    io_threads = options.io_threads or max([c.default_io_threads for c in listers.values()] or [1])
+    if workers <= 1 and io_threads <= 1:
         worker = _Worker(options)
         for scheme, ref in listed():
             absorb(worker.scan_object(scheme, ref), ref)
         for c in worker.connectors.values():
             c.close()
+    elif workers <= 1:
+        # reads overlap on I/O threads; results are absorbed (written) here, on this thread only
+        worker = _Worker(options)
+        with ThreadPoolExecutor(io_threads, thread_name_prefix="piiscan-io") as threads:
+            running: dict[Future[ObjectResult], ObjectRef] = {}
+            for scheme, ref in listed():
+                running[threads.submit(worker.scan_object, scheme, ref)] = ref
+                if len(running) >= io_threads * 2:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        absorb(fut.result(), running.pop(fut))
+            for fut in list(running):
+                absorb(fut.result(), running.pop(fut))
+        for c in worker.connectors.values():
+            c.close()
+    elif io_threads > 1:
+        # each task is a batch of objects that the worker process reads on its own I/O threads
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(options,)) as pool:
+            batches: dict[Future[list[ObjectResult]], list[ObjectRef]] = {}
+            batch: list[tuple[str, ObjectRef]] = []
+
+            def submit() -> None:
+                batches[pool.submit(_scan_batch_in_worker, list(batch), io_threads)] = [r for _, r in batch]
+                batch.clear()
+
+            def drain(fut: Future[list[ObjectResult]]) -> None:
+                for result, ref in zip(fut.result(), batches.pop(fut), strict=True):
+                    absorb(result, ref)
+
+            for item in listed():
+                batch.append(item)
+                if len(batch) >= io_threads:
+                    submit()
+                if len(batches) >= workers * 2:
+                    done, _ = wait(batches, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        drain(fut)
+            if batch:
+                submit()
+            for fut in list(batches):
+                drain(fut)
     else:
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(options,)) as pool:
             pending: dict[Future[ObjectResult], ObjectRef] = {}

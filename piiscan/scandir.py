@@ -6,6 +6,8 @@
     OUT/errors/part-*.parquet     one row per object or member that could not be read fully
 
 Parts are written under a temporary name and renamed, so a reader never sees half a file.
+OUT may also be `s3://bucket/prefix` or `gs://bucket/prefix`: each part is then one upload,
+which the object store makes visible whole or not at all.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -107,17 +109,53 @@ class Rows:
         return out
 
 
-class ScanDirWriter:
-    """Writes parts of the three tables into a local scan directory, atomically."""
+class RemoteStore(Protocol):
+    """A scan directory in a bucket: names are relative to it (`findings/part-….parquet`)."""
 
-    def __init__(self, out: str | os.PathLike[str], part_rows: int = 200_000) -> None:
+    def put(self, name: str, data: bytes) -> None: ...
+    def get(self, name: str) -> bytes: ...
+    def names(self, folder: str) -> list[str]: ...
+    def exists(self, name: str) -> bool: ...
+
+
+def remote_store(out: str | os.PathLike[str], options: Mapping[str, Any] | None = None) -> RemoteStore | None:
+    """The bucket store for an `s3://` or `gs://` OUT; None for a local folder."""
+    text = str(out)
+    if text.startswith("s3://"):
+        from piiscan.connectors.s3 import S3Store
+
+        return S3Store(text, options)
+    if text.startswith("gs://"):
+        from piiscan.connectors.gcs import GcsStore
+
+        return GcsStore(text, options)
+    return None
+
+
+def holds_scan(out: str | os.PathLike[str], options: Mapping[str, Any] | None = None) -> bool:
+    """Whether OUT (a folder or a bucket prefix) already holds a manifest or a part."""
+    store = remote_store(out, options)
+    if store is not None:
+        return store.exists("manifest.json") or any(store.names(t) for t in TABLES)
+    root = Path(out)
+    return (root / "manifest.json").exists() or any(next((root / t).glob("part-*.parquet"), None) for t in TABLES)
+
+
+class ScanDirWriter:
+    """Writes parts of the three tables into a scan directory (a folder or a bucket), atomically."""
+
+    def __init__(
+        self, out: str | os.PathLike[str], part_rows: int = 200_000, options: Mapping[str, Any] | None = None
+    ) -> None:
         self.root = Path(out)
+        self.store = remote_store(out, options)
         self.part_rows = part_rows
         self.rows = Rows()
         self._prefix = uuid.uuid4().hex[:12]
         self._seq = 0
-        for table in TABLES:
-            (self.root / table).mkdir(parents=True, exist_ok=True)
+        if self.store is None:
+            for table in TABLES:
+                (self.root / table).mkdir(parents=True, exist_ok=True)
 
     def extend(self, rows: Rows) -> None:
         self.rows.extend(rows)
@@ -138,20 +176,33 @@ class ScanDirWriter:
     def _write(self, table: str) -> None:
         data = self.rows.take(table)
         self._seq += 1
-        final = self.root / table / f"part-{self._prefix}-{self._seq:05d}.parquet"
+        name = f"part-{self._prefix}-{self._seq:05d}.parquet"
+        if self.store is not None:
+            buffer = pa.BufferOutputStream()
+            pq.write_table(data, buffer, compression="zstd")
+            self.store.put(f"{table}/{name}", buffer.getvalue().to_pybytes())
+            return
+        final = self.root / table / name
         tmp = final.with_name(f".{final.name}.tmp")
         pq.write_table(data, tmp, compression="zstd")
         os.replace(tmp, final)
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
+        text = json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
+        if self.store is not None:
+            self.store.put("manifest.json", text.encode())
+            return
         final = self.root / "manifest.json"
         tmp = self.root / ".manifest.json.tmp"
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
+        tmp.write_text(text)
         os.replace(tmp, final)
 
 
 def read_table(scan_dir: str | os.PathLike[str], table: str, columns: Iterable[str] | None = None) -> pa.Table:
     """One table of a scan directory (all its parts), optionally only some columns."""
+    store = remote_store(scan_dir)
+    if store is not None:
+        return _read_remote_table(store, table, columns)
     folder = Path(scan_dir) / table
     parts = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
     schema = TABLES[table]
@@ -162,5 +213,16 @@ def read_table(scan_dir: str | os.PathLike[str], table: str, columns: Iterable[s
     return pq.ParquetDataset([str(p) for p in parts]).read(columns=cols)
 
 
+def _read_remote_table(store: RemoteStore, table: str, columns: Iterable[str] | None) -> pa.Table:
+    cols = list(columns) if columns is not None else None
+    names = [n for n in store.names(table) if n.rsplit("/", 1)[-1].startswith("part-") and n.endswith(".parquet")]
+    parts = [pq.read_table(pa.BufferReader(store.get(n)), columns=cols) for n in names]
+    schema = TABLES[table] if cols is None else pa.schema([TABLES[table].field(c) for c in cols])
+    return pa.concat_tables(parts) if parts else schema.empty_table()
+
+
 def read_manifest(scan_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    store = remote_store(scan_dir)
+    if store is not None:
+        return json.loads(store.get("manifest.json"))
     return json.loads((Path(scan_dir) / "manifest.json").read_text())

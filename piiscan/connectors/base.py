@@ -66,6 +66,8 @@ class Connector:
     """Base of the connectors, registered by URI scheme in `piiscan.connectors.REGISTRY`."""
 
     scheme: ClassVar[str]
+    #: objects read at once per worker by default (remote stores: overlap the round trips)
+    default_io_threads: ClassVar[int] = 1
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options: dict[str, Any] = dict(options or {})

@@ -1,0 +1,210 @@
+"""Amazon S3 and S3-compatible stores (MinIO, Ceph): `s3://bucket/prefix`, on boto3.
+
+Listing is ListObjectsV2 (or ListObjectVersions with `versions`), page by page, so the first
+object is scanned before the listing ends; globs and the size limit are applied to the listing,
+before any byte is read. Objects are read as botocore streams (never whole in memory).
+Credentials come only from boto3's own chain (profiles, environment, instance roles); the
+endpoint from `endpoint_url`, else boto3's own `AWS_ENDPOINT_URL`. No credential is ever
+written to a message. Retries: botocore's "adaptive" mode (exponential backoff with jitter on
+throttling, 5xx and connection errors, plus client-side rate limiting once S3 says SlowDown).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from typing import IO, Any
+
+import boto3
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from piiscan.connectors.base import Connector, Listing, Selection, Skipped, SourceError
+from piiscan.model import ObjectRef
+
+#: storage classes whose objects must be restored before they can be read
+ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+#: 10 attempts at adaptive backoff ride out about a minute of throttling or 5xx per request
+MAX_ATTEMPTS = 10
+DENIED = frozenset(
+    {"AccessDenied", "AllAccessDisabled", "AccountProblem", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
+)
+
+
+def split_uri(uri: str) -> tuple[str, str]:
+    """`s3://bucket/a/b` -> (`bucket`, `a/b`)."""
+    rest = uri.partition("://")[2]
+    bucket, _, key = rest.partition("/")
+    if not bucket:
+        raise SourceError(f"{uri}: no bucket name (use s3://bucket/prefix)")
+    return bucket, key
+
+
+def make_client(options: Mapping[str, Any]) -> Any:
+    """An S3 client from boto3's credential chain, with tuned retries and timeouts."""
+    config = Config(
+        retries={"mode": "adaptive", "max_attempts": int(options.get("max_attempts", MAX_ATTEMPTS))},
+        connect_timeout=10,
+        read_timeout=60,
+        max_pool_connections=max(10, int(options.get("io_threads") or 0) * 2),
+        signature_version=UNSIGNED if options.get("anonymous") else None,
+    )
+    session = boto3.session.Session(profile_name=options.get("profile"))
+    return session.client("s3", endpoint_url=options.get("endpoint_url") or None, config=config)
+
+
+def _code(exc: ClientError) -> str:
+    return str(
+        exc.response.get("Error", {}).get("Code") or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    )
+
+
+def describe(exc: BaseException) -> str:
+    """What went wrong, from the error code only (S3 messages can echo request parameters)."""
+    if isinstance(exc, ClientError):
+        return f"S3 {exc.operation_name} failed: {_code(exc)}"
+    return f"S3 request failed: {type(exc).__name__}"
+
+
+def read_error(exc: ClientError) -> OSError:
+    """A read failure as an OSError subclass the errors row names plainly."""
+    code = _code(exc)
+    msg = describe(exc)
+    if code in DENIED or code == "403" or code.startswith("KMS"):
+        return PermissionError(msg + " (access denied: check the bucket policy, IAM role and KMS key)")
+    if code == "InvalidObjectState":
+        return PermissionError(msg + " (archived: restore the object before scanning it)")
+    if code in ("NoSuchKey", "NoSuchVersion", "404"):
+        return FileNotFoundError(msg + " (deleted since it was listed)")
+    return OSError(msg)
+
+
+class S3Connector(Connector):
+    scheme = "s3"
+    default_io_threads = 8
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self._local = threading.local()  # one client per thread: cheap, and no shared state to race on
+        self._regions: dict[str, str | None] = {}
+
+    @property
+    def client(self) -> Any:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = make_client(self.options)
+        return client
+
+    def list(self, uri: str, selection: Selection) -> Listing:
+        bucket, prefix = split_uri(uri)
+        region = self.region(bucket)
+        versions = bool(self.options.get("versions"))
+        try:
+            for entry in self._entries(bucket, prefix, versions):
+                key = entry["Key"]
+                relative = key[len(prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]
+                if key.endswith("/") or not selection.wants(relative):
+                    continue  # "folder" placeholder objects hold no data
+                yield from self._entry(bucket, entry, region, versions, selection)
+        except ClientError as exc:
+            raise SourceError(f"{uri}: {describe(exc)}") from None
+        except BotoCoreError as exc:
+            raise SourceError(f"{uri}: {type(exc).__name__}") from None
+
+    def _entries(self, bucket: str, prefix: str, versions: bool) -> Iterator[dict[str, Any]]:
+        paging = {"PageSize": int(self.options.get("page_size") or 1000)}
+        if versions:
+            pages = self.client.get_paginator("list_object_versions")
+            for page in pages.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig=paging):
+                yield from page.get("Versions", [])  # delete markers hold no data
+        else:
+            pages = self.client.get_paginator("list_objects_v2")
+            for page in pages.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig=paging):
+                yield from page.get("Contents", [])
+
+    def _entry(self, bucket: str, e: dict[str, Any], region: str | None, versions: bool, sel: Selection) -> Listing:
+        etag = str(e.get("ETag", "")).strip('"') or None
+        version_id = e.get("VersionId") if versions else None
+        storage_class = e.get("StorageClass") or "STANDARD"
+        ref = ObjectRef(
+            uri=f"s3://{bucket}/{e['Key']}",
+            size=e.get("Size"),
+            modified=e.get("LastModified"),  # botocore parses it timezone-aware UTC
+            version=version_id if version_id and version_id != "null" else etag,
+            region=region,
+            storage_class=storage_class,
+            extra={"bucket": bucket, "key": e["Key"], "version_id": version_id, "etag": etag},
+        )
+        if storage_class in ARCHIVED:
+            yield Skipped(ref, f"archived storage class {storage_class}: restore it before scanning")
+        elif sel.too_large(ref.size):
+            yield Skipped(ref, f"larger than --max-object-size ({sel.max_object_size} bytes)")
+        else:
+            yield ref
+
+    def region(self, bucket: str) -> str | None:
+        """The bucket's region (data-residency checks use it); None when we may not ask."""
+        if bucket not in self._regions:
+            try:
+                loc = self.client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+                self._regions[bucket] = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(loc, loc)
+            except ClientError as exc:
+                # no s3:GetBucketLocation permission: the listing's response header still says
+                headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+                if _code(exc) in ("NoSuchBucket", "404"):
+                    raise SourceError(f"s3://{bucket}: no such bucket") from None
+                self._regions[bucket] = headers.get("x-amz-bucket-region")
+            except BotoCoreError as exc:
+                raise SourceError(f"s3://{bucket} cannot be reached: {type(exc).__name__}") from None
+        return self._regions[bucket]
+
+    def open(self, ref: ObjectRef) -> IO[bytes]:
+        extra = ref.extra
+        args: dict[str, Any] = {"Bucket": extra["bucket"], "Key": extra["key"]}
+        if extra.get("version_id"):
+            args["VersionId"] = extra["version_id"]
+        elif extra.get("etag"):
+            args["IfMatch"] = f'"{extra["etag"]}"'  # read exactly what was listed, not a newer write
+        try:
+            return self.client.get_object(**args)["Body"]  # a streaming body, read as the scanner goes
+        except ClientError as exc:
+            raise read_error(exc) from None
+
+    def close(self) -> None:
+        self._local = threading.local()
+
+
+class S3Store:
+    """A scan directory in a bucket: each put is one PutObject, which S3 makes atomic."""
+
+    def __init__(self, uri: str, options: Mapping[str, Any] | None = None) -> None:
+        self.bucket, prefix = split_uri(uri)
+        self.prefix = prefix.strip("/")
+        self.client = make_client(options or {})
+
+    def _key(self, name: str) -> str:
+        return f"{self.prefix}/{name}" if self.prefix else name
+
+    def put(self, name: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(name), Body=data)
+
+    def get(self, name: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=self._key(name))["Body"].read()
+
+    def names(self, folder: str) -> list[str]:
+        """Names (relative to the scan directory) of the objects under `folder`."""
+        base = self._key(folder).rstrip("/") + "/"
+        out: list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base):
+            out.extend(o["Key"][len(self._key("")) :].lstrip("/") for o in page.get("Contents", []))
+        return sorted(out)
+
+    def exists(self, name: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(name))
+        except ClientError as exc:
+            if _code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
