@@ -25,7 +25,7 @@ class Limits:
     #: a single member larger than this (expanded) is skipped
     max_member_size: int = 4 * GiB
     #: findings rows buffered before a Parquet part is written
-    part_rows: int = 200_000
+    part_rows: int = 100_000
 
     def __post_init__(self) -> None:
         if self.chunk_chars < 4 * self.chunk_overlap:

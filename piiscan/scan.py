@@ -17,14 +17,13 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import IO, Any
 
 from piiscan import __version__
 from piiscan.connectors import (
     Connector,
-    ConnectorSpec,
     ListFailure,
     Selection,
     Skipped,
@@ -69,6 +68,8 @@ class ScanOptions:
     io_threads: int = 0
     #: an installed spaCy pipeline whose place entities become LOCATION findings (--nlp-model)
     nlp_model: str | None = None
+    #: the scan directory: a worker writes the findings of a large object there as it goes
+    out: str | None = None
 
 
 @dataclass
@@ -116,6 +117,22 @@ class _Worker:
         )
         self.connectors: dict[str, Connector] = {}
         self._lock = threading.Lock()  # I/O threads share the connectors
+        self._writer: ScanDirWriter | None = None
+        self._writer_lock = threading.Lock()
+
+    def spill(self, rows: Rows, table: str) -> None:
+        """Write the `table` rows gathered so far as a part now: memory stays flat, whatever an
+        object holds. Without a scan directory (a library caller), rows stay with the result."""
+        out = self.options.out
+        if not out:
+            return
+        data = rows.take(table)
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = ScanDirWriter(
+                    out, self.options.limits.part_rows, self.options.connector_options.get(scheme_of(out))
+                )
+            self._writer.write_part(table, data)
 
     def connector(self, scheme: str) -> Connector:
         with self._lock:
@@ -147,7 +164,7 @@ class _ObjectScan:
             events = connector.read(ref)
             if events is None:
                 stream = connector.open(ref)
-        except Exception as exc:  # noqa: BLE001 - any failure to open is an errors row
+        except Exception as exc:
             self._fail(row, "read", exc)
             return
         if events is not None:
@@ -158,13 +175,15 @@ class _ObjectScan:
 
     # a stream: sniff, extract, recurse -----------------------------------------------------
 
-    def _stream(self, stream: IO[bytes], name: str, size: int | None, row: dict[str, Any], *, depth: int, member: str) -> None:
+    def _stream(
+        self, stream: IO[bytes], name: str, size: int | None, row: dict[str, Any], *, depth: int, member: str
+    ) -> None:
         try:
             head, buffered = read_head(stream, SNIFF_BYTES)
         except LimitExceeded as exc:
             self._skip(row, str(exc))
             return
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self._fail(row, "read", exc)
             return
         if not head:
@@ -209,7 +228,7 @@ class _ObjectScan:
         except LimitExceeded as exc:
             self._skip(row, str(exc))
             return
-        except Exception as exc:  # noqa: BLE001 - bad content is an errors row, never a stop
+        except Exception as exc:
             self._fail(row, stage, exc)
             return
         self._done(row)
@@ -227,7 +246,7 @@ class _ObjectScan:
             return
         try:
             stream = LimitedReader(m.open(), self.budget, m.compressed_size)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self._fail(row, "read", exc)
             return
         with stream:
@@ -256,7 +275,9 @@ class _ObjectScan:
 
     # rows --------------------------------------------------------------------------------------
 
-    def _object_row(self, member: str, size: int | None, modified: datetime | None, version: str | None) -> dict[str, Any]:
+    def _object_row(
+        self, member: str, size: int | None, modified: datetime | None, version: str | None
+    ) -> dict[str, Any]:
         return {
             "scan_id": self.scan_id,
             "object": self.ref.uri,
@@ -298,6 +319,8 @@ class _ObjectScan:
             )
             self.result.findings[f.entity] += 1
         row["findings"] += len(findings)
+        if rows.count("findings") >= self.limits.part_rows:
+            self.worker.spill(rows, "findings")
 
     def _fail(self, row: dict[str, Any], stage: str, exc: BaseException) -> None:
         message = safe_message(exc)
@@ -373,6 +396,7 @@ def run_scan(
     detector_ids: Sequence[str] = (),
 ) -> ScanSummary:
     """Scan `sources` into the scan directory `out`; the summary says what happened."""
+    options = replace(options, out=out)
     started = datetime.now(UTC)
     t0 = time.monotonic()
     writer = ScanDirWriter(out, options.limits.part_rows, options.connector_options.get(scheme_of(out)))
@@ -406,7 +430,10 @@ def run_scan(
                         yield scheme, item
             except SourceError as exc:
                 summary.source_failures.append(str(exc))
-                absorb(_list_failure_result(options.scan_id, ListFailure(strip_password(source), "SourceError", str(exc))), None)
+                absorb(
+                    _list_failure_result(options.scan_id, ListFailure(strip_password(source), "SourceError", str(exc))),
+                    None,
+                )
 
     io_threads = options.io_threads or max([c.default_io_threads for c in listers.values()] or [1])
     if workers <= 1 and io_threads <= 1:

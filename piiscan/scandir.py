@@ -174,7 +174,10 @@ class ScanDirWriter:
                 self._write(table)
 
     def _write(self, table: str) -> None:
-        data = self.rows.take(table)
+        self.write_part(table, self.rows.take(table))
+
+    def write_part(self, table: str, data: pa.Table) -> None:
+        """One part of `table`, written at once (atomically: temporary name, then rename)."""
         self._seq += 1
         name = f"part-{self._prefix}-{self._seq:05d}.parquet"
         if self.store is not None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import quote, unquote, urlparse
 
-from piiscan.connectors.base import Connector, Listing, ListFailure, Selection, Skipped, SourceError
+from piiscan.connectors.base import Connector, ListFailure, Listing, Selection, Skipped, SourceError
 from piiscan.model import ObjectRef
 
 
@@ -71,4 +71,4 @@ class LocalConnector(Connector):
             yield ref
 
     def open(self, ref: ObjectRef) -> IO[bytes]:
-        return open(path_of(ref.uri), "rb")  # noqa: SIM115 - the scanner closes it
+        return open(path_of(ref.uri), "rb")
