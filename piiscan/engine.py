@@ -25,6 +25,8 @@ from piiscan.detectors.base import Candidate, Detector, RecordDetector
 from piiscan.hashing import Hasher
 from piiscan.model import Finding, Locator, Record, TextUnit
 
+_UNSEEN = object()
+_MEMO_SIZE = 50_000  # validated candidates remembered per detector
 CONTEXT_BEFORE = 64  # bytes of text before a candidate searched for context words
 CONTEXT_AFTER = 32
 
@@ -165,6 +167,8 @@ class Engine:
         self._backend = _make_backend(regexes, backend) if regexes else None
         self._context = [_words_regex(d.context) for d in self.detectors]
         self._negative = [_words_regex(d.negative_context) for d in self.detectors]
+        # real data repeats its values (one customer's IBAN on every invoice): validate each once
+        self._validated: list[dict[bytes, Any]] = [{} for _ in self.detectors]
         self._custom = [d for d in self.detectors if type(d).scan_text is not Detector.scan_text]
         self._record_context = [_words_regex(d.context) for d in self.record_detectors]
 
@@ -209,7 +213,14 @@ class Engine:
                         context = self._has_context(di, unit, text, cstart, cend)
                         if not context[0]:
                             continue
-                    cand = det.validate(data[start:end].decode("utf-8", "replace"))
+                    matched = data[start:end]
+                    memo = self._validated[di]
+                    cand = memo.get(matched, _UNSEEN)
+                    if cand is _UNSEEN:
+                        cand = det.validate(matched.decode("utf-8", "replace"))
+                        if len(memo) >= _MEMO_SIZE:
+                            memo.clear()
+                        memo[matched] = cand
                     if cand is None:
                         continue
                     if cand.start or cand.end is not None:
