@@ -86,7 +86,10 @@ class _Group(click.Group):
                 raise
             from piiscan.redact import safe_message
 
-            fail(f"internal error: {type(exc).__name__}: {safe_message(exc)} (set PIISCAN_DEBUG=1 for details)", ExitCode.ERROR)
+            fail(
+                f"internal error: {type(exc).__name__}: {safe_message(exc)} (set PIISCAN_DEBUG=1 for details)",
+                ExitCode.ERROR,
+            )
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,8 +103,12 @@ def main() -> None:
 
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
-@click.option("--out", "-o", required=True, metavar="DIR", help="Scan directory to create (must not hold a scan already).")
-@click.option("--entities", metavar="LIST", help="Comma-separated entities to look for (default: all). See `piiscan detectors`.")
+@click.option(
+    "--out", "-o", required=True, metavar="DIR", help="Scan directory to create (must not hold a scan already)."
+)
+@click.option(
+    "--entities", metavar="LIST", help="Comma-separated entities to look for (default: all). See `piiscan detectors`."
+)
 @click.option(
     "--min-score",
     type=click.FloatRange(0, 1),
@@ -111,7 +118,9 @@ def main() -> None:
 )
 @click.option("--include", multiple=True, metavar="GLOB", help="Only objects whose path (or name) matches; repeatable.")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip objects whose path (or name) matches; repeatable.")
-@click.option("--max-object-size", type=SizeParam(), help="Skip objects larger than this (e.g. 100MB), before reading them.")
+@click.option(
+    "--max-object-size", type=SizeParam(), help="Skip objects larger than this (e.g. 100MB), before reading them."
+)
 @click.option(
     "--max-depth", type=click.IntRange(0), default=None, help="Containers nested deeper are skipped  [default: 10]"
 )
@@ -135,8 +144,14 @@ def main() -> None:
     default=None,
     help="Processes scanning objects in parallel  [default: the number of cores]",
 )
-@click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file (default: $PIISCAN_HMAC_KEY, else a key in your config folder).")
-@click.option("--fail-on-findings", is_flag=True, help=f"Exit with {int(ExitCode.FINDINGS)} when anything is found (for CI).")
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False),
+    help="HMAC key file (default: $PIISCAN_HMAC_KEY, else a key in your config folder).",
+)
+@click.option(
+    "--fail-on-findings", is_flag=True, help=f"Exit with {int(ExitCode.FINDINGS)} when anything is found (for CI)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; errors only.")
 @click.option(
     "--engine",
@@ -256,7 +271,7 @@ def scan(
         already = holds_scan(out, connector_options.get(scheme_of(out)))
     except SourceError as exc:
         fail(f"--out {out}: {exc}")
-    except Exception as exc:  # noqa: BLE001 - a bucket we cannot reach: one line, no traceback
+    except Exception as exc:
         fail(f"--out {out} cannot be checked: {type(exc).__name__}: {safe_message(exc)}", ExitCode.SOURCE)
     if already:
         fail(f"{out} already holds a scan: choose a new --out folder")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,15 @@ from tests.helpers import TEST_KEY
 def _fixed_key(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     monkeypatch.setenv("PIISCAN_HMAC_KEY", TEST_KEY)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_test_servers() -> Iterator[None]:
+    """Servers started for tests (S3, GCS) stop with the session, or pytest would not exit."""
+    yield
+    servers = sys.modules.get("tests.connectors.cloud_servers")
+    if servers is not None:
+        servers.stop_servers()
 
 
 @pytest.fixture

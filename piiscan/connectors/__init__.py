@@ -12,19 +12,19 @@ from typing import Any
 from piiscan.connectors.base import (
     Connector,
     ConnectorSpec,
-    Listing,
     ListFailure,
+    Listing,
     Selection,
     Skipped,
     SourceError,
 )
 
 __all__ = [
+    "REGISTRY",
     "Connector",
     "ConnectorSpec",
-    "Listing",
     "ListFailure",
-    "REGISTRY",
+    "Listing",
     "Selection",
     "Skipped",
     "SourceError",

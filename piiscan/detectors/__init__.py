@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from piiscan.detectors.base import Candidate, Detector, Pattern, RecordDetector
 
-__all__ = ["Candidate", "Detector", "Pattern", "RecordDetector", "REGISTRY", "load_detectors"]
+__all__ = ["REGISTRY", "Candidate", "Detector", "Pattern", "RecordDetector", "load_detectors"]
 
 REGISTRY: dict[str, str] = {
     "iban": "piiscan.detectors.iban:IbanDetector",

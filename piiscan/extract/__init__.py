@@ -53,4 +53,3 @@ def sniff(head: bytes, name: str) -> tuple[Extractor, str] | None:
         if mime is not None:
             return extractor, mime
     return None
-

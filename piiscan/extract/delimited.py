@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import IO
 
-from piiscan.extract.base import ExtractContext, Extractor, ExtractError
+from piiscan.extract.base import ExtractContext, ExtractError, Extractor
 from piiscan.extract.cells import CellPacker
 from piiscan.extract.text import detect_encoding, looks_like_text, open_text
 from piiscan.model import ContentType, Events, Locator, Record
@@ -89,7 +89,7 @@ class DelimitedExtractor(Extractor):
                     fields.extend(str(i + 1) for i in range(len(fields), len(row)))
                 locator = Locator(record=record)
                 if ctx.want_records:
-                    yield Record(dict(zip(fields, row)), locator)
+                    yield Record(dict(zip(fields, row, strict=False)), locator)
                 unit = packer.add(locator, fields, row)
                 if unit is not None:
                     yield unit
@@ -100,4 +100,3 @@ class DelimitedExtractor(Extractor):
         unit = packer.flush()
         if unit is not None:
             yield unit
-

@@ -39,12 +39,23 @@ def write_corpus(root: Path) -> Path:
     return root
 
 
+#: servers started by this test process, stopped at the end of the session (tests/conftest.py):
+#: their threads are not daemons, so a server left running keeps pytest from exiting
+STARTED: list[Any] = []
+
+
+def stop_servers() -> None:
+    while STARTED:
+        STARTED.pop().stop()
+
+
 @functools.cache
 def moto_endpoint() -> str:
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    STARTED.append(server)
     host, port = server.get_host_and_port()
     return f"http://{host}:{port}"
 
@@ -55,6 +66,7 @@ def gcs_endpoint() -> str:
 
     server = create_server("127.0.0.1", 0, in_memory=True)
     server.start()
+    STARTED.append(server)
     port = server._api._httpd.server_address[1]  # port 0: the chosen port is only here
     return f"http://127.0.0.1:{port}"
 
