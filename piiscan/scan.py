@@ -9,17 +9,18 @@ and the scan goes on.
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from piiscan import __version__
 from piiscan.connectors import (
@@ -51,6 +52,9 @@ from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows,
 from piiscan.streams import read_head
 
 UNKNOWN_BINARY = "binary content of no supported format"
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -436,64 +440,48 @@ def run_scan(
                 )
 
     io_threads = options.io_threads or max([c.default_io_threads for c in listers.values()] or [1])
-    if workers <= 1 and io_threads <= 1:
+    items = listed()
+    first = list(itertools.islice(items, 2))
+    items = itertools.chain(first, items)
+    if len(first) < 2:
+        workers = 1  # one object: worker processes would only add their start-up
+    if workers <= 1:
         worker = _Worker(options)
-        for scheme, ref in listed():
-            absorb(worker.scan_object(scheme, ref), ref)
+        if io_threads <= 1:
+            for scheme, ref in items:
+                absorb(worker.scan_object(scheme, ref), ref)
+        else:
+            # reads overlap on I/O threads; results are absorbed (written) here, on this thread only
+            with ThreadPoolExecutor(io_threads, thread_name_prefix="piiscan-io") as threads:
+                _bounded(
+                    lambda item: threads.submit(worker.scan_object, *item),
+                    items,
+                    io_threads * 2,
+                    lambda fut, item: absorb(fut.result(), item[1]),
+                )
         for c in worker.connectors.values():
             c.close()
-    elif workers <= 1:
-        # reads overlap on I/O threads; results are absorbed (written) here, on this thread only
-        worker = _Worker(options)
-        with ThreadPoolExecutor(io_threads, thread_name_prefix="piiscan-io") as threads:
-            running: dict[Future[ObjectResult], ObjectRef] = {}
-            for scheme, ref in listed():
-                running[threads.submit(worker.scan_object, scheme, ref)] = ref
-                if len(running) >= io_threads * 2:
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        absorb(fut.result(), running.pop(fut))
-            for fut in list(running):
-                absorb(fut.result(), running.pop(fut))
-        for c in worker.connectors.values():
-            c.close()
-    elif io_threads > 1:
-        # each task is a batch of objects that the worker process reads on its own I/O threads
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(options,)) as pool:
-            batches: dict[Future[list[ObjectResult]], list[ObjectRef]] = {}
-            batch: list[tuple[str, ObjectRef]] = []
-
-            def submit() -> None:
-                batches[pool.submit(_scan_batch_in_worker, list(batch), io_threads)] = [r for _, r in batch]
-                batch.clear()
-
-            def drain(fut: Future[list[ObjectResult]]) -> None:
-                for result, ref in zip(fut.result(), batches.pop(fut), strict=True):
-                    absorb(result, ref)
-
-            for item in listed():
-                batch.append(item)
-                if len(batch) >= io_threads:
-                    submit()
-                if len(batches) >= workers * 2:
-                    done, _ = wait(batches, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        drain(fut)
-            if batch:
-                submit()
-            for fut in list(batches):
-                drain(fut)
     else:
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(options,)) as pool:
-            pending: dict[Future[ObjectResult], ObjectRef] = {}
-            for scheme, ref in listed():
-                pending[pool.submit(_scan_in_worker, scheme, ref)] = ref
-                if len(pending) >= workers * 4:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        absorb(fut.result(), pending.pop(fut))
-            for fut in list(pending):
-                absorb(fut.result(), pending.pop(fut))
+            if io_threads > 1:
+                # each task is a batch of objects that the worker process reads on its own I/O threads
+                def absorb_batch(fut: Future[list[ObjectResult]], batch: list[tuple[str, ObjectRef]]) -> None:
+                    for result, (_, ref) in zip(fut.result(), batch, strict=True):
+                        absorb(result, ref)
+
+                _bounded(
+                    lambda batch: pool.submit(_scan_batch_in_worker, batch, io_threads),
+                    _batches(items, io_threads),
+                    workers * 2,
+                    absorb_batch,
+                )
+            else:
+                _bounded(
+                    lambda item: pool.submit(_scan_in_worker, *item),
+                    items,
+                    workers * 4,
+                    lambda fut, item: absorb(fut.result(), item[1]),
+                )
     for c in listers.values():
         c.close()
 
@@ -503,6 +491,30 @@ def run_scan(
     summary.seconds = time.monotonic() - t0
     writer.write_manifest(_manifest(summary, sources, options, started, detector_ids, workers))
     return summary
+
+
+def _bounded(
+    submit: Callable[[_T], Future[_R]],
+    items: Iterable[_T],
+    window: int,
+    finish: Callable[[Future[_R], _T], None],
+) -> None:
+    """Submit every item, at most `window` in flight (the listing streams), finishing each."""
+    pending: dict[Future[_R], _T] = {}
+    for item in items:
+        pending[submit(item)] = item
+        if len(pending) >= window:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                finish(fut, pending.pop(fut))
+    for fut in list(pending):
+        finish(fut, pending.pop(fut))
+
+
+def _batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    it = iter(items)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
 
 
 def _skipped_result(scan_id: str, item: Skipped) -> ObjectResult:
