@@ -27,7 +27,7 @@ def test_hyperscan_is_the_default_backend() -> None:
 
 @pytest.mark.parametrize("backend", ["hyperscan", "re"])
 def test_lines_hashes_and_context(backend: str) -> None:
-    text = "intro\nbsn: 123456782\nIBAN NL91 ABNA 0417 1643 00, nl91abna0417164300\n"
+    text = "intro\nbsn: 123456782\nIBAN NL91 ABNA 0417 1643 00 and nl91abna0417164300\n"
     assert found(TextUnit(text, Locator(line=10)), backend) == [
         ("NL_BSN", 11, h("NL_BSN", "123456782")),
         ("IBAN_CODE", 12, h("IBAN_CODE", "NL91ABNA0417164300")),

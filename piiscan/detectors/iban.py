@@ -12,14 +12,32 @@ of four (`NL91 ABNA 0417 1643 00`), upper or lower case.
 True
 >>> d.mask("NL91ABNA0417164300")
 'NL91 **** **** **** 4300'
+>>> d.validate("NL91 ABNA 0417 1643 00 and").end  # words glued on by single spaces are cut off
+22
 """
 
 from __future__ import annotations
+
+import re
 
 from stdnum import iban
 
 from piiscan.detectors.base import Candidate, Detector, Pattern, mask_groups
 from piiscan.entities import IBAN_CODE
+
+
+def _country_lengths() -> dict[str, int]:
+    """Each country's IBAN length, from the BBAN structures in stdnum's registry (`4!a10!n`)."""
+    try:
+        return {
+            cc: 4 + sum(int(n) for n in re.findall(r"(\d+)!", info.get("bban", "")))
+            for _, cc, _, info, _ in iban._ibandb.prefixes
+        }
+    except (AttributeError, TypeError, ValueError):
+        return {}
+
+
+_LENGTHS = _country_lengths()
 
 
 class IbanDetector(Detector):
@@ -31,9 +49,18 @@ class IbanDetector(Detector):
 
     def validate(self, text: str) -> Candidate | None:
         compact = text.replace(" ", "").upper()
-        if not iban.is_valid(compact):
+        if iban.is_valid(compact):
+            return Candidate(compact)
+        length = _LENGTHS.get(compact[:2])
+        if not length or len(compact) <= length or not iban.is_valid(compact[:length]):
             return None
-        return Candidate(compact)
+        # a longer run: the IBAN, then words glued on by single spaces (`… 1643 00 and`)
+        end = kept = 0
+        while kept < length:
+            kept += text[end] != " "
+            end += 1
+        # only where a space ends it: `NL91ABNA04171643001` is one longer token, not an IBAN
+        return Candidate(compact[:length], end=end) if text[end : end + 1] == " " else None
 
     def mask(self, canonical: str) -> str:
         return mask_groups(canonical, 4, 4)
