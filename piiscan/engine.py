@@ -170,7 +170,6 @@ class Engine:
         # real data repeats its values (one customer's IBAN on every invoice): validate each once
         self._validated: list[dict[bytes, Any]] = [{} for _ in self.detectors]
         self._custom = [d for d in self.detectors if type(d).scan_text is not Detector.scan_text]
-        self._record_context = [_words_regex(d.context) for d in self.record_detectors]
 
     @property
     def backend(self) -> str:

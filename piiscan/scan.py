@@ -92,7 +92,6 @@ class ObjectResult:
 class ScanSummary:
     scan_id: str
     status: str  # complete | partial
-    objects: int = 0
     scanned: int = 0
     skipped: int = 0
     failed: int = 0
@@ -409,7 +408,6 @@ def run_scan(
 
     def absorb(result: ObjectResult, ref: ObjectRef | None) -> None:
         writer.extend(result.rows)
-        summary.objects += 1
         summary.scanned += result.scanned
         summary.skipped += result.skipped
         summary.failed += result.failed

@@ -11,7 +11,6 @@ from typing import Any
 
 from piiscan.connectors.base import (
     Connector,
-    ConnectorSpec,
     ListFailure,
     Listing,
     Selection,
@@ -22,7 +21,6 @@ from piiscan.connectors.base import (
 __all__ = [
     "REGISTRY",
     "Connector",
-    "ConnectorSpec",
     "ListFailure",
     "Listing",
     "Selection",

@@ -8,9 +8,10 @@ whose objects are not byte streams (a database table) override `read` to yield e
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import IO, Any, ClassVar
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any, ClassVar, Generic, TypeVar
 
 from piiscan.model import Events, ObjectRef
 
@@ -55,6 +56,8 @@ class ListFailure:
     fatal: bool = True
 
 
+_T = TypeVar("_T")
+
 Listing = Iterator[ObjectRef | Skipped | ListFailure]
 
 
@@ -86,9 +89,18 @@ class Connector:
         """Release clients and connections (called once per worker at the end)."""
 
 
-@dataclass(frozen=True)
-class ConnectorSpec:
-    """How to build a connector in another process: its scheme and options (picklable)."""
+class PerThread(Generic[_T]):
+    """One `make()` per thread, made on first use: SDK clients are cheap, sharing them is not."""
 
-    scheme: str
-    options: Mapping[str, Any] = field(default_factory=dict)
+    def __init__(self, make: Callable[[], _T]) -> None:
+        self._make = make
+        self._local = threading.local()
+
+    def get(self) -> _T:
+        value = getattr(self._local, "value", None)
+        if value is None:
+            value = self._local.value = self._make()
+        return value
+
+    def clear(self) -> None:
+        self._local = threading.local()

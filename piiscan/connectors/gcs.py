@@ -11,7 +11,6 @@ deadline than its defaults, so a long scan rides out a few minutes of trouble.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -19,7 +18,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from piiscan.connectors.base import Connector, Listing, Selection, Skipped, SourceError
+from piiscan.connectors.base import Connector, Listing, PerThread, Selection, Skipped, SourceError
 from piiscan.model import ObjectRef
 
 #: ARCHIVE objects are online, but every byte read is billed as a retrieval: not read by default
@@ -55,15 +54,12 @@ class GcsConnector(Connector):
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
-        self._local = threading.local()  # one client (one HTTP session) per thread
+        self._clients = PerThread(lambda: make_client(self.options))
         self._regions: dict[str, str | None] = {}
 
     @property
     def client(self) -> storage.Client:
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = self._local.client = make_client(self.options)
-        return client
+        return self._clients.get()
 
     def list(self, uri: str, selection: Selection) -> Listing:
         bucket, prefix = split_uri(uri)
@@ -120,7 +116,7 @@ class GcsConnector(Connector):
             raise OSError(describe(exc)) from None
 
     def close(self) -> None:
-        self._local = threading.local()
+        self._clients.clear()
 
 
 class GcsStore:

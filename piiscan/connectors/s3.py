@@ -11,7 +11,6 @@ throttling, 5xx and connection errors, plus client-side rate limiting once S3 sa
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
@@ -20,7 +19,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from piiscan.connectors.base import Connector, Listing, Selection, Skipped, SourceError
+from piiscan.connectors.base import Connector, Listing, PerThread, Selection, Skipped, SourceError
 from piiscan.model import ObjectRef
 
 #: storage classes whose objects must be restored before they can be read
@@ -86,15 +85,12 @@ class S3Connector(Connector):
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
-        self._local = threading.local()  # one client per thread: cheap, and no shared state to race on
+        self._clients = PerThread(lambda: make_client(self.options))
         self._regions: dict[str, str | None] = {}
 
     @property
     def client(self) -> Any:
-        client = getattr(self._local, "client", None)
-        if client is None:
-            client = self._local.client = make_client(self.options)
-        return client
+        return self._clients.get()
 
     def list(self, uri: str, selection: Selection) -> Listing:
         bucket, prefix = split_uri(uri)
@@ -172,7 +168,7 @@ class S3Connector(Connector):
             raise read_error(exc) from None
 
     def close(self) -> None:
-        self._local = threading.local()
+        self._clients.clear()
 
 
 class S3Store:
