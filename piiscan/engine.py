@@ -11,11 +11,13 @@ hashed and masked: the raw value never does.
 from __future__ import annotations
 
 import hashlib
+import operator
 import os
 import re
 import threading
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,21 +42,42 @@ class _Slot:
     ceiling: float  # the highest score a validated candidate of this pattern can have, before context
 
 
-def _words_regex(words: Sequence[str]) -> re.Pattern[bytes] | None:
+def _words_regex(words: Sequence[str]) -> re.Pattern[str] | None:
     if not words:
         return None
     alternatives = "|".join(re.escape(w.lower()).replace(r"\ ", r"[\s_\-]*") for w in words)
     # a word may start a longer one (bsn-nummer, rekeningnummer) but not end inside one
-    return re.compile(rf"(?<![a-z0-9])(?:{alternatives})".encode())
+    return re.compile(rf"(?<![a-z0-9])(?:{alternatives})")
+
+
+def _hint_regex(words: Sequence[str]) -> str | None:
+    """A byte pattern the engine's pass can run to say where context words may stand.
+
+    Each word contributes a piece of printable ASCII, matched without regard to ASCII case and not
+    after a letter or digit: a superset of where the word itself (matched in lower-cased text,
+    not after a letter or digit) can be. None when some word
+    has no ASCII piece (then the detector's context is always looked for in full).
+    """
+    pieces = []
+    for word in words:
+        # words apart (`bel 0` may be written with any space between), non-ASCII letters apart;
+        # each piece starts where a word starts, or after a non-ASCII character
+        split = [p for p in re.split(r"[^\x21-\x7e]+", word.lower()) if p]
+        if not split:
+            return None
+        pieces.append(re.escape(next((p for p in split if len(p) >= 3), max(split, key=len))))
+    # the word must not be preceded by a letter or digit: nor is its hint
+    return f"(?:^|[^A-Za-z0-9])(?:{'|'.join(sorted(set(pieces)))})" if pieces else None
 
 
 class _HyperscanBackend:
     name = "hyperscan"
 
-    def __init__(self, regexes: Sequence[str]) -> None:
+    def __init__(self, regexes: Sequence[str], hints: Sequence[str] = ()) -> None:
         import hyperscan
 
-        self._db = _compiled_database(hyperscan, regexes)
+        self._db = _compiled_database(hyperscan, regexes, hints)
+        self._first_hint = len(regexes)
         self._scratch = hyperscan.Scratch(self._db)
         self._local = threading.local()  # a scratch serves one scan at a time: one per thread
 
@@ -64,25 +87,34 @@ class _HyperscanBackend:
             scratch = self._local.scratch = self._scratch.clone()
         return scratch
 
-    def matches(self, data: bytes) -> list[tuple[int, int, int]]:
+    def matches(self, data: bytes) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]] | None]:
+        """Candidate matches (start, end, pattern), and (start, hint) of context hints."""
         out: list[tuple[int, int, int]] = []
-        append = out.append
+        hints: list[tuple[int, int]] = []
+        append, hint = out.append, hints.append
+        first_hint = self._first_hint
 
         def on_match(pid: int, start: int, end: int, flags: int, ctx: object) -> None:
-            append((start, end, pid))
+            if pid < first_hint:
+                append((start, end, pid))
+            else:
+                hint((start, pid - first_hint))
 
         self._db.scan(data, match_event_handler=on_match, scratch=self._thread_scratch())
-        return out
+        return out, hints
 
 
-def _compiled_database(hyperscan: Any, regexes: Sequence[str]) -> Any:
+def _compiled_database(hyperscan: Any, regexes: Sequence[str], hints: Sequence[str] = ()) -> Any:
     """The Hyperscan database for `regexes`, from the user's cache when it was compiled before.
 
     Compiling every detector's patterns takes seconds (the place-name alternations most); a
     serialised database loads in milliseconds, in the scan process and in every worker.
     """
     flags = hyperscan.HS_FLAG_SOM_LEFTMOST
-    key = hashlib.sha256(repr((getattr(hyperscan, "__file__", ""), flags, list(regexes))).encode()).hexdigest()
+    hint_flags = flags | hyperscan.HS_FLAG_CASELESS
+    expressions = [*regexes, *hints]
+    all_flags = [flags] * len(regexes) + [hint_flags] * len(hints)
+    key = hashlib.sha256(repr((getattr(hyperscan, "__file__", ""), all_flags, expressions)).encode()).hexdigest()
     cache = Path(os.environ.get("PIISCAN_CACHE_DIR") or platformdirs.user_cache_dir("piiscan")) / f"hs-{key[:32]}.db"
     try:
         return hyperscan.loadb(cache.read_bytes(), hyperscan.HS_MODE_BLOCK)
@@ -90,10 +122,10 @@ def _compiled_database(hyperscan: Any, regexes: Sequence[str]) -> Any:
         pass
     db = hyperscan.Database()
     db.compile(
-        expressions=[r.encode() for r in regexes],
-        ids=list(range(len(regexes))),
-        elements=len(regexes),
-        flags=[flags] * len(regexes),
+        expressions=[r.encode() for r in expressions],
+        ids=list(range(len(expressions))),
+        elements=len(expressions),
+        flags=all_flags,
     )
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -111,10 +143,11 @@ class _ReBackend:
 
     name = "re"
 
-    def __init__(self, regexes: Sequence[str]) -> None:
+    def __init__(self, regexes: Sequence[str], hints: Sequence[str] = ()) -> None:
         self._compiled = [re.compile(r.encode()) for r in regexes]
 
-    def matches(self, data: bytes) -> list[tuple[int, int, int]]:
+    def matches(self, data: bytes) -> tuple[list[tuple[int, int, int]], None]:
+        """Candidate matches (start, end, pattern); no context hints (context is looked for in full)."""
         out: list[tuple[int, int, int]] = []
         for pid, rx in enumerate(self._compiled):
             search = rx.search
@@ -122,13 +155,13 @@ class _ReBackend:
             while m is not None:
                 out.append((m.start(), m.end(), pid))
                 m = search(data, m.start() + 1)
-        return out
+        return out, None
 
 
-def _make_backend(regexes: Sequence[str], backend: str) -> _HyperscanBackend | _ReBackend:
+def _make_backend(regexes: Sequence[str], hints: Sequence[str], backend: str) -> _HyperscanBackend | _ReBackend:
     if backend in ("auto", "hyperscan"):
         try:
-            return _HyperscanBackend(regexes)
+            return _HyperscanBackend(regexes, hints)
         except ImportError:
             if backend == "hyperscan":
                 raise
@@ -136,8 +169,8 @@ def _make_backend(regexes: Sequence[str], backend: str) -> _HyperscanBackend | _
 
 
 #: char start, char end, detector index, candidate, score before negative context, and the
-#: context window and locator when already looked up
-_Hit = tuple[int, int, int, Candidate, float, bytes | None, Locator | None]
+#: locator when already looked up
+_Hit = tuple[int, int, int, Candidate, float, Locator | None]
 
 
 class Engine:
@@ -164,9 +197,18 @@ class Engine:
             for pattern in det.patterns:
                 regexes.append(pattern.regex)
                 self._slots.append(_Slot(i, pattern.score, max(pattern.score, pattern.ceiling or 0.0)))
-        self._backend = _make_backend(regexes, backend) if regexes else None
+        # context words are found in the same pass, where they can be, so that most candidates
+        # needing context are turned down without looking at the text around them
+        # (only for detectors with candidates that need context to be reported at all)
+        gated = {slot.detector for slot in self._slots if slot.ceiling < min_score}
+        hints = {i: _hint_regex(self.detectors[i].context) for i in sorted(gated) if self.detectors[i].context}
+        self._hinted = [i in hints and hints[i] is not None for i in range(len(self.detectors))]
+        self._hint_detector = [i for i, h in hints.items() if h is not None]
+        self._backend = _make_backend(regexes, [hints[i] for i in self._hint_detector], backend) if regexes else None
         self._context = [_words_regex(d.context) for d in self.detectors]
         self._negative = [_words_regex(d.negative_context) for d in self.detectors]
+        # whether a field name (a column, a JSON path) is context, per detector: tables repeat them
+        self._field_context: list[dict[str, bool]] = [{} for _ in self.detectors]
         # real data repeats its values (one customer's IBAN on every invoice): validate each once
         self._validated: list[dict[bytes, Any]] = [{} for _ in self.detectors]
         self._custom = [d for d in self.detectors if type(d).scan_text is not Detector.scan_text]
@@ -189,31 +231,34 @@ class Engine:
         min_score = self.min_score
         report_from, report_before = unit.report_from, unit.report_before
         hits: list[_Hit] = []
+        near = _Near(self, unit)
         if self._backend is not None:
             data = text.encode("utf-8", "replace")
             ascii_only = len(data) == len(text)
-            raw = self._backend.matches(data)
+            raw, hinted = self._backend.matches(data)
             if raw:
                 raw.sort()
                 to_char = _identity if ascii_only else _ByteToChar(data)
+                if hinted is not None:
+                    near.hints(hinted, self._hint_detector, self._hinted, 1 if ascii_only else 4)
+                slots, detectors, validated = self._slots, self.detectors, self._validated
                 for start, end, pid in raw:
-                    slot = self._slots[pid]
+                    slot = slots[pid]
                     di = slot.detector
-                    det = self.detectors[di]
-                    base = slot.score
+                    det = detectors[di]
                     if slot.ceiling + det.context_boost < min_score:
                         continue
                     cstart = to_char(start)
                     if cstart < report_from or (report_before is not None and cstart >= report_before):
                         continue
                     cend = cstart + (end - start if ascii_only else len(data[start:end].decode("utf-8", "replace")))
-                    context = None
+                    context: tuple[bool, Locator | None] | None = None
                     if slot.ceiling < min_score:
-                        context = self._has_context(di, unit, text, cstart, cend)
+                        context = near(di, cstart, cend, start, end)
                         if not context[0]:
                             continue
                     matched = data[start:end]
-                    memo = self._validated[di]
+                    memo = validated[di]
                     cand = memo.get(matched, _UNSEEN)
                     if cand is _UNSEEN:
                         cand = det.validate(matched.decode("utf-8", "replace"))
@@ -229,61 +274,48 @@ class Engine:
                         cend = cstart + (
                             bend - bstart if ascii_only else len(data[bstart:bend].decode("utf-8", "replace"))
                         )
-                    score = cand.score if cand.score is not None else base
-                    if context is None or cand.start or cand.end is not None:
-                        context = self._has_context(di, unit, text, cstart, cend)
-                    found, window, locator = context
-                    hits.append(
-                        (cstart, cend, di, cand, score + det.context_boost if found else score, window, locator)
-                    )
+                        context = None
+                    score = cand.score if cand.score is not None else slot.score
+                    if context is None:
+                        context = near(di, cstart, cend, start, end)
+                    found, locator = context
+                    hits.append((cstart, cend, di, cand, score + det.context_boost if found else score, locator))
         for det in self._custom:
             i = self.detectors.index(det)
             for start, end, cand in det.scan_text(text):
                 if start < report_from or (report_before is not None and start >= report_before):
                     continue
                 score = cand.score if cand.score is not None else 0.5
-                found, window, locator = self._has_context(i, unit, text, start, end)
-                hits.append((start, end, i, cand, score + det.context_boost if found else score, window, locator))
+                found, locator = near(i, start, end)
+                hits.append((start, end, i, cand, score + det.context_boost if found else score, locator))
         if not hits:
             return []
-        return self._findings(unit, text, hits)
+        return self._findings(unit, near, hits)
 
-    def _has_context(
-        self, di: int, unit: TextUnit, text: str, start: int, end: int
-    ) -> tuple[bool, bytes | None, Locator | None]:
-        """Whether context words of detector `di` stand near; with the window and locator looked at."""
-        ctx = self._context[di]
-        if ctx is None:
-            return False, None, None
-        window = _window(text, start, end)
-        if ctx.search(window):
-            return True, window, None
-        if unit.context and ctx.search(unit.context.lower().encode()):
-            return True, window, None
-        locator = unit.index(start) if unit.index is not None else unit.locator
-        field = locator.field
-        return bool(field) and ctx.search(field.lower().encode()) is not None, window, locator
-
-    def _findings(self, unit: TextUnit, text: str, hits: list[_Hit]) -> list[Finding]:
+    def _findings(self, unit: TextUnit, near: _Near, hits: list[_Hit]) -> list[Finding]:
         findings: list[Finding] = []
-        hits.sort(key=lambda hit: hit[0])
+        hits.sort(key=_first)
+        text = unit.text
+        base = unit.locator
+        index = unit.index
         # newlines before the current hit, counted from the previous hit: linear in the text
         counted_to = newlines = 0
-        for start, end, di, cand, score, window, locator in hits:
+        for start, end, di, cand, score, locator in hits:
             det = self.detectors[di]
-            neg = self._negative[di]
-            if neg is not None and neg.search(window if window is not None else _window(text, start, end)):
+            if self._negative[di] is not None and near.negative(di, start, end):
                 score -= det.negative_boost
             score = min(1.0, max(0.0, score))
             if score < self.min_score:
                 continue
             if locator is None:
-                locator = unit.index(start) if unit.index is not None else unit.locator
-            if unit.locator.line is not None:
+                locator = index(start) if index is not None else base
+            if base.line is not None:
                 newlines += text.count("\n", counted_to, start)
                 counted_to = start
-                line0 = locator.line if locator.line is not None else unit.locator.line
-                locator = replace(locator, line=line0 + newlines)
+                line0 = locator.line if locator.line is not None else base.line
+                locator = Locator(
+                    line0 + newlines, locator.record, locator.field, locator.page, locator.row_key, locator.modified
+                )
             findings.append(
                 Finding(
                     entity=det.entity,
@@ -299,6 +331,10 @@ class Engine:
         return _dedupe(findings)
 
     # -- records ----------------------------------------------------------------------------
+
+    def wants_records(self, names: Sequence[str], kind: str = "") -> bool:
+        """Whether a record detector may find something in records with these field names."""
+        return any(det.may_find(names, kind) for det in self.record_detectors)
 
     def scan_record(self, record: Record) -> list[Finding]:
         findings: list[Finding] = []
@@ -347,7 +383,7 @@ class _ByteToChar:
 _CONTINUATION = bytes(range(0x80, 0xC0))
 
 
-def _window(text: str, start: int, end: int) -> bytes:
+def _bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """The text around a candidate: its own line, or the line above when the label stands there."""
     lo = max(0, start - CONTEXT_BEFORE)
     nl = text.rfind("\n", lo, start)
@@ -355,7 +391,106 @@ def _window(text: str, start: int, end: int) -> bytes:
         prev = text.rfind("\n", lo, nl)
         lo = nl + 1 if text[nl + 1 : start].strip() else (prev + 1 if prev != -1 else lo)
     hi = text.find("\n", end, end + CONTEXT_AFTER)
-    return text[lo : hi if hi != -1 else end + CONTEXT_AFTER].lower().encode("utf-8", "replace")
+    return lo, hi if hi != -1 else end + CONTEXT_AFTER
+
+
+class _Near:
+    """Context words around candidates of one text unit: searched in place in the unit's lowered
+    text (no window is copied), the unit's context and field names looked at once."""
+
+    __slots__ = ("_engine", "_hints", "_lowered", "_spread", "_unit", "_unit_context")
+
+    def __init__(self, engine: Engine, unit: TextUnit) -> None:
+        self._engine = engine
+        self._unit = unit
+        self._lowered: str | None = None
+        self._unit_context: list[bool | None] | None = None
+        self._hints: list[list[int] | None] | None = None  # per detector: byte starts of its hints
+        self._spread = 1
+
+    def hints(self, found: list[tuple[int, int]], detector_of: list[int], hinted: list[bool], spread: int) -> None:
+        """Where the pass saw context words: a hinted detector with no hint near a candidate has
+        none of its words in that candidate's window. `spread` is the most bytes a character takes."""
+        hints: list[list[int] | None] = [[] if h else None for h in hinted]
+        for start, h in found:
+            hints[detector_of[h]].append(start)  # type: ignore[union-attr]
+        for starts in hints:
+            if starts:
+                starts.sort()
+        self._hints = hints
+        self._spread = spread
+
+    def _hinted(self, di: int, bstart: int, bend: int) -> bool:
+        """Whether a hint of detector `di` lies where the window around bytes [bstart, bend) could reach."""
+        starts = self._hints[di]  # type: ignore[index]
+        if starts is None:
+            return True
+        i = bisect_left(starts, bstart - CONTEXT_BEFORE * self._spread)
+        return i < len(starts) and starts[i] < bend + CONTEXT_AFTER * self._spread
+
+    def _search(self, rx: re.Pattern[str], start: int, end: int) -> bool:
+        text = self._unit.text
+        lo, hi = _bounds(text, start, end)
+        lowered = self._lowered
+        if lowered is None:
+            lowered = self._lowered = text.lower()
+        if len(lowered) != len(text):  # a character whose lower case is longer (İ): offsets shift
+            return rx.search(text[lo:hi].lower()) is not None
+        return rx.search(lowered, lo, hi) is not None
+
+    def __call__(
+        self, di: int, start: int, end: int, bstart: int | None = None, bend: int | None = None
+    ) -> tuple[bool, Locator | None]:
+        """Whether context words of detector `di` stand near the text [start, end) (UTF-8 bytes
+        [bstart, bend)); with the locator if it was looked up."""
+        engine = self._engine
+        ctx = engine._context[di]
+        if ctx is None:
+            return False, None
+        unit = self._unit
+        field_at = unit.field_at
+        if field_at is not None and self._field(di, ctx, field_at(start)):  # a column name: cheapest first
+            return True, None
+        if (self._hints is None or bstart is None or self._hinted(di, bstart, bend)) and self._search(  # type: ignore[arg-type]
+            ctx, start, end
+        ):
+            return True, None
+        if unit.context:
+            cached = self._unit_context
+            if cached is None:
+                cached = self._unit_context = [None] * len(engine.detectors)
+            found = cached[di]
+            if found is None:
+                found = cached[di] = ctx.search(unit.context.lower()) is not None
+            if found:
+                return True, None
+        if field_at is not None:
+            return False, None
+        locator = unit.index(start) if unit.index is not None else unit.locator
+        return self._field(di, ctx, locator.field), locator
+
+    def _field(self, di: int, ctx: re.Pattern[str], name: str | None) -> bool:
+        """Whether a field name is context for detector `di` (remembered: tables repeat them)."""
+        if not name:
+            return False
+        fields = self._engine._field_context[di]
+        found = fields.get(name)
+        if found is None:
+            if len(fields) >= _MEMO_SIZE:
+                fields.clear()
+            found = fields[name] = ctx.search(name.lower()) is not None
+        return found
+
+    def negative(self, di: int, start: int, end: int) -> bool:
+        rx = self._engine._negative[di]
+        return rx is not None and self._search(rx, start, end)
+
+
+def _first(hit: _Hit) -> int:
+    return hit[0]
+
+
+_START_END = operator.attrgetter("start", "end")
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
@@ -367,7 +502,7 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     """
     if len(findings) < 2:
         return findings
-    findings.sort(key=lambda f: (f.start, f.end))
+    findings.sort(key=_START_END)
     out: list[Finding] = []
     cluster: list[Finding] = []
     cluster_end = -1

@@ -60,6 +60,9 @@ class TextUnit:
     text: str
     locator: Locator = NO_LOCATOR
     index: Callable[[int], Locator] | None = None
+    #: the field name at an offset, where `index` would say it (cheaper: no locator is built);
+    #: the engine asks it whether a column name is context for a candidate it may drop
+    field_at: Callable[[int], str | None] | None = None
     #: text that counts as context for every occurrence in this unit (e.g. the field name)
     context: str = ""
     #: only occurrences starting in [report_from, report_before) are reported: chunks overlap so

@@ -13,7 +13,7 @@ bounded repeats) and bound their length below `Limits.chunk_overlap`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -98,6 +98,12 @@ class RecordDetector:
     def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
         """Yield the locator (usually naming the first field) and candidate of each occurrence."""
         raise NotImplementedError
+
+    def may_find(self, names: Sequence[str], kind: str = "") -> bool:
+        """Whether records of this kind with these field names can hold anything for this
+        detector: an extractor whose records all share their names (a CSV header, a table's
+        columns) asks once, and hands over no records when no detector wants them."""
+        return True
 
     def mask(self, canonical: str) -> str:
         return mask_tail(canonical)

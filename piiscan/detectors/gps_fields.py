@@ -27,8 +27,8 @@ integral degrees are too coarse to be a person's position and score below the de
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from piiscan.detectors.base import Candidate, RecordDetector
@@ -93,55 +93,92 @@ def _score(places: int) -> float:
     return 0.9 if places >= 3 else 0.6 if places >= 1 else 0.3
 
 
+_PLANS_KEPT = 4096  # field-name sets remembered: a table has one, JSON documents a few
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Where a record with these field names may hold a position: worked out once per set of names."""
+
+    pairs: tuple[tuple[str, str, bool, bool], ...]  # (latitude path, longitude path, E7, bare y/x)
+    geometries: tuple[tuple[str, str, str], ...]  # (GeoJSON base, latitude path [1], longitude path [0])
+    srids: tuple[str, ...]  # fields naming the spatial reference: their values decide y/x
+    geometry: bool  # a field says the record holds geometry
+
+
+def _plan(paths: tuple[str, ...]) -> _Plan:
+    lon_index: dict[tuple[str, tuple[str, ...]], str] = {}
+    lats: list[tuple[str, str, tuple[str, ...]]] = []
+    srids: list[str] = []
+    geometry = False
+    geo: dict[tuple[str, str], dict[str, str]] = {}
+    for path in paths:
+        m = _COORDS.match(path)
+        if m:
+            geo.setdefault((m.group("base"), m.group("idx")), {})[m.group("axis")] = path
+            continue
+        parent, name = split_name(path)
+        toks = tokens(name)
+        if not toks:
+            continue
+        if GEOMETRY_HINTS.intersection(toks):
+            geometry = True
+            if toks[-1] in ("srid", "epsg", "crs"):
+                srids.append(path)
+        for i, t in enumerate(toks):
+            if t in LON_WORDS or t == "x":
+                lon_index[(parent, (*toks[:i], "*", *toks[i + 1 :]))] = path
+            elif t in LAT_WORDS or t == "y":
+                lats.append((path, parent, (*toks[:i], "*", *toks[i + 1 :])))
+    pairs = tuple(
+        (path, lon_index[(parent, key)], "e7" in key, split_name(path)[1].lower() == "y")
+        for path, parent, key in lats
+        if (parent, key) in lon_index
+    )
+    geometries = tuple((base, axes["1"], axes["0"]) for (base, _), axes in geo.items() if "0" in axes and "1" in axes)
+    return _Plan(pairs, geometries, tuple(srids), geometry)
+
+
 class GpsFieldsDetector(RecordDetector):
     name = "gps_fields"
     entity = GPS_COORDINATES
     context = ("lat", "lon", "lng", "latitude", "longitude")
 
+    def __init__(self) -> None:
+        self._plans: dict[tuple[str, ...], _Plan] = {}
+
+    def _plan(self, names: tuple[str, ...]) -> _Plan:
+        plan = self._plans.get(names)
+        if plan is None:
+            if len(self._plans) >= _PLANS_KEPT:
+                self._plans.clear()
+            plan = self._plans[names] = _plan(names)
+        return plan
+
+    def may_find(self, names: Sequence[str], kind: str = "") -> bool:
+        plan = self._plan(tuple(names))
+        return bool(plan.pairs or plan.geometries)
+
     def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
         fields = record.fields
         if len(fields) < 2:
             return
-        lon_index: dict[tuple[str, tuple[str, ...]], str] = {}
-        lats: list[tuple[str, str, tuple[str, ...]]] = []
-        geometry = False
-        srid_ok = True
-        geo: dict[tuple[str, str], dict[str, Any]] = {}
-        for path in fields:
-            m = _COORDS.match(path)
-            if m:
-                geo.setdefault((m.group("base"), m.group("idx")), {})[m.group("axis")] = path
-                continue
-            parent, name = split_name(path)
-            toks = tokens(name)
-            if not toks:
-                continue
-            if GEOMETRY_HINTS.intersection(toks):
-                geometry = True
-                if toks[-1] in ("srid", "epsg", "crs"):
-                    srid_ok = str(fields[path]).strip().lower() in WGS84
-            for i, t in enumerate(toks):
-                if t in LON_WORDS or t == "x":
-                    lon_index[(parent, (*toks[:i], "*", *toks[i + 1 :]))] = path
-                elif t in LAT_WORDS or t == "y":
-                    lats.append((path, parent, (*toks[:i], "*", *toks[i + 1 :])))
-        for path, parent, key in lats:
-            lon_path = lon_index.get((parent, key))
-            if lon_path is None:
-                continue
-            bare_xy = split_name(path)[1].lower() == "y"
-            if bare_xy and not (geometry and srid_ok):
+        plan = self._plan(tuple(fields))
+        if not plan.pairs and not plan.geometries:
+            return
+        srid_ok = all(str(fields[path]).strip().lower() in WGS84 for path in plan.srids)
+        for path, lon_path, e7, bare_xy in plan.pairs:
+            if bare_xy and not (plan.geometry and srid_ok):
                 continue  # y/x are positions only where the record says it holds WGS 84 geometry
-            e7 = "e7" in key
             found = self._pair(fields[path], fields[lon_path], e7)
             if found:
                 yield replace(record.locator, field=path), found
-        for (base, _), axes in geo.items():
-            if "0" not in axes or "1" not in axes or not self._is_geometry(fields, base):
+        for base, lat_path, lon_path in plan.geometries:
+            if not self._is_geometry(fields, base):
                 continue
-            found = self._pair(fields[axes["1"]], fields[axes["0"]], False)
+            found = self._pair(fields[lat_path], fields[lon_path], False)
             if found:
-                yield replace(record.locator, field=axes["1"]), found
+                yield replace(record.locator, field=lat_path), found
 
     @staticmethod
     def _is_geometry(fields: Any, base: str) -> bool:

@@ -21,7 +21,7 @@ is reported once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 from piiscan.detectors.base import Candidate, RecordDetector, mask_tail
@@ -47,6 +47,9 @@ class MailAddressDetector(RecordDetector):
     name = "mail_address"
     entity = EMAIL_ADDRESS
 
+    def may_find(self, names: Sequence[str], kind: str = "") -> bool:
+        return kind == MAIL_HEADERS_KIND
+
     def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
         for locator, _, address in _pairs(record):
             address = address.strip()
@@ -61,6 +64,9 @@ class MailAddressDetector(RecordDetector):
 class MailNameDetector(RecordDetector):
     name = "mail_display_name"
     entity = PERSON
+
+    def may_find(self, names: Sequence[str], kind: str = "") -> bool:
+        return kind == MAIL_HEADERS_KIND
 
     def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
         for locator, display_name, _ in _pairs(record):

@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import phonenumbers
 
@@ -43,10 +44,74 @@ _DATE = re.compile(
 _NEXT_START = re.compile(r"[ \u2013/]+(?=[(+0])")
 
 
+class _HomeRegion:
+    """Valid numbers of the default region, told without libphonenumber's general parser.
+
+    The same rules as `phonenumbers.is_valid_number`, read from its metadata: a national
+    significant number is valid when it fits the region's general description and one number
+    type (length and pattern). Only the plain shapes are taken here (`0…`, `+31…`, `0031…` with
+    no trunk `0` after the country code); anything else, and anything not valid here, goes
+    through `phonenumbers.parse`, so an answer given here is the one the parser would give.
+    """
+
+    _SEPARATORS = str.maketrans("", "", " .-/()\u2013")
+    _DIGITS = re.compile(r"\+?[0-9]+")
+
+    def __init__(self, region: str) -> None:
+        meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        plain = meta is not None and meta.national_prefix == "0" and meta.national_prefix_transform_rule is None
+        self.usable = plain and meta.national_prefix_for_parsing in (None, "0") and meta.international_prefix == "00"
+        self.code = str(meta.country_code) if meta else ""
+        kinds = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail")
+        descs = [getattr(meta, kind) for kind in (*kinds, "fixed_line", "mobile")] if meta else []
+        self._general = self._desc(meta.general_desc) if meta else None
+        self._types = [d for d in map(self._desc, descs) if d is not None]
+
+    @staticmethod
+    def _desc(desc: Any) -> tuple[frozenset[int], re.Pattern[str]] | None:
+        if desc is None or not desc.national_number_pattern:
+            return None
+        return frozenset(desc.possible_length), re.compile(desc.national_number_pattern)
+
+    @staticmethod
+    def _fits(nsn: str, desc: tuple[frozenset[int], re.Pattern[str]]) -> bool:
+        lengths, pattern = desc
+        return (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
+
+    def e164(self, body: str) -> str | None:
+        """The E.164 form when `body` is a plain valid number of the region, else None (undecided)."""
+        if not self.usable or self._general is None:
+            return None
+        digits = body.translate(self._SEPARATORS)
+        if not self._DIGITS.fullmatch(digits):
+            return None
+        if digits.startswith(("+", "00")):
+            rest = digits[1:] if digits[0] == "+" else digits[2:]
+            if not rest.startswith(self.code):
+                return None
+            nsn = rest[len(self.code) :]
+        elif digits.startswith("0"):
+            nsn = digits[1:]
+        else:
+            return None
+        if nsn.startswith("0") or not self._fits(nsn, self._general):
+            return None
+        if not any(self._fits(nsn, desc) for desc in self._types):
+            return None
+        return f"+{self.code}{nsn}"
+
+
+_HOME = _HomeRegion(DEFAULT_REGION)
+_CODES = frozenset(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
+
+
 def _e164(body: str) -> str | None:
     """The E.164 form of a number written as `body`, when it is valid and no date."""
     if _DATE.search(body):
         return None
+    fast = _HOME.e164(body)
+    if fast is not None:
+        return fast
     try:
         number = phonenumbers.parse(body.replace("\u2013", " "), DEFAULT_REGION)
     except phonenumbers.NumberParseException:
@@ -105,5 +170,8 @@ class PhoneDetector(Detector):
         return None
 
     def mask(self, canonical: str) -> str:
-        country = f"+{phonenumbers.parse(canonical).country_code}"
+        # calling codes are prefix-free: the first one to fit is the number's
+        digits = canonical[1:]
+        code = digits[:1] if digits[:1] in _CODES else digits[:2] if digits[:2] in _CODES else digits[:3]
+        country = f"+{code}"
         return country + "*" * (len(canonical) - len(country) - 4) + canonical[-4:]

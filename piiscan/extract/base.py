@@ -7,6 +7,7 @@ look across fields, and `Member`s for what a container holds. The scanner recurs
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, ClassVar
 
@@ -26,6 +27,12 @@ class ExtractContext:
     #: the engine has record detectors: structured extractors also emit `Record`s
     want_records: bool = False
     options: dict[str, object] = field(default_factory=dict)
+    #: whether records with given field names are wanted at all (None: all are, if want_records)
+    records_wanted: Callable[[Sequence[str]], bool] | None = None
+
+    def wants_records(self, names: Sequence[str]) -> bool:
+        """For extractors whose records share one set of field names: ask once, not per record."""
+        return self.want_records and (self.records_wanted is None or self.records_wanted(names))
 
 
 class Extractor:

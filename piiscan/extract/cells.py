@@ -19,7 +19,6 @@ class _Row:
     locator: Locator  # record, row_key, modified (and line) of the whole record
     fields: Sequence[str]
     cells: Sequence[str]
-    ends: list[int] | None = None  # offset just past each cell, computed when first needed
 
 
 class CellPacker:
@@ -31,13 +30,11 @@ class CellPacker:
     def __init__(self, max_chars: int) -> None:
         self.max_chars = max_chars
         self._parts: list[str] = []
-        self._starts: list[int] = []
         self._rows: list[_Row] = []
         self._size = 0
 
     def add(self, locator: Locator, fields: Sequence[str], cells: Sequence[str]) -> TextUnit | None:
         text = "\n".join(cells)
-        self._starts.append(self._size)
         self._rows.append(_Row(locator, fields, cells))
         self._parts.append(text)
         self._size += len(text) + 1
@@ -46,19 +43,30 @@ class CellPacker:
     def flush(self) -> TextUnit | None:
         if not self._rows:
             return None
-        starts, rows = self._starts, self._rows
-        text = "\n".join(self._parts)
-        self._parts, self._starts, self._rows, self._size = [], [], [], 0
+        rows, parts = self._rows, self._parts
+        text = "\n".join(parts)
+        self._parts, self._rows, self._size = [], [], 0
+        # where each record starts in `text`; where its cells end, worked out when first needed
+        starts = list(itertools.accumulate((len(part) + 1 for part in parts), initial=0))
+        ends: dict[int, list[int]] = {}
 
-        def index(offset: int) -> Locator:
+        def at(offset: int) -> tuple[_Row, int]:
             i = bisect_right(starts, offset) - 1
             row = rows[i]
-            if row.ends is None:
-                row.ends = list(itertools.accumulate(len(c) + 1 for c in row.cells))
-            j = bisect_right(row.ends, offset - starts[i])
+            cell_ends = ends.get(i)
+            if cell_ends is None:
+                cell_ends = ends[i] = list(itertools.accumulate(len(c) + 1 for c in row.cells))
+            return row, bisect_right(cell_ends, offset - starts[i])
+
+        def index(offset: int) -> Locator:
+            row, j = at(offset)
             return _with_field(row.locator, row.fields[j]) if j < len(row.fields) else row.locator
 
-        return TextUnit(text, index=index)
+        def field_at(offset: int) -> str | None:
+            row, j = at(offset)
+            return row.fields[j] if j < len(row.fields) else row.locator.field
+
+        return TextUnit(text, index=index, field_at=field_at)
 
 
 def _with_field(locator: Locator, name: str) -> Locator:

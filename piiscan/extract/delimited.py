@@ -84,11 +84,13 @@ class DelimitedExtractor(Extractor):
                 return
             header = has_header(first)
             fields: list[str] = [c.strip() for c in first] if header else []
+            records = ctx.wants_records(fields)
             for row in reader if header else itertools.chain([first], reader):
                 if len(row) > len(fields):
                     fields.extend(str(i + 1) for i in range(len(fields), len(row)))
+                    records = ctx.wants_records(fields)
                 locator = Locator(record=record)
-                if ctx.want_records:
+                if records:
                     yield Record(dict(zip(fields, row, strict=False)), locator)
                 unit = packer.add(locator, fields, row)
                 if unit is not None:

@@ -64,3 +64,16 @@ def test_validate(text: str, canonical: str | None) -> None:
 
 def test_mask() -> None:
     assert BsnDetector().mask("111222333") == "****2333"
+
+
+def test_eleven_proof_agrees_with_stdnum() -> None:
+    import random
+
+    from stdnum.nl import bsn
+
+    from piiscan.detectors.bsn import eleven_proof
+
+    rng = random.Random(5)
+    numbers = [f"{rng.randrange(10**9):09d}" for _ in range(50_000)] + ["000000000", "111222333", "999999990"]
+    assert sum(map(eleven_proof, numbers)) > 4000  # about one in eleven passes
+    assert [n for n in numbers if eleven_proof(n) != bsn.is_valid(n)] == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from piiscan.detectors.iban import IbanDetector
@@ -38,3 +40,34 @@ def test_refused(text: str) -> None:
 
 def test_mask() -> None:
     assert IbanDetector().mask("NL91ABNA0417164300") == "NL91 **** **** **** 4300"
+
+
+def test_fast_check_agrees_with_stdnum() -> None:
+    """`is_valid` must give stdnum's answer: valid IBANs of every registry country, and each with
+    one character changed, two swapped, a wrong country or a wrong length."""
+    import random
+
+    from stdnum import iban
+
+    from piiscan.detectors.iban import is_valid
+
+    rng = random.Random(7)
+    kinds = {"n": "0123456789", "a": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "c": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+    cases: list[str] = []
+    for _, cc, _, info, _ in iban._ibandb.prefixes:
+        structure = re.findall(r"(\d+)!([nac])", info.get("bban", ""))
+        for _ in range(20):
+            bban = "".join(rng.choice(kinds[k]) for n, k in structure for _ in range(int(n)))
+            number = f"{cc}{iban.mod_97_10.calc_check_digits(bban + cc)}{bban}"
+            i = rng.randrange(len(number))
+            j = rng.randrange(4, len(number) - 1)
+            cases += [
+                number,
+                number[:i] + rng.choice(kinds["c"]) + number[i + 1 :],
+                number[:j] + number[j + 1] + number[j] + number[j + 2 :],
+                "ZZ" + number[2:],
+                number[:-1],
+                number + "0",
+            ]
+    assert sum(iban.is_valid(c) for c in cases) > 1000  # the valid ones are there, and checked
+    assert [c for c in cases if is_valid(c) != iban.is_valid(c)] == []

@@ -62,3 +62,40 @@ def test_scores() -> None:
 
 def test_mask() -> None:
     assert PhoneDetector().mask("+31201234567") == "+31*****4567"
+
+
+def test_home_region_shortcut_agrees_with_phonenumbers() -> None:
+    """The default region's shortcut answers only where libphonenumber's parser gives the same E.164
+    number: national, +31 and 0031 shapes with every separator, valid and not, and other countries."""
+    import random
+
+    import phonenumbers
+
+    from piiscan.detectors.phone import _HOME
+
+    def parsed(body: str) -> str | None:
+        try:
+            number = phonenumbers.parse(body.replace("\u2013", " "), "NL")
+        except phonenumbers.NumberParseException:
+            return None
+        if not phonenumbers.is_valid_number(number):
+            return None
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    rng = random.Random(3)
+    prefixes = ["0", "+31 ", "0031 ", "+31 (0)", "(0", "+32 ", "+49 ", "00 31 ", "+3", "0 0", "(+31) ", "+310", "00310"]
+    separators = ["", " ", "-", ".", "/", "\u2013", " - "]
+    answered = 0
+    for _ in range(20_000):
+        digits = str(rng.choice([6, 1, 2, 3, 4, 5, 7, 8, 9])) + "".join(
+            str(rng.randrange(10)) for _ in range(rng.randrange(4, 11))
+        )
+        cut = rng.randrange(1, len(digits))
+        prefix = rng.choice(prefixes)
+        close = ")" if prefix.startswith("(0") else ""
+        body = f"{prefix}{digits[:cut]}{close}{rng.choice(separators)}{digits[cut:]}"
+        fast = _HOME.e164(body)
+        if fast is not None:
+            answered += 1
+            assert fast == parsed(body), body
+    assert answered > 500  # the shortcut really is taken (799 of these bodies)
