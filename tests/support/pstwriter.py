@@ -5,8 +5,10 @@ back with libpff (`pypff`), the reader piiscan uses. It writes one Unicode store
 unencrypted (bCryptMethod = 0, NDB_CRYPT_NONE), holding a tree of folders with messages: subject,
 plain and HTML body, sender, times, Internet Message-ID, transport headers, a recipients table and
 attach-by-value attachments. Everything a node holds must fit in one data block (8,176 bytes) and
-every value in one heap allocation (3,580 bytes): the writer refuses more, so it never needs data
-trees (XBLOCKs) or values kept in subnodes. Sections of [MS-PST] are named as `§2.x`.
+every value in one heap allocation (3,580 bytes; a table's rows are one allocation, so a folder
+holds about 70 messages): the writer refuses more, so it never needs data trees (XBLOCKs) or
+values kept in subnodes. An empty string or binary value is written as HNID 0, which libpff reads
+as an absent property. Sections of [MS-PST] are named as `§2.x`.
 
 The file, from the bottom layer up:
 
@@ -274,7 +276,7 @@ def table_context(columns: list[int], rows: list[tuple[int, dict[int, object]]])
         values = {PR_LTP_ROW_ID: row_id, PR_LTP_ROW_VER: number + 1, **values}
         for tag, value in values.items():
             raw = _raw(tag, value)
-            if _width(tag) == 4 and (tag & 0xFFFF) not in (PT_LONG,):
+            if _width(tag) == 4 and tag & 0xFFFF != PT_LONG:  # a variable-size value: its HNID
                 raw = struct.pack("<I", heap.add(raw))
             row[place[tag] : place[tag] + len(raw)] = raw
             row[offset + ibit[tag] // 8] |= 0x80 >> (ibit[tag] % 8)
