@@ -3,12 +3,13 @@
 The folder tree is walked depth first; every item is a `Member` named by its folder path and its
 Internet Message-ID (`Top of Personal Folders/Inbox/<id@host>`), or `#N` (its 0-based position in
 that folder) where it has none. A message is rebuilt as RFC 5322 (`piiscan.extract.mail.compose`)
-from its transport headers when it was received, else from its sender properties; its bodies
+from its transport headers when it was received, else from its sender properties and its
+recipients table (To, Cc, Bcc: all a sent message or a draft has of its addressees); its bodies
 and attachments follow, and `piiscan.extract.mail` reads it like any other message. Its
-`modified` is its delivery time, else its submit or creation time. Items that are not e-mail
-(appointments, contacts, distribution lists) carry their other string properties, one
-`0xTAG: value` line each, as a second text part (field `body#1`), so a contact's addresses are
-scanned too. A PST password is only a property of the file, not encryption: such a store is read
+`modified` is the `Date:` of its transport headers, else its delivery, submit or creation time.
+Items that are not e-mail (appointments, contacts, distribution lists) carry their other string
+properties, one `0xTAG: value` line each, as a second text part (field `body#1`), so a contact's
+addresses are scanned too. A PST password is only a property of the file, not encryption: such a store is read
 like any other. The stream is spooled to a temporary file, since libpff reads at random offsets.
 """
 
@@ -35,6 +36,11 @@ _TAG_MESSAGE_CLASS = 0x001A
 _TAG_MESSAGE_ID = 0x1035
 _TAG_SENDER_NAME = 0x0C1A
 _TAG_SENDER_ADDRESS = 0x0C1F
+_TAG_RECIPIENT_TYPE = 0x0C15
+_TAG_DISPLAY_NAME = 0x3001
+_TAG_EMAIL_ADDRESS = 0x3003
+_TAG_SMTP_ADDRESS = 0x39FE
+_RECIPIENT_HEADERS = {1: "To", 2: "Cc", 3: "Bcc"}  # PR_RECIPIENT_TYPE: MAPI_TO, MAPI_CC, MAPI_BCC
 #: properties already carried by the rebuilt message, or without personal data
 _COVERED = {0x001A, 0x0037, 0x0070, 0x0E1D, 0x1000, 0x1035, 0x6619, 0x007D, 0x0C1A, 0x0C1F, 0x0042, 0x0064,
             0x0065, 0x0C1E, 0x80B7}  # fmt: skip
@@ -75,6 +81,34 @@ def _attachments(message: Any) -> list[tuple[str, bytes]]:
     return out
 
 
+def _address(name: str, address: str) -> str:
+    name = name.replace('"', "")
+    return f'"{name}" <{address}>' if name else address
+
+
+def _recipients(message: Any) -> dict[str, str]:
+    """To, Cc and Bcc from the recipients table: all a sent message or a draft has of them."""
+    try:
+        table = message.recipients
+    except OSError:
+        return {}
+    out: dict[str, list[str]] = {}
+    for record_set in table.record_sets if table is not None else ():
+        kind, props = 0, {}
+        for entry in record_set.entries:
+            try:
+                if entry.entry_type == _TAG_RECIPIENT_TYPE:
+                    kind = entry.data_as_integer & 0x0F
+                elif entry.value_type in _STRING_TYPES:
+                    props[entry.entry_type] = entry.data_as_string or ""
+            except (OSError, ValueError):
+                continue
+        address = props.get(_TAG_SMTP_ADDRESS) or props.get(_TAG_EMAIL_ADDRESS, "")
+        if kind in _RECIPIENT_HEADERS and "@" in address:
+            out.setdefault(_RECIPIENT_HEADERS[kind], []).append(_address(props.get(_TAG_DISPLAY_NAME, ""), address))
+    return {header: ", ".join(addresses) for header, addresses in out.items()}
+
+
 def render(message: Any) -> tuple[bytes, str | None, datetime | None]:
     """One PST item as RFC 5322 bytes, with its Message-ID and its time."""
     props = dict(_strings(message))
@@ -86,8 +120,9 @@ def render(message: Any) -> tuple[bytes, str | None, datetime | None]:
             if parsed.get(name):
                 headers[name] = str(parsed[name])
     if "From" not in headers and "@" in props.get(_TAG_SENDER_ADDRESS, ""):
-        name = props.get(_TAG_SENDER_NAME, "").replace('"', "")
-        headers["From"] = f'"{name}" <{props[_TAG_SENDER_ADDRESS]}>' if name else props[_TAG_SENDER_ADDRESS]
+        headers["From"] = _address(props.get(_TAG_SENDER_NAME, ""), props[_TAG_SENDER_ADDRESS])
+    if not {"To", "Cc", "Bcc"} & headers.keys():
+        headers.update(_recipients(message))
     headers.setdefault("Message-ID", props.get(_TAG_MESSAGE_ID, ""))
     headers["Subject"] = message.subject or ""
     when = _utc(message.delivery_time or message.client_submit_time or message.creation_time)
