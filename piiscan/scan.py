@@ -229,7 +229,7 @@ class _ObjectScan:
                     stage = "detect"
                     self._findings(self.engine.scan_record(event), row)
                 elif isinstance(event, Member):
-                    self._member(event, member, depth + 1)
+                    self._member(event, member, depth + 1, row["modified"])
                 elif isinstance(event, ContentType):
                     row["content_type"] = event.mime
                     if event.reason:
@@ -243,9 +243,11 @@ class _ObjectScan:
             return
         self._done(row)
 
-    def _member(self, m: Member, parent: str, depth: int) -> None:
+    def _member(self, m: Member, parent: str, depth: int, parent_modified: datetime | None) -> None:
         path = f"{parent}!{m.name}" if parent else m.name
-        row = self._object_row(path, m.size, m.modified or self.ref.modified, None)
+        # a member with no time of its own is as old as what holds it: a file in a zip attached to
+        # a message carries the message's Date:, so retention judges it with its message
+        row = self._object_row(path, m.size, m.modified or parent_modified, None)
         if m.content_type:
             row["content_type"] = m.content_type
         self.members += 1

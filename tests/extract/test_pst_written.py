@@ -195,7 +195,7 @@ def test_scan_of_the_written_store_finds_every_planted_value(tmp_path: Path, pla
             (inbox, "message/rfc822", "scanned", march, 8),
             (listed, "message/rfc822", "scanned", april, 5),
             (f"{listed}!export.zip", "application/zip", "scanned", april, 0),
-            (f"{listed}!export.zip!notes.txt", "text/plain", "scanned", FILE_MTIME, 1),  # a zip member has none
+            (f"{listed}!export.zip!notes.txt", "text/plain", "scanned", april, 1),  # as old as its message
             (f"{listed}!klanten.csv", "text/csv", "scanned", april, 2),
             (sent, "message/rfc822", "scanned", may, 7),
         ],
@@ -225,7 +225,7 @@ def test_scan_of_the_written_store_finds_every_planted_value(tmp_path: Path, pla
                 None,
                 2,
                 None,
-                FILE_MTIME,
+                april,
                 EMAIL_ADDRESS,
                 h(EMAIL_ADDRESS, "info@example.com"),
             ),
