@@ -207,6 +207,8 @@ class Engine:
         self._backend = _make_backend(regexes, [hints[i] for i in self._hint_detector], backend) if regexes else None
         self._context = [_words_regex(d.context) for d in self.detectors]
         self._negative = [_words_regex(d.negative_context) for d in self.detectors]
+        self._about = [(d.entity, d.id, d.negative_boost if d.negative_context else 0.0) for d in self.detectors]
+        self._described: dict[tuple[int, str], tuple[str, str]] = {}  # (detector, canonical) -> hash, mask
         # whether a field name (a column, a JSON path) is context, per detector: tables repeat them
         self._field_context: list[dict[str, bool]] = [{} for _ in self.detectors]
         # real data repeats its values (one customer's IBAN on every invoice): validate each once
@@ -298,14 +300,16 @@ class Engine:
         text = unit.text
         base = unit.locator
         index = unit.index
+        min_score = self.min_score
+        described = self._described
         # newlines before the current hit, counted from the previous hit: linear in the text
         counted_to = newlines = 0
         for start, end, di, cand, score, locator in hits:
-            det = self.detectors[di]
-            if self._negative[di] is not None and near.negative(di, start, end):
-                score -= det.negative_boost
-            score = min(1.0, max(0.0, score))
-            if score < self.min_score:
+            entity, detector_id, negative_boost = self._about[di]
+            if negative_boost and near.negative(di, start, end):
+                score -= negative_boost
+            score = 1.0 if score > 1.0 else 0.0 if score < 0.0 else score
+            if score < min_score:
                 continue
             if locator is None:
                 locator = index(start) if index is not None else base
@@ -316,18 +320,14 @@ class Engine:
                 locator = Locator(
                     line0 + newlines, locator.record, locator.field, locator.page, locator.row_key, locator.modified
                 )
-            findings.append(
-                Finding(
-                    entity=det.entity,
-                    detector=det.id,
-                    score=round(score, 4),
-                    value_hash=self._hash(det.entity, cand.canonical),
-                    masked=det.mask(cand.canonical),
-                    locator=locator,
-                    start=start,
-                    end=end,
-                )
-            )
+            # real data repeats its values: hash and mask each once
+            key = (di, cand.canonical)
+            told = described.get(key)
+            if told is None:
+                if len(described) >= _MEMO_SIZE:
+                    described.clear()
+                told = described[key] = (self._hash(entity, cand.canonical), self.detectors[di].mask(cand.canonical))
+            findings.append(Finding(entity, detector_id, round(score, 4), told[0], told[1], locator, start, end))
         return _dedupe(findings)
 
     # -- records ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ document is one value with paths from its root. A document that does not parse i
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -23,6 +24,7 @@ _JSON_SUFFIXES = (".json", ".geojson")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
 
 
+@functools.lru_cache(maxsize=65_536)  # documents of one file repeat their paths
 def json_path(parent: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{parent}[{key}]"
