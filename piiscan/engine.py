@@ -244,18 +244,29 @@ class Engine:
                 if hinted is not None:
                     near.hints(hinted, self._hint_detector, self._hinted, 1 if ascii_only else 4)
                 slots, detectors, validated = self._slots, self.detectors, self._validated
+                # candidates that need context, in a unit where only the text around them can give
+                # it: those with no hint of a context word within reach are turned down at once
+                hint_starts = near.hint_starts if not near.beyond_text else None
+                reach_before, reach_after = CONTEXT_BEFORE * near.spread, CONTEXT_AFTER * near.spread
                 for start, end, pid in raw:
                     slot = slots[pid]
                     di = slot.detector
                     det = detectors[di]
                     if slot.ceiling + det.context_boost < min_score:
                         continue
-                    cstart = to_char(start)
+                    gated = slot.ceiling < min_score
+                    if gated and hint_starts is not None:
+                        starts = hint_starts[di]
+                        if starts is not None:
+                            i = bisect_left(starts, start - reach_before)
+                            if i == len(starts) or starts[i] >= end + reach_after:
+                                continue
+                    cstart = start if ascii_only else to_char(start)
                     if cstart < report_from or (report_before is not None and cstart >= report_before):
                         continue
                     cend = cstart + (end - start if ascii_only else len(data[start:end].decode("utf-8", "replace")))
                     context: tuple[bool, Locator | None] | None = None
-                    if slot.ceiling < min_score:
+                    if gated:
                         context = near(di, cstart, cend, start, end)
                         if not context[0]:
                             continue
@@ -272,7 +283,7 @@ class Engine:
                     if cand.start or cand.end is not None:
                         bstart = start + cand.start
                         bend = end if cand.end is None else start + cand.end
-                        cstart = to_char(bstart) if bstart >= start else cstart
+                        cstart = bstart if ascii_only else to_char(bstart)
                         cend = cstart + (
                             bend - bstart if ascii_only else len(data[bstart:bend].decode("utf-8", "replace"))
                         )
@@ -398,15 +409,18 @@ class _Near:
     """Context words around candidates of one text unit: searched in place in the unit's lowered
     text (no window is copied), the unit's context and field names looked at once."""
 
-    __slots__ = ("_engine", "_hints", "_lowered", "_spread", "_unit", "_unit_context")
+    __slots__ = ("_engine", "_lowered", "_unit", "_unit_context", "beyond_text", "hint_starts", "spread")
 
     def __init__(self, engine: Engine, unit: TextUnit) -> None:
         self._engine = engine
         self._unit = unit
         self._lowered: str | None = None
         self._unit_context: list[bool | None] | None = None
-        self._hints: list[list[int] | None] | None = None  # per detector: byte starts of its hints
-        self._spread = 1
+        #: per detector with hints: the byte offsets where its context words may start
+        self.hint_starts: list[list[int] | None] | None = None
+        self.spread = 1  # the most bytes a character takes in this unit
+        #: context can also come from outside the text (the unit's context, a field name)
+        self.beyond_text = bool(unit.context or unit.field_at or unit.index or unit.locator.field)
 
     def hints(self, found: list[tuple[int, int]], detector_of: list[int], hinted: list[bool], spread: int) -> None:
         """Where the pass saw context words: a hinted detector with no hint near a candidate has
@@ -417,16 +431,16 @@ class _Near:
         for starts in hints:
             if starts:
                 starts.sort()
-        self._hints = hints
-        self._spread = spread
+        self.hint_starts = hints
+        self.spread = spread
 
     def _hinted(self, di: int, bstart: int, bend: int) -> bool:
         """Whether a hint of detector `di` lies where the window around bytes [bstart, bend) could reach."""
-        starts = self._hints[di]  # type: ignore[index]
+        starts = self.hint_starts[di]  # type: ignore[index]
         if starts is None:
             return True
-        i = bisect_left(starts, bstart - CONTEXT_BEFORE * self._spread)
-        return i < len(starts) and starts[i] < bend + CONTEXT_AFTER * self._spread
+        i = bisect_left(starts, bstart - CONTEXT_BEFORE * self.spread)
+        return i < len(starts) and starts[i] < bend + CONTEXT_AFTER * self.spread
 
     def _search(self, rx: re.Pattern[str], start: int, end: int) -> bool:
         text = self._unit.text
@@ -451,7 +465,7 @@ class _Near:
         field_at = unit.field_at
         if field_at is not None and self._field(di, ctx, field_at(start)):  # a column name: cheapest first
             return True, None
-        if (self._hints is None or bstart is None or self._hinted(di, bstart, bend)) and self._search(  # type: ignore[arg-type]
+        if (self.hint_starts is None or bstart is None or self._hinted(di, bstart, bend)) and self._search(  # type: ignore[arg-type]
             ctx, start, end
         ):
             return True, None
