@@ -155,10 +155,10 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; errors only.")
 @click.option(
     "--engine",
-    type=click.Choice(["auto", "hyperscan", "re"]),
+    type=click.Choice(["auto", "hyperscan", "re2", "re"]),
     default="auto",
     show_default=True,
-    help="Pattern engine: Hyperscan when installed, else Python's re.",
+    help="Pattern engine: Hyperscan when installed, else RE2, else Python's re.",
 )
 @click.option(
     "--nlp-model",

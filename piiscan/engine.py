@@ -2,8 +2,9 @@
 
 All detectors' candidate patterns are compiled into one Hyperscan database (one pass over the
 UTF-8 bytes reports every match of every pattern, with its start); where Hyperscan is not
-installed, the same patterns run through Python's `re`, one after the other (same findings in
-all but contrived cases, several times slower). Only candidates are decoded, validated and
+installed, an RE2 set says which patterns occur and RE2 finds them (`google-re2`), and without
+either the same patterns run through Python's `re`, one after the other (same findings in all
+but contrived cases; `benchmarks/engines.py` measures each). Only candidates are decoded, validated and
 scored; context words are looked for only around valid candidates. Findings leave the engine
 hashed and masked: the raw value never does.
 """
@@ -158,12 +159,52 @@ class _ReBackend:
         return out, None
 
 
-def _make_backend(regexes: Sequence[str], hints: Sequence[str], backend: str) -> _HyperscanBackend | _ReBackend:
+class _Re2Backend(_ReBackend):
+    """Google RE2 where no Hyperscan wheel exists: one RE2 set pass says which patterns occur in
+    the chunk at all, and only those are searched, each with RE2 (linear time, no backtracking).
+    Same semantics as `_ReBackend` (leftmost-first, the longest end of each start); bytes are
+    read as Latin-1 so that byte classes (`[\x80-\xff]`) mean bytes, as in Hyperscan."""
+
+    name = "re2"
+
+    def __init__(self, regexes: Sequence[str], hints: Sequence[str] = ()) -> None:
+        import re2
+
+        options = re2.Options()
+        options.encoding = re2.Options.Encoding.LATIN1
+        options.max_mem = 256 << 20  # the place-name alternations are large
+        self._set = re2.Set.SearchSet(options)
+        for r in regexes:
+            self._set.Add(r.encode())
+        self._set.Compile()
+        self._compiled = [re2.compile(r.encode(), options) for r in regexes]
+
+    def matches(self, data: bytes) -> tuple[list[tuple[int, int, int]], None]:
+        out: list[tuple[int, int, int]] = []
+        for pid in sorted(self._set.Match(data)):
+            search = self._compiled[pid].search
+            m = search(data)
+            while m is not None:
+                out.append((m.start(), m.end(), pid))
+                m = search(data, m.start() + 1)
+        return out, None
+
+
+def _make_backend(
+    regexes: Sequence[str], hints: Sequence[str], backend: str
+) -> _HyperscanBackend | _Re2Backend | _ReBackend:
+    """The backend asked for; `auto`: Hyperscan, else RE2, else Python's `re`."""
     if backend in ("auto", "hyperscan"):
         try:
             return _HyperscanBackend(regexes, hints)
         except ImportError:
             if backend == "hyperscan":
+                raise
+    if backend in ("auto", "re2"):
+        try:
+            return _Re2Backend(regexes)
+        except ImportError:
+            if backend == "re2":
                 raise
     return _ReBackend(regexes)
 

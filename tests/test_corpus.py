@@ -57,7 +57,7 @@ def _labels() -> list[Row]:
     return sorted(rows, key=str)
 
 
-@pytest.mark.parametrize("engine", ["hyperscan", "re"])
+@pytest.mark.parametrize("engine", ["hyperscan", "re2", "re"])
 def test_corpus_findings_equal_labels(tmp_path: Path, engine: str) -> None:
     scan = run_scan(tmp_path, str(CORPUS), "--exclude", "labels.csv", "--entities", ENTITIES, "--engine", engine)
     assert scan.exit_code == 0, scan.result.output

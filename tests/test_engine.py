@@ -22,10 +22,11 @@ def found(unit: TextUnit, backend: str = "auto", min_score: float = 0.5) -> list
 
 def test_hyperscan_is_the_default_backend() -> None:
     assert engine().backend == "hyperscan"
+    assert engine("re2").backend == "re2"
     assert engine("re").backend == "re"
 
 
-@pytest.mark.parametrize("backend", ["hyperscan", "re"])
+@pytest.mark.parametrize("backend", ["hyperscan", "re2", "re"])
 def test_lines_hashes_and_context(backend: str) -> None:
     text = "intro\nbsn: 123456782\nIBAN NL91 ABNA 0417 1643 00 and nl91abna0417164300\n"
     assert found(TextUnit(text, Locator(line=10)), backend) == [
@@ -84,7 +85,7 @@ def test_findings_carry_no_raw_value() -> None:
     assert f.masked == "****6782"
 
 
-@pytest.mark.parametrize("backend", ["hyperscan", "re"])
+@pytest.mark.parametrize("backend", ["hyperscan", "re2", "re"])
 def test_backends_agree_on_a_mixed_text(backend: str) -> None:
     text = "\n".join(
         [
