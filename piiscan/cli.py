@@ -14,6 +14,12 @@ from typing import Any, NoReturn
 
 import click
 
+# Arrow's default allocator (jemalloc) keeps freed pages cached in every process; with parts
+# built and written one after the other, the system allocator keeps resident memory lower (a
+# 200 MB, 2,000-object scan: the scan process at 123 MB instead of 163 MB), at no measured cost in
+# speed. Set before pyarrow is imported; worker processes inherit it. A user's own setting wins.
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
 from piiscan import __version__
 from piiscan.exitcodes import ExitCode
 
