@@ -347,6 +347,8 @@ class _ObjectScan:
 
     def _done(self, row: dict[str, Any]) -> None:
         self.result.rows.add("objects", row)
+        if self.result.rows.count("objects") >= self.limits.part_rows:
+            self.worker.spill(self.result.rows, "objects")  # a mailbox of a million messages: a row each
         status = row["status"]
         if status == STATUS_SCANNED:
             self.result.scanned += 1
