@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote, urlparse
 
 from piiscan.connectors.base import Connector, ListFailure, Listing, Selection, Skipped, SourceError
 from piiscan.connectors.maildir import FOLDER_KEY, POSITION_KEY, MaildirLayout, MessageFile
-from piiscan.extract.maildir import message_file_events
+from piiscan.extract.maildir import header_block, message_file_events
 from piiscan.model import Events, ObjectRef
 
 
@@ -94,9 +94,10 @@ class LocalConnector(Connector):
     def read(self, ref: ObjectRef) -> Events | None:
         if FOLDER_KEY not in ref.extra:
             return None
-        return message_file_events(
-            lambda: self.open(ref), ref.name, ref.extra[FOLDER_KEY], ref.extra[POSITION_KEY], ref.size
-        )
+        with self.open(ref) as stream:  # now: a message gone since the listing fails at stage read
+            header = header_block(stream)
+        folder, position = ref.extra[FOLDER_KEY], ref.extra[POSITION_KEY]
+        return message_file_events(header, lambda: self.open(ref), ref.name, folder, position, ref.size)
 
 
 class MaildirConnector(LocalConnector):

@@ -2,8 +2,9 @@
 
 The member is `FOLDER/<id@host>` (`<id@host>` in the Maildir's own folder, the INBOX), or
 `FOLDER/#N` where the message has no Message-ID, N its 0-based position in the folder (see
-`piiscan.connectors.maildir`). Only the header block is read here, for the name and the date; the
-scanner reads the member through `piiscan.extract.mail` like any other message. Its `modified` is
+`piiscan.connectors.maildir`). Only the header block is read first (by the connector, so a file
+gone since the listing fails at stage `read`), for the name and the date; the scanner reads the
+member through `piiscan.extract.mail` like any other message. Its `modified` is
 its `Date:`, else the delivery time that starts the file's unique name, else the file's time.
 """
 
@@ -45,11 +46,11 @@ def header_block(stream: IO[bytes]) -> bytes:
 
 
 def message_file_events(
-    open_file: Callable[[], IO[bytes]], file_name: str, folder: str, position: int, size: int | None
+    header: bytes, open_file: Callable[[], IO[bytes]], file_name: str, folder: str, position: int, size: int | None
 ) -> Events:
+    """The events of a message file whose `header_block` is `header`: its content type, its one member."""
     yield ContentType(MESSAGE_MIME)
-    with open_file() as stream:
-        headers = BytesParser(policy=policy.default).parsebytes(header_block(stream), headersonly=True)
+    headers = BytesParser(policy=policy.compat32).parsebytes(header, headersonly=True)
     prefix = f"{folder}/" if folder else ""
     yield Member(
         name=prefix + (message_id(headers) or f"#{position}"),

@@ -19,10 +19,14 @@ from typing import Any
 
 import pytest
 
+from piiscan.connectors import Selection, connector_for
 from piiscan.connectors.local import file_uri
 from piiscan.connectors.maildir import TMP_REASON, MaildirLayout, MessageFile
 from piiscan.entities import EMAIL_ADDRESS, IBAN_CODE, NL_BSN, PERSON
-from tests.helpers import h, run_scan
+from piiscan.model import ObjectRef
+from piiscan.scan import ScanOptions, _Worker
+from piiscan.scandir import Rows
+from tests.helpers import TEST_KEY, h, run_scan
 
 ENTITIES = "--entities=EMAIL_ADDRESS,PERSON,IBAN_CODE,NL_BSN"
 IBAN = "NL91ABNA0417164300"
@@ -244,3 +248,21 @@ def test_dovecot_fs_layout_folders_and_positions(tmp_path: Path) -> None:
     assert layout.where(root / "Archive/2023/cur/.hidden") is None  # readers ignore dot files
     assert layout.where(root / "Archive/2023/tmp/3.x") == TMP_REASON
     assert layout.where(tmp_path / "cur" / "1.x") is None  # a folder named cur is no Maildir by itself
+
+
+def test_a_message_gone_since_the_listing_is_a_read_error(maildir: tuple[Path, str]) -> None:
+    root, _ = maildir
+    connector = connector_for("maildir")
+    refs = [r for r in connector.list(f"maildir://{root}", Selection()) if isinstance(r, ObjectRef)]
+    (root / NEW).rename(root / "cur" / (Path(NEW).name + ":2,S"))  # a reader saw it meanwhile
+    worker = _Worker(ScanOptions(scan_id="s1", key=TEST_KEY.encode(), entities=("NL_BSN",)))
+    results = [worker.scan_object("maildir", ref) for ref in refs]
+    errors = [row for res in results for row in _table(res.rows, "errors")]
+    assert [(e["object"], e["member"], e["stage"], e["error"]) for e in errors] == [
+        (file_uri(root / NEW), "", "read", "FileNotFoundError")
+    ]
+    assert sum(res.scanned for res in results) == 2 * 4 + 1  # 4 messages and their files, 1 attachment
+
+
+def _table(rows: Rows, table: str) -> list[dict[str, Any]]:
+    return rows.take(table).to_pylist()
