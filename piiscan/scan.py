@@ -165,6 +165,8 @@ class _ObjectScan:
         self.result = result
         self.members = 0
         self.budget = ExpansionBudget(self.limits)  # bytes really expanded, counted as they stream
+        #: the connector gave events, not a stream: the bytes read are those of its top members
+        self.stream_less = False
 
     def run(self, connector: Connector) -> None:
         ref = self.ref
@@ -177,6 +179,7 @@ class _ObjectScan:
             self._fail(row, "read", exc)
             return
         if events is not None:
+            self.stream_less = True
             self._events(events, row, "")
             return
         with stream:
@@ -216,7 +219,8 @@ class _ObjectScan:
             records_wanted=self.engine.wants_records,
         )
         self._events(extractor.extract(buffered, mime, ctx), row, member, depth=depth)
-        self.result.bytes_read += buffered.raw.bytes_read if depth == 0 else 0  # type: ignore[attr-defined]
+        if depth == 0 or (depth == 1 and self.stream_less):
+            self.result.bytes_read += buffered.raw.bytes_read  # type: ignore[attr-defined]
 
     def _events(self, events: Iterator[Any], row: dict[str, Any], member: str, depth: int = 0) -> None:
         stage = "extract"
@@ -350,6 +354,8 @@ class _ObjectScan:
 
     def _done(self, row: dict[str, Any]) -> None:
         self.result.rows.add("objects", row)
+        if self.result.rows.count("objects") >= self.limits.part_rows:
+            self.worker.spill(self.result.rows, "objects")  # a mailbox of a million messages: a row each
         status = row["status"]
         if status == STATUS_SCANNED:
             self.result.scanned += 1

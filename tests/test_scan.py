@@ -27,3 +27,20 @@ def test_a_dense_object_is_written_in_parts_while_it_is_scanned(tmp_path: Path) 
     assert lines == list(range(1, 231))
     (objects,) = pq.read_table(tmp_path / "out" / "objects").to_pylist()
     assert objects["findings"] == 230
+
+
+def test_a_mailbox_of_many_messages_writes_its_objects_rows_in_parts(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "big.mbox").write_text(
+        "".join(
+            f"From a@b Thu Jan  9 10:00:00 2025\nFrom: a@example.nl\nMessage-ID: <{i}@x>\n\nbody {i}\n\n"
+            for i in range(120)
+        )
+    )
+    options = ScanOptions(scan_id="s1", key=TEST_KEY.encode(), limits=Limits(part_rows=50), entities=("NL_BSN",))
+    run_scan([str(src)], str(tmp_path / "out"), options, Selection(), workers=1)
+    parts = sorted((tmp_path / "out" / "objects").glob("part-*.parquet"))
+    assert sorted(pq.read_metadata(p).num_rows for p in parts) == [21, 50, 50]  # 120 messages and the mbox
+    members = sorted(r["member"] for p in parts for r in pq.read_table(p, columns=["member"]).to_pylist())
+    assert members == sorted(["", *(f"<{i}@x>" for i in range(120))])

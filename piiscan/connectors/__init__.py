@@ -33,6 +33,7 @@ __all__ = [
 #: scheme -> (target, the pip extra that provides its dependencies)
 REGISTRY: dict[str, tuple[str, str]] = {
     "file": ("piiscan.connectors.local:LocalConnector", ""),
+    "maildir": ("piiscan.connectors.local:MaildirConnector", ""),
     "s3": ("piiscan.connectors.s3:S3Connector", "s3"),
     "gs": ("piiscan.connectors.gcs:GcsConnector", "gcs"),
     "postgresql": ("piiscan.connectors.postgres:PostgresConnector", "postgres"),

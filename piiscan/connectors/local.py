@@ -1,26 +1,34 @@
-"""Local files and folders: plain paths and file:// URIs, walked recursively in name order.
+"""Local files and folders: plain paths, file:// and maildir:// URIs, walked recursively in name order.
 
 Symbolic links to files are read; links to folders are not followed (no loops, no escaping the
-tree). Objects are named `file:///absolute/path`.
+tree). Objects are named `file:///absolute/path`. A Maildir met on the way is recognised by its
+layout (`piiscan.connectors.maildir`): each message file stays an object of its own (listed,
+read and scanned in parallel like any file) and holds one member, the message, named by its
+folder and Message-ID; files in a Maildir's tmp/ (deliveries in progress) are listed as skipped.
+`maildir://` lists only the messages of the Maildirs under its path.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import quote, unquote, urlparse
 
 from piiscan.connectors.base import Connector, ListFailure, Listing, Selection, Skipped, SourceError
-from piiscan.model import ObjectRef
+from piiscan.connectors.maildir import FOLDER_KEY, POSITION_KEY, MaildirLayout, MessageFile
+from piiscan.extract.maildir import header_block, message_file_events
+from piiscan.model import Events, ObjectRef
 
 
 def path_of(uri: str) -> Path:
-    if uri.startswith("file://"):
+    scheme, sep, _ = uri.partition("://")
+    if sep and scheme.lower() in ("file", "maildir"):
         parsed = urlparse(uri)
         if parsed.netloc not in ("", "localhost"):
-            raise SourceError(f"file:// URIs must name a local path, not host {parsed.netloc}")
+            raise SourceError(f"{scheme}:// URIs must name a local path, not host {parsed.netloc}")
         return Path(unquote(parsed.path))
     return Path(uri)
 
@@ -31,6 +39,12 @@ def file_uri(path: Path) -> str:
 
 class LocalConnector(Connector):
     scheme = "file"
+    #: list only the messages of Maildirs (maildir://), not every file
+    messages_only = False
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self.maildirs = MaildirLayout()
 
     def list(self, uri: str, selection: Selection) -> Listing:
         root = path_of(uri)
@@ -50,7 +64,8 @@ class LocalConnector(Connector):
                 yield from self._entry(path, path.relative_to(root).as_posix(), selection)
 
     def _entry(self, path: Path, relative: str, selection: Selection) -> Listing:
-        if not selection.wants(relative):
+        where = self.maildirs.where(path)
+        if (self.messages_only and where is None) or not selection.wants(relative):
             return
         try:
             st = path.stat()
@@ -64,11 +79,41 @@ class LocalConnector(Connector):
             size=st.st_size,
             modified=datetime.fromtimestamp(st.st_mtime, UTC),
             version=f"{st.st_mtime_ns}-{st.st_size}",
+            extra={FOLDER_KEY: where.folder, POSITION_KEY: where.position} if isinstance(where, MessageFile) else {},
         )
-        if selection.too_large(st.st_size):
+        if isinstance(where, str):
+            yield Skipped(ref, where)
+        elif selection.too_large(st.st_size):
             yield Skipped(ref, f"larger than --max-object-size ({selection.max_object_size} bytes)")
         else:
             yield ref
 
     def open(self, ref: ObjectRef) -> IO[bytes]:
         return open(path_of(ref.uri), "rb")
+
+    def read(self, ref: ObjectRef) -> Events | None:
+        if FOLDER_KEY not in ref.extra:
+            return None
+        with self.open(ref) as stream:  # now: a message gone since the listing fails at stage read
+            header = header_block(stream)
+        folder, position = ref.extra[FOLDER_KEY], ref.extra[POSITION_KEY]
+        return message_file_events(header, lambda: self.open(ref), ref.name, folder, position, ref.size)
+
+
+class MaildirConnector(LocalConnector):
+    """maildir:///srv/mail: the messages of the Maildir there (or of every Maildir under it), nothing else."""
+
+    scheme = "maildir"
+    messages_only = True
+
+    def list(self, uri: str, selection: Selection) -> Listing:
+        root = path_of(uri)
+        if root.is_file():
+            found = self.maildirs.where(root) is not None
+        else:
+            found = self.maildirs.is_message_dir(root) or any(
+                self.maildirs.is_maildir(Path(d)) for d, _, _ in os.walk(root, followlinks=False)
+            )  # the cur/, new/ or tmp/ of a Maildir, or a folder at or above one
+        if root.exists() and not found:
+            raise SourceError(f"no Maildir at or under {root} (a Maildir folder has cur/, new/ and tmp/)")
+        yield from super().list(uri, selection)

@@ -87,24 +87,31 @@ def looks_like_headers(head: bytes) -> bool:
     return len(known) >= 3 or (len(known) >= 2 and bool(known & _STRONG))
 
 
+def _raw_header(msg: Message, name: str) -> str | None:
+    """The first `name` header as written: `policy.default` would build a header object for it,
+    which costs more than the message's other work (the date is parsed here anyway)."""
+    name = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
 def message_date(msg: Message) -> datetime | None:
     """The `Date:` header as an aware UTC datetime; a date without zone is taken as UTC."""
-    raw = msg.get("Date")
+    raw = _raw_header(msg, "Date")
     if raw is None:
         return None
     try:
-        dt = parsedate_to_datetime(str(raw))
+        dt = parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
         return None
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def message_id(msg: Message) -> str | None:
-    try:
-        raw = msg.get("Message-ID")
-    except Exception:
-        return None
-    value = "".join(str(raw).split()) if raw is not None else ""
+    raw = _raw_header(msg, "Message-ID")
+    value = "".join(raw.split()) if raw is not None else ""
     return value or None
 
 

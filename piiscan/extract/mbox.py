@@ -73,7 +73,8 @@ class _Message:
         self.spool.write(line)
 
     def member(self, position: int, seen: set[str]) -> Member:
-        headers = BytesParser(policy=policy.default).parsebytes(bytes(self.header), headersonly=True)
+        # compat32 keeps header values as strings: only the Message-ID and the date are read
+        headers = BytesParser(policy=policy.compat32).parsebytes(bytes(self.header), headersonly=True)
         mid = message_id(headers)
         if mid is None:
             name = f"#{position}"

@@ -1,8 +1,9 @@
 """Outlook stores: the two genuine PSTs of ../shared/fixtures/pst/ walked exactly, and .msg's error path.
 
-The PSTs are read from the shared folder, never copied into the project. No .msg writer exists
-and no small permissively licensed .msg was at hand, so .msg is proven here only through the
-reader's error path (a damaged file is a failed object with an errors row, and the scan goes on).
+The PSTs are read from the shared folder, never copied into the project. PSTs and .msg files with
+planted values are written by the tests' own writers and scanned in test_pst_written.py and
+test_msg.py; here a damaged .msg shows the error path (a failed object with an errors row, and
+the scan goes on).
 """
 
 from __future__ import annotations
