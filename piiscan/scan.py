@@ -53,6 +53,7 @@ from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows,
 from piiscan.streams import read_head
 
 UNKNOWN_BINARY = "binary content of no supported format"
+MESSAGE_RFC822 = "message/rfc822"
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -254,7 +255,10 @@ class _ObjectScan:
         row = self._object_row(path, m.size, m.modified or parent_modified, None)
         if m.content_type:
             row["content_type"] = m.content_type
-        self.members += 1
+        if m.content_type != MESSAGE_RFC822:
+            # a mailbox's messages are its content, read one at a time, not a bomb's members:
+            # only the bytes they expand to are limited (an mbox may hold a million messages)
+            self.members += 1
         reason = m.skip_reason or self._limit_reason(m, depth)
         if reason:
             row["status"], row["reason"] = STATUS_SKIPPED, reason
@@ -272,7 +276,7 @@ class _ObjectScan:
         lim = self.limits
         if depth > lim.max_depth:
             return f"nested deeper than the maximum depth ({lim.max_depth})"
-        if self.members > lim.max_members:
+        if self.members > lim.max_members and m.content_type != MESSAGE_RFC822:
             return f"more members than the maximum ({lim.max_members})"
         if self.budget.exhausted():
             return total_reason(lim)

@@ -280,3 +280,34 @@ def test_message_sniffing(head: bytes, is_mail: bool) -> None:
 )
 def test_delivery_time(line: bytes, expected: datetime | None) -> None:
     assert delivery_time(line) == expected
+
+
+def test_messages_do_not_count_as_members_but_attachments_do(tmp_path: Path) -> None:
+    """--max-members guards against archive bombs: a mailbox's messages are its content and are
+    all read, however many; the attachments inside them still count."""
+    messages = []
+    for i in range(5):
+        msg = EmailMessage()
+        msg["From"], msg["Message-ID"], msg["Date"] = (
+            "a@example.nl",
+            f"<m{i}@example.nl>",
+            "Fri, 3 Jan 2025 09:00:00 +0000",
+        )
+        msg.set_content(f"message {i}\n")
+        if i < 3:
+            msg.add_attachment(b"IBAN NL91ABNA0417164300\n", maintype="text", subtype="plain", filename=f"a{i}.txt")
+        messages.append(msg.as_bytes(policy=default))
+    path = tmp_path / "many.mbox"
+    path.write_bytes(_mbox_bytes(messages))
+    scan = run_scan(tmp_path, str(path), ENTITIES, "--max-members", "2")
+    assert located(scan.rows("objects"), "member", "status", "reason") == [
+        ("", "scanned", None),
+        ("<m0@example.nl>", "scanned", None),
+        ("<m0@example.nl>!a0.txt", "scanned", None),
+        ("<m1@example.nl>", "scanned", None),
+        ("<m1@example.nl>!a1.txt", "scanned", None),
+        ("<m2@example.nl>", "scanned", None),
+        ("<m2@example.nl>!a2.txt", "skipped", "more members than the maximum (2)"),
+        ("<m3@example.nl>", "scanned", None),
+        ("<m4@example.nl>", "scanned", None),
+    ]
