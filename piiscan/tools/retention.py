@@ -135,7 +135,8 @@ def _select(items: _Items, rule: Rule, findings: pa.Table) -> pa.Table:
         by_kind = {
             "object": pc.equal(t["member"], ""),
             "member": in_member,
-            "mail_message": pc.and_(in_member, pc.fill_null(pc.equal(t["content_type"], MAIL_MESSAGE), False)),
+            # a message in a mailbox, or a lone .eml/.msg file (its own object, member "")
+            "mail_message": pc.fill_null(pc.equal(t["content_type"], MAIL_MESSAGE), False),
             "database_row": pc.not_equal(t["row_key"], "")
             if items.keys[-1] == "row_key"
             else pc.starts_with(t["object"], "postgresql://"),

@@ -18,6 +18,7 @@ CHAT = "s3://acme-support/support-chat/2026/11/01.jsonl"
 CALL = "s3://acme-support/calls/2026-05-02.txt"
 INVOICE = "s3://acme-finance/finance/invoices-2015.csv"
 MBOX = "file:///data/mail/archive.mbox"
+EML = "file:///data/mail/saved/offer.eml"  # a lone message file: the object itself is the message
 ACCOUNTS = "postgresql://db:5432/app/public.accounts"
 
 
@@ -32,6 +33,7 @@ def scan(tmp_path: Path) -> Path:
         finding(INVOICE, *iban, record=5, modified=ts("2015-01-10")),  # 10 years 10 months: overdue
         finding(MBOX, *bsn, member="<old@x>", line=4, modified=ts("2016-11-22")),  # 10 y + 1 day: overdue
         finding(MBOX, *bsn, member="<new@x>", line=9, modified=ts("2016-11-23")),  # exactly 10 y: fine
+        finding(EML, *bsn, line=7, modified=ts("2016-11-01")),  # its Date: 10 y + 22 days: overdue
         finding(ACCOUNTS, *iban, record=0, row_key='{"id": 1}', modified=ts("2024-11-22")),  # overdue (2 y)
         finding(ACCOUNTS, *iban, record=1, row_key='{"id": 2}', modified=ts("2025-06-01")),  # fine
         finding(ACCOUNTS, *iban, record=2, row_key='{"id": 3}'),  # no timestamp: undated
@@ -43,6 +45,7 @@ def scan(tmp_path: Path) -> Path:
         obj(MBOX, modified=ts("2026-01-01"), content_type="application/mbox", findings=2),
         obj(MBOX, member="<old@x>", modified=ts("2016-11-22"), content_type="message/rfc822", findings=1),
         obj(MBOX, member="<new@x>", modified=ts("2016-11-23"), content_type="message/rfc822", findings=1),
+        obj(EML, modified=ts("2025-02-01"), content_type="message/rfc822", findings=1),
         obj(ACCOUNTS, modified=ts("2026-11-01"), content_type="application/x-postgresql-table", findings=3),
     ]
     return write_scandir(tmp_path / "scan", findings, objects)
@@ -60,6 +63,7 @@ def test_default_pack_overdue_items(scan: Path, tmp_path: Path) -> None:
     assert got == [
         ("calls-and-messaging", CALL, "", None, None, 205),
         ("e-mail", MBOX, "<old@x>", None, None, 3653),
+        ("e-mail", EML, "", None, None, 3674),
         ("financial-records", INVOICE, "", 5, None, 4335),
         ("inactive-accounts", ACCOUNTS, "", 0, '{"id": 1}', 731),
         ("support-chat", CHAT, "", 0, None, 22),
@@ -69,7 +73,7 @@ def test_default_pack_overdue_items(scan: Path, tmp_path: Path) -> None:
         "financial-records": (1, 1, 0),
         "support-chat": (2, 1, 0),
         "calls-and-messaging": (1, 1, 0),
-        "e-mail": (2, 1, 0),
+        "e-mail": (3, 2, 0),
         "complaints": (0, 0, 0),
         "inactive-accounts": (3, 1, 1),
     }
@@ -94,7 +98,7 @@ def test_nothing_overdue_exits_zero(scan: Path, tmp_path: Path) -> None:
     ("select", "age_of", "expected"),
     [
         ("{entities: [IBAN_CODE]}", "object", [(INVOICE, ""), (ACCOUNTS, "")]),
-        ("{kinds: [mail_message]}", "object", [(MBOX, "<new@x>"), (MBOX, "<old@x>")]),
+        ("{kinds: [mail_message]}", "object", [(EML, ""), (MBOX, "<new@x>"), (MBOX, "<old@x>")]),
         ("{content_types: ['text/*']}", "record", [(CALL, ""), (INVOICE, "")]),
         ("{kinds: [database_row], entities: [NL_BSN]}", "record", []),
     ],
