@@ -241,7 +241,11 @@ class Engine:
         # context words are found in the same pass, where they can be, so that most candidates
         # needing context are turned down without looking at the text around them
         # (only for detectors with candidates that need context to be reported at all)
-        gated = {slot.detector for slot in self._slots if slot.ceiling < min_score}
+        gated = {
+            slot.detector
+            for slot in self._slots
+            if slot.ceiling < min_score and self.detectors[slot.detector].hint_context
+        }
         hints = {i: _hint_regex(self.detectors[i].context) for i in sorted(gated) if self.detectors[i].context}
         self._hinted = [i in hints and hints[i] is not None for i in range(len(self.detectors))]
         self._hint_detector = [i for i, h in hints.items() if h is not None]

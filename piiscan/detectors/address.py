@@ -144,6 +144,8 @@ class AddressDetector(Detector):
         "delivery",
     )
     context_boost = 0.3
+    # "factuur", "post", "delivery" are everywhere, and street-and-number candidates are few
+    hint_context = False
 
     def validate(self, text: str) -> Candidate | None:
         end = len(text)

@@ -61,6 +61,10 @@ class Detector:
     #: lower-case words that, standing near a candidate, lower its score (e.g. "kvk" for a BSN)
     negative_context: ClassVar[tuple[str, ...]] = ()
     negative_boost: ClassVar[float] = 0.3
+    #: the engine's pass also looks for this detector's context words, so that a candidate that
+    #: needs context and has none near is dropped at once; off for a detector whose context words
+    #: are everyday words and whose context-gated candidates are rare (hints would cost more)
+    hint_context: ClassVar[bool] = True
 
     @property
     def id(self) -> str:
