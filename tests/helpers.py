@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +53,8 @@ def run_scan(tmp_path: Path, *args: str, out_name: str = "scan") -> Scan:
 def located(rows: list[dict[str, Any]], *keys: str) -> list[tuple[Any, ...]]:
     """Findings reduced to the named columns, sorted: what most assertions compare."""
     return sorted((tuple(r[k] for k in keys) for r in rows), key=lambda t: tuple(str(v) for v in t))
+
+
+def utc(*args: int) -> datetime:
+    """datetime(*args) in UTC, as the scan directory stores every time."""
+    return datetime(*args, tzinfo=UTC)

@@ -26,7 +26,7 @@ from piiscan.entities import EMAIL_ADDRESS, IBAN_CODE, NL_BSN, PERSON
 from piiscan.model import ObjectRef
 from piiscan.scan import ScanOptions, _Worker
 from piiscan.scandir import Rows
-from tests.helpers import TEST_KEY, h, run_scan
+from tests.helpers import TEST_KEY, h, run_scan, utc
 
 ENTITIES = "--entities=EMAIL_ADDRESS,PERSON,IBAN_CODE,NL_BSN"
 IBAN = "NL91ABNA0417164300"
@@ -39,10 +39,6 @@ NO_ID = "cur/1736000100.M2P1Q2.test:2,RS"
 NEW = "new/1736000200.M3P1Q3.test"
 TMP = "tmp/1736000300.M4P1Q4.test"
 SENT = ".Sent/cur/1736000400.M5P1Q5.test:2,S"
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def _message(headers: dict[str, str], body: str) -> EmailMessage:

@@ -9,7 +9,7 @@ are exactly those of the mail extraction.
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
@@ -21,16 +21,12 @@ from piiscan.extract import ExtractContext, ExtractError
 from piiscan.extract.mail import MessageExtractor, html_to_text, looks_like_headers
 from piiscan.extract.mbox import MboxExtractor, delivery_time
 from piiscan.model import Member
-from tests.helpers import h, located, run_scan
+from tests.helpers import h, located, run_scan, utc
 
 ENTITIES = "--entities=EMAIL_ADDRESS,PERSON,IBAN_CODE,NL_BSN"
 IBAN = "NL91ABNA0417164300"
 BSN = "111222333"
 BSN2 = "123456782"
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def _plain_qp() -> EmailMessage:

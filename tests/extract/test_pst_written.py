@@ -23,7 +23,7 @@ import pytest
 
 from piiscan.entities import EMAIL_ADDRESS, IBAN_CODE, NL_BSN, PERSON
 from piiscan.extract.pst import render
-from tests.helpers import h, located, run_scan
+from tests.helpers import h, located, run_scan, utc
 from tests.support.pstwriter import (
     AMAP_OFFSET,
     MAPI_CC,
@@ -52,10 +52,6 @@ HEADERS = (
     "Date: Fri, 01 Mar 2024 10:30:00 +0100\r\n"
     "Message-ID: <factuur@example.nl>\r\n\r\n"
 )
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def _zip() -> bytes:

@@ -25,6 +25,8 @@ import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from tests.support.mapi import MAPI_BCC, MAPI_CC, MAPI_TO, Attachment, Recipient
+
 # -- [MS-CFB] ---------------------------------------------------------------------------------
 
 SECTOR = 512
@@ -191,7 +193,7 @@ def _dir_entry(e: _Entry) -> bytes:
 # -- [MS-OXMSG] -------------------------------------------------------------------------------
 
 PT_LONG, PT_TIME, PT_UNICODE, PT_BINARY = 0x0003, 0x0040, 0x001F, 0x0102
-TO, CC, BCC = 1, 2, 3
+TO, CC, BCC = MAPI_TO, MAPI_CC, MAPI_BCC
 _READABLE_WRITABLE = 0x00000006
 _FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 
@@ -227,20 +229,6 @@ PR_SENDER_SMTP_ADDRESS = 0x5D01
 MSGFLAG_READ = 0x0001
 STORE_UNICODE_OK = 0x00040000
 ATTACH_BY_VALUE = 1
-
-
-@dataclass
-class Recipient:
-    name: str
-    address: str
-    kind: int = TO  # TO, CC or BCC
-
-
-@dataclass
-class Attachment:
-    filename: str
-    data: bytes
-    mime: str = "application/octet-stream"
 
 
 @dataclass

@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.support.mapi import MAPI_CC, MAPI_TO, Attachment, Recipient
+
 # property types (§2.1.1)
 PT_LONG, PT_BOOLEAN, PT_I8, PT_UNICODE, PT_SYSTIME, PT_BINARY = 0x0003, 0x000B, 0x0014, 0x001F, 0x0040, 0x0102
 
@@ -86,7 +88,6 @@ PR_SMTP_ADDRESS = 0x39FE001F
 PR_LTP_ROW_ID = 0x67F20003
 PR_LTP_ROW_VER = 0x67F30003
 
-MAPI_TO, MAPI_CC, MAPI_BCC = 1, 2, 3
 
 # node types and special node ids (§2.2.2.1, §2.4.1)
 NID_TYPE_NORMAL_FOLDER, NID_TYPE_NORMAL_MESSAGE, NID_TYPE_ATTACHMENT = 0x02, 0x04, 0x05
@@ -104,20 +105,6 @@ _FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- what a caller describes
-
-
-@dataclass
-class Recipient:
-    name: str
-    address: str
-    kind: int = MAPI_TO  # MAPI_TO, MAPI_CC or MAPI_BCC
-
-
-@dataclass
-class Attachment:
-    filename: str
-    data: bytes
-    mime: str = "application/octet-stream"
 
 
 @dataclass
