@@ -10,6 +10,7 @@ import itertools
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from piiscan.model import Locator, TextUnit
 
@@ -50,13 +51,19 @@ class CellPacker:
         starts = list(itertools.accumulate((len(part) + 1 for part in parts), initial=0))
         ends: dict[int, list[int]] = {}
 
+        last: list[Any] = [-1, None]  # the engine asks for a candidate's field, then its locator
+
         def at(offset: int) -> tuple[_Row, int]:
+            if offset == last[0]:
+                return last[1]  # type: ignore[no-any-return]
             i = bisect_right(starts, offset) - 1
             row = rows[i]
             cell_ends = ends.get(i)
             if cell_ends is None:
                 cell_ends = ends[i] = list(itertools.accumulate(len(c) + 1 for c in row.cells))
-            return row, bisect_right(cell_ends, offset - starts[i])
+            found = row, bisect_right(cell_ends, offset - starts[i])
+            last[0], last[1] = offset, found
+            return found
 
         def index(offset: int) -> Locator:
             row, j = at(offset)
