@@ -25,6 +25,7 @@ REGISTRY: list[str] = [
     "piiscan.extract.xlsx:XlsxExtractor",
     "piiscan.extract.pptx:PptxExtractor",
     "piiscan.extract.odt:OdtExtractor",
+    "piiscan.extract.rtf:RtfExtractor",
     "piiscan.extract.archives:ArchiveExtractor",
     "piiscan.extract.pst:PstExtractor",
     "piiscan.extract.msg:MsgExtractor",

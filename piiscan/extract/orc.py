@@ -1,6 +1,8 @@
-"""Apache ORC (https://orc.apache.org/specification/) read with pyarrow.orc, stripe by stripe.
+"""Apache ORC (https://orc.apache.org/specification/) read with pyarrow, batch by batch.
 
-Locators as for Parquet: `record` is the 0-based row over the file, `field` the column or path.
+Batches stream out of each stripe through pyarrow's dataset reader (`pyarrow.orc.ORCFile.read_stripe`
+would hold a whole stripe, 64 MB or more, in memory). Locators as for Parquet: `record` is the
+0-based row over the file, `field` the column or path.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import pyarrow as pa
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
 from piiscan.extract.columnar import batch_records, batch_units
+from piiscan.extract.parquet import BATCH_BYTES, BATCH_ROWS
 from piiscan.extract.spool import random_access
 from piiscan.model import ContentType, Events
 
@@ -24,21 +27,28 @@ class OrcExtractor(Extractor):
         return MIME if head.startswith(b"ORC") else None
 
     def extract(self, stream: IO[bytes], mime: str, ctx: ExtractContext) -> Events:
+        import pyarrow.dataset as ds
         from pyarrow import orc
 
         yield ContentType(mime)
         with random_access(stream) as f:
             record = 0
             try:
-                orc_file = orc.ORCFile(f)
-                stripes = orc_file.nstripes
+                footer = orc.ORCFile(f)
+                # stored bytes per row: a floor on the decoded width, good enough to size batches
+                width = footer.content_length / footer.nrows if footer.nrows else 0
+                size = max(1, min(BATCH_ROWS, int(BATCH_BYTES / width))) if width else BATCH_ROWS
+                fragment = ds.OrcFileFormat().make_fragment(f)
+                batches = fragment.to_batches(batch_size=size, use_threads=False)
             except (pa.ArrowException, OSError) as exc:
                 raise ExtractError(f"malformed ORC footer: {exc}") from None
-            for stripe in range(stripes):
+            while True:
                 try:
-                    batch = orc_file.read_stripe(stripe)
+                    batch = next(batches, None)
                 except (pa.ArrowException, OSError) as exc:
-                    raise ExtractError(f"malformed ORC stripe {stripe}: {exc}") from None
+                    raise ExtractError(f"malformed ORC data after record {record}: {exc}") from None
+                if batch is None:
+                    return
                 yield from batch_units(batch, record)
                 if ctx.want_records:
                     yield from batch_records(batch, record)

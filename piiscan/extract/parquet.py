@@ -1,8 +1,11 @@
 """Apache Parquet (https://parquet.apache.org/docs/file-format/) read with pyarrow, batch by batch.
 
-Row groups are streamed as record batches, so memory holds one batch, not the file. Each value
-is located by `record` (0-based row over the whole file) and `field` (see `columnar`). A file
-that is not valid Parquet gives an `ExtractError` naming the stage, never the content.
+Pages stream through a small read buffer per column (`READ_BUFFER`, no pre-buffering), and rows
+come out in batches of about `BATCH_BYTES`, so memory holds one batch and one page per column,
+never a row group's column chunks: peak memory does not follow row-group size (a 1M-row group
+costs what a 10k-row group does). Each value is located by `record` (0-based row over the whole
+file) and `field` (see `columnar`). A file that is not valid Parquet gives an `ExtractError`
+naming the stage, never the content.
 """
 
 from __future__ import annotations
@@ -18,8 +21,21 @@ from piiscan.extract.spool import random_access
 from piiscan.model import ContentType, Events
 
 MIME = "application/vnd.apache.parquet"
-#: rows per batch: bounded memory for wide rows, few joins for narrow ones
+#: bytes read at a time from each column chunk (pyarrow's default reads a whole chunk at once)
+READ_BUFFER = 128 * 1024
+#: rows per batch: at most BATCH_ROWS, fewer when rows are wide, so a batch holds about BATCH_BYTES
 BATCH_ROWS = 16_384
+BATCH_BYTES = 8 * 1024 * 1024
+
+
+def batch_rows(metadata: pq.FileMetaData) -> int:
+    """Rows per batch for a file: BATCH_BYTES over its widest row group's bytes per row."""
+    widest = 0.0
+    for i in range(metadata.num_row_groups):
+        group = metadata.row_group(i)
+        if group.num_rows:
+            widest = max(widest, group.total_byte_size / group.num_rows)
+    return max(1, min(BATCH_ROWS, int(BATCH_BYTES / widest))) if widest else BATCH_ROWS
 
 
 class ParquetExtractor(Extractor):
@@ -32,11 +48,12 @@ class ParquetExtractor(Extractor):
         yield ContentType(mime)
         with random_access(stream) as f:
             try:
-                parquet = pq.ParquetFile(f)
+                parquet = pq.ParquetFile(f, buffer_size=READ_BUFFER, pre_buffer=False)
+                size = batch_rows(parquet.metadata)
             except (pa.ArrowException, OSError) as exc:
                 raise ExtractError(f"malformed Parquet footer: {exc}") from None
             record = 0
-            batches = parquet.iter_batches(batch_size=BATCH_ROWS, use_threads=False)
+            batches = parquet.iter_batches(batch_size=size, use_threads=False)
             while True:
                 try:
                     batch = next(batches, None)

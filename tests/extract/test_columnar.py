@@ -130,3 +130,87 @@ def test_malformed_file_is_an_error_row_and_the_scan_goes_on(
     )
     assert error["message"].startswith(message)
     assert len([r for r in scan.rows("findings") if r["object"].endswith("fine.parquet")]) == 4
+
+
+def _long_rows() -> list[dict[str, object]]:
+    """40 rows of about 250 bytes; values planted at rows 0, 13 and 39 of one row group."""
+    rows: list[dict[str, object]] = [
+        {"id": i, "note": f"regel {i} " + "x" * 200, "device": {"owner": {"iban": None}}, "tags": ["a", "b"]}
+        for i in range(40)
+    ]
+    rows[0]["note"] = "bsn 123456782 " + "x" * 200
+    rows[13]["tags"] = ["a", "rekening NL91ABNA0417164300"]
+    rows[39]["device"] = {"owner": {"iban": "NL91ABNA0417164300"}}
+    return rows
+
+
+LONG_EXPECTED = [
+    (0, "note", "NL_BSN", BSN),
+    (13, "$.tags[1]", "IBAN_CODE", IBAN),
+    (39, "$.device.owner.iban", "IBAN_CODE", IBAN),
+]
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "orc"])
+def test_a_row_group_read_in_several_batches_keeps_exact_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    from piiscan.extract import orc as orc_extractor
+    from piiscan.extract import parquet as parquet_extractor
+    from piiscan.extract.base import ExtractContext
+    from piiscan.model import TextUnit
+
+    # batches of about 10 of these rows, so the one row group / stripe is read in 4 or 5 batches
+    monkeypatch.setattr(parquet_extractor, "BATCH_BYTES", 2_500)
+    monkeypatch.setattr(orc_extractor, "BATCH_BYTES", 2_500)
+    table = pa.Table.from_pylist(_long_rows())
+    path = tmp_path / f"lang.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(table, path, row_group_size=1000)
+        assert pq.ParquetFile(path).metadata.num_row_groups == 1
+        extractor = parquet_extractor.ParquetExtractor()
+    else:
+        orc.write_table(table, path)
+        assert orc.ORCFile(path).nstripes == 1
+        extractor = orc_extractor.OrcExtractor()
+    with path.open("rb") as f:
+        units = [e for e in extractor.extract(f, "", ExtractContext(name=path.name)) if isinstance(e, TextUnit)]
+    # one `note` unit per batch, starting at the batch's first record: several batches in one group
+    starts = [u.index(0).record for u in units if u.index is not None and u.index(0).field == "note"]
+    assert len(starts) >= 3
+    assert starts == list(range(0, 40, starts[1]))
+    scan = run_scan(tmp_path, str(path), "--entities", "IBAN_CODE,NL_BSN")
+    assert scan.exit_code == 0, scan.result.output
+    assert located(scan.rows("findings"), "record", "field", "entity", "value_hash") == LONG_EXPECTED
+
+
+def test_batch_rows_follow_row_width_not_row_group_size(tmp_path: Path) -> None:
+    from piiscan.extract.parquet import BATCH_ROWS, batch_rows
+
+    narrow = pa.table({"id": pa.array(range(100_000))})
+    pq.write_table(narrow, tmp_path / "narrow.parquet", row_group_size=100_000)
+    wide = pa.table({"text": [f"{i} " + "x" * 10_000 for i in range(2_000)]})
+    pq.write_table(wide, tmp_path / "wide.parquet", row_group_size=2_000)
+    assert batch_rows(pq.ParquetFile(tmp_path / "narrow.parquet").metadata) == BATCH_ROWS
+    # 8 MiB of rows of 10 kB each (plus a few bytes of encoding each)
+    assert 800 <= batch_rows(pq.ParquetFile(tmp_path / "wide.parquet").metadata) <= 839
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "orc"])
+def test_corrupt_data_pages_give_an_error_row_with_the_record_reached(tmp_path: Path, fmt: str) -> None:
+    table = pa.Table.from_pylist([{"id": i, "note": f"regel {i} " * 20} for i in range(3_000)])
+    buf = io.BytesIO()
+    if fmt == "parquet":
+        pq.write_table(table, buf)
+    else:
+        orc.write_table(table, buf, compression="zlib")
+    data = bytearray(buf.getvalue())
+    middle = len(data) // 2
+    data[middle : middle + 200] = b"\xff" * 200  # footer intact, a data page garbled
+    (tmp_path / f"kapot.{fmt}").write_bytes(bytes(data))
+    scan = run_scan(tmp_path, str(tmp_path / f"kapot.{fmt}"), "--entities", "IBAN_CODE,NL_BSN")
+    assert scan.exit_code == 3
+    [error] = scan.rows("errors")
+    assert (error["member"], error["stage"], error["error"]) == ("", "extract", "ExtractError")
+    name = "Parquet" if fmt == "parquet" else "ORC"
+    assert error["message"].startswith(f"malformed {name} data after record 0: ")
