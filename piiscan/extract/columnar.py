@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from piiscan.extract.base import ExtractContext
 from piiscan.extract.jsondoc import flatten, json_path
 from piiscan.model import Locator, Record, TextUnit
 
@@ -103,6 +104,14 @@ def batch_units(batch: pa.RecordBatch, first_record: int) -> Iterator[TextUnit]:
                 return Locator(record=first_record + int(leaf.rows[i]), field=leaf.field(i))
 
             yield TextUnit("\n".join(cells), index=index)
+
+
+def records_wanted(schema: pa.Schema, ctx: ExtractContext) -> bool:
+    """Whether rows of this schema are handed to record detectors. A flat schema's field names are
+    its column names, known before any row: asked once (a table without a latitude/longitude
+    pair builds no records at all). Nested columns name their fields per row: always handed over."""
+    nested = any(pa.types.is_nested(f.type) for f in schema)
+    return ctx.want_records if nested else ctx.wants_records(schema.names)
 
 
 def batch_records(batch: pa.RecordBatch, first_record: int) -> Iterator[Record]:

@@ -12,7 +12,7 @@ from typing import IO
 import pyarrow as pa
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
-from piiscan.extract.columnar import batch_records, batch_units
+from piiscan.extract.columnar import batch_records, batch_units, records_wanted
 from piiscan.extract.parquet import BATCH_BYTES, BATCH_ROWS
 from piiscan.extract.spool import random_access
 from piiscan.model import ContentType, Events
@@ -35,6 +35,7 @@ class OrcExtractor(Extractor):
             record = 0
             try:
                 footer = orc.ORCFile(f)
+                records = records_wanted(footer.schema, ctx)
                 # stored bytes per row: a floor on the decoded width, good enough to size batches
                 width = footer.content_length / footer.nrows if footer.nrows else 0
                 size = max(1, min(BATCH_ROWS, int(BATCH_BYTES / width))) if width else BATCH_ROWS
@@ -50,6 +51,6 @@ class OrcExtractor(Extractor):
                 if batch is None:
                     return
                 yield from batch_units(batch, record)
-                if ctx.want_records:
+                if records:
                     yield from batch_records(batch, record)
                 record += batch.num_rows

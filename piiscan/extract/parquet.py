@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
-from piiscan.extract.columnar import batch_records, batch_units
+from piiscan.extract.columnar import batch_records, batch_units, records_wanted
 from piiscan.extract.spool import random_access
 from piiscan.model import ContentType, Events
 
@@ -53,6 +53,7 @@ class ParquetExtractor(Extractor):
             except (pa.ArrowException, OSError) as exc:
                 raise ExtractError(f"malformed Parquet footer: {exc}") from None
             record = 0
+            records = records_wanted(parquet.schema_arrow, ctx)
             batches = parquet.iter_batches(batch_size=size, use_threads=False)
             while True:
                 try:
@@ -62,6 +63,6 @@ class ParquetExtractor(Extractor):
                 if batch is None:
                     return
                 yield from batch_units(batch, record)
-                if ctx.want_records:
+                if records:
                     yield from batch_records(batch, record)
                 record += batch.num_rows

@@ -214,3 +214,20 @@ def test_corrupt_data_pages_give_an_error_row_with_the_record_reached(tmp_path: 
     assert (error["member"], error["stage"], error["error"]) == ("", "extract", "ExtractError")
     name = "Parquet" if fmt == "parquet" else "ORC"
     assert error["message"].startswith(f"malformed {name} data after record 0: ")
+
+
+@pytest.mark.parametrize("kind", ["parquet", "orc"])
+def test_flat_latitude_longitude_columns_are_a_position(tmp_path: Path, kind: str) -> None:
+    """A flat schema is asked once whether its rows can hold a position: with a lat/lon pair they
+    are handed to the record detector, row by row (and a schema without one builds no records)."""
+    table = pa.table({"id": [1, 2], "lat": [52.37276, None], "lon": [4.89528, 4.9], "note": ["a", "b"]})
+    path = tmp_path / f"pos.{kind}"
+    if kind == "parquet":
+        pq.write_table(table, path)
+    else:
+        orc.write_table(table, str(path))
+    scan = run_scan(tmp_path, str(path), "--entities", "GPS_COORDINATES")
+    assert scan.exit_code == 0, scan.result.output
+    assert located(scan.rows("findings"), "record", "field", "entity", "value_hash") == [
+        (0, "lat", "GPS_COORDINATES", h("GPS_COORDINATES", "52.3728,4.8953"))
+    ]
