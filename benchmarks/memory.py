@@ -19,7 +19,6 @@ import argparse
 import gzip
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +31,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from datagen import FIRST, LAST, WORDS, bsn, email, nl_iban
+from measure import measure
 
 from piiscan.cli import parse_size
 
@@ -106,54 +106,13 @@ def build_parquet(path: Path, size: int, density: float, row_group_rows: int) ->
                 break
 
 
-def _tree_memory(root: int) -> tuple[int, dict[int, int]]:
-    """Bytes resident in `root` and all its descendants now, and each one's own peak (VmHWM) so far."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rfind(b")") + 2 :].split()[1])
-        parents.setdefault(ppid, []).append(int(entry))
-    total, peaks, todo = 0, {}, [root]
-    while todo:
-        pid = todo.pop()
-        todo.extend(parents.get(pid, ()))
-        try:
-            with open(f"/proc/{pid}/status", "rb") as f:
-                status = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
-        except OSError:
-            continue
-        if b"VmRSS" in status:
-            total += int(status[b"VmRSS"].split()[0]) * 1024
-            peaks[pid] = int(status[b"VmHWM"].split()[0]) * 1024
-    return total, peaks
-
-
 def scan(path: Path, out: Path, workers: int) -> tuple[float, float, float]:
-    """Seconds, the peak memory of the scan's process tree and of its largest process, in MB.
-
-    Not `os.wait4`'s ru_maxrss: exec keeps the high-water mark of the memory it replaces, so the
-    child's figure would include this process's own peak (the files were built here).
-    """
-    t0 = time.monotonic()
+    """Seconds, the peak memory of the scan's process tree and of its largest process, in MB."""
     cmd = [sys.executable, "-m", "piiscan", "scan", str(path), "--out", str(out), "--workers", str(workers), "--quiet"]
-    child = subprocess.Popen(cmd, env={**os.environ, "PIISCAN_HMAC_KEY": "bench"})
-    tree_peak, process_peaks = 0, {}
-    while child.poll() is None:
-        total, peaks = _tree_memory(child.pid)
-        tree_peak = max(tree_peak, total)
-        process_peaks.update(peaks)
-        time.sleep(0.1)
-    seconds = time.monotonic() - t0
-    if child.returncode not in (0, 4):
-        raise SystemExit(f"scan of {path.name} exited {child.returncode}")
-    largest = max(process_peaks.values(), default=0)
-    return seconds, max(tree_peak, largest) / 2**20, largest / 2**20
+    run = measure(cmd, {**os.environ, "PIISCAN_HMAC_KEY": "bench"})
+    if run.returncode not in (0, 4):
+        raise SystemExit(f"scan of {path.name} exited {run.returncode}")
+    return run.seconds, run.peak_mb, run.largest_mb
 
 
 def main() -> None:

@@ -9,27 +9,24 @@ take longer than the scan, so a 20 MB generated sample is repeated to fill the l
 cut into the small ones: the scan sees real lines, but validates each distinct value once (the
 throughput printed is therefore above what unique data would give; `benchmarks/throughput.py`
 measures that). Runs `piiscan scan --workers N` and samples the resident memory of the whole
-process tree (the scan process and its workers, summed) ten times a second; prints the peak,
-the time and MB/s. The folder is deleted afterwards.
+process tree (the scan process and its workers, summed; benchmarks/measure.py); prints the
+peak, each process's own peak, the time and MB/s. The folder is deleted afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import psutil
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import datagen
+from measure import measure
 
 from piiscan.cli import parse_size
 
@@ -69,17 +66,6 @@ def build(folder: Path, size: int) -> int:
     return LARGE_FILES + count
 
 
-def tree_rss(proc: psutil.Process, peaks: dict[int, int]) -> int:
-    """The resident memory of `proc` and its descendants, summed; `peaks` keeps each one's highest."""
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):  # a worker that just ended
-            rss = p.memory_info().rss
-            total += rss
-            peaks[p.pid] = max(peaks.get(p.pid, 0), rss)
-    return total
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", default="1GB", help="total input size (default 1GB)")
@@ -96,26 +82,18 @@ def main() -> None:
         print(f"# built {total / MB:,.0f} MB in {objects:,} objects in {time.monotonic() - t0:.0f} s", file=sys.stderr)
         out = base / "scan"
         cmd = [sys.executable, "-m", "piiscan", "scan", str(src), "--out", str(out), "--workers", str(args.workers)]
-        t0 = time.monotonic()
-        child = subprocess.Popen([*cmd, "--quiet"], env={**os.environ, "PIISCAN_HMAC_KEY": "bench"})
-        proc = psutil.Process(child.pid)
-        peak = 0
-        peaks: dict[int, int] = {}
-        while child.poll() is None:
-            peak = max(peak, tree_rss(proc, peaks))
-            time.sleep(0.1)
-        seconds = time.monotonic() - t0
-        if child.returncode not in (0, 4):
-            raise SystemExit(f"piiscan scan exited {child.returncode}")
+        run = measure([*cmd, "--quiet"], {**os.environ, "PIISCAN_HMAC_KEY": "bench"})
+        if run.returncode not in (0, 4):
+            raise SystemExit(f"piiscan scan exited {run.returncode}")
+        seconds = run.seconds
         import json
 
         counts = json.loads((out / "manifest.json").read_text())["counts"]
-        each = sorted((v / 2**20 for v in peaks.values()), reverse=True)
         print("| input MB | objects | workers | seconds | MB/s | findings | peak RSS MB, all processes | per process |")
         print("|---|---|---|---|---|---|---|---|")
         print(
             f"| {total / MB:,.0f} | {objects:,} | {args.workers} | {seconds:.0f} | {total / MB / seconds:.1f} "
-            f"| {counts['findings']:,} | {peak / 2**20:.0f} | {', '.join(f'{v:.0f}' for v in each)} |"
+            f"| {counts['findings']:,} | {run.peak_mb:.0f} | {', '.join(f'{v:.0f}' for v in run.process_peaks_mb)} |"
         )
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -5,7 +5,8 @@
 
 For each input type (logs, CSV, JSON Lines, Parquet) it generates realistic data
 (benchmarks/datagen.py), runs `piiscan scan` in a subprocess with 1 worker and with N workers
-(wall time, every default detector on, start-up included), measures its peak RSS, and runs
+(wall time, every default detector on, start-up included), measures its peak memory (the
+whole process tree, benchmarks/measure.py), and runs
 Presidio's AnalyzerEngine (IBAN, credit-card and e-mail recognizers, a blank spaCy pipeline:
 no model can be downloaded here) on the first --presidio-mb of the same text. Presidio scans
 well under 1 MB/s, so it gets a sample: MB/s is a rate, comparable across sizes.
@@ -20,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,37 +30,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import datagen
+from measure import measure
 
 MB = 1_000_000
 FILES_PER_TYPE = 8
 
 
 def run_piiscan(src: Path, workers: int, extra: list[str]) -> tuple[float, float, int, dict]:
-    """(seconds, peak RSS MB, exit code, manifest) of one `piiscan scan` subprocess."""
-    out = Path(tempfile.mkdtemp(prefix="piiscan-bench-out-"))
-    shutil.rmtree(out)
-    cmd = [
-        sys.executable,
-        "-m",
-        "piiscan",
-        "scan",
-        str(src),
-        "--out",
-        str(out),
-        "--workers",
-        str(workers),
-        "-q",
-        *extra,
-    ]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
+    """(seconds, peak RSS MB of the scan's whole process tree, exit code, manifest) of one scan."""
     import json
 
+    out = Path(tempfile.mkdtemp(prefix="piiscan-bench-out-"))
+    shutil.rmtree(out)
+    cmd = [sys.executable, "-m", "piiscan", "scan", str(src), "--out", str(out), "--workers", str(workers), "-q"]
+    run = measure([*cmd, *extra])
     manifest = json.loads((out / "manifest.json").read_text()) if (out / "manifest.json").exists() else {}
     shutil.rmtree(out, ignore_errors=True)
-    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), manifest
+    return run.seconds, run.peak_mb, run.returncode, manifest
 
 
 def presidio_engine():  # type: ignore[no-untyped-def]
@@ -171,7 +157,7 @@ def main() -> None:
     for r in rows:
         print("| " + " | ".join(str(r[c]) for c in cols) + " |")
     print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; MB = 10^6 bytes of text", end="")
-    print(" (Parquet: the size of its CSV text); peak RSS from wait4 of the piiscan process")
+    print(" (Parquet: the size of its CSV text); peak RSS of the 1-worker scan's process tree")
 
 
 if __name__ == "__main__":
