@@ -6,11 +6,10 @@ On generated support logs (benchmarks/datagen.py), in 1 MB chunks as the scanner
 
 - hyperscan: one pass of a Hyperscan database of every pattern (what the engine uses), with
   each match's start;
-- re: Python's `re`, one pattern after the other (the engine's fallback where no Hyperscan
-  wheel installs: `--engine re`);
-- re2 set: Google RE2's `Set` (if `google-re2` is installed) says which patterns match a chunk in
-  one pass, but not where: each matching pattern is then searched again with RE2;
-  shown only as a lower bound for that approach (matches are not collected the same way).
+- re2: Google RE2 (`--engine re2`, what `auto` takes where no Hyperscan wheel loads): an RE2
+  set says in one pass which patterns occur in a chunk, and each of those is searched with RE2
+  (a set cannot say where its patterns match);
+- re: Python's `re`, one pattern after the other (`--engine re`, the last resort).
 
 Then the whole engine (validation, context, hashing) with each backend, and whether both give the
 same findings. CPU seconds (process time), best of three.
@@ -61,7 +60,7 @@ def main() -> None:
     chunks = [text[i : i + MB] for i in range(0, len(text), MB)]
     data = [c.encode() for c in chunks]
     mb = sum(map(len, data)) / MB
-    engines = {name: Engine(load_detectors(), b"bench", backend=name) for name in ("hyperscan", "re")}
+    engines = {name: Engine(load_detectors(), b"bench", backend=name) for name in ("hyperscan", "re2", "re")}
     regexes = [p.regex for d in engines["re"].detectors for p in d.patterns]
     rows = []
     for name, engine in engines.items():
@@ -72,30 +71,6 @@ def main() -> None:
         new = lambda name=name: Engine(load_detectors(), b"bench", backend=name)  # noqa: E731
         scan_s = best_of(3, lambda e: scan_all(e, chunks), new)
         rows.append((name, mb / pass_s, mb / scan_s))
-    try:
-        import re2
-    except ImportError:
-        re2 = None
-    if re2 is not None:
-        try:
-            options = re2.Options()
-            options.max_mem = 1 << 30
-            rset = re2.Set.SearchSet(options)
-            singles = []
-            for r in regexes:
-                rset.Add(r)
-                singles.append(re2.compile(r, options))
-            rset.Compile()
-
-            def re2_pass() -> None:
-                for d in data:
-                    for pid in rset.Match(d):
-                        for _ in singles[pid].finditer(d):
-                            pass
-
-            rows.append(("re2 set", mb / best_of(3, lambda _: re2_pass()), float("nan")))
-        except Exception as exc:  # some patterns (lookarounds) are outside RE2's syntax
-            print(f"re2 set: not comparable ({type(exc).__name__}: {exc})", file=sys.stderr)
     found = {
         name: sorted((f.locator.line, f.entity, f.value_hash) for f in scan_all(e, chunks))
         for name, e in engines.items()
@@ -105,8 +80,9 @@ def main() -> None:
     for name, pass_rate, scan_rate in rows:
         print(f"| {name} | {pass_rate:.1f} | {scan_rate:.1f} |")
     print(f"\n{mb:.1f} MB of logs, {len(regexes)} patterns, CPU time, best of 3; ", end="")
-    same = found["hyperscan"] == found["re"]
-    print(f"findings: hyperscan {len(found['hyperscan'])}, re {len(found['re'])}, identical: {same}")
+    counts = ", ".join(f"{name} {len(f)}" for name, f in found.items())
+    same = all(f == found["hyperscan"] for f in found.values())
+    print(f"findings: {counts}; identical: {same}")
 
 
 if __name__ == "__main__":

@@ -181,7 +181,7 @@ class _Re2Backend(_ReBackend):
 
     def matches(self, data: bytes) -> tuple[list[tuple[int, int, int]], None]:
         out: list[tuple[int, int, int]] = []
-        for pid in sorted(self._set.Match(data)):
+        for pid in sorted(self._set.Match(data) or ()):  # None: no pattern occurs
             search = self._compiled[pid].search
             m = search(data)
             while m is not None:

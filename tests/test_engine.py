@@ -95,3 +95,8 @@ def test_backends_agree_on_a_mixed_text(backend: str) -> None:
         ]
     )
     assert found(TextUnit(text, Locator(line=1)), backend) == found(TextUnit(text, Locator(line=1)), "hyperscan")
+
+
+@pytest.mark.parametrize("backend", ["hyperscan", "re2", "re"])
+def test_text_without_any_candidate(backend: str) -> None:
+    assert found(TextUnit("no digits, no account numbers here\n", Locator(line=1)), backend) == []
