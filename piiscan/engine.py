@@ -17,8 +17,9 @@ import os
 import re
 import threading
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +75,19 @@ def _hint_regex(words: Sequence[str]) -> str | None:
 class _HyperscanBackend:
     name = "hyperscan"
 
-    def __init__(self, regexes: Sequence[str], hints: Sequence[str] = ()) -> None:
+    def __init__(
+        self, regexes: Sequence[str], hints: Sequence[str] = (), late: Mapping[int, int] | None = None
+    ) -> None:
         import hyperscan
 
-        self._db = _compiled_database(hyperscan, regexes, hints)
+        late = dict(late or {})
+        self._db = _compiled_database(hyperscan, regexes, hints, late)
         self._first_hint = len(regexes)
+        # patterns whose start the pass does not track (`Pattern.late_start`): found afterwards
+        # by Python's re, anchored at the match's end, within the pattern's longest match
+        self._late = {
+            pid: (re.compile(rb"(?:" + regexes[pid].encode() + rb")\Z"), width) for pid, width in late.items()
+        }
         self._scratch = hyperscan.Scratch(self._db)
         self._local = threading.local()  # a scratch serves one scan at a time: one per thread
 
@@ -102,10 +111,24 @@ class _HyperscanBackend:
                 hint((start, pid - first_hint))
 
         self._db.scan(data, match_event_handler=on_match, scratch=self._thread_scratch())
+        if self._late:
+            out = [m for m in map(self._started, repeat(data), out) if m is not None]
         return out, hints
 
+    def _started(self, data: bytes, match: tuple[int, int, int]) -> tuple[int, int, int] | None:
+        late = self._late.get(match[2])
+        if late is None:
+            return match
+        rx, width = late
+        _, end, pid = match
+        # the leftmost start of a match ending here: what SOM_LEFTMOST would have reported
+        found = rx.search(data, max(0, end - width), end)
+        return (found.start(), end, pid) if found is not None else None
 
-def _compiled_database(hyperscan: Any, regexes: Sequence[str], hints: Sequence[str] = ()) -> Any:
+
+def _compiled_database(
+    hyperscan: Any, regexes: Sequence[str], hints: Sequence[str] = (), late: Mapping[int, int] | None = None
+) -> Any:
     """The Hyperscan database for `regexes`, from the user's cache when it was compiled before.
 
     Compiling every detector's patterns takes seconds (the place-name alternations most); a
@@ -114,7 +137,7 @@ def _compiled_database(hyperscan: Any, regexes: Sequence[str], hints: Sequence[s
     flags = hyperscan.HS_FLAG_SOM_LEFTMOST
     hint_flags = flags | hyperscan.HS_FLAG_CASELESS
     expressions = [*regexes, *hints]
-    all_flags = [flags] * len(regexes) + [hint_flags] * len(hints)
+    all_flags = [0 if late and i in late else flags for i in range(len(regexes))] + [hint_flags] * len(hints)
     key = hashlib.sha256(repr((getattr(hyperscan, "__file__", ""), all_flags, expressions)).encode()).hexdigest()
     cache = Path(os.environ.get("PIISCAN_CACHE_DIR") or platformdirs.user_cache_dir("piiscan")) / f"hs-{key[:32]}.db"
     try:
@@ -191,12 +214,12 @@ class _Re2Backend(_ReBackend):
 
 
 def _make_backend(
-    regexes: Sequence[str], hints: Sequence[str], backend: str
+    regexes: Sequence[str], hints: Sequence[str], late: Mapping[int, int], backend: str
 ) -> _HyperscanBackend | _Re2Backend | _ReBackend:
     """The backend asked for; `auto`: Hyperscan, else RE2, else Python's `re`."""
     if backend in ("auto", "hyperscan"):
         try:
-            return _HyperscanBackend(regexes, hints)
+            return _HyperscanBackend(regexes, hints, late)
         except ImportError:
             if backend == "hyperscan":
                 raise
@@ -233,9 +256,12 @@ class Engine:
         for d in detectors:
             (self.record_detectors if isinstance(d, RecordDetector) else self.detectors).append(d)
         regexes: list[str] = []
+        late: dict[int, int] = {}
         self._slots: list[_Slot] = []
         for i, det in enumerate(self.detectors):
             for pattern in det.patterns:
+                if pattern.late_start:
+                    late[len(regexes)] = pattern.late_start
                 regexes.append(pattern.regex)
                 self._slots.append(_Slot(i, pattern.score, max(pattern.score, pattern.ceiling or 0.0)))
         # context words are found in the same pass, where they can be, so that most candidates
@@ -249,7 +275,9 @@ class Engine:
         hints = {i: _hint_regex(self.detectors[i].context) for i in sorted(gated) if self.detectors[i].context}
         self._hinted = [i in hints and hints[i] is not None for i in range(len(self.detectors))]
         self._hint_detector = [i for i, h in hints.items() if h is not None]
-        self._backend = _make_backend(regexes, [hints[i] for i in self._hint_detector], backend) if regexes else None
+        self._backend = (
+            _make_backend(regexes, [hints[i] for i in self._hint_detector], late, backend) if regexes else None
+        )
         self._context = [_words_regex(d.context) for d in self.detectors]
         self._negative = [_words_regex(d.negative_context) for d in self.detectors]
         self._about = [(d.entity, d.id, d.negative_boost if d.negative_context else 0.0) for d in self.detectors]

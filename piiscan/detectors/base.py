@@ -32,6 +32,10 @@ class Pattern:
     regex: str
     score: float
     ceiling: float | None = None  # the highest Candidate.score the validator returns (None: score)
+    #: the longest a match can be, in bytes, for a pattern whose start Hyperscan would track at a
+    #: high cost (a long alternation before unbounded runs) and which matches rarely: the pass
+    #: then reports only where a match ends, and its start is found afterwards (0: the pass does)
+    late_start: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,8 +62,14 @@ def _alternation(words: tuple[str, ...]) -> str:
     return "(?:" + "|".join(words) + ")"
 
 
+# bounded (a word of at most 64 letters, at most 8 spaces after the verb), so that its longest
+# match is known and Hyperscan need not track where it starts (see Pattern.late_start)
+_WORD = r"[A-Z\xc3'][A-Za-z\x80-\xff'.\-]{0,63}"
+_BOUNDED_NAME = _WORD + r"(?:[ \-](?:" + _WORD + r"|" + _PARTICLE + r")){0,3}"
+TRIGGER_WIDTH = 320  # bytes: the longest trigger (17) + 8 spaces + 4 words of 65 + the end (tested)
+
 PATTERNS = (
-    Pattern(r"\b(?i:" + _alternation(TRIGGERS) + r")[ \t]+" + _NAME + _END, 0.85),
+    Pattern(r"\b(?i:" + _alternation(TRIGGERS) + r")[ \t]{1,8}" + _BOUNDED_NAME + _END, 0.85, late_start=TRIGGER_WIDTH),
     # an address label: the place ends the line (or a segment of it)
     Pattern(r"\b(?i:" + _alternation(LABELS) + r")[ \t]*[:=]" + _LINE_WORDS + r"[ \t]+" + _CAP + _END, 0.8),
 )

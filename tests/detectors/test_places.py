@@ -6,6 +6,7 @@ from functools import cache
 
 import pytest
 
+from piiscan.detectors.base import Pattern
 from piiscan.detectors.places import PlaceDetector, gazetteer
 from piiscan.engine import Engine
 from piiscan.model import Locator, TextUnit
@@ -58,3 +59,53 @@ def test_places_with_context(text: str, place: str) -> None:
 )
 def test_no_place_without_context(text: str) -> None:
     assert found(text) == []
+
+
+def test_late_start_bound_holds() -> None:
+    """A pattern whose start is found after the pass must declare its longest match truly."""
+    import re
+
+    from piiscan.detectors import load_detectors
+
+    late = [p for d in load_detectors() for p in getattr(d, "patterns", ()) if p.late_start]
+    assert late  # the place triggers use it
+    for pattern in late:
+        assert re._parser.parse(pattern.regex.encode()).getwidth()[1] <= pattern.late_start  # type: ignore[attr-defined]
+
+
+def test_late_start_gives_the_starts_the_pass_would_have_given() -> None:
+    """The same findings as Hyperscan tracking starts itself (SOM_LEFTMOST) gives for the pattern
+    before it was bounded (bounded repeats are too large for Hyperscan with SOM)."""
+    import dataclasses
+
+    def unbounded(p: Pattern) -> Pattern:
+        regex = p.regex.replace("{0,63}", "*").replace(r"[ \t]{1,8}", r"[ \t]+")
+        return dataclasses.replace(p, regex=regex, late_start=0)
+
+    class Tracked(PlaceDetector):
+        patterns = tuple(unbounded(p) if p.late_start else p for p in PlaceDetector.patterns)
+
+    text = "".join(
+        [
+            "Klant woont in Den Haag en is verhuisd naar Amsterdam.\n",
+            "x" * 400 + " lives in   Utrecht, born in Zwolle\n",
+            "she moved to Gent; habite à Liège\n",
+            "woont in " + "Aaaa" * 30 + " and woont in Almelo\n",  # a 120-letter word is no place
+        ]
+    )
+
+    def spans(detector: PlaceDetector) -> list[tuple[int, int, int | None, str]]:
+        found = Engine([detector], TEST_KEY.encode(), backend="hyperscan").scan(TextUnit(text, Locator(line=1)))
+        return [(f.start, f.end, f.locator.line, f.value_hash) for f in found]
+
+    got = spans(PlaceDetector())
+    assert [text[s:e] for s, e, _, _ in got] == [
+        "Den Haag",
+        "Amsterdam",
+        "Utrecht",
+        "Zwolle",
+        "Gent",
+        "Liège",
+        "Almelo",
+    ]
+    assert got == spans(Tracked())
