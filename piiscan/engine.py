@@ -19,7 +19,6 @@ import threading
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -101,29 +100,26 @@ class _HyperscanBackend:
         """Candidate matches (start, end, pattern), and (start, hint) of context hints."""
         out: list[tuple[int, int, int]] = []
         hints: list[tuple[int, int]] = []
-        append, hint = out.append, hints.append
-        first_hint = self._first_hint
+        ended: list[tuple[int, int]] = []  # (end, pattern) of patterns whose start comes later
+        append, hint, end_only = out.append, hints.append, ended.append
+        first_hint, late = self._first_hint, self._late
 
         def on_match(pid: int, start: int, end: int, flags: int, ctx: object) -> None:
-            if pid < first_hint:
-                append((start, end, pid))
-            else:
+            if pid >= first_hint:
                 hint((start, pid - first_hint))
+            elif pid in late:
+                end_only((end, pid))
+            else:
+                append((start, end, pid))
 
         self._db.scan(data, match_event_handler=on_match, scratch=self._thread_scratch())
-        if self._late:
-            out = [m for m in map(self._started, repeat(data), out) if m is not None]
+        for end, pid in ended:
+            rx, width = late[pid]
+            # the leftmost start of a match ending here: what SOM_LEFTMOST would have reported
+            found = rx.search(data, max(0, end - width), end)
+            if found is not None:
+                append((found.start(), end, pid))
         return out, hints
-
-    def _started(self, data: bytes, match: tuple[int, int, int]) -> tuple[int, int, int] | None:
-        late = self._late.get(match[2])
-        if late is None:
-            return match
-        rx, width = late
-        _, end, pid = match
-        # the leftmost start of a match ending here: what SOM_LEFTMOST would have reported
-        found = rx.search(data, max(0, end - width), end)
-        return (found.start(), end, pid) if found is not None else None
 
 
 def _compiled_database(
