@@ -9,6 +9,7 @@ and the scan goes on.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import os
@@ -124,11 +125,6 @@ class _Worker:
         self._lock = threading.Lock()  # I/O threads share the connectors
         self._writer: ScanDirWriter | None = None
         self._writer_lock = threading.Lock()
-        # a scan allocates millions of short-lived objects and makes almost no cycles: the default
-        # collector thresholds spent a quarter of a CSV scan walking the heap; the detectors'
-        # tables (place names, metadata), built once, are left out of every collection
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 100)
 
     def spill(self, rows: Rows, table: str) -> None:
         """Write the `table` rows gathered so far as a part now: memory stays flat, whatever an
@@ -372,9 +368,30 @@ class _ObjectScan:
 _WORKER: _Worker | None = None
 
 
+def _tune_heap() -> None:
+    """A scan allocates millions of short-lived objects and makes almost no cycles: the default
+    collector thresholds spent a quarter of a CSV scan walking the heap. What is built already
+    (the detectors' tables) is left out of collections from now on, and collections are rarer."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
+@contextlib.contextmanager
+def _scanning_heap() -> Iterator[None]:
+    """`_tune_heap` while scanning in the caller's process; afterwards its settings are back."""
+    thresholds = gc.get_threshold()
+    _tune_heap()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def _init_worker(options: ScanOptions) -> None:
     global _WORKER
     _WORKER = _Worker(options)
+    _tune_heap()  # a worker process lives for one scan
 
 
 def _scan_in_worker(scheme: str, ref: ObjectRef) -> ObjectResult:
@@ -462,20 +479,8 @@ def run_scan(
         workers = 1  # one object: worker processes would only add their start-up
     if workers <= 1:
         worker = _Worker(options)
-        if io_threads <= 1:
-            for scheme, ref in items:
-                absorb(worker.scan_object(scheme, ref), ref)
-        else:
-            # reads overlap on I/O threads; results are absorbed (written) here, on this thread only
-            with ThreadPoolExecutor(io_threads, thread_name_prefix="piiscan-io") as threads:
-                _bounded(
-                    lambda item: threads.submit(worker.scan_object, *item),
-                    items,
-                    io_threads * 2,
-                    lambda fut, item: absorb(fut.result(), item[1]),
-                )
-        for c in worker.connectors.values():
-            c.close()
+        with _scanning_heap():
+            _scan_here(worker, items, io_threads, absorb)
     else:
         with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(options,)) as pool:
             if io_threads > 1:
@@ -506,6 +511,29 @@ def run_scan(
     summary.seconds = time.monotonic() - t0
     writer.write_manifest(_manifest(summary, sources, options, started, detector_ids, workers))
     return summary
+
+
+def _scan_here(
+    worker: _Worker,
+    items: Iterable[tuple[str, ObjectRef]],
+    io_threads: int,
+    absorb: Callable[[ObjectResult, ObjectRef | None], None],
+) -> None:
+    """Scan every object in this process (one worker), reads overlapping on I/O threads if asked."""
+    if io_threads <= 1:
+        for scheme, ref in items:
+            absorb(worker.scan_object(scheme, ref), ref)
+    else:
+        # reads overlap on I/O threads; results are absorbed (written) here, on this thread only
+        with ThreadPoolExecutor(io_threads, thread_name_prefix="piiscan-io") as threads:
+            _bounded(
+                lambda item: threads.submit(worker.scan_object, *item),
+                items,
+                io_threads * 2,
+                lambda fut, item: absorb(fut.result(), item[1]),
+            )
+    for c in worker.connectors.values():
+        c.close()
 
 
 def _bounded(
