@@ -49,9 +49,9 @@ class _HomeRegion:
 
     The same rules as `phonenumbers.is_valid_number`, read from its metadata: a national
     significant number is valid when it fits the region's general description and one number
-    type (length and pattern). Only the plain shapes are taken here (`0…`, `+31…`, `0031…` with
-    no trunk `0` after the country code); anything else, and anything not valid here, goes
-    through `phonenumbers.parse`, so an answer given here is the one the parser would give.
+    type (length and pattern). Only the plain shapes are decided here (`0…`, `+31…`, `0031…`
+    with no trunk `0` after the country code), valid or not; anything else goes through
+    `phonenumbers.parse`, so an answer given here is the one the parser would give (tested).
     """
 
     _SEPARATORS = str.maketrans("", "", " .-/()\u2013")
@@ -78,29 +78,33 @@ class _HomeRegion:
         lengths, pattern = desc
         return (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
 
-    def e164(self, body: str) -> str | None:
-        """The E.164 form when `body` is a plain valid number of the region, else None (undecided)."""
+    def e164(self, body: str) -> str | object | None:
+        """For a plain number of the region: its E.164 form, or None when it is not valid;
+        `UNDECIDED` for any other body."""
         if not self.usable or self._general is None:
-            return None
+            return UNDECIDED
         digits = body.translate(self._SEPARATORS)
         if not self._DIGITS.fullmatch(digits):
-            return None
+            return UNDECIDED
         if digits.startswith(("+", "00")):
             rest = digits[1:] if digits[0] == "+" else digits[2:]
             if not rest.startswith(self.code):
-                return None
+                return UNDECIDED
             nsn = rest[len(self.code) :]
         elif digits.startswith("0"):
             nsn = digits[1:]
         else:
-            return None
-        if nsn.startswith("0") or not self._fits(nsn, self._general):
-            return None
-        if not any(self._fits(nsn, desc) for desc in self._types):
+            return UNDECIDED
+        if nsn.startswith("0"):
+            return UNDECIDED  # a trunk 0 after the country code, or an international prefix
+        # the parser strips the national 0 when what is left fits the general description; when it
+        # does not, it keeps the 0, and no number of the region starts with one: invalid either way
+        if not self._fits(nsn, self._general) or not any(self._fits(nsn, desc) for desc in self._types):
             return None
         return f"+{self.code}{nsn}"
 
 
+UNDECIDED = object()
 _HOME = _HomeRegion(DEFAULT_REGION)
 _CODES = frozenset(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
 
@@ -109,9 +113,9 @@ def _e164(body: str) -> str | None:
     """The E.164 form of a number written as `body`, when it is valid and no date."""
     if _DATE.search(body):
         return None
-    fast = _HOME.e164(body)
-    if fast is not None:
-        return fast
+    decided = _HOME.e164(body)
+    if decided is not UNDECIDED:
+        return decided  # type: ignore[return-value]
     try:
         number = phonenumbers.parse(body.replace("\u2013", " "), DEFAULT_REGION)
     except phonenumbers.NumberParseException:
