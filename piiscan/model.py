@@ -60,8 +60,8 @@ class TextUnit:
     text: str
     locator: Locator = NO_LOCATOR
     index: Callable[[int], Locator] | None = None
-    #: the field name at an offset, where `index` would say it (cheaper: no locator is built);
-    #: the engine asks it whether a column name is context for a candidate it may drop
+    #: the name of the column at an offset (its field, or the header text above a spreadsheet
+    #: cell), without building a locator: the engine reads it as context for a candidate
     field_at: Callable[[int], str | None] | None = None
     #: text that counts as context for every occurrence in this unit (e.g. the field name)
     context: str = ""

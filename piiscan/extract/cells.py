@@ -20,6 +20,7 @@ class _Row:
     locator: Locator  # record, row_key, modified (and line) of the whole record
     fields: Sequence[str]
     cells: Sequence[str]
+    labels: Sequence[str]  # what names each cell's column for context (a header), by default its field
 
 
 class CellPacker:
@@ -34,9 +35,13 @@ class CellPacker:
         self._rows: list[_Row] = []
         self._size = 0
 
-    def add(self, locator: Locator, fields: Sequence[str], cells: Sequence[str]) -> TextUnit | None:
+    def add(
+        self, locator: Locator, fields: Sequence[str], cells: Sequence[str], labels: Sequence[str] | None = None
+    ) -> TextUnit | None:
+        """Pack one record; `labels` name the cells' columns where the field does not (a
+        spreadsheet's header text for `Sheet!C7`): the engine reads them as context."""
         text = "\n".join(cells)
-        self._rows.append(_Row(locator, fields, cells))
+        self._rows.append(_Row(locator, fields, cells, fields if labels is None else labels))
         self._parts.append(text)
         self._size += len(text) + 1
         return self.flush() if self._size >= self.max_chars else None
@@ -71,7 +76,7 @@ class CellPacker:
 
         def field_at(offset: int) -> str | None:
             row, j = at(offset)
-            return row.fields[j] if j < len(row.fields) else row.locator.field
+            return row.labels[j] if j < len(row.labels) else row.locator.field
 
         return TextUnit(text, index=index, field_at=field_at)
 

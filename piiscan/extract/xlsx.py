@@ -3,7 +3,8 @@
 Locator: `field` is the cell as Excel names it, `Sheet!C7` (what a person types into the Name
 Box); `page` is the sheet's 1-based position in the workbook; `record` the 0-based row
 (Excel row 7 is record 6). Cells are read streaming, row by row; values are the cached ones
-(formulas are not evaluated).
+(formulas are not evaluated). A sheet's first row, when all text, is its header: the header
+above a cell is context for the value in it (a bare 123456782 under "BSN" is a BSN).
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from piiscan.extract.cells import CellPacker
 from piiscan.extract.officezip import XLSX, office_mime
 from piiscan.extract.spool import random_access
 from piiscan.model import ContentType, Events, Locator, Record
+
+
+def _is_header(values: list[object]) -> bool:
+    """A first row of column titles: all text, each with a letter, none a long digit run."""
+    return bool(values) and all(
+        isinstance(v, str) and any(ch.isalpha() for ch in v) and sum(ch.isdigit() for ch in v) < 6 for v in values
+    )
 
 
 class XlsxExtractor(Extractor):
@@ -39,19 +47,25 @@ class XlsxExtractor(Extractor):
                 for page, sheet in enumerate(book.worksheets, start=1):
                     # from A1, so that a position in the row is its column
                     rows = sheet.iter_rows(min_row=1, min_col=1, values_only=True)
+                    header: dict[int, str] | None = None
                     for number, row in enumerate(rows, start=1):
-                        refs, cells = [], []
+                        refs, cells, columns = [], [], []
                         for column, value in enumerate(row, start=1):
                             if value is None or isinstance(value, bool):
                                 continue
                             refs.append(f"{sheet.title}!{get_column_letter(column)}{number}")
                             cells.append(str(value))
+                            columns.append(column)
                         if not cells:
                             continue
+                        labels = [header.get(c, "") for c in columns] if header else [""] * len(cells)
+                        if header is None:
+                            texts = [v for v in row if v is not None and not isinstance(v, bool)]
+                            header = {c: v for c, v in zip(columns, cells, strict=True)} if _is_header(texts) else {}
                         locator = Locator(record=number - 1, page=page)
                         if ctx.want_records:
                             yield Record(dict(zip(refs, cells, strict=True)), locator)
-                        unit = packer.add(locator, refs, cells)
+                        unit = packer.add(locator, refs, cells, labels)
                         if unit is not None:
                             yield unit
             finally:

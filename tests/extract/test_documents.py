@@ -156,3 +156,26 @@ def test_broken_document_is_an_error_row(tmp_path: Path, name: str, data: bytes,
     assert scan.exit_code == 3
     assert located(scan.rows("errors"), "member", "stage", "error") == [("", "extract", "ExtractError")]
     assert scan.rows("errors")[0]["message"].startswith(message)
+
+
+def test_spreadsheet_header_is_context_for_the_cells_below(tmp_path: Path) -> None:
+    """A bare nine-digit number is a BSN only with context: under a "Burgerservicenummer"
+    header it is found (field = the cell), under "Klantnummer" it is not; a header row of
+    numbers is no header."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Klanten"
+    sheet.append(["Naam", "Burgerservicenummer", "Klantnummer"])
+    sheet.append(["J. Jansen", "111222333", "123456782"])
+    numbers = book.create_sheet("Cijfers")
+    numbers.append([2024, "Burgerservicenummer"])  # a number in it: not a header row
+    numbers.append(["x", "111222333"])
+    path = tmp_path / "klanten.xlsx"
+    book.save(path)
+    scan = run_scan(tmp_path, str(path), "--entities", "NL_BSN")
+    assert scan.exit_code == 0, scan.result.output
+    assert located(scan.rows("findings"), "page", "record", "field", "entity", "value_hash") == [
+        (1, 1, "Klanten!B2", "NL_BSN", h("NL_BSN", "111222333"))
+    ]
