@@ -23,6 +23,14 @@ class _Row:
     labels: Sequence[str]  # what names each cell's column for context (a header), by default its field
 
 
+def is_header(values: Sequence[object]) -> bool:
+    """A first row of column titles (a spreadsheet's, a document table's): all text, each with a
+    letter, none holding a long run of digits."""
+    return bool(values) and all(
+        isinstance(v, str) and any(ch.isalpha() for ch in v) and sum(ch.isdigit() for ch in v) < 6 for v in values
+    )
+
+
 class CellPacker:
     """Collects records' cells; `add` returns a full `TextUnit` once `max_chars` are packed.
 

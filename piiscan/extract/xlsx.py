@@ -13,17 +13,10 @@ import zipfile
 from typing import IO
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
-from piiscan.extract.cells import CellPacker
+from piiscan.extract.cells import CellPacker, is_header
 from piiscan.extract.officezip import XLSX, office_mime
 from piiscan.extract.spool import random_access
 from piiscan.model import ContentType, Events, Locator, Record
-
-
-def _is_header(values: list[object]) -> bool:
-    """A first row of column titles: all text, each with a letter, none a long digit run."""
-    return bool(values) and all(
-        isinstance(v, str) and any(ch.isalpha() for ch in v) and sum(ch.isdigit() for ch in v) < 6 for v in values
-    )
 
 
 class XlsxExtractor(Extractor):
@@ -61,7 +54,7 @@ class XlsxExtractor(Extractor):
                         labels = [header.get(c, "") for c in columns] if header else [""] * len(cells)
                         if header is None:
                             texts = [v for v in row if v is not None and not isinstance(v, bool)]
-                            header = {c: v for c, v in zip(columns, cells, strict=True)} if _is_header(texts) else {}
+                            header = {c: v for c, v in zip(columns, cells, strict=True)} if is_header(texts) else {}
                         locator = Locator(record=number - 1, page=page)
                         if ctx.want_records:
                             yield Record(dict(zip(refs, cells, strict=True)), locator)

@@ -179,3 +179,24 @@ def test_spreadsheet_header_is_context_for_the_cells_below(tmp_path: Path) -> No
     assert located(scan.rows("findings"), "page", "record", "field", "entity", "value_hash") == [
         (1, 1, "Klanten!B2", "NL_BSN", h("NL_BSN", "111222333"))
     ]
+
+
+def test_document_table_titles_are_context_for_the_cells_below(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    titled = document.add_table(rows=2, cols=3)
+    for column, title in enumerate(["Naam", "BSN", "Klantnummer"]):
+        titled.cell(0, column).text = title
+    titled.cell(1, 0).text = "J. Jansen"
+    titled.cell(1, 1).text = "111222333"
+    titled.cell(1, 2).text = "123456782"
+    untitled = document.add_table(rows=2, cols=2)  # an empty first row: no titles
+    untitled.cell(1, 1).text = "111222333"
+    path = tmp_path / "lijst.docx"
+    document.save(path)
+    scan = run_scan(tmp_path, str(path), "--entities", "NL_BSN")
+    assert scan.exit_code == 0, scan.result.output
+    assert located(scan.rows("findings"), "line", "field", "entity", "value_hash") == [
+        (5, "table 1!B2", "NL_BSN", h("NL_BSN", "111222333"))
+    ]
