@@ -16,6 +16,7 @@ peak, each process's own peak, the time and MB/s. The folder is deleted afterwar
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -86,8 +87,6 @@ def main() -> None:
         if run.returncode not in (0, 4):
             raise SystemExit(f"piiscan scan exited {run.returncode}")
         seconds = run.seconds
-        import json
-
         counts = json.loads((out / "manifest.json").read_text())["counts"]
         print("| input MB | objects | workers | seconds | MB/s | findings | peak RSS MB, all processes | per process |")
         print("|---|---|---|---|---|---|---|---|")

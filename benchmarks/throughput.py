@@ -19,6 +19,7 @@ those recognizers. The "all" columns have every default piiscan detector on.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -38,8 +39,6 @@ FILES_PER_TYPE = 8
 
 def run_piiscan(src: Path, workers: int, extra: list[str]) -> tuple[float, float, int, dict]:
     """(seconds, peak RSS MB of the scan's whole process tree, exit code, manifest) of one scan."""
-    import json
-
     out = Path(tempfile.mkdtemp(prefix="piiscan-bench-out-"))
     shutil.rmtree(out)
     cmd = [sys.executable, "-m", "piiscan", "scan", str(src), "--out", str(out), "--workers", str(workers), "-q"]

@@ -178,7 +178,7 @@ class _ReBackend:
         return out, None
 
 
-class _Re2Backend(_ReBackend):
+class _Re2Backend:
     """Google RE2 where no Hyperscan wheel exists: one RE2 set pass says which patterns occur in
     the chunk at all, and only those are searched, each with RE2 (linear time, no backtracking).
     Same semantics as `_ReBackend` (leftmost-first, the longest end of each start); bytes are
@@ -269,8 +269,7 @@ class Engine:
             if slot.ceiling < min_score and self.detectors[slot.detector].hint_context
         }
         hints = {i: _hint_regex(self.detectors[i].context) for i in sorted(gated) if self.detectors[i].context}
-        self._hinted = [i in hints and hints[i] is not None for i in range(len(self.detectors))]
-        self._hint_detector = [i for i, h in hints.items() if h is not None]
+        self._hint_detector = [i for i, h in hints.items() if h is not None]  # hint number -> detector
         self._backend = (
             _make_backend(regexes, [hints[i] for i in self._hint_detector], late, backend) if regexes else None
         )
@@ -309,14 +308,13 @@ class Engine:
             raw, hinted = self._backend.matches(data)
             if raw:
                 raw.sort()
-                to_char = _identity if ascii_only else _ByteToChar(data)
+                to_char = _ByteToChar(data)  # asked only when some character takes several bytes
                 if hinted is not None:
-                    near.hints(hinted, self._hint_detector, self._hinted, 1 if ascii_only else 4)
+                    near.hints(hinted, self._hint_detector, 1 if ascii_only else 4)
                 slots, detectors, validated = self._slots, self.detectors, self._validated
                 # candidates that need context, in a unit where only the text around them can give
                 # it: those with no hint of a context word within reach are turned down at once
-                hint_starts = near.hint_starts if not near.beyond_text else None
-                reach_before, reach_after = CONTEXT_BEFORE * near.spread, CONTEXT_AFTER * near.spread
+                text_only = not near.beyond_text
                 for start, end, pid in raw:
                     slot = slots[pid]
                     di = slot.detector
@@ -324,12 +322,8 @@ class Engine:
                     if slot.ceiling + det.context_boost < min_score:
                         continue
                     gated = slot.ceiling < min_score
-                    if gated and hint_starts is not None:
-                        starts = hint_starts[di]
-                        if starts is not None:
-                            i = bisect_left(starts, start - reach_before)
-                            if i == len(starts) or starts[i] >= end + reach_after:
-                                continue
+                    if gated and text_only and not near.hinted(di, start, end):
+                        continue
                     cstart = start if ascii_only else to_char(start)
                     if cstart < report_from or (report_before is not None and cstart >= report_before):
                         continue
@@ -436,10 +430,6 @@ class Engine:
         return findings
 
 
-def _identity(offset: int) -> int:
-    return offset
-
-
 class _ByteToChar:
     """Maps increasing UTF-8 byte offsets to character offsets, decoding each gap once."""
 
@@ -491,10 +481,12 @@ class _Near:
         #: context can also come from outside the text (the unit's context, a field name)
         self.beyond_text = bool(unit.context or unit.field_at or unit.index or unit.locator.field)
 
-    def hints(self, found: list[tuple[int, int]], detector_of: list[int], hinted: list[bool], spread: int) -> None:
-        """Where the pass saw context words: a hinted detector with no hint near a candidate has
-        none of its words in that candidate's window. `spread` is the most bytes a character takes."""
-        hints: list[list[int] | None] = [[] if h else None for h in hinted]
+    def hints(self, found: list[tuple[int, int]], detector_of: list[int], spread: int) -> None:
+        """Where the pass saw context words (start, hint number); hint number h is detector
+        `detector_of[h]`'s. `spread` is the most bytes a character takes in this unit."""
+        hints: list[list[int] | None] = [None] * len(self._engine.detectors)
+        for di in detector_of:
+            hints[di] = []
         for start, h in found:
             hints[detector_of[h]].append(start)  # type: ignore[union-attr]
         for starts in hints:
@@ -503,9 +495,10 @@ class _Near:
         self.hint_starts = hints
         self.spread = spread
 
-    def _hinted(self, di: int, bstart: int, bend: int) -> bool:
-        """Whether a hint of detector `di` lies where the window around bytes [bstart, bend) could reach."""
-        starts = self.hint_starts[di]  # type: ignore[index]
+    def hinted(self, di: int, bstart: int, bend: int) -> bool:
+        """Whether a context word of detector `di` may stand where the window around bytes
+        [bstart, bend) reaches: False only when the pass looked for its words and saw none there."""
+        starts = self.hint_starts[di] if self.hint_starts is not None else None
         if starts is None:
             return True
         i = bisect_left(starts, bstart - CONTEXT_BEFORE * self.spread)
@@ -534,9 +527,7 @@ class _Near:
         field_at = unit.field_at
         if field_at is not None and self._field(di, ctx, field_at(start)):  # a column name: cheapest first
             return True, None
-        if (self.hint_starts is None or bstart is None or self._hinted(di, bstart, bend)) and self._search(  # type: ignore[arg-type]
-            ctx, start, end
-        ):
+        if (bstart is None or self.hinted(di, bstart, bend)) and self._search(ctx, start, end):  # type: ignore[arg-type]
             return True, None
         if unit.context:
             cached = self._unit_context

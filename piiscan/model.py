@@ -46,6 +46,9 @@ class Locator:
 
 NO_LOCATOR = Locator()
 
+#: the content type of one mail message: a member of a mailbox, PST or Maildir, or a .eml/.msg file
+MESSAGE_MIME = "message/rfc822"
+
 
 @dataclass(slots=True)
 class TextUnit:

@@ -48,13 +48,12 @@ from piiscan.extract.budget import (
 )
 from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
-from piiscan.model import ContentType, Finding, Member, ObjectRef, Record, TextUnit
+from piiscan.model import MESSAGE_MIME, ContentType, Finding, Member, ObjectRef, Record, TextUnit
 from piiscan.redact import safe_message, strip_password
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
 from piiscan.streams import read_head
 
 UNKNOWN_BINARY = "binary content of no supported format"
-MESSAGE_RFC822 = "message/rfc822"
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -251,7 +250,7 @@ class _ObjectScan:
         row = self._object_row(path, m.size, m.modified or parent_modified, None)
         if m.content_type:
             row["content_type"] = m.content_type
-        if m.content_type != MESSAGE_RFC822:
+        if m.content_type != MESSAGE_MIME:
             # a mailbox's messages are its content, read one at a time, not a bomb's members:
             # only the bytes they expand to are limited (an mbox may hold a million messages)
             self.members += 1
@@ -272,7 +271,7 @@ class _ObjectScan:
         lim = self.limits
         if depth > lim.max_depth:
             return f"nested deeper than the maximum depth ({lim.max_depth})"
-        if self.members > lim.max_members and m.content_type != MESSAGE_RFC822:
+        if self.members > lim.max_members and m.content_type != MESSAGE_MIME:
             return f"more members than the maximum ({lim.max_members})"
         if self.budget.exhausted():
             return total_reason(lim)

@@ -104,3 +104,34 @@ class PerThread(Generic[_T]):
 
     def clear(self) -> None:
         self._local = threading.local()
+
+
+class BucketConnector(Connector):
+    """An object store's buckets: one SDK client per thread, each bucket's region asked once."""
+
+    default_io_threads = 8
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self._clients = PerThread(self.make_client)
+        self._regions: dict[str, str | None] = {}
+
+    @property
+    def client(self) -> Any:
+        return self._clients.get()
+
+    def make_client(self) -> Any:
+        raise NotImplementedError
+
+    def region(self, bucket: str) -> str | None:
+        """The bucket's region (data-residency checks use it); None when we may not ask."""
+        if bucket not in self._regions:
+            self._regions[bucket] = self.bucket_region(bucket)
+        return self._regions[bucket]
+
+    def bucket_region(self, bucket: str) -> str | None:
+        """Ask the store; raise SourceError when the bucket does not exist or cannot be reached."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._clients.clear()

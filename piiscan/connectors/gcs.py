@@ -18,7 +18,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from piiscan.connectors.base import Connector, Listing, PerThread, Selection, Skipped, SourceError
+from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError
 from piiscan.model import ObjectRef
 
 #: ARCHIVE objects are online, but every byte read is billed as a retrieval: not read by default
@@ -48,18 +48,11 @@ def describe(exc: BaseException) -> str:
     return f"GCS request failed: {type(exc).__name__}" + (f" (HTTP {code})" if code else "")
 
 
-class GcsConnector(Connector):
+class GcsConnector(BucketConnector):
     scheme = "gs"
-    default_io_threads = 8
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(options)
-        self._clients = PerThread(lambda: make_client(self.options))
-        self._regions: dict[str, str | None] = {}
-
-    @property
-    def client(self) -> storage.Client:
-        return self._clients.get()
+    def make_client(self) -> storage.Client:
+        return make_client(self.options)
 
     def list(self, uri: str, selection: Selection) -> Listing:
         bucket, prefix = split_uri(uri)
@@ -94,16 +87,14 @@ class GcsConnector(Connector):
         except gexc.GoogleAPIError as exc:
             raise SourceError(f"{uri}: {describe(exc)}") from None
 
-    def region(self, bucket: str) -> str | None:
-        """The bucket's location (`EUROPE-WEST4`, `EU`…); None when we may not read it."""
-        if bucket not in self._regions:
-            try:
-                self._regions[bucket] = self.client.get_bucket(bucket, retry=RETRY).location
-            except gexc.NotFound:
-                raise SourceError(f"gs://{bucket}: no such bucket") from None
-            except gexc.Forbidden:
-                self._regions[bucket] = None  # listing may still be allowed without storage.buckets.get
-        return self._regions[bucket]
+    def bucket_region(self, bucket: str) -> str | None:
+        """The bucket's location (`EUROPE-WEST4`, `EU`…)."""
+        try:
+            return self.client.get_bucket(bucket, retry=RETRY).location
+        except gexc.NotFound:
+            raise SourceError(f"gs://{bucket}: no such bucket") from None
+        except gexc.Forbidden:
+            return None  # listing may still be allowed without storage.buckets.get
 
     def open(self, ref: ObjectRef) -> IO[bytes]:
         extra = ref.extra
@@ -114,9 +105,6 @@ class GcsConnector(Connector):
             raise PermissionError(describe(exc) + " (access denied: check IAM and the KMS key)") from None
         except gexc.GoogleAPIError as exc:
             raise OSError(describe(exc)) from None
-
-    def close(self) -> None:
-        self._clients.clear()
 
 
 class GcsStore:

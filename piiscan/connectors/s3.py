@@ -19,7 +19,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from piiscan.connectors.base import Connector, Listing, PerThread, Selection, Skipped, SourceError
+from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError
 from piiscan.model import ObjectRef
 
 #: storage classes whose objects must be restored before they can be read
@@ -79,18 +79,11 @@ def read_error(exc: ClientError) -> OSError:
     return OSError(msg)
 
 
-class S3Connector(Connector):
+class S3Connector(BucketConnector):
     scheme = "s3"
-    default_io_threads = 8
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(options)
-        self._clients = PerThread(lambda: make_client(self.options))
-        self._regions: dict[str, str | None] = {}
-
-    @property
-    def client(self) -> Any:
-        return self._clients.get()
+    def make_client(self) -> Any:
+        return make_client(self.options)
 
     def list(self, uri: str, selection: Selection) -> Listing:
         bucket, prefix = split_uri(uri)
@@ -139,21 +132,18 @@ class S3Connector(Connector):
         else:
             yield ref
 
-    def region(self, bucket: str) -> str | None:
-        """The bucket's region (data-residency checks use it); None when we may not ask."""
-        if bucket not in self._regions:
-            try:
-                loc = self.client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
-                self._regions[bucket] = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(loc, loc)
-            except ClientError as exc:
-                # no s3:GetBucketLocation permission: the listing's response header still says
-                headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-                if _code(exc) in ("NoSuchBucket", "404"):
-                    raise SourceError(f"s3://{bucket}: no such bucket") from None
-                self._regions[bucket] = headers.get("x-amz-bucket-region")
-            except BotoCoreError as exc:
-                raise SourceError(f"s3://{bucket} cannot be reached: {type(exc).__name__}") from None
-        return self._regions[bucket]
+    def bucket_region(self, bucket: str) -> str | None:
+        try:
+            loc = self.client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+            return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(loc, loc)
+        except ClientError as exc:
+            if _code(exc) in ("NoSuchBucket", "404"):
+                raise SourceError(f"s3://{bucket}: no such bucket") from None
+            # no s3:GetBucketLocation permission: the listing's response header still says
+            headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+            return headers.get("x-amz-bucket-region")
+        except BotoCoreError as exc:
+            raise SourceError(f"s3://{bucket} cannot be reached: {type(exc).__name__}") from None
 
     def open(self, ref: ObjectRef) -> IO[bytes]:
         extra = ref.extra
@@ -166,9 +156,6 @@ class S3Connector(Connector):
             return self.client.get_object(**args)["Body"]  # a streaming body, read as the scanner goes
         except ClientError as exc:
             raise read_error(exc) from None
-
-    def close(self) -> None:
-        self._clients.clear()
 
 
 class S3Store:

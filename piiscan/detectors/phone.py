@@ -66,6 +66,7 @@ class _HomeRegion:
         descs = [getattr(meta, kind) for kind in (*kinds, "fixed_line", "mobile")] if meta else []
         self._general = self._desc(meta.general_desc) if meta else None
         self._types = [d for d in map(self._desc, descs) if d is not None]
+        self.usable = self.usable and self._general is not None
 
     @staticmethod
     def _desc(desc: Any) -> tuple[frozenset[int], re.Pattern[str]] | None:
@@ -81,7 +82,7 @@ class _HomeRegion:
     def e164(self, body: str) -> str | object | None:
         """For a plain number of the region: its E.164 form, or None when it is not valid;
         `UNDECIDED` for any other body."""
-        if not self.usable or self._general is None:
+        if not self.usable:
             return UNDECIDED
         digits = body.translate(self._SEPARATORS)
         if not self._DIGITS.fullmatch(digits):
@@ -99,7 +100,9 @@ class _HomeRegion:
             return UNDECIDED  # a trunk 0 after the country code, or an international prefix
         # the parser strips the national 0 when what is left fits the general description; when it
         # does not, it keeps the 0, and no number of the region starts with one: invalid either way
-        if not self._fits(nsn, self._general) or not any(self._fits(nsn, desc) for desc in self._types):
+        general = self._general
+        assert general is not None  # usable
+        if not self._fits(nsn, general) or not any(self._fits(nsn, d) for d in self._types):
             return None
         return f"+{self.code}{nsn}"
 

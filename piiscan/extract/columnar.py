@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from piiscan.extract.base import ExtractContext
+from piiscan.extract.base import ExtractContext, ExtractError
 from piiscan.extract.jsondoc import flatten, json_path
-from piiscan.model import Locator, Record, TextUnit
+from piiscan.model import Events, Locator, Record, TextUnit
 
 
 @dataclass(slots=True)
@@ -104,6 +104,28 @@ def batch_units(batch: pa.RecordBatch, first_record: int) -> Iterator[TextUnit]:
                 return Locator(record=first_record + int(leaf.rows[i]), field=leaf.field(i))
 
             yield TextUnit("\n".join(cells), index=index)
+
+
+def rows_per_batch(bytes_per_row: float, most_rows: int, most_bytes: int) -> int:
+    """Rows in a batch of about `most_bytes`, and at most `most_rows` (those when the width is unknown)."""
+    return max(1, min(most_rows, int(most_bytes / bytes_per_row))) if bytes_per_row else most_rows
+
+
+def batch_events(batches: Iterator[pa.RecordBatch], records: bool, kind: str) -> Events:
+    """The text units (and, if `records`, the records) of a file's batches, numbered over the file;
+    a batch that cannot be decoded ends the file with an `ExtractError` naming the record."""
+    record = 0
+    while True:
+        try:
+            batch = next(batches, None)
+        except (pa.ArrowException, OSError) as exc:
+            raise ExtractError(f"malformed {kind} data after record {record}: {exc}") from None
+        if batch is None:
+            return
+        yield from batch_units(batch, record)
+        if records:
+            yield from batch_records(batch, record)
+        record += batch.num_rows
 
 
 def records_wanted(schema: pa.Schema, ctx: ExtractContext) -> bool:

@@ -39,9 +39,8 @@ from piiscan.extract.base import ExtractContext, ExtractError, Extractor
 from piiscan.extract.html import html_to_text
 from piiscan.extract.text import text_units
 from piiscan.limits import MiB
-from piiscan.model import ContentType, Events, Locator, Member, Record, TextUnit
+from piiscan.model import MESSAGE_MIME, ContentType, Events, Locator, Member, Record, TextUnit
 
-MESSAGE_MIME = "message/rfc822"
 ADDRESS_HEADERS = ("From", "To", "Cc", "Bcc", "Reply-To", "Sender")
 #: a message larger than this is an errors row, not read into memory (ExtractContext option)
 DEFAULT_MAX_MESSAGE_SIZE = 256 * MiB

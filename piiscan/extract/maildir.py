@@ -17,9 +17,9 @@ from email import policy
 from email.parser import BytesParser
 from typing import IO
 
-from piiscan.extract.mail import MESSAGE_MIME, message_date, message_id
+from piiscan.extract.mail import message_date, message_id
 from piiscan.extract.mbox import MAX_HEADER_BYTES
-from piiscan.model import ContentType, Events, Member
+from piiscan.model import MESSAGE_MIME, ContentType, Events, Member
 
 _DELIVERED = re.compile(r"(\d{9,11})\.")
 

@@ -24,7 +24,7 @@ from typing import IO
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
 from piiscan.extract.mail import DEFAULT_MAX_MESSAGE_SIZE, looks_like_headers, message_date, message_id
 from piiscan.limits import MiB
-from piiscan.model import ContentType, Events, Member
+from piiscan.model import MESSAGE_MIME, ContentType, Events, Member
 
 MBOX_MIME = "application/mbox"
 SPOOL_IN_MEMORY = 8 * MiB
@@ -84,7 +84,7 @@ class _Message:
             seen.add(mid)
             name = mid
         modified = message_date(headers) or delivery_time(self.from_line)
-        return Member(name=name, open=self._opener(), size=self.size, modified=modified, content_type="message/rfc822")
+        return Member(name=name, open=self._opener(), size=self.size, modified=modified, content_type=MESSAGE_MIME)
 
     def _opener(self) -> Callable[[], IO[bytes]]:
         if self.too_large:

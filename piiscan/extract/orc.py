@@ -12,7 +12,7 @@ from typing import IO
 import pyarrow as pa
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
-from piiscan.extract.columnar import batch_records, batch_units, records_wanted
+from piiscan.extract.columnar import batch_events, records_wanted, rows_per_batch
 from piiscan.extract.parquet import BATCH_BYTES, BATCH_ROWS
 from piiscan.extract.spool import random_access
 from piiscan.model import ContentType, Events
@@ -32,25 +32,14 @@ class OrcExtractor(Extractor):
 
         yield ContentType(mime)
         with random_access(stream) as f:
-            record = 0
             try:
                 footer = orc.ORCFile(f)
                 records = records_wanted(footer.schema, ctx)
                 # stored bytes per row: a floor on the decoded width, good enough to size batches
                 width = footer.content_length / footer.nrows if footer.nrows else 0
-                size = max(1, min(BATCH_ROWS, int(BATCH_BYTES / width))) if width else BATCH_ROWS
+                size = rows_per_batch(width, BATCH_ROWS, BATCH_BYTES)
                 fragment = ds.OrcFileFormat().make_fragment(f)
                 batches = fragment.to_batches(batch_size=size, use_threads=False)
             except (pa.ArrowException, OSError) as exc:
                 raise ExtractError(f"malformed ORC footer: {exc}") from None
-            while True:
-                try:
-                    batch = next(batches, None)
-                except (pa.ArrowException, OSError) as exc:
-                    raise ExtractError(f"malformed ORC data after record {record}: {exc}") from None
-                if batch is None:
-                    return
-                yield from batch_units(batch, record)
-                if records:
-                    yield from batch_records(batch, record)
-                record += batch.num_rows
+            yield from batch_events(batches, records, "ORC")

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
-from piiscan.extract.columnar import batch_records, batch_units, records_wanted
+from piiscan.extract.columnar import batch_events, records_wanted, rows_per_batch
 from piiscan.extract.spool import random_access
 from piiscan.model import ContentType, Events
 
@@ -35,7 +35,7 @@ def batch_rows(metadata: pq.FileMetaData) -> int:
         group = metadata.row_group(i)
         if group.num_rows:
             widest = max(widest, group.total_byte_size / group.num_rows)
-    return max(1, min(BATCH_ROWS, int(BATCH_BYTES / widest))) if widest else BATCH_ROWS
+    return rows_per_batch(widest, BATCH_ROWS, BATCH_BYTES)
 
 
 class ParquetExtractor(Extractor):
@@ -52,17 +52,5 @@ class ParquetExtractor(Extractor):
                 size = batch_rows(parquet.metadata)
             except (pa.ArrowException, OSError) as exc:
                 raise ExtractError(f"malformed Parquet footer: {exc}") from None
-            record = 0
-            records = records_wanted(parquet.schema_arrow, ctx)
             batches = parquet.iter_batches(batch_size=size, use_threads=False)
-            while True:
-                try:
-                    batch = next(batches, None)
-                except (pa.ArrowException, OSError) as exc:
-                    raise ExtractError(f"malformed Parquet data after record {record}: {exc}") from None
-                if batch is None:
-                    return
-                yield from batch_units(batch, record)
-                if records:
-                    yield from batch_records(batch, record)
-                record += batch.num_rows
+            yield from batch_events(batches, records_wanted(parquet.schema_arrow, ctx), "Parquet")

@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor, ReaderUnavailable
 from piiscan.extract.mail import compose, message_date, message_id
-from piiscan.model import ContentType, Events, Member
+from piiscan.model import MESSAGE_MIME, ContentType, Events, Member
 
 PST_MIME = "application/vnd.ms-outlook-pst"
 _MAGIC = b"!BDN"
@@ -180,7 +180,7 @@ def _folder(folder: Any, path: str) -> Events:
         if mid:
             seen.add(mid)
         yield Member(name=name, open=lambda data=data: io.BytesIO(data), size=len(data), modified=when,
-                     content_type="message/rfc822")  # fmt: skip
+                     content_type=MESSAGE_MIME)  # fmt: skip
     for i in range(folder.number_of_sub_folders):
         sub = folder.get_sub_folder(i)
         yield from _folder(sub, f"{path}{(sub.name or f'#{i}').replace('/', '_')}/")

@@ -21,10 +21,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from piiscan.model import MESSAGE_MIME
 from piiscan.tools.rules import RETENTION_SCHEMA, any_glob, load_pack, parse_duration
 from piiscan.tools.scans import ScanDir, read
 
-MAIL_MESSAGE = "message/rfc822"
 _NO_RECORD = -1  # null locators become sentinels for joins (Arrow joins never match nulls)
 
 ITEM_SCHEMA = pa.schema(
@@ -136,7 +136,7 @@ def _select(items: _Items, rule: Rule, findings: pa.Table) -> pa.Table:
             "object": pc.equal(t["member"], ""),
             "member": in_member,
             # a message in a mailbox, or a lone .eml/.msg file (its own object, member "")
-            "mail_message": pc.fill_null(pc.equal(t["content_type"], MAIL_MESSAGE), False),
+            "mail_message": pc.fill_null(pc.equal(t["content_type"], MESSAGE_MIME), False),
             "database_row": pc.not_equal(t["row_key"], "")
             if items.keys[-1] == "row_key"
             else pc.starts_with(t["object"], "postgresql://"),
