@@ -4,7 +4,7 @@
 
 Scans tests/fixtures/corpus (all but labels.csv) with `piiscan scan` and the default threshold,
 and compares every finding — object, entity, line, record, field and value hash — with the
-labels. With --policies, the two real privacy statements in ../shared/policies are scanned too
+labels. With --policies, the two real privacy statements in tests/fixtures/policies are scanned too
 and compared with what tests/test_corpus.py expects of them. Prints a table; exits 1 when
 IBAN_CODE, NL_BSN, CREDIT_CARD or MRZ fall below 0.99 precision or recall.
 """
@@ -28,7 +28,7 @@ from piiscan.hashing import value_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "fixtures" / "corpus"
-POLICIES = ROOT / ".." / "shared" / "policies"
+POLICIES = ROOT / "tests" / "fixtures" / "policies"
 ENTITIES = ("IBAN_CODE", "NL_BSN", "CREDIT_CARD", "MRZ", "EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS")
 STRICT = ("IBAN_CODE", "NL_BSN", "CREDIT_CARD", "MRZ")
 KEY = "piiscan-accuracy-key"
@@ -96,7 +96,7 @@ def score(expected: list[Row], actual: list[Row]) -> dict[str, tuple[int, int, i
 
 def main_(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--policies", action="store_true", help="also scan ../shared/policies")
+    parser.add_argument("--policies", action="store_true", help="also scan tests/fixtures/policies")
     parser.add_argument("--verbose", "-v", action="store_true", help="list every missed or unexpected finding")
     args = parser.parse_args(argv)
     os.environ["PIISCAN_HMAC_KEY"] = KEY

@@ -1,4 +1,4 @@
-"""The entity names of ../shared/FINDINGS.md: one source of truth for names and canonical forms."""
+"""The entity names of docs/scan-directory.md: one source of truth for names and canonical forms."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The scan directory (../shared/FINDINGS.md): schemas, the part writer, and the reader.
+"""The scan directory (docs/scan-directory.md): schemas, the part writer, and the reader.
 
     OUT/manifest.json
     OUT/findings/part-*.parquet   one row per detected occurrence

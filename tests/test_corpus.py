@@ -4,7 +4,7 @@ Every expected finding with its locator and hash, and nothing else: the corpus p
 BSNs, cards of every brand, MRZs of every format, e-mail addresses, phone numbers and IP
 addresses among hard negatives (KvK, order, invoice and tracking numbers, timestamps, UUIDs,
 hashes, versions, OIDs, numbers failing their checksum). The two real privacy statements in
-../shared/policies hold real contact details and Chamber of Commerce numbers that are no BSNs.
+tests/fixtures/policies hold real contact details and Chamber of Commerce numbers that are no BSNs.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tests.helpers import h, run_scan
 
 ROOT = Path(__file__).parents[1]
 CORPUS = ROOT / "tests" / "fixtures" / "corpus"
-POLICIES = ROOT / ".." / "shared" / "policies"
+POLICIES = ROOT / "tests" / "fixtures" / "policies"
 ENTITIES = "IBAN_CODE,NL_BSN,CREDIT_CARD,MRZ,EMAIL_ADDRESS,PHONE_NUMBER,IP_ADDRESS"
 
 Row = tuple[str, str, int | None, int | None, str | None, str]

@@ -1,4 +1,4 @@
-"""Opening one or more scan directories (../shared/FINDINGS.md) for the tools.
+"""Opening one or more scan directories (docs/scan-directory.md) for the tools.
 
 A path names a scan directory (it holds manifest.json or table folders), or a folder of scan
 directories (`scans/` holding `2026-11/`, `2026-12/`…). Tables are read with pyarrow datasets,

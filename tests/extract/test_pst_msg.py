@@ -1,6 +1,6 @@
-"""Outlook stores: the two genuine PSTs of ../shared/fixtures/pst/ walked exactly, and .msg's error path.
+"""Outlook stores: the two genuine PSTs of tests/fixtures/pst/ walked exactly, and .msg's error path.
 
-The PSTs are read from the shared folder, never copied into the project. PSTs and .msg files with
+The PSTs are copied from java-libpst with their provenance (tests/fixtures/pst/README.md). PSTs and .msg files with
 planted values are written by the tests' own writers and scanned in test_pst_written.py and
 test_msg.py; here a damaged .msg shows the error path (a failed object with an errors row, and
 the scan goes on).
@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers import run_scan
 
-PST_DIR = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "pst"
+PST_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "pst"
 ENTITIES = "--entities=EMAIL_ADDRESS,PERSON,IBAN_CODE,NL_BSN"
 TOP = "Top of Personal Folders"
 CONTACTS = [
@@ -28,7 +28,7 @@ CONTACTS = [
 def _pst(name: str) -> Path:
     path = PST_DIR / name
     if not path.exists():
-        message = f"{path} is missing: the genuine PST fixtures live in ../shared/fixtures/pst/"
+        message = f"{path} is missing: the genuine PST fixtures live in tests/fixtures/pst/"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.fail(message + " (outside CI: copy them there from java-libpst's src/test/resources/)")

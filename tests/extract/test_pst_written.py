@@ -37,7 +37,7 @@ from tests.support.pstwriter import (
     write_pst,
 )
 
-GENUINE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "pst"
+GENUINE = Path(__file__).resolve().parents[1] / "fixtures" / "pst"
 ENTITIES = "--entities=EMAIL_ADDRESS,PERSON,IBAN_CODE,NL_BSN"
 IBAN = "NL91ABNA0417164300"
 BSN = "111222333"
@@ -287,7 +287,7 @@ def test_crc_and_signature_agree_with_stores_outlook_wrote(name: str) -> None:
     """libpff checks only the header's CRC, so the writer's block and page CRCs and signatures are
     proven here against the two genuine stores: every trailer Outlook wrote is what they compute."""
     path = GENUINE / name
-    assert path.exists(), f"{path} is missing: the genuine PST fixtures live in ../shared/fixtures/pst/"
+    assert path.exists(), f"{path} is missing: the genuine PST fixtures live in tests/fixtures/pst/"
     trailers = _trailers(path.read_bytes())
     assert len(trailers) > 150
     assert [stored for stored, _ in trailers] == [expected for _, expected in trailers]

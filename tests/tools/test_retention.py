@@ -151,7 +151,7 @@ def test_default_pack_ships_and_quotes_the_policy() -> None:
         "complaints": ("10 years", "record"),
         "inactive-accounts": ("2 years", "record"),
     }
-    policy = Path(__file__).parents[3] / "shared" / "policies" / "conneqtech-privacy-statement.txt"
+    policy = Path(__file__).parents[1] / "fixtures" / "policies" / "conneqtech-privacy-statement.txt"
     if policy.exists():
         text = " ".join(policy.read_text().split())
         assert all(r.basis in text for r in rules)
