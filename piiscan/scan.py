@@ -48,6 +48,7 @@ from piiscan.extract.budget import (
 )
 from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
+from piiscan.markers import drop_allowed
 from piiscan.model import MESSAGE_MIME, ContentType, Finding, Member, ObjectRef, Record, TextUnit
 from piiscan.redact import safe_message, strip_password
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
@@ -88,6 +89,8 @@ class ObjectResult:
     scanned: int = 0
     skipped: int = 0
     failed: int = 0
+    #: findings suppressed, by label (`inline:piiscan:allow`)
+    allowed: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -102,6 +105,7 @@ class ScanSummary:
     findings: Counter[str] = field(default_factory=Counter)
     source_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    allowed: Counter[str] = field(default_factory=Counter)
 
 
 # -- one object, in a worker ------------------------------------------------------------------
@@ -224,7 +228,7 @@ class _ObjectScan:
             for event in events:
                 if isinstance(event, TextUnit):
                     stage = "detect"
-                    self._findings(self.engine.scan(event), row)
+                    self._findings(drop_allowed(event, self.engine.scan(event), self.result.allowed), row)
                 elif isinstance(event, Record):
                     stage = "detect"
                     self._findings(self.engine.scan_record(event), row)
@@ -447,6 +451,7 @@ def run_scan(
         summary.errors += result.rows.count("errors")
         summary.bytes_read += result.bytes_read
         summary.findings.update(result.findings)
+        summary.allowed.update(result.allowed)
         if progress:
             progress(summary, ref)
 
@@ -630,6 +635,7 @@ def _manifest(
             "findings_by_entity": dict(sorted(summary.findings.items())),
         },
         "source_failures": summary.source_failures,
+        "allowed": dict(sorted(summary.allowed.items())),
         #: connectors that read only a sample (e.g. --sample-rows): the scan is not exhaustive
         "sampling": {s: o["sample"] for s, o in sorted(options.connector_options.items()) if o.get("sample")},
         "pid": os.getpid(),
