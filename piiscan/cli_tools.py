@@ -218,7 +218,7 @@ def residency_check(scans: tuple[str, ...], rules_path: str | None, fmt: str | N
 
 
 def register(main: click.Group) -> None:
-    for command in (subject, retention, residency, report):
+    for command in (subject, retention, residency, report, diff):
         main.add_command(command)
 
 
@@ -255,3 +255,36 @@ def report(scans: tuple[str, ...], fmt: str, output: str | None, top: int, depth
         Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+@click.command()
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
+@click.option("--output", "-o", metavar="FILE", help="Write the changes here (.csv, .json, .parquet).")
+def diff(old: str, new: str, fmt: str | None, output: str | None) -> None:
+    """List the findings scan NEW added since scan OLD, and those it no longer has (an erasure's proof).
+
+    Findings match by fingerprint (object, member, entity, value hash, field, row key, occurrence),
+    so lines moving are no change. Columns: change (added | removed), where, entity, masked form.
+
+    \b
+    Exit codes:
+      0  compared (whether or not anything changed)
+      2  unreadable scan, not one scan each, or scans made with different HMAC keys
+    """
+    from piiscan.tools.baseline import BaselineError, one_scan
+    from piiscan.tools.diff import diff as compare
+
+    try:
+        before, after = one_scan(_open((old,)), "OLD"), one_scan(_open((new,)), "NEW")
+        changes, counts = compare(before, after)
+    except BaselineError as exc:
+        _fail(str(exc))
+    click.echo(
+        f"{counts['added']} added, {counts['removed']} removed, {counts['unchanged']} unchanged "
+        f"({before.scan_id} -> {after.scan_id})",
+        err=True,
+    )
+    extra = {"old": before.scan_id, "new": after.scan_id, "counts": counts}
+    _emit(changes, fmt, output, f"findings changed from {before.scan_id} to {after.scan_id}", extra)
