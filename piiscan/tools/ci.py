@@ -1,0 +1,213 @@
+"""Reports for CI systems: SARIF 2.1.0 for code scanning, JUnit XML for test dashboards.
+
+SARIF follows OASIS SARIF 2.1.0 (errata 01) and the subset GitHub code scanning reads: one
+rule per detector (its id without the version, so a new detector version keeps its alerts), one
+result per finding with a physical location (the object's URI; `region.startLine` where the
+finding has a line; relative to `%SRCROOT%` under `--source-root`, as GitHub expects), logical locations for the
+member (`resource`), record (`element`), field (`property`) and row key (`object`),
+`partialFingerprints["piiscan/v1"]` (piiscan.tools.baseline), and `baselineState` when the scan
+was made with `--baseline`. Absent findings are left out unless asked for: GitHub reads every
+result as an open alert, whatever its `kind`. Messages carry the masked form only.
+
+JUnit: one test suite per scan, one test case per stored object (members count with their
+object); a case fails when the object holds findings that fail the policies, is an error when the
+object failed, and is skipped when it was skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow.compute as pc
+
+from piiscan import __version__
+from piiscan.entities import CANONICAL_FORMS
+from piiscan.tools.baseline import ABSENT, FINGERPRINT_VERSION, with_fingerprints
+from piiscan.tools.policy import Policy, failing
+from piiscan.tools.report import source_prefix
+from piiscan.tools.scans import ScanDir, read
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+#: findings listed in the text of one failing JUnit test case
+LISTED_PER_CASE = 50
+
+
+def rule_id(detector: str) -> str:
+    """`nl_bsn@1` -> `nl_bsn`."""
+    return detector.partition("@")[0]
+
+
+def _where(row: dict[str, Any]) -> str:
+    parts = [f"in {row['member']}"] if row["member"] else []
+    parts += [
+        f"{k.replace('_', ' ')} {row[k]}"
+        for k in ("page", "line", "record", "field", "row_key")
+        if row[k] not in (None, "")
+    ]
+    return ", ".join(parts)
+
+
+def _message(row: dict[str, Any]) -> str:
+    where = _where(row)
+    return f"{row['entity']} {row['masked']}" + (f" ({where})" if where else "")
+
+
+def _artifact(uri: str, root: str | None) -> dict[str, str]:
+    if root and uri.startswith(root):
+        return {"uri": uri[len(root) :], "uriBaseId": "%SRCROOT%"}
+    return {"uri": uri}
+
+
+def _logical(row: dict[str, Any]) -> list[dict[str, str]]:
+    out = []
+    if row["member"]:
+        out.append({"name": row["member"], "kind": "resource"})
+    if row["record"] is not None:
+        out.append({"name": f"record {row['record']}", "kind": "element"})
+    if row["field"]:
+        out.append({"name": row["field"], "kind": "property"})
+    if row["row_key"]:
+        out.append({"name": row["row_key"], "kind": "object"})
+    return out
+
+
+def sarif(
+    scans: Sequence[ScanDir], policies: Sequence[Policy], source_root: Path | None = None, with_absent: bool = False
+) -> dict[str, Any]:
+    """One SARIF log with one run holding every finding of `scans`."""
+    table = with_fingerprints(scans)
+    if not with_absent:
+        table = table.filter(pc.fill_null(pc.not_equal(table["baseline_state"], ABSENT), True))
+    fails = failing(policies, table).to_pylist()
+    root = source_root.resolve().as_uri().rstrip("/") + "/" if source_root else None
+    rows = table.to_pylist()
+    detectors = sorted({rule_id(r["detector"]): r for r in rows}.items())
+    index = {rid: i for i, (rid, _) in enumerate(detectors)}
+    rules = []
+    for rid, row in detectors:
+        entity = row["entity"]
+        canonical = CANONICAL_FORMS.get(entity)
+        rules.append(
+            {
+                "id": rid,
+                "name": entity,
+                "shortDescription": {"text": f"{entity} found by piiscan's {rid} detector"},
+                "fullDescription": {
+                    "text": f"Personal data of the entity {entity}"
+                    + (f" (hashed as: {canonical})" if canonical else "")
+                    + ". Findings carry a keyed hash and a masked form, never the value."
+                },
+                "help": {
+                    "text": "Remove or mask the value where it must not be; where it is meant to be there, "
+                    "write piiscan:allow on its line."
+                },
+                "defaultConfiguration": {"level": "error"},
+                "properties": {"tags": ["privacy", "pii", entity]},
+            }
+        )
+    results = []
+    for row, fails_policy in zip(rows, fails, strict=True):
+        location: dict[str, Any] = {"physicalLocation": {"artifactLocation": _artifact(row["object"], root)}}
+        if row["line"] is not None:
+            location["physicalLocation"]["region"] = {"startLine": row["line"]}
+        logical = _logical(row)
+        if logical:
+            location["logicalLocations"] = logical
+        result: dict[str, Any] = {
+            "ruleId": rule_id(row["detector"]),
+            "ruleIndex": index[rule_id(row["detector"])],
+            "level": "error" if fails_policy else "warning",
+            "message": {"text": _message(row)},
+            "locations": [location],
+            "partialFingerprints": {FINGERPRINT_VERSION: row["fingerprint"]},
+            "properties": {
+                "entity": row["entity"],
+                "detector": row["detector"],
+                "score": round(row["score"], 4),
+                "masked": row["masked"],
+                "scanId": row["scan_id"],
+                **({"page": row["page"]} if row["page"] is not None else {}),
+            },
+        }
+        if row["baseline_state"]:
+            result["baselineState"] = row["baseline_state"]
+        results.append(result)
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "piiscan",
+                "version": __version__,
+                "rules": rules,
+            }
+        },
+        "invocations": [
+            {
+                "executionSuccessful": all(s.manifest.get("status") == "complete" for s in scans),
+                "properties": {"scans": [{"scanId": s.scan_id, "status": s.manifest.get("status")} for s in scans]},
+            }
+        ],
+        "results": results,
+    }
+    if root:
+        run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": root}}
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def sarif_text(*args: Any, **kwargs: Any) -> str:
+    return json.dumps(sarif(*args, **kwargs), indent=2, ensure_ascii=False) + "\n"
+
+
+def junit(scans: Sequence[ScanDir], policies: Sequence[Policy]) -> str:
+    """JUnit XML: a test suite per scan, a test case per object."""
+    suites = ET.Element("testsuites", name="piiscan")
+    totals = defaultdict(int)
+    for scan in scans:
+        findings = with_fingerprints([scan])
+        findings = findings.filter(pc.fill_null(pc.not_equal(findings["baseline_state"], ABSENT), True))
+        findings = findings.filter(failing(policies, findings))
+        by_object: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in findings.sort_by(
+            [("object", "ascending"), ("member", "ascending"), ("line", "ascending")]
+        ).to_pylist():
+            by_object[row["object"]].append(row)
+        objects = read([scan], "objects", ["object", "member", "status", "reason"])
+        objects = objects.filter(pc.equal(objects["member"], "")).sort_by("object").to_pylist()
+        counts = {"tests": len(objects), "failures": 0, "errors": 0, "skipped": 0}
+        suite = ET.SubElement(suites, "testsuite", name=f"piiscan scan {scan.scan_id}")
+        for obj in objects:
+            uri = obj["object"]
+            case = ET.SubElement(suite, "testcase", classname=source_prefix(uri), name=uri)
+            rows = by_object.get(uri)
+            # one outcome per case: findings that fail it first (an object read in part may hold some)
+            if rows:
+                counts["failures"] += 1
+                entities = ", ".join(sorted({r["entity"] for r in rows}))
+                policy_text = ", ".join(str(p) for p in policies)
+                failure = ET.SubElement(
+                    case,
+                    "failure",
+                    message=f"{len(rows)} finding(s) failing --fail-on {policy_text}: {entities}",
+                    type="piiscan",
+                )
+                listed = [_message(r) for r in rows[:LISTED_PER_CASE]]
+                if len(rows) > LISTED_PER_CASE:
+                    listed.append(f"… and {len(rows) - LISTED_PER_CASE} more")
+                failure.text = "\n".join(listed)
+            elif obj["status"] == "failed":
+                counts["errors"] += 1
+                ET.SubElement(case, "error", message=obj["reason"] or "failed", type="failed")
+            elif obj["status"] == "skipped":
+                counts["skipped"] += 1
+                ET.SubElement(case, "skipped", message=obj["reason"] or "skipped")
+        for key, value in counts.items():
+            suite.set(key, str(value))
+            totals[key] += value
+    for key in ("tests", "failures", "errors", "skipped"):
+        suites.set(key, str(totals[key]))
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
