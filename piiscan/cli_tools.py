@@ -269,27 +269,33 @@ def report(
 
     opened = _open(scans)
     if fmt in ("sarif", "junit"):
-        from piiscan.tools.ci import junit, sarif_text
+        from piiscan.tools.ci import junit, sarif
 
         policies = _policies(fail_on, opened)
         root = Path(source_root) if source_root else None
-        text = sarif_text(opened, policies, root, with_absent) if fmt == "sarif" else junit(opened, policies)
+        pieces = sarif(opened, policies, root, with_absent) if fmt == "sarif" else iter([junit(opened, policies)])
     else:
         summary = summarise(opened, top=top, depth=depth)
         title = "piiscan report"
         if fmt == "table" and not output:
             print_sections(title, sections(summary))
             return
-        text = {
-            "json": lambda: to_json(summary),
-            "html": lambda: html_page(title, sections(summary)),
-            "markdown": lambda: markdown(title, sections(summary)) + "\n",
-            "table": lambda: markdown(title, sections(summary)) + "\n",
-        }[fmt]()
+        pieces = iter(
+            [
+                {
+                    "json": lambda: to_json(summary),
+                    "html": lambda: html_page(title, sections(summary)),
+                    "markdown": lambda: markdown(title, sections(summary)) + "\n",
+                    "table": lambda: markdown(title, sections(summary)) + "\n",
+                }[fmt]()
+            ]
+        )
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        with Path(output).open("w", encoding="utf-8") as sink:
+            sink.writelines(pieces)
     else:
-        click.echo(text, nl=False)
+        for piece in pieces:
+            click.echo(piece, nl=False)
 
 
 def _policies(given: tuple[str, ...], scans):  # type: ignore[no-untyped-def]

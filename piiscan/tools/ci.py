@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,73 +76,77 @@ def _logical(row: dict[str, Any]) -> list[dict[str, str]]:
     return out
 
 
+def _rule(detector: str, entity: str) -> dict[str, Any]:
+    rid = rule_id(detector)
+    canonical = CANONICAL_FORMS.get(entity)
+    return {
+        "id": rid,
+        "name": entity,
+        "shortDescription": {"text": f"{entity} found by piiscan's {rid} detector"},
+        "fullDescription": {
+            "text": f"Personal data of the entity {entity}"
+            + (f" (hashed as: {canonical})" if canonical else "")
+            + ". Findings carry a keyed hash and a masked form, never the value."
+        },
+        "help": {
+            "text": "Remove or mask the value where it must not be; where it is meant to be there, "
+            "write piiscan:allow on its line."
+        },
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["privacy", "pii", entity]},
+    }
+
+
+def _result(row: dict[str, Any], rule_index: int, root: str | None) -> dict[str, Any]:
+    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": _artifact(row["object"], root)}}
+    if row["line"] is not None:
+        location["physicalLocation"]["region"] = {"startLine": row["line"]}
+    logical = _logical(row)
+    if logical:
+        location["logicalLocations"] = logical
+    result: dict[str, Any] = {
+        "ruleId": rule_id(row["detector"]),
+        "ruleIndex": rule_index,
+        "level": "error" if row["fails"] else "warning",
+        "message": {"text": _message(row)},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT_VERSION: row["fingerprint"]},
+        "properties": {
+            "entity": row["entity"],
+            "detector": row["detector"],
+            "score": round(row["score"], 4),
+            "masked": row["masked"],
+            "scanId": row["scan_id"],
+            **({"page": row["page"]} if row["page"] is not None else {}),
+        },
+    }
+    if row["baseline_state"]:
+        result["baselineState"] = row["baseline_state"]
+    return result
+
+
+_RESULTS = '"results": []'
+
+
 def sarif(
     scans: Sequence[ScanDir], policies: Sequence[Policy], source_root: Path | None = None, with_absent: bool = False
-) -> dict[str, Any]:
-    """One SARIF log with one run holding every finding of `scans`."""
+) -> Iterator[str]:
+    """One SARIF log, one run holding every finding of `scans`, as pieces of JSON text: the
+    results are written as they are made (a million findings is a large log)."""
     table = with_fingerprints(scans)
     if not with_absent:
         table = table.filter(pc.fill_null(pc.not_equal(table["baseline_state"], ABSENT), True))
-    fails = failing(policies, table).to_pylist()
+    table = table.append_column("fails", failing(policies, table))
     root = source_root.resolve().as_uri().rstrip("/") + "/" if source_root else None
-    rows = table.to_pylist()
-    detectors = sorted({rule_id(r["detector"]): r for r in rows}.items())
+    pairs = table.group_by(["detector", "entity"]).aggregate([]).to_pylist()
+    detectors = sorted({rule_id(p["detector"]): p for p in pairs}.items())
     index = {rid: i for i, (rid, _) in enumerate(detectors)}
-    rules = []
-    for rid, row in detectors:
-        entity = row["entity"]
-        canonical = CANONICAL_FORMS.get(entity)
-        rules.append(
-            {
-                "id": rid,
-                "name": entity,
-                "shortDescription": {"text": f"{entity} found by piiscan's {rid} detector"},
-                "fullDescription": {
-                    "text": f"Personal data of the entity {entity}"
-                    + (f" (hashed as: {canonical})" if canonical else "")
-                    + ". Findings carry a keyed hash and a masked form, never the value."
-                },
-                "help": {
-                    "text": "Remove or mask the value where it must not be; where it is meant to be there, "
-                    "write piiscan:allow on its line."
-                },
-                "defaultConfiguration": {"level": "error"},
-                "properties": {"tags": ["privacy", "pii", entity]},
-            }
-        )
-    results = []
-    for row, fails_policy in zip(rows, fails, strict=True):
-        location: dict[str, Any] = {"physicalLocation": {"artifactLocation": _artifact(row["object"], root)}}
-        if row["line"] is not None:
-            location["physicalLocation"]["region"] = {"startLine": row["line"]}
-        logical = _logical(row)
-        if logical:
-            location["logicalLocations"] = logical
-        result: dict[str, Any] = {
-            "ruleId": rule_id(row["detector"]),
-            "ruleIndex": index[rule_id(row["detector"])],
-            "level": "error" if fails_policy else "warning",
-            "message": {"text": _message(row)},
-            "locations": [location],
-            "partialFingerprints": {FINGERPRINT_VERSION: row["fingerprint"]},
-            "properties": {
-                "entity": row["entity"],
-                "detector": row["detector"],
-                "score": round(row["score"], 4),
-                "masked": row["masked"],
-                "scanId": row["scan_id"],
-                **({"page": row["page"]} if row["page"] is not None else {}),
-            },
-        }
-        if row["baseline_state"]:
-            result["baselineState"] = row["baseline_state"]
-        results.append(result)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
                 "name": "piiscan",
                 "version": __version__,
-                "rules": rules,
+                "rules": [_rule(p["detector"], p["entity"]) for _, p in detectors],
             }
         },
         "invocations": [
@@ -151,15 +155,24 @@ def sarif(
                 "properties": {"scans": [{"scanId": s.scan_id, "status": s.manifest.get("status")} for s in scans]},
             }
         ],
-        "results": results,
+        "results": [],
     }
     if root:
         run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": root}}
-    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-
-
-def sarif_text(*args: Any, **kwargs: Any) -> str:
-    return json.dumps(sarif(*args, **kwargs), indent=2, ensure_ascii=False) + "\n"
+    head, tail = json.dumps(
+        {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2, ensure_ascii=False
+    ).split(_RESULTS)
+    yield head + '"results": ['
+    first = True
+    for batch in table.to_batches(max_chunksize=10_000):
+        texts = [
+            json.dumps(_result(row, index[rule_id(row["detector"])], root), ensure_ascii=False)
+            for row in batch.to_pylist()
+        ]
+        if texts:
+            yield ("\n" if first else ",\n") + ",\n".join(texts)
+            first = False
+    yield "\n]" + tail + "\n"
 
 
 def junit(scans: Sequence[ScanDir], policies: Sequence[Policy]) -> str:

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from piiscan.exitcodes import ExitCode
@@ -24,11 +23,11 @@ from piiscan.tools.policy import Policy, coverage, verdict
 
 @dataclass(frozen=True)
 class Baseline:
-    """A scan to compare with, read before the new scan starts (so a bad one fails fast)."""
+    """A scan to compare with, checked before the new scan starts (so a bad one fails fast); its
+    findings are read after it, so that they take no memory while scanning."""
 
     source: str
     manifest: dict[str, Any]
-    findings: pa.Table
 
     @property
     def scan_id(self) -> str:
@@ -36,7 +35,7 @@ class Baseline:
 
 
 def load_baseline(source: str, key_fingerprint: str) -> Baseline:
-    """The findings of the scan directory `source` (a folder or a bucket prefix), made with our key."""
+    """The scan directory `source` (a folder or a bucket prefix), made with our key."""
     try:
         manifest = read_manifest(source)
     except FileNotFoundError:
@@ -44,7 +43,7 @@ def load_baseline(source: str, key_fingerprint: str) -> Baseline:
     other = manifest.get("key_fingerprint")
     if other and other != key_fingerprint:
         raise bl.BaselineError(f"{source} was made with a different HMAC key: its findings cannot be compared")
-    return Baseline(source, manifest, read_table(source, "findings", FINDINGS_SCHEMA.names))
+    return Baseline(source, manifest)
 
 
 @dataclass
@@ -66,7 +65,7 @@ def judge(
     findings = read_table(out, "findings", FINDINGS_SCHEMA.names)
     manifest = read_manifest(out)
     if base is not None:
-        comparison = bl.compare(base.findings, findings)
+        comparison = bl.compare(read_table(base.source, "findings", FINDINGS_SCHEMA.names), findings)
         bl.write_comparison(out, comparison)
         findings = comparison.filter(pc.not_equal(comparison["baseline_state"], bl.ABSENT))
         result.baseline_counts = bl.counts(comparison)
