@@ -230,6 +230,8 @@ def residency_check(scans: tuple[str, ...], rules_path: str | None, fmt: str | N
         err=True,
     )
     for name, n in dict(counts.get("exceptions") or {}).items():  # type: ignore[call-overload]
+        if not n:
+            continue
         click.echo(f"exception {name}: {n} object(s) allowed outside those regions", err=True)
     _emit(violations, fmt, output, "objects with personal data outside the allowed regions", {"counts": counts})
     if violations.num_rows:
