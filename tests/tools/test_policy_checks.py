@@ -236,3 +236,19 @@ def test_financial_record_deleted_before_its_minimum_age(tmp_path: Path) -> None
     assert "; 1 deleted early" in result.output
     without = CliRunner().invoke(main, ["retention", "check", str(after), "--now", NOW, "--format", "json"])
     assert without.exit_code == 0, without.output
+
+
+def test_readme_tour_on_the_samples(tmp_path: Path) -> None:
+    """The README's policy tour: two overdue chat messages; no residency violation once the region is declared."""
+    samples = Path(__file__).parents[2] / "samples"
+    s = run_scan(tmp_path, str(samples), "--timestamp-field", "chat-export*=sent_at", "--region", "europe-west4")
+    assert s.exit_code == 0, s.result.output
+    code, data = _check("retention", "check", str(s.out), "--now", NOW)
+    assert code == ExitCode.VIOLATIONS
+    chat = (samples / "support" / "chat-export-2026-11.csv").resolve().as_uri()
+    assert [(i["rule"], i["object"], i["record"], i["age_days"]) for i in data["items"]] == [
+        ("support-chat", chat, 2, 27),
+        ("support-chat", chat, 3, 27),
+    ]
+    code, data = _check("residency", "check", str(s.out))
+    assert (code, data["counts"]["violations"], data["counts"]["unknown_region"]) == (0, 0, 0)
