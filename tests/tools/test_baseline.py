@@ -79,7 +79,7 @@ def test_diff_refuses_scans_made_with_another_key(tmp_path: Path, monkeypatch) -
     src = tmp_path / "src"
     write(src, "a.txt", f"bsn {BSN}\n")
     old = run_scan(tmp_path, str(src), out_name="old")
-    monkeypatch.setenv("PIISCAN_HMAC_KEY", "another key")
+    monkeypatch.setenv("PIISCAN_HMAC_KEY", "another-test-key-of-this-team")
     new = run_scan(tmp_path, str(src), out_name="new")
     result = CliRunner().invoke(main, ["diff", str(old.out), str(new.out)])
     assert result.exit_code == 2
