@@ -185,3 +185,13 @@ def test_markdown_shows_prefixes_regions_every_unscanned_object_coverage_and_cha
     md = report(str(scan), "--format", "markdown")
     assert "| s3://acme-crm/exports/ | us-east-1 | NL_BSN | 2 | 1 |" in md
     assert "No baseline: scan with --baseline SCAN to see what changed." in md
+
+
+def test_report_fail_on_new_needs_a_scan_made_with_a_baseline(tmp_path: Path) -> None:
+    scan = mail_and_db_scan(tmp_path / "hand")
+    for fmt in ("sarif", "junit"):
+        result = CliRunner().invoke(main, ["report", str(scan), "--format", fmt, "--fail-on", "new"])
+        assert result.exit_code == 2
+        assert result.stderr == "piiscan: --fail-on new needs scans made with --baseline\n"
+    bad = CliRunner().invoke(main, ["report", str(scan), "--format", "junit", "--fail-on", "score:high"])
+    assert bad.exit_code == 2 and "the score must be a number from 0 to 1" in bad.stderr
