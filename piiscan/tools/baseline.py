@@ -113,11 +113,11 @@ def one_scan(scans: Sequence[ScanDir], name: str) -> ScanDir:
     return scans[0]
 
 
-def check_keys(old: ScanDir, new: dict[str, Any]) -> None:
-    """Refuse to compare hashes made with two different keys: nothing would match."""
-    a, b = old.manifest.get("key_fingerprint"), new.get("key_fingerprint")
-    if a and b and a != b:
-        raise BaselineError(f"scan {old.scan_id} was made with a different HMAC key: its findings cannot be compared")
+def check_keys(old: dict[str, Any], new_key_fingerprint: str | None, old_name: str) -> None:
+    """Refuse to compare hashes made with two different keys (manifests' `key_fingerprint`): nothing would match."""
+    a = old.get("key_fingerprint")
+    if a and new_key_fingerprint and a != new_key_fingerprint:
+        raise BaselineError(f"{old_name} was made with a different HMAC key: its findings cannot be compared")
 
 
 def write_comparison(out: str, comparison: pa.Table) -> None:

@@ -33,7 +33,7 @@ COLUMNS = [
 
 def diff(old: ScanDir, new: ScanDir) -> tuple[pa.Table, dict[str, int]]:
     """Added then removed findings, each in object and locator order, and the counts of every state."""
-    bl.check_keys(old, new.manifest)
+    bl.check_keys(old.manifest, new.manifest.get("key_fingerprint"), f"scan {old.scan_id}")
     comparison = bl.compare(bl.all_findings([old]), bl.all_findings([new]))
     changed = comparison.filter(pc.not_equal(comparison["baseline_state"], bl.UNCHANGED))
     change = pc.if_else(pc.equal(changed["baseline_state"], bl.NEW), ADDED, REMOVED)

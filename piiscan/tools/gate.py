@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow.compute as pc
 
 from piiscan.exitcodes import ExitCode
+from piiscan.redact import safe_message
 from piiscan.scandir import FINDINGS_SCHEMA, ScanDirWriter, read_manifest, read_table
 from piiscan.tools import baseline as bl
 from piiscan.tools.policy import Policy, coverage, verdict
@@ -40,9 +41,9 @@ def load_baseline(source: str, key_fingerprint: str) -> Baseline:
         manifest = read_manifest(source)
     except FileNotFoundError:
         raise bl.BaselineError(f"{source}: no scan directory (no manifest.json)") from None
-    other = manifest.get("key_fingerprint")
-    if other and other != key_fingerprint:
-        raise bl.BaselineError(f"{source} was made with a different HMAC key: its findings cannot be compared")
+    except Exception as exc:  # a bucket that cannot be read, a manifest that is not JSON
+        raise bl.BaselineError(f"{source}: cannot be read: {type(exc).__name__}: {safe_message(exc)}") from None
+    bl.check_keys(manifest, key_fingerprint, source)
     return Baseline(source, manifest)
 
 
