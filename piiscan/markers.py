@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from piiscan.model import Finding, Locator, TextUnit
+from piiscan.model import Finding, Locator, Record, TextUnit
 
 MARKER = "piiscan:allow"
 LABEL = "inline:piiscan:allow"
@@ -53,3 +53,12 @@ def drop_allowed(unit: TextUnit, findings: list[Finding], allowed: Counter[str])
     if len(kept) < len(findings):
         allowed[LABEL] += len(findings) - len(kept)
     return kept
+
+
+def drop_allowed_record(record: Record, findings: list[Finding], allowed: Counter[str]) -> list[Finding]:
+    """`findings` of a record (a row seen whole, e.g. its latitude and longitude) less all of
+    them when one of its fields holds a marker."""
+    if findings and any(isinstance(v, str) and MARKER in v for v in record.fields.values()):
+        allowed[LABEL] += len(findings)
+        return []
+    return findings

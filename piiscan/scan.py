@@ -49,7 +49,7 @@ from piiscan.extract.budget import (
 from piiscan.extract.recordtime import RecordClock, field_rule
 from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
-from piiscan.markers import drop_allowed
+from piiscan.markers import drop_allowed, drop_allowed_record
 from piiscan.model import MESSAGE_MIME, ContentType, Finding, Member, ObjectRef, Record, TextUnit
 from piiscan.redact import safe_message, strip_password
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
@@ -244,7 +244,7 @@ class _ObjectScan:
                     self._findings(drop_allowed(event, self.engine.scan(event), self.result.allowed), row)
                 elif isinstance(event, Record):
                     stage = "detect"
-                    self._findings(self.engine.scan_record(event), row)
+                    self._findings(drop_allowed_record(event, self.engine.scan_record(event), self.result.allowed), row)
                 elif isinstance(event, Member):
                     self._member(event, member, depth + 1, row["modified"])
                 elif isinstance(event, ContentType):

@@ -39,3 +39,13 @@ def test_no_marker_no_allowed(tmp_path: Path) -> None:
     manifest = json.loads((scan.out / "manifest.json").read_text())
     assert manifest["allowed"] == {"inline:piiscan:allow": 1}
     assert [r["line"] for r in scan.rows("findings")] == [2]
+
+
+def test_a_marker_in_a_row_allows_what_record_detectors_find_in_it(tmp_path: Path) -> None:
+    src = tmp_path / "positions.csv"
+    src.write_text("device,lat,lon,note\nd1,52.3702,4.8952,piiscan:allow\nd2,51.9244,4.4777,\n")
+    scan = run_scan(tmp_path, str(src), "--entities", "GPS_COORDINATES")
+    assert scan.exit_code == 0, scan.result.output
+    assert [(r["entity"], r["record"]) for r in scan.rows("findings")] == [("GPS_COORDINATES", 1)]
+    manifest = json.loads((scan.out / "manifest.json").read_text())
+    assert manifest["allowed"] == {"inline:piiscan:allow": 1}
