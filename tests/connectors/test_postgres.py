@@ -321,7 +321,7 @@ def test_a_timestamp_rule_naming_a_missing_column_fails_that_table(tmp_path: Pat
     s = scan(tmp_path, pg, "table=shop.persons", "--timestamp-column", "shop.persons=changed")
     assert s.exit_code == 3
     assert [(e["stage"], e["error"], e["message"]) for e in s.rows("errors")] == [
-        ("read", "ExtractError", "--timestamp-column shop.persons=changed: the table has no such column")
+        ("read", "TimestampRuleError", "--timestamp-column shop.persons=changed: the table has no such column")
     ]
 
 
