@@ -21,7 +21,7 @@ import click
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 from piiscan import __version__
-from piiscan.cli_help import BUCKETS, FILES, POSTGRES, SELECTION, SectionedCommand, SectionedOption
+from piiscan.cli_help import BUCKETS, FILES, POSTGRES, SELECTION, SectionedCommand, in_section
 from piiscan.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -144,55 +144,48 @@ def main() -> None:
     multiple=True,
     metavar="GLOB",
     help="Only objects whose path (or name) matches; repeatable.",
-    cls=SectionedOption,
-    section=SELECTION,
+    cls=in_section(SELECTION),
 )
 @click.option(
     "--exclude",
     multiple=True,
     metavar="GLOB",
     help="Skip objects whose path (or name) matches; repeatable.",
-    cls=SectionedOption,
-    section=SELECTION,
+    cls=in_section(SELECTION),
 )
 @click.option(
     "--max-object-size",
     type=SizeParam(),
     help="Skip objects larger than this (e.g. 100MB), before reading them.",
-    cls=SectionedOption,
-    section=SELECTION,
+    cls=in_section(SELECTION),
 )
 @click.option(
     "--max-depth",
     type=click.IntRange(0),
     default=None,
     help="Containers nested deeper are skipped  [default: 10]",
-    cls=SectionedOption,
-    section=SELECTION,
+    cls=in_section(SELECTION),
 )
 @click.option(
     "--max-members",
     type=click.IntRange(1),
     default=None,
     help="Members read per object  [default: 100000]",
-    cls=SectionedOption,
-    section=SELECTION,
+    cls=in_section(SELECTION),
 )
 @click.option(
     "--max-expanded-size",
     type=SizeParam(),
     default=None,
     help="Bytes expanded out of one object's containers, all levels  [default: 20GiB]",
-    cls=SectionedOption,
-    section=SELECTION,
+    cls=in_section(SELECTION),
 )
 @click.option(
     "--max-expansion-ratio",
     type=click.FloatRange(1),
     default=None,
     help="Expanded/compressed size of a member (judged past 1 MiB)  [default: 200]",
-    cls=SectionedOption,
-    section=SELECTION,
+    cls=in_section(SELECTION),
 )
 @click.option(
     "--workers",
@@ -227,23 +220,12 @@ def main() -> None:
     envvar="AWS_ENDPOINT_URL",
     metavar="URL",
     help="S3-compatible endpoint for s3:// sources and --out (MinIO, Ceph); also $AWS_ENDPOINT_URL.",
-    cls=SectionedOption,
-    section=BUCKETS,
+    cls=in_section(BUCKETS),
 )
 @click.option(
-    "--versions",
-    is_flag=True,
-    help="Scan every stored version, not only the latest.",
-    cls=SectionedOption,
-    section=BUCKETS,
+    "--versions", is_flag=True, help="Scan every stored version, not only the latest.", cls=in_section(BUCKETS)
 )
-@click.option(
-    "--anonymous",
-    is_flag=True,
-    help="Unsigned requests, for public buckets.",
-    cls=SectionedOption,
-    section=BUCKETS,
-)
+@click.option("--anonymous", is_flag=True, help="Unsigned requests, for public buckets.", cls=in_section(BUCKETS))
 @click.option(
     "--io-threads",
     type=click.IntRange(1, 256),
@@ -255,32 +237,28 @@ def main() -> None:
     type=click.IntRange(1, 1000),
     default=None,
     help="Objects per listing request  [default: 1000]",
-    cls=SectionedOption,
-    section=BUCKETS,
+    cls=in_section(BUCKETS),
 )
 @click.option(
     "--sample-rows",
     type=click.IntRange(1),
     default=None,
     help="Read at most N rows per table (TABLESAMPLE BERNOULLI), marked as sampled.",
-    cls=SectionedOption,
-    section=POSTGRES,
+    cls=in_section(POSTGRES),
 )
 @click.option(
     "--sample-percent",
     type=click.FloatRange(0, 100, min_open=True),
     default=None,
     help="Read about P% of each table's rows (TABLESAMPLE SYSTEM), marked as sampled.",
-    cls=SectionedOption,
-    section=POSTGRES,
+    cls=in_section(POSTGRES),
 )
 @click.option(
     "--timestamp-column",
     multiple=True,
     metavar="[TABLE=]COLUMN",
     help="Each finding's `modified` comes from this column of its row; TABLE is a glob; repeatable.",
-    cls=SectionedOption,
-    section=POSTGRES,
+    cls=in_section(POSTGRES),
 )
 @click.option(
     "--timestamp-field",
@@ -288,8 +266,7 @@ def main() -> None:
     metavar="[GLOB=]FIELD",
     help="Files: each record's `modified` comes from this field (CSV/TSV column, JSON key or $.path, Parquet/ORC/"
     "Avro column, XLSX header); GLOB matches the file name or URI; repeatable, first match wins.",
-    cls=SectionedOption,
-    section=FILES,
+    cls=in_section(FILES),
 )
 @click.option(
     "--region",

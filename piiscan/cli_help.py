@@ -1,8 +1,8 @@
 """`--help` with options under headings: the `scan` options grouped by what they are about.
 
-An option joins a heading where it is declared, in one line of its own decorator:
+An option joins a heading where it is declared, with one argument of its own decorator:
 
-    @click.option("--sample-rows", ..., cls=SectionedOption, section=POSTGRES)
+    @click.option("--sample-rows", ..., cls=in_section(POSTGRES))
 
 Options without a section are listed under "Options"; headings appear in the order their first
 option is declared. (click-option-group and cloup group options by declaring them together,
@@ -12,7 +12,8 @@ earlier group. Here it can, and the command stays a plain click command.)
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import ClassVar
 
 import click
 
@@ -25,9 +26,13 @@ POSTGRES = "PostgreSQL (postgresql://)"
 class SectionedOption(click.Option):
     """An option listed under the heading `section` by a `SectionedCommand`'s --help."""
 
-    def __init__(self, *args: Any, section: str | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.section = section
+    section: ClassVar[str | None] = None
+
+
+@functools.cache
+def in_section(title: str) -> type[click.Option]:
+    """The option class for `cls=` that lists an option under `title`."""
+    return type("SectionedOption", (SectionedOption,), {"section": title})
 
 
 class SectionedCommand(click.Command):
