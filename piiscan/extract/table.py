@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -71,7 +71,7 @@ def table_events(table: TableRows, ctx: ExtractContext) -> Events:
         yield unit
 
 
-def row_key(keys: Any, values: Any) -> str:
+def row_key(keys: Sequence[str], values: Sequence[Any]) -> str:
     """The row's key as JSON, as its values are (the scan masks what is personal data in it).
 
     >>> row_key(["id", "code"], (7, Decimal("1.5")))
