@@ -120,9 +120,9 @@ def check_keys(old: dict[str, Any], new_key_fingerprint: str | None, old_name: s
         raise BaselineError(f"{old_name} was made with a different HMAC key: its findings cannot be compared")
 
 
-def write_comparison(out: str, comparison: pa.Table) -> None:
+def write_comparison(out: str, comparison: pa.Table, store_options: Any = None) -> None:
     """The `baseline/` table of the scan directory `out` (a folder or a bucket), one part, atomically."""
-    store = remote_store(out)
+    store = remote_store(out, store_options)
     if store is not None:
         buffer = pa.BufferOutputStream()
         pq.write_table(comparison, buffer, compression="zstd")

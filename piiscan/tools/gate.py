@@ -9,7 +9,7 @@ scan's id and where it was read, and how many findings are new, unchanged and ab
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,15 +59,16 @@ def judge(
     base: Baseline | None,
     policies: Sequence[Policy],
     min_coverage: float | None,
-    store_options: Mapping[str, Any] | None = None,
+    store_options: Any = None,
 ) -> Verdict:
-    """Compare, judge and record in `out`'s manifest; the verdict says what failed."""
+    """Compare, judge and record in `out`'s manifest (`store_options`: the connector options of a
+    bucket `out`); the verdict says what failed."""
     result = Verdict()
     findings = read_table(out, "findings", FINDINGS_SCHEMA.names)
     manifest = read_manifest(out)
     if base is not None:
         comparison = bl.compare(read_table(base.source, "findings", FINDINGS_SCHEMA.names), findings)
-        bl.write_comparison(out, comparison)
+        bl.write_comparison(out, comparison, store_options)
         findings = comparison.filter(pc.not_equal(comparison["baseline_state"], bl.ABSENT))
         result.baseline_counts = bl.counts(comparison)
         manifest["baseline"] = {"scan_id": base.scan_id, "source": base.source, **result.baseline_counts}
