@@ -2,11 +2,11 @@
 
 SARIF follows OASIS SARIF 2.1.0 (errata 01) and the subset GitHub code scanning reads: one
 rule per detector (its id without the version, so a new detector version keeps its alerts), one
-result per finding with a physical location (the object's URI; `region.startLine` where the
-finding has a line; relative to `%SRCROOT%` under `--source-root`, as GitHub expects), logical locations for the
-member (`resource`), record (`element`), field (`property`) and row key (`object`),
-`partialFingerprints["piiscan/v1"]` (piiscan.tools.baseline), and `baselineState` when the scan
-was made with `--baseline`. Absent findings are left out unless asked for: GitHub reads every
+result per finding with a physical location (the object's URI, relative to `%SRCROOT%` under
+`--source-root` as GitHub expects; `region.startLine` where the finding has a line), logical
+locations for the member (`resource`), record (`element`), field (`property`) and row key
+(`object`), `partialFingerprints["piiscan/v1"]` (piiscan.tools.baseline), and `baselineState`
+when the scan was made with `--baseline`. Absent findings are left out unless asked for: GitHub reads every
 result as an open alert, whatever its `kind`. Messages carry the masked form only.
 
 JUnit: one test suite per scan, one test case per stored object (members count with their
