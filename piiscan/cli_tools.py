@@ -343,7 +343,8 @@ def diff(old: str, new: str, fmt: str | None, output: str | None) -> None:
     """List the findings scan NEW added since scan OLD, and those it no longer has (an erasure's proof).
 
     Findings match by fingerprint (object, member, entity, value hash, field, row key, occurrence),
-    so lines moving are no change. Columns: change (added | removed), where, entity, masked form.
+    so lines moving are no change. Columns: change (added | removed | unread: in an object or
+    member NEW skipped or failed, so not proven gone), where, entity, masked form.
 
     \b
     Exit codes:
@@ -359,8 +360,8 @@ def diff(old: str, new: str, fmt: str | None, output: str | None) -> None:
     except BaselineError as exc:
         _fail(str(exc))
     click.echo(
-        f"{counts['added']} added, {counts['removed']} removed, {counts['unchanged']} unchanged "
-        f"({before.scan_id} -> {after.scan_id})",
+        f"{counts['added']} added, {counts['removed']} removed, {counts['unchanged']} unchanged, "
+        f"{counts['unread']} unread ({before.scan_id} -> {after.scan_id})",
         err=True,
     )
     extra = {"old": before.scan_id, "new": after.scan_id, "counts": counts}

@@ -13,7 +13,9 @@ nothing a finding does not; two scans compare only when made with the same HMAC 
 
 `scan --baseline OLD` stores the comparison in the scan directory as the table `baseline/`: the
 findings columns plus `fingerprint` and `baseline_state` (`new`, `unchanged`: this scan's
-findings; `absent`: the old scan's findings this scan no longer has, with the old scan's id).
+findings; `absent`: the old scan's findings this scan no longer has, with the old scan's id;
+`unread`: old findings in an object or member this scan skipped or failed to read, which are
+neither seen again nor proven gone).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ FINGERPRINT_VERSION = "piiscan/v1"
 KEY_COLUMNS = ("object", "member", "entity", "value_hash", "field", "row_key")
 _ORDER = ("page", "line", "record")
 
-NEW, UNCHANGED, ABSENT = "new", "unchanged", "absent"
+NEW, UNCHANGED, ABSENT, UNREAD = "new", "unchanged", "absent", "unread"
+STATES = (NEW, UNCHANGED, ABSENT, UNREAD)
 BASELINE_TABLE = "baseline"
 BASELINE_SCHEMA = FINDINGS_SCHEMA.append(pa.field("fingerprint", pa.string())).append(
     pa.field("baseline_state", pa.string())
@@ -88,19 +91,40 @@ def _with_state(findings: pa.Table, prints: pa.Array, state: pa.Array) -> pa.Tab
     )
 
 
-def compare(old: pa.Table, new: pa.Table) -> pa.Table:
-    """`new`'s findings marked `new` or `unchanged`, then `old`'s that `new` lacks, marked `absent`."""
+def _place_keys(objects: pa.Array | pa.ChunkedArray, members: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.binary_join_element_wise(objects, pc.fill_null(members, ""), "\x1f")
+
+
+def compare(old: pa.Table, new: pa.Table, new_objects: pa.Table | None = None) -> pa.Table:
+    """`new`'s findings marked `new` or `unchanged`, then `old`'s that `new` lacks, marked
+    `absent`, or `unread` where `new_objects` (the new scan's object, member and status) says
+    their object or member was skipped or failed."""
     old_prints, new_prints = fingerprints(old), fingerprints(new)
     in_old = pc.is_in(new_prints, value_set=old_prints)
     in_new = pc.is_in(old_prints, value_set=new_prints)
     current = _with_state(new, new_prints, pc.if_else(in_old, UNCHANGED, NEW))
-    gone = _with_state(old, old_prints, pa.array([ABSENT] * len(old_prints), pa.string())).filter(pc.invert(in_new))
+    gone_state = pa.array([ABSENT] * len(old_prints), pa.string())
+    if new_objects is not None and old.num_rows:
+        unread = new_objects.filter(pc.is_in(new_objects["status"], value_set=pa.array(["skipped", "failed"])))
+        places = _place_keys(unread["object"], unread["member"])
+        # a member is unread when it, or the whole object holding it, was skipped or failed
+        missed = pc.or_(
+            pc.is_in(_place_keys(old["object"], old["member"]), value_set=places),
+            pc.is_in(_place_keys(old["object"], pa.nulls(old.num_rows, pa.string())), value_set=places),
+        )
+        gone_state = pc.if_else(missed, UNREAD, gone_state)
+    gone = _with_state(old, old_prints, gone_state).filter(pc.invert(in_new))
     return pa.concat_tables([current.cast(BASELINE_SCHEMA), gone.cast(BASELINE_SCHEMA)])
 
 
 def counts(comparison: pa.Table) -> dict[str, int]:
     states = comparison["baseline_state"].to_pylist()
-    return {state: states.count(state) for state in (NEW, UNCHANGED, ABSENT)}
+    return {state: states.count(state) for state in STATES}
+
+
+def current(comparison: pa.Table) -> pa.Table:
+    """The rows that are this scan's findings (`new` and `unchanged`)."""
+    return comparison.filter(pc.is_in(comparison["baseline_state"], value_set=pa.array([NEW, UNCHANGED])))
 
 
 def all_findings(scans: Sequence[ScanDir]) -> pa.Table:

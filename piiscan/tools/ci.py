@@ -23,11 +23,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from piiscan import __version__
 from piiscan.entities import CANONICAL_FORMS
-from piiscan.tools.baseline import ABSENT, FINGERPRINT_VERSION, with_fingerprints
+from piiscan.tools.baseline import ABSENT, FINGERPRINT_VERSION, NEW, UNCHANGED, with_fingerprints
 from piiscan.tools.policy import Policy, failing
 from piiscan.tools.report import source_prefix
 from piiscan.tools.scans import ScanDir, read
@@ -74,6 +75,12 @@ def _logical(row: dict[str, Any]) -> list[dict[str, str]]:
     if row["row_key"]:
         out.append({"name": row["row_key"], "kind": "object"})
     return out
+
+
+def _states(table: pa.Table, states: Sequence[str]) -> pa.ChunkedArray:
+    """Rows in one of `states`, or of a scan without a baseline (no state); `unread` is no SARIF state."""
+    state = table["baseline_state"]
+    return pc.or_(pc.is_null(state), pc.fill_null(pc.is_in(state, value_set=pa.array(states)), False))
 
 
 def _rule(detector: str, entity: str) -> dict[str, Any]:
@@ -134,8 +141,7 @@ def sarif(
     """One SARIF log, one run holding every finding of `scans`, as pieces of JSON text: the
     results are written as they are made (a million findings is a large log)."""
     table = with_fingerprints(scans)
-    if not with_absent:
-        table = table.filter(pc.fill_null(pc.not_equal(table["baseline_state"], ABSENT), True))
+    table = table.filter(_states(table, (NEW, UNCHANGED, ABSENT) if with_absent else (NEW, UNCHANGED)))
     table = table.append_column("fails", failing(policies, table))
     root = source_root.resolve().as_uri().rstrip("/") + "/" if source_root else None
     pairs = table.group_by(["detector", "entity"]).aggregate([]).to_pylist()
@@ -181,7 +187,7 @@ def junit(scans: Sequence[ScanDir], policies: Sequence[Policy]) -> str:
     totals = defaultdict(int)
     for scan in scans:
         findings = with_fingerprints([scan])
-        findings = findings.filter(pc.fill_null(pc.not_equal(findings["baseline_state"], ABSENT), True))
+        findings = findings.filter(_states(findings, (NEW, UNCHANGED)))
         findings = findings.filter(failing(policies, findings))
         by_object: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in findings.sort_by(

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from piiscan.tools import baseline as bl
-from piiscan.tools.scans import ScanDir
+from piiscan.tools.scans import ScanDir, read
 
-ADDED, REMOVED = "added", "removed"
+ADDED, REMOVED = "added", "removed"  # and "unread": in an object or member NEW skipped or failed
 COLUMNS = [
     "change",
     "object",
@@ -34,13 +34,20 @@ COLUMNS = [
 def diff(old: ScanDir, new: ScanDir) -> tuple[pa.Table, dict[str, int]]:
     """Added then removed findings, each in object and locator order, and the counts of every state."""
     bl.check_keys(old.manifest, new.manifest.get("key_fingerprint"), f"scan {old.scan_id}")
-    comparison = bl.compare(bl.all_findings([old]), bl.all_findings([new]))
+    objects = read([new], "objects", ["object", "member", "status"])
+    comparison = bl.compare(bl.all_findings([old]), bl.all_findings([new]), objects)
     changed = comparison.filter(pc.not_equal(comparison["baseline_state"], bl.UNCHANGED))
-    change = pc.if_else(pc.equal(changed["baseline_state"], bl.NEW), ADDED, REMOVED)
+    state = changed["baseline_state"]
+    change = pc.if_else(pc.equal(state, bl.NEW), ADDED, pc.if_else(pc.equal(state, bl.ABSENT), REMOVED, bl.UNREAD))
     # float32 scores would print as 0.8999999761581421
     score = pc.round(changed["score"].cast(pa.float64()), 4)
     table = changed.set_column(changed.schema.get_field_index("score"), "score", score)
     table = table.append_column("change", change).select(COLUMNS)
     table = table.sort_by([(c, "ascending") for c in ("change", "object", "member", "page", "line", "record")])
     counts = bl.counts(comparison)
-    return table, {ADDED: counts[bl.NEW], REMOVED: counts[bl.ABSENT], "unchanged": counts[bl.UNCHANGED]}
+    return table, {
+        ADDED: counts[bl.NEW],
+        REMOVED: counts[bl.ABSENT],
+        "unchanged": counts[bl.UNCHANGED],
+        bl.UNREAD: counts[bl.UNREAD],
+    }

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow.compute as pc
-
 from piiscan.exitcodes import ExitCode
 from piiscan.redact import safe_message
 from piiscan.scandir import FINDINGS_SCHEMA, ScanDirWriter, read_manifest, read_table
@@ -67,9 +65,10 @@ def judge(
     findings = read_table(out, "findings", FINDINGS_SCHEMA.names)
     manifest = read_manifest(out)
     if base is not None:
-        comparison = bl.compare(read_table(base.source, "findings", FINDINGS_SCHEMA.names), findings)
+        objects = read_table(out, "objects", ["object", "member", "status"])
+        comparison = bl.compare(read_table(base.source, "findings", FINDINGS_SCHEMA.names), findings, objects)
         bl.write_comparison(out, comparison, store_options)
-        findings = comparison.filter(pc.not_equal(comparison["baseline_state"], bl.ABSENT))
+        findings = bl.current(comparison)
         result.baseline_counts = bl.counts(comparison)
         manifest["baseline"] = {"scan_id": base.scan_id, "source": base.source, **result.baseline_counts}
     failed = verdict(policies, findings)

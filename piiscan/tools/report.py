@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from piiscan.tools.baseline import ABSENT, NEW, UNCHANGED, read_comparison
+from piiscan.tools.baseline import ABSENT, NEW, STATES, UNCHANGED, UNREAD, read_comparison
 from piiscan.tools.policy import coverage as covered_share
 from piiscan.tools.render import Section
 from piiscan.tools.scans import ScanDir, read
@@ -109,7 +109,7 @@ def _changes(scans: Sequence[ScanDir]) -> list[dict[str, Any]]:
             {
                 "scan_id": scan.scan_id,
                 "baseline": base.get("scan_id"),
-                **{state: states.get(state, 0) for state in (NEW, UNCHANGED, ABSENT)},
+                **{state: states.get(state, 0) for state in STATES},
                 "changes": [
                     {k: r[k] for k in ("baseline_state", "object", "member", "line", "record", "field", "entity")}
                     | {"masked": r["masked"]}
@@ -200,7 +200,7 @@ def _change_sections(baselines: list[dict[str, Any]]) -> list[Section]:
     sections = []
     for b in baselines:
         shown = len(b["changes"])
-        more = b[NEW] + b[ABSENT] - shown
+        more = b[NEW] + b[ABSENT] + b[UNREAD] - shown
         note = f" The first {shown} are listed; `piiscan diff` lists them all." if more > 0 else ""
         sections.append(
             Section(
@@ -208,7 +208,8 @@ def _change_sections(baselines: list[dict[str, Any]]) -> list[Section]:
                 ["change", "object", "where", "entity", "masked"],
                 [[c["baseline_state"], c["object"], _where(c), c["entity"], c["masked"]] for c in b["changes"]],
                 text=f"Compared with {b['baseline']}: {b[NEW]} new, {b[UNCHANGED]} unchanged, "
-                f"{b[ABSENT]} absent (erased or moved away).{note}",
+                f"{b[ABSENT]} absent (erased or moved away), {b[UNREAD]} unread (in objects skipped or failed this "
+                f"time: not proven gone).{note}",
                 empty="Nothing changed.",
             )
         )

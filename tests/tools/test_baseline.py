@@ -35,7 +35,14 @@ def test_lines_moving_are_no_change_a_second_copy_is_new_a_removed_one_absent(tm
     assert new.exit_code == 0, new.result.output
     manifest = json.loads((new.out / "manifest.json").read_text())
     old_id = json.loads((old.out / "manifest.json").read_text())["scan_id"]
-    assert manifest["baseline"] == {"scan_id": old_id, "source": str(old.out), "new": 1, "unchanged": 1, "absent": 1}
+    assert manifest["baseline"] == {
+        "scan_id": old_id,
+        "source": str(old.out),
+        "new": 1,
+        "unchanged": 1,
+        "absent": 1,
+        "unread": 0,
+    }
     assert baseline_rows(new.out) == [
         ("absent", 2, "NL_BSN", "****2333"),
         ("new", 5, "NL_BSN", "****6782"),
@@ -54,7 +61,7 @@ def test_diff_lists_added_and_removed(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["diff", str(old.out), str(new.out), "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["counts"] == {"added": 0, "removed": 1, "unchanged": 2}
+    assert data["counts"] == {"added": 0, "removed": 1, "unchanged": 2, "unread": 0}
     [removed] = data["items"]
     assert {k: removed[k] for k in ("change", "record", "field", "entity", "masked", "score")} == {
         "change": "removed",
@@ -97,3 +104,30 @@ def test_diff_needs_one_scan_each(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["diff", str(tmp_path / "scans"), str(tmp_path / "scans" / "one")])
     assert result.exit_code == 2
     assert "OLD must be one scan directory, not 2" in result.stderr
+
+
+def test_findings_of_objects_not_read_again_are_unread_not_removed(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    write(src, "small.txt", f"bsn {BSN}\n")
+    write(src, "large.txt", f"bsn {BSN2}\n" + "x" * 500 + "\n")
+    old = run_scan(tmp_path, str(src), "--entities", "NL_BSN", out_name="old")
+    # the large file is skipped this time: its BSN is not proven gone
+    new = run_scan(
+        tmp_path,
+        str(src),
+        "--entities",
+        "NL_BSN",
+        "--max-object-size",
+        "100",
+        "--baseline",
+        str(old.out),
+        out_name="new",
+    )
+    assert new.exit_code == 0, new.result.output
+    assert baseline_rows(new.out) == [("unchanged", 1, "NL_BSN", "****6782"), ("unread", 1, "NL_BSN", "****2333")]
+    result = CliRunner().invoke(main, ["diff", str(old.out), str(new.out), "--format", "json"])
+    data = json.loads(result.stdout)
+    assert data["counts"] == {"added": 0, "removed": 0, "unchanged": 1, "unread": 1}
+    assert [(i["change"], i["masked"]) for i in data["items"]] == [("unread", "****2333")]
+    sarif = CliRunner().invoke(main, ["report", str(new.out), "--format", "sarif", "--with-absent"])
+    assert [r["baselineState"] for r in json.loads(sarif.stdout)["runs"][0]["results"]] == ["unchanged"]
