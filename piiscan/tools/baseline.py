@@ -14,8 +14,8 @@ nothing a finding does not; two scans compare only when made with the same HMAC 
 `scan --baseline OLD` stores the comparison in the scan directory as the table `baseline/`: the
 findings columns plus `fingerprint` and `baseline_state` (`new`, `unchanged`: this scan's
 findings; `absent`: the old scan's findings this scan no longer has, with the old scan's id;
-`unread`: old findings in an object or member this scan skipped or failed to read, which are
-neither seen again nor proven gone).
+`unread`: old findings in an object or member this scan skipped or failed to read, or under a
+source or folder it could not list, which are neither seen again nor proven gone).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from piiscan.connectors.local import file_uri
 from piiscan.scandir import FINDINGS_SCHEMA, remote_store
 from piiscan.tools.scans import ScanDir, read
 
@@ -95,10 +96,13 @@ def _place_keys(objects: pa.Array | pa.ChunkedArray, members: pa.Array | pa.Chun
     return pc.binary_join_element_wise(objects, pc.fill_null(members, ""), "\x1f")
 
 
-def compare(old: pa.Table, new: pa.Table, new_objects: pa.Table | None = None) -> pa.Table:
+def compare(
+    old: pa.Table, new: pa.Table, new_objects: pa.Table | None = None, new_errors: pa.Table | None = None
+) -> pa.Table:
     """`new`'s findings marked `new` or `unchanged`, then `old`'s that `new` lacks, marked
     `absent`, or `unread` where `new_objects` (the new scan's object, member and status) says
-    their object or member was skipped or failed."""
+    their object or member was skipped or failed, or `new_errors` (object, stage) that a source
+    or folder holding it could not be listed."""
     old_prints, new_prints = fingerprints(old), fingerprints(new)
     in_old = pc.is_in(new_prints, value_set=old_prints)
     in_new = pc.is_in(old_prints, value_set=new_prints)
@@ -112,9 +116,22 @@ def compare(old: pa.Table, new: pa.Table, new_objects: pa.Table | None = None) -
             pc.is_in(_place_keys(old["object"], old["member"]), value_set=places),
             pc.is_in(_place_keys(old["object"], pa.nulls(old.num_rows, pa.string())), value_set=places),
         )
+        for uri in _unlisted(new_errors):
+            # a folder holds what is below it; a bucket prefix, every key that starts with it
+            below = uri.rstrip("/") + "/" if uri.startswith("file://") else uri
+            missed = pc.or_(missed, pc.or_(pc.equal(old["object"], uri), pc.starts_with(old["object"], below)))
         gone_state = pc.if_else(missed, UNREAD, gone_state)
     gone = _with_state(old, old_prints, gone_state).filter(pc.invert(in_new))
     return pa.concat_tables([current.cast(BASELINE_SCHEMA), gone.cast(BASELINE_SCHEMA)])
+
+
+def _unlisted(errors: pa.Table | None) -> list[str]:
+    """URI prefixes of the sources and folders that could not be listed (`errors` at stage list)."""
+    if errors is None:
+        return []
+    listed = errors.filter(pc.equal(errors["stage"], "list"))["object"].to_pylist()
+    # a source given as a plain path is named as given: the findings name it by its file:// URI
+    return [u if "://" in u else file_uri(Path(u)) for u in listed]
 
 
 def counts(comparison: pa.Table) -> dict[str, int]:

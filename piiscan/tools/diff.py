@@ -35,7 +35,8 @@ def diff(old: ScanDir, new: ScanDir) -> tuple[pa.Table, dict[str, int]]:
     """Added then removed findings, each in object and locator order, and the counts of every state."""
     bl.check_keys(old.manifest, new.manifest.get("key_fingerprint"), f"scan {old.scan_id}")
     objects = read([new], "objects", ["object", "member", "status"])
-    comparison = bl.compare(bl.all_findings([old]), bl.all_findings([new]), objects)
+    errors = read([new], "errors", ["object", "stage"])
+    comparison = bl.compare(bl.all_findings([old]), bl.all_findings([new]), objects, errors)
     changed = comparison.filter(pc.not_equal(comparison["baseline_state"], bl.UNCHANGED))
     state = changed["baseline_state"]
     change = pc.if_else(pc.equal(state, bl.NEW), ADDED, pc.if_else(pc.equal(state, bl.ABSENT), REMOVED, bl.UNREAD))

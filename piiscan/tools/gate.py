@@ -66,7 +66,9 @@ def judge(
     manifest = read_manifest(out)
     if base is not None:
         objects = read_table(out, "objects", ["object", "member", "status"])
-        comparison = bl.compare(read_table(base.source, "findings", FINDINGS_SCHEMA.names), findings, objects)
+        errors = read_table(out, "errors", ["object", "stage"])
+        old = read_table(base.source, "findings", FINDINGS_SCHEMA.names)
+        comparison = bl.compare(old, findings, objects, errors)
         bl.write_comparison(out, comparison, store_options)
         findings = bl.current(comparison)
         result.baseline_counts = bl.counts(comparison)

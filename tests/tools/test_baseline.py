@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from click.testing import CliRunner
 
 from piiscan.cli import main
+from piiscan.scandir import FINDINGS_SCHEMA
+from piiscan.tools.baseline import compare
 from tests.helpers import h, run_scan
 
 BSN, BSN2, IBAN = "123456782", "111222333", "NL91ABNA0417164300"
@@ -131,3 +134,25 @@ def test_findings_of_objects_not_read_again_are_unread_not_removed(tmp_path: Pat
     assert [(i["change"], i["masked"]) for i in data["items"]] == [("unread", "****2333")]
     sarif = CliRunner().invoke(main, ["report", str(new.out), "--format", "sarif", "--with-absent"])
     assert [r["baselineState"] for r in json.loads(sarif.stdout)["runs"][0]["results"]] == ["unchanged"]
+
+
+def test_findings_under_a_source_or_folder_that_could_not_be_listed_are_unread() -> None:
+    def findings(*objects: str) -> pa.Table:
+        rows = [{"object": o, "member": "", "entity": "NL_BSN", "value_hash": o, "masked": "****"} for o in objects]
+        return pa.Table.from_pylist(rows, schema=FINDINGS_SCHEMA)
+
+    old = findings("file:///data/locked/a.txt", "file:///data/lockedness.txt", "s3://b/pre/x.csv", "s3://b/other.csv")
+    errors = pa.table(
+        {"object": ["file:///data/locked", "s3://b/pre", "file:///data/x.txt"], "stage": ["list", "list", "read"]}
+    )
+    objects = pa.table(
+        {"object": pa.array([], pa.string()), "member": pa.array([], pa.string()), "status": pa.array([], pa.string())}
+    )
+    comparison = compare(old, findings(), objects, errors)
+    states = comparison.select(["object", "baseline_state"]).to_pylist()
+    assert sorted((r["object"], r["baseline_state"]) for r in states) == [
+        ("file:///data/locked/a.txt", "unread"),
+        ("file:///data/lockedness.txt", "absent"),
+        ("s3://b/other.csv", "absent"),
+        ("s3://b/pre/x.csv", "unread"),
+    ]
