@@ -114,7 +114,8 @@ def _result(row: dict[str, Any], rule_index: int, root: str | None) -> dict[str,
     result: dict[str, Any] = {
         "ruleId": rule_id(row["detector"]),
         "ruleIndex": rule_index,
-        "level": "error" if row["fails"] else "warning",
+        # a finding gone since the baseline fails nothing: a note
+        "level": "note" if row["baseline_state"] == ABSENT else "error" if row["fails"] else "warning",
         "message": {"text": _message(row)},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_VERSION: row["fingerprint"]},

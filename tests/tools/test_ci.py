@@ -81,7 +81,7 @@ def test_sarif_is_valid_and_carries_locations_fingerprints_and_baseline_state(ni
     )
     assert got == [
         ("iban", "error", "new", "IBAN_CODE NL91 **** **** **** 4300 (line 1)", "bank.txt", 1),
-        ("nl_bsn", "warning", "absent", "NL_BSN ****2333 (line 2)", "notes.txt", 2),
+        ("nl_bsn", "note", "absent", "NL_BSN ****2333 (line 2)", "notes.txt", 2),
         ("nl_bsn", "warning", "unchanged", "NL_BSN ****6782 (line 3)", "notes.txt", 3),
     ]
     stored = pq.read_table(new / "baseline" / "part-00001.parquet").to_pylist()
