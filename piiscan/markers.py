@@ -3,8 +3,9 @@
 As gitleaks' `gitleaks:allow`: a test fixture or a documented example says in place that its
 value is meant to be there. The line is the object's line where the finding has one, its record
 where it has none (a row of a CSV or Parquet table, whichever cell holds the marker), else the
-line of the text unit. Suppressed findings are not
-written; the manifest counts them under `allowed`, labelled `inline:piiscan:allow`.
+line of the text unit; a record detector's findings (a position from two columns) are allowed by
+a marker in any field of the record. Suppressed findings are not written; the manifest counts
+them under `allowed`, labelled `inline:piiscan:allow`.
 """
 
 from __future__ import annotations

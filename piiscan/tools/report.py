@@ -20,7 +20,7 @@ from piiscan.tools.policy import coverage as covered_share
 from piiscan.tools.render import Section
 from piiscan.tools.scans import ScanDir, read
 
-#: new and absent findings listed in a document; `piiscan diff` lists them all
+#: new, absent and unread findings listed in a document; `piiscan diff` lists them all
 CHANGES_SHOWN = 500
 
 
@@ -51,7 +51,8 @@ def summarise(scans: Sequence[ScanDir], top: int = 10, depth: int = 1) -> dict[s
     heads = by_object.slice(0, top).to_pydict()
     objects = read(scans, "objects", ["object", "member", "status", "reason", "region"])
     status = dict(Counter(objects["status"].to_pylist()).most_common())
-    not_scanned = objects.filter(pc.not_equal(objects["status"], "scanned"))
+    # `carried` objects (unchanged since a --since scan) are covered too
+    not_scanned = objects.filter(pc.is_in(objects["status"], value_set=pa.array(["skipped", "failed"])))
     reasons = Counter(zip(not_scanned["status"].to_pylist(), not_scanned["reason"].to_pylist(), strict=True))
     errors = read(scans, "errors", ["stage", "error"])
     error_kinds = Counter(zip(errors["stage"].to_pylist(), errors["error"].to_pylist(), strict=True))
@@ -95,7 +96,7 @@ def _prefixes(findings: pa.Table, objects: pa.Table, depth: int) -> list[dict[st
 
 
 def _changes(scans: Sequence[ScanDir]) -> list[dict[str, Any]]:
-    """For each scan made with `--baseline`: the counts, and its new and absent findings."""
+    """For each scan made with `--baseline`: the counts, and its new, absent and unread findings."""
     out = []
     for scan in scans:
         comparison = read_comparison(scan)
@@ -111,8 +112,10 @@ def _changes(scans: Sequence[ScanDir]) -> list[dict[str, Any]]:
                 "baseline": base.get("scan_id"),
                 **{state: states.get(state, 0) for state in STATES},
                 "changes": [
-                    {k: r[k] for k in ("baseline_state", "object", "member", "line", "record", "field", "entity")}
-                    | {"masked": r["masked"]}
+                    {
+                        k: r[k]
+                        for k in ("baseline_state", "object", "member", "line", "record", "field", "entity", "masked")
+                    }
                     for r in changed.slice(0, CHANGES_SHOWN).to_pylist()
                 ],
             }
