@@ -50,6 +50,7 @@ from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
 from piiscan.model import MESSAGE_MIME, ContentType, Finding, Member, ObjectRef, Record, TextUnit
 from piiscan.redact import safe_message, strip_password
+from piiscan.rulepacks import AllowList, RulePacks
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
 from piiscan.streams import read_head
 
@@ -76,6 +77,8 @@ class ScanOptions:
     nlp_model: str | None = None
     #: the scan directory: a worker writes the findings of a large object there as it goes
     out: str | None = None
+    #: the compiled rule packs (--rules): their detectors join the engine, their allow-lists apply
+    rules: RulePacks | None = None
 
 
 @dataclass
@@ -88,6 +91,8 @@ class ObjectResult:
     scanned: int = 0
     skipped: int = 0
     failed: int = 0
+    #: findings dropped by an allow entry, by the entry's label
+    allowed: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -102,6 +107,7 @@ class ScanSummary:
     findings: Counter[str] = field(default_factory=Counter)
     source_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    allowed: Counter[str] = field(default_factory=Counter)
 
 
 # -- one object, in a worker ------------------------------------------------------------------
@@ -115,11 +121,16 @@ class _Worker:
         from piiscan.detectors.nlp import nlp_detectors
 
         self.engine = Engine(
-            [*load_detectors(options.entities), *nlp_detectors(options.nlp_model, options.entities)],
+            [
+                *load_detectors(options.entities),
+                *nlp_detectors(options.nlp_model, options.entities),
+                *(options.rules.detectors_for(options.entities) if options.rules else ()),
+            ],
             options.key,
             min_score=options.min_score,
             backend=options.backend,
         )
+        self.allow = AllowList(options.rules.allow if options.rules else ())
         self.connectors: dict[str, Connector] = {}
         self._lock = threading.Lock()  # I/O threads share the connectors
         self._writer: ScanDirWriter | None = None
@@ -308,6 +319,8 @@ class _ObjectScan:
         }
 
     def _findings(self, findings: list[Finding], row: dict[str, Any]) -> None:
+        if findings and self.worker.allow:
+            findings = self.worker.allow.keep(findings, row["object"], self.result.allowed)
         if not findings:
             return
         rows = self.result.rows
@@ -447,6 +460,7 @@ def run_scan(
         summary.errors += result.rows.count("errors")
         summary.bytes_read += result.bytes_read
         summary.findings.update(result.findings)
+        summary.allowed.update(result.allowed)
         if progress:
             progress(summary, ref)
 
@@ -632,5 +646,10 @@ def _manifest(
         "source_failures": summary.source_failures,
         #: connectors that read only a sample (e.g. --sample-rows): the scan is not exhaustive
         "sampling": {s: o["sample"] for s, o in sorted(options.connector_options.items()) if o.get("sample")},
+        #: findings an allow entry dropped, by the entry's label (every entry of --rules, 0 included)
+        "allowed": {
+            **{entry.label: 0 for entry in (options.rules.allow if options.rules else ())},
+            **dict(sorted(summary.allowed.items())),
+        },
         "pid": os.getpid(),
     }

@@ -66,7 +66,7 @@ class SourceError(Exception):
 
 
 class Connector:
-    """Base of the connectors, registered by URI scheme in `piiscan.connectors.REGISTRY`."""
+    """Base of the connectors, registered by URI scheme as `piiscan.connectors` entry points."""
 
     scheme: ClassVar[str]
     #: objects read at once per worker by default (remote stores: overlap the round trips)
