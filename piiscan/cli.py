@@ -370,7 +370,7 @@ def _rule_packs(paths: Sequence[str], key_file: str | None) -> Any:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 @click.option("--rules", "rule_packs", multiple=True, metavar="FILE", help="Also list this rule pack's detectors.")
 def detectors(fmt: str, rule_packs: tuple[str, ...]) -> None:
     """List every detector: entity, version, what it validates, canonical form, subject option, context."""
@@ -396,6 +396,14 @@ def detectors(fmt: str, rule_packs: tuple[str, ...]) -> None:
     ]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
+        return
+    if fmt == "markdown":  # the README's table of detectors is this output
+        click.echo("| detector | entity | what is found and validated | canonical form | `subject find` |")
+        click.echo("| --- | --- | --- | --- | --- |")
+        for r in rows:
+            option = f"`{r['subject_option']}`" if r["subject_option"] else "—"
+            cells = [f"`{r['detector']}`", f"`{r['entity']}`", r["explanation"], r["canonical"], option]
+            click.echo("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         return
     from rich.console import Console
     from rich.table import Table

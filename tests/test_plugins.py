@@ -162,3 +162,17 @@ def test_extractors_claim_streams_in_their_order() -> None:
     # zip-based documents before plain zip; text formats last, plain text the very last
     assert names.index("docx") < names.index("archive") < names.index("mbox") < names.index("csv")
     assert names[-1] == "text"
+
+
+def test_the_readme_table_of_detectors_is_piiscan_detectors_output() -> None:
+    from click.testing import CliRunner
+
+    from piiscan.cli import main
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- piiscan detectors --format markdown -->\n") + len(
+        "<!-- piiscan detectors --format markdown -->\n"
+    )
+    table = readme[start : readme.index("<!-- end of piiscan detectors -->")]
+    output = CliRunner().invoke(main, ["detectors", "--format", "markdown"]).output
+    assert table == output, "regenerate the README's table with `piiscan detectors --format markdown`"

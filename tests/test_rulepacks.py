@@ -222,3 +222,19 @@ def test_detectors_lists_a_packs_detectors(tmp_path: Path) -> None:
         "subject_option": None,
         "context": ["klantnummer", "customer"],
     }
+
+
+def test_the_readme_example_pack_compiles(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Rule packs: custom detectors and allow-lists") :]
+    example = section[section.index("```yaml\n") + len("```yaml\n") : section.index("```\n", section.index("```yaml"))]
+    packs = load_rule_packs([_pack(tmp_path, example, "team.yaml")], TEST_KEY.encode())
+    (detector,) = packs.detectors
+    assert (detector.id, detector.entity, len(detector.patterns)) == ("customer_number@1", "CUSTOMER_ID", 2)
+    assert detector.validate("C-123456").canonical == "C-123456"
+    assert detector.validate("C-123457") is None
+    assert [(a.label, a.entity, a.objects) for a in packs.allow] == [
+        ("our info mailbox", "EMAIL_ADDRESS", ("**",)),
+        ("team.yaml:allow[1]", "NL_BSN", ("s3://test-fixtures/*",)),
+    ]
+    assert packs.allow[0].value_hash == h("EMAIL_ADDRESS", "info@example.nl")
