@@ -80,6 +80,19 @@ def _limits(depth: int | None, members: int | None, expanded: int | None, ratio:
     return dataclasses.replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
 
 
+def _regions(values: tuple[str, ...], sources: tuple[str, ...]) -> tuple[tuple[str | None, str], ...]:
+    """`--region REGION` (every source) or `--region SOURCE=REGION` (SOURCE exactly as given)."""
+    out: list[tuple[str | None, str]] = []
+    for value in values:
+        source, sep, region = value.rpartition("=")
+        if not region.strip() or (sep and not source):
+            fail(f"--region {value}: give REGION or SOURCE=REGION")
+        if sep and source not in sources:
+            fail(f"--region {value}: {source} is not one of the SOURCES (write it exactly as given)")
+        out.append((source or None, region.strip()))
+    return tuple(out)
+
+
 class _Group(click.Group):
     """Turns unexpected exceptions into one line and exit code 1 (a traceback with --debug)."""
 
@@ -213,6 +226,21 @@ def main() -> None:
     help="postgresql://: each finding's `modified` comes from this column of its row; TABLE is a glob; repeatable.",
 )
 @click.option(
+    "--timestamp-field",
+    multiple=True,
+    metavar="[GLOB=]FIELD",
+    help="Files: each record's `modified` comes from this field (CSV/TSV column, JSON key or $.path, Parquet/ORC/"
+    "Avro column, XLSX header); GLOB matches the file name or URI; repeatable, first match wins.",
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="[SOURCE=]REGION",
+    help="Where a source with no region API lives (PostgreSQL, mail exports, folders): fills objects.region; "
+    "repeatable.",
+)
+@click.option(
     "--rules",
     "rule_packs",
     multiple=True,
@@ -245,6 +273,8 @@ def scan(
     sample_percent: float | None = None,
     timestamp_column: tuple[str, ...] = (),
     nlp_model: str | None = None,
+    timestamp_field: tuple[str, ...] = (),
+    regions: tuple[str, ...] = (),
     rule_packs: tuple[str, ...] = (),
 ) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
@@ -277,6 +307,10 @@ def scan(
     except PluginError as exc:
         fail(str(exc))
     out_path = Path(out)
+    declared_regions = _regions(regions, sources)
+    for rule in timestamp_field:
+        if not rule.rpartition("=")[2].strip():
+            fail(f"--timestamp-field {rule}: name a field (FIELD or GLOB=FIELD)")
     remote = {"versions": versions, "anonymous": anonymous, "io_threads": io_threads, "page_size": list_page_size}
     connector_options = {"s3": {**remote, "endpoint_url": endpoint_url}, "gs": remote}
     if sample_rows is not None and sample_percent is not None:
@@ -324,6 +358,8 @@ def scan(
         connector_options=connector_options,
         io_threads=io_threads or 0,
         limits=_limits(max_depth, max_members, max_expanded_size, max_expansion_ratio),
+        timestamp_fields=timestamp_field,
+        regions=declared_regions,
         rules=rules,
     )
     selection = Selection(include=include, exclude=exclude, max_object_size=max_object_size)

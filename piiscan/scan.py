@@ -46,6 +46,7 @@ from piiscan.extract.budget import (
     ratio_reason,
     total_reason,
 )
+from piiscan.extract.recordtime import RecordClock, field_rule
 from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
 from piiscan.model import MESSAGE_MIME, ContentType, Finding, Member, ObjectRef, Record, TextUnit
@@ -77,6 +78,10 @@ class ScanOptions:
     nlp_model: str | None = None
     #: the scan directory: a worker writes the findings of a large object there as it goes
     out: str | None = None
+    #: `--timestamp-field` rules (`field` or `glob=field`): records' own times in files
+    timestamp_fields: tuple[str, ...] = ()
+    #: `--region` declarations (source or None for every source, region) for sources with no region API
+    regions: tuple[tuple[str | None, str], ...] = ()
     #: the compiled rule packs (--rules): their detectors join the engine, their allow-lists apply
     rules: RulePacks | None = None
 
@@ -91,6 +96,8 @@ class ObjectResult:
     scanned: int = 0
     skipped: int = 0
     failed: int = 0
+    #: records whose time was read from --timestamp-field: parsed, unparsed, missing
+    record_times: Counter[str] = field(default_factory=Counter)
     #: findings dropped by an allow entry, by the entry's label
     allowed: Counter[str] = field(default_factory=Counter)
 
@@ -107,6 +114,7 @@ class ScanSummary:
     findings: Counter[str] = field(default_factory=Counter)
     source_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    record_times: Counter[str] = field(default_factory=Counter)
     allowed: Counter[str] = field(default_factory=Counter)
 
 
@@ -216,6 +224,8 @@ class _ObjectScan:
             return
         extractor, mime = claimed
         row["content_type"] = mime
+        clock_field = field_rule(self.worker.options.timestamp_fields, name, self.ref.uri)
+        clock = RecordClock(clock_field) if clock_field else None
         ctx = ExtractContext(
             name=name,
             head=head,
@@ -224,8 +234,11 @@ class _ObjectScan:
             limits=self.limits,
             want_records=bool(self.engine.record_detectors),
             records_wanted=self.engine.wants_records,
+            clock=clock,
         )
         self._events(extractor.extract(buffered, mime, ctx), row, member, depth=depth)
+        if clock is not None:
+            self.result.record_times.update(parsed=clock.parsed, unparsed=clock.unparsed, missing=clock.missing)
         if depth == 0 or (depth == 1 and self.stream_less):
             self.result.bytes_read += buffered.raw.bytes_read  # type: ignore[attr-defined]
 
@@ -430,6 +443,12 @@ def _scan_batch_in_worker(batch: list[tuple[str, ObjectRef]], io_threads: int) -
 Progress = Callable[[ScanSummary, ObjectRef | None], None]
 
 
+def declared_region(regions: Sequence[tuple[str | None, str]], source: str) -> str | None:
+    """The region `--region` declares for `source`: its own declaration, else one for every source."""
+    named = [r for s, r in regions if s == source]
+    return named[0] if named else next((r for s, r in regions if s is None), None)
+
+
 def new_scan_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
 
@@ -460,6 +479,7 @@ def run_scan(
         summary.errors += result.rows.count("errors")
         summary.bytes_read += result.bytes_read
         summary.findings.update(result.findings)
+        summary.record_times.update(result.record_times)
         summary.allowed.update(result.allowed)
         if progress:
             progress(summary, ref)
@@ -467,16 +487,19 @@ def run_scan(
     def listed() -> Iterator[tuple[str, ObjectRef]]:
         for source in sources:
             scheme = scheme_of(source)
+            declared = declared_region(options.regions, source)
             try:
                 for item in listers[scheme].list(source, selection):
                     if isinstance(item, Skipped):
+                        if declared and not item.ref.region:
+                            item = replace(item, ref=replace(item.ref, region=declared))
                         absorb(_skipped_result(options.scan_id, item), item.ref)
                     elif isinstance(item, ListFailure):
                         absorb(_list_failure_result(options.scan_id, item), None)
                         if item.fatal:
                             summary.source_failures.append(f"{item.uri}: {item.message}")
                     else:
-                        yield scheme, item
+                        yield scheme, item if item.region or not declared else replace(item, region=declared)
             except SourceError as exc:
                 summary.source_failures.append(str(exc))
                 absorb(
@@ -644,6 +667,11 @@ def _manifest(
             "findings_by_entity": dict(sorted(summary.findings.items())),
         },
         "source_failures": summary.source_failures,
+        #: --region declarations, and records' own times read from --timestamp-field fields
+        "regions": {source or "*": region for source, region in options.regions},
+        "record_times": {"fields": list(options.timestamp_fields), **summary.record_times}
+        if options.timestamp_fields
+        else None,
         #: connectors that read only a sample (e.g. --sample-rows): the scan is not exhaustive
         "sampling": {s: o["sample"] for s, o in sorted(options.connector_options.items()) if o.get("sample")},
         #: findings an allow entry dropped, by the entry's label (every entry of --rules, 0 included)
