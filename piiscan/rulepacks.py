@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 from stdnum import luhn
 from stdnum.iso7064 import mod_11_2, mod_97_10
 
@@ -32,6 +31,7 @@ from piiscan.detectors import Detector, RecordDetector, detector_classes
 from piiscan.detectors.base import Candidate, Pattern
 from piiscan.hashing import Hasher
 from piiscan.model import Finding
+from piiscan.tools.rules import RulesError, load_pack
 
 _WORD = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _ENTITY = {"type": "string", "pattern": r"^[A-Z][A-Z0-9_]*$"}
@@ -249,19 +249,9 @@ def load_rule_packs(paths: Sequence[str | Path], key: bytes) -> RulePacks:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RulePackError(f"cannot read rule pack {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise RulePackError(f"rule pack {path} is not valid YAML{where}") from None
-    errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(e.path))
-    if errors:
-        err = errors[0]
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.path).lstrip(".") or "(top)"
-        raise RulePackError(f"rule pack {path}: {where}: {_safe_message(err)}")
-    return data
+        return load_pack(path, "", SCHEMA, _safe_message)
+    except RulesError as exc:
+        raise RulePackError(str(exc)) from None
 
 
 def _safe_message(err: jsonschema.ValidationError) -> str:
