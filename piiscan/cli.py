@@ -93,6 +93,46 @@ def _regions(values: tuple[str, ...], sources: tuple[str, ...]) -> tuple[tuple[s
     return tuple(out)
 
 
+def _check_local_out(out: str) -> None:
+    """An --out that cannot become a scan directory is refused before anything is written."""
+    from piiscan.connectors import SourceError, scheme_of
+
+    if not out.strip():
+        fail("--out is empty: name the scan directory to create")
+    if scheme_of(out) != "file":
+        return
+    from piiscan.connectors.local import path_of
+
+    try:
+        path = path_of(out)
+    except SourceError as exc:
+        fail(f"--out {out}: {exc}")
+    if path.is_dir() and any(path.iterdir()) and not (path / "manifest.json").exists():
+        fail(f"--out {out} is a folder holding other files: choose a new or empty folder")
+    ancestor = path
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor != path and not ancestor.is_dir():
+        fail(f"--out {out} cannot be created: {ancestor} is not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        fail(f"--out {out} cannot be created: {ancestor} is not writable")
+
+
+def _check_local_sources(sources: tuple[str, ...]) -> None:
+    """A local source that does not exist is named before anything is written (a re-run then works)."""
+    from piiscan.connectors import SourceError, scheme_of
+    from piiscan.connectors.local import path_of
+
+    for source in sources:
+        if scheme_of(source) in ("file", "maildir"):
+            try:
+                path = path_of(source)
+            except SourceError as exc:
+                fail(str(exc))
+            if not path.exists() and not path.is_symlink():
+                fail(f"cannot list {source}: no such file or folder", ExitCode.SOURCE)
+
+
 class _Group(click.Group):
     """Turns unexpected exceptions into one line and exit code 1 (a traceback with --debug)."""
 
@@ -241,6 +281,11 @@ def main() -> None:
     "repeatable.",
 )
 @click.option(
+    "--create-key",
+    is_flag=True,
+    help="Create a new random key at --key-file (or $PIISCAN_KEY_FILE) if there is none: a typo must not.",
+)
+@click.option(
     "--rules",
     "rule_packs",
     multiple=True,
@@ -275,6 +320,7 @@ def scan(
     nlp_model: str | None = None,
     timestamp_field: tuple[str, ...] = (),
     regions: tuple[str, ...] = (),
+    create_key: bool = False,
     rule_packs: tuple[str, ...] = (),
 ) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
@@ -297,7 +343,7 @@ def scan(
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import holds_scan
 
-    rules = _rule_packs(rule_packs, key_file)
+    rules = _rule_packs(rule_packs, key_file, create_key)
     try:
         chosen = _entities(entities, rules.entities if rules else ())
         detectors = [*load_detectors(chosen), *(rules.detectors_for(chosen) if rules else ())]
@@ -307,6 +353,8 @@ def scan(
     except PluginError as exc:
         fail(str(exc))
     out_path = Path(out)
+    _check_local_out(out)
+    _check_local_sources(sources)
     declared_regions = _regions(regions, sources)
     for rule in timestamp_field:
         if not rule.rpartition("=")[2].strip():
@@ -336,7 +384,7 @@ def scan(
     if scheme_of(out) == "file" and out_path.exists() and not out_path.is_dir():
         fail(f"--out {out} exists and is not a folder")
     try:
-        key = load_key(key_file)
+        key = load_key(key_file, create_named=create_key)
     except HmacKeyError as exc:
         fail(str(exc))
     if nlp_model:
@@ -391,7 +439,7 @@ def scan(
         sys.exit(int(ExitCode.PARTIAL))
 
 
-def _rule_packs(paths: Sequence[str], key_file: str | None) -> Any:
+def _rule_packs(paths: Sequence[str], key_file: str | None, create_key: bool = False) -> Any:
     """The compiled rule packs of --rules (None without), or exit 2 naming the place of a problem."""
     if not paths:
         return None
@@ -400,7 +448,7 @@ def _rule_packs(paths: Sequence[str], key_file: str | None) -> Any:
     from piiscan.rulepacks import RulePackError, load_rule_packs
 
     try:
-        return load_rule_packs(paths, load_key(key_file))
+        return load_rule_packs(paths, load_key(key_file, create_named=create_key))
     except (RulePackError, HmacKeyError, PluginError) as exc:
         fail(f"--rules: {exc}")
 
