@@ -176,3 +176,14 @@ def test_the_readme_table_of_detectors_is_piiscan_detectors_output() -> None:
     table = readme[start : readme.index("<!-- end of piiscan detectors -->")]
     output = CliRunner().invoke(main, ["detectors", "--format", "markdown"]).output
     assert table == output, "regenerate the README's table with `piiscan detectors --format markdown`"
+
+
+def test_two_distributions_declaring_one_name_is_an_error(site: Path) -> None:
+    _distribution(
+        site, "acme-fork", {"acme_fork": TICKET_MODULE}, "[piiscan.detectors]\nacme_ticket = acme_fork:TicketDetector\n"
+    )
+    listed = _piiscan(site, "detectors")
+    assert listed.returncode == ExitCode.USAGE
+    assert listed.stderr.startswith("piiscan: detector plugin acme_ticket (acme-")
+    assert listed.stderr.endswith(": uninstall one of them\n")
+    assert "acme-fork" in listed.stderr and "acme-piiscan" in listed.stderr

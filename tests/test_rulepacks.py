@@ -139,6 +139,13 @@ def test_the_shape_of_the_issue_as_written_and_several_packs(tmp_path: Path, src
     ]
 
 
+def test_the_summary_says_how_many_findings_were_allowed(tmp_path: Path, src: Path) -> None:
+    out = tmp_path / "scan"
+    result = CliRunner().invoke(main, ["scan", str(src), "--out", str(out), "--rules", _pack(tmp_path), "-w", "1"])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "allowed: 2 finding(s) not written (manifest: allowed)" in result.output
+
+
 def test_pack_detectors_reach_worker_processes(tmp_path: Path, src: Path) -> None:
     out = tmp_path / "scan"
     result = CliRunner().invoke(
