@@ -166,6 +166,7 @@ def test_pack_detectors_reach_worker_processes(tmp_path: Path, src: Path) -> Non
         ),
         (("'C-\\d{6}'", "'C-(?=\\d{6})'"), "detectors[0].patterns[0].regex: Hyperscan cannot compile it"),
         (("'C-\\d{6}'", "'x*'"), "detectors[0].patterns[0].regex: matches the empty string"),
+        (("'C-\\d{6}'", "'C-\\d+'"), "detectors[0].patterns[0].regex: may match more than 1024 bytes: bound its"),
         (("validator: elfproef", "validator: mod10"), "detectors[0].validator: 'mod10' is not one of"),
         (("canonical: upper", "canonical: title"), "detectors[0].canonical: 'title' is not one of"),
         (("entity: CUSTOMER_ID", "entity: customer_id"), "detectors[0].entity: 'customer_id' does not match"),
