@@ -283,6 +283,14 @@ def main() -> None:
     cls=in_section(BUCKETS),
 )
 @click.option(
+    "--max-attempts",
+    type=click.IntRange(1, 50),
+    default=10,
+    show_default=True,
+    help="Attempts per request to a bucket before a throttled or failing one is given up (its object fails).",
+    cls=in_section(BUCKETS),
+)
+@click.option(
     "--sample-rows",
     type=click.IntRange(1),
     default=None,
@@ -462,6 +470,7 @@ def _s3_options(params: dict[str, Any]) -> S3Options:
         page_size=params["list_page_size"] or S3Options.page_size,
         endpoint_url=params["endpoint_url"],
         io_threads=params["io_threads"],
+        max_attempts=params["max_attempts"],
     )
 
 
@@ -472,6 +481,7 @@ def _gcs_options(params: dict[str, Any]) -> GcsOptions:
         versions=params["versions"],
         anonymous=params["anonymous"],
         page_size=params["list_page_size"] or GcsOptions.page_size,
+        max_attempts=params["max_attempts"],
     )
 
 
