@@ -58,6 +58,7 @@ from piiscan.limits import DEFAULT_LIMITS, Limits
 from piiscan.markers import drop_allowed, drop_allowed_record
 from piiscan.model import MESSAGE_MIME, ContentType, Events, Finding, Member, ObjectRef, Record, TableRows, TextUnit
 from piiscan.redact import safe_message, strip_password
+from piiscan.rulepacks import AllowList, RulePacks
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
 from piiscan.streams import read_head
 
@@ -91,6 +92,8 @@ class ScanOptions:
     regions: tuple[tuple[str | None, str], ...] = ()
     #: each extractor family's options (`piiscan.extract.options`)
     extract: ExtractOptions = field(default_factory=ExtractOptions)
+    #: the compiled rule packs (--rules): their detectors join the engine, their allow-lists apply
+    rules: RulePacks | None = None
 
 
 @dataclass
@@ -105,7 +108,7 @@ class ObjectResult:
     failed: int = 0
     #: records whose time was read from --timestamp-field: parsed, unparsed, missing
     record_times: Counter[str] = field(default_factory=Counter)
-    #: findings suppressed, by label (`inline:piiscan:allow`)
+    #: findings dropped by an allow entry or an inline `piiscan:allow` marker, by label
     allowed: Counter[str] = field(default_factory=Counter)
 
 
@@ -136,11 +139,16 @@ class _Worker:
         from piiscan.detectors.nlp import nlp_detectors
 
         self.engine = Engine(
-            [*load_detectors(options.entities), *nlp_detectors(options.nlp_model, options.entities)],
+            [
+                *load_detectors(options.entities),
+                *nlp_detectors(options.nlp_model, options.entities),
+                *(options.rules.detectors_for(options.entities) if options.rules else ()),
+            ],
             options.key,
             min_score=options.min_score,
             backend=options.backend,
         )
+        self.allow = AllowList(options.rules.allow if options.rules else ())
         self.connectors: dict[str, Connector] = {}
         self._lock = threading.Lock()  # I/O threads share the connectors
         self._writer: ScanDirWriter | None = None
@@ -363,6 +371,8 @@ class _ObjectScan:
         }
 
     def _findings(self, findings: list[Finding], row: dict[str, Any]) -> None:
+        if findings and self.worker.allow:
+            findings = self.worker.allow.keep(findings, row["object"], self.result.allowed)
         if not findings:
             return
         rows = self.result.rows
@@ -719,8 +729,12 @@ def _manifest(
         "record_times": {"fields": list(options.timestamp_fields), **summary.record_times}
         if options.timestamp_fields
         else None,
-        "allowed": dict(sorted(summary.allowed.items())),
         #: connectors that read only a sample (e.g. --sample-rows): the scan is not exhaustive
         "sampling": {s: o.sampling for s, o in sorted(options.connector_options.items()) if o.sampling},
+        #: findings an allow entry dropped, by the entry's label (every entry of --rules, 0 included)
+        "allowed": {
+            **{entry.label: 0 for entry in (options.rules.allow if options.rules else ())},
+            **dict(sorted(summary.allowed.items())),
+        },
         "pid": os.getpid(),
     }

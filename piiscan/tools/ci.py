@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from piiscan import __version__
-from piiscan.entities import CANONICAL_FORMS
+from piiscan.detectors import DetectorClass, detector_classes
 from piiscan.tools.baseline import ABSENT, FINGERPRINT_VERSION, NEW, UNCHANGED, with_fingerprints
 from piiscan.tools.policy import Policy, failing
 from piiscan.tools.report import source_prefix
@@ -83,17 +83,21 @@ def _states(table: pa.Table, states: Sequence[str]) -> pa.ChunkedArray:
     return pc.or_(pc.is_null(state), pc.fill_null(pc.is_in(state, value_set=pa.array(states)), False))
 
 
-def _rule(detector: str, entity: str) -> dict[str, Any]:
+def _rule(detector: str, entity: str, installed: dict[str, DetectorClass]) -> dict[str, Any]:
+    """The rule of a detector, described by the detector itself where it is installed (a rule
+    pack's detector is not: it is described by its entity only)."""
     rid = rule_id(detector)
-    canonical = CANONICAL_FORMS.get(entity)
+    cls = installed.get(rid)
+    explanation = cls.explanation if cls is not None else ""
+    canonical = cls.canonical_form if cls is not None else ""
     return {
         "id": rid,
         "name": entity,
         "shortDescription": {"text": f"{entity} found by piiscan's {rid} detector"},
         "fullDescription": {
-            "text": f"Personal data of the entity {entity}"
-            + (f" (hashed as: {canonical})" if canonical else "")
-            + ". Findings carry a keyed hash and a masked form, never the value."
+            "text": (f"{explanation}. " if explanation else f"Personal data of the entity {entity}. ")
+            + (f"Hashed as: {canonical}. " if canonical else "")
+            + "Findings carry a keyed hash and a masked form, never the value."
         },
         "help": {
             "text": "Remove or mask the value where it must not be; where it is meant to be there, "
@@ -148,12 +152,13 @@ def sarif(
     pairs = table.group_by(["detector", "entity"]).aggregate([]).to_pylist()
     detectors = sorted({rule_id(p["detector"]): p for p in pairs}.items())
     index = {rid: i for i, (rid, _) in enumerate(detectors)}
+    installed = detector_classes(skip_missing=True)
     run: dict[str, Any] = {
         "tool": {
             "driver": {
                 "name": "piiscan",
                 "version": __version__,
-                "rules": [_rule(p["detector"], p["entity"]) for _, p in detectors],
+                "rules": [_rule(p["detector"], p["entity"], installed) for _, p in detectors],
             }
         },
         "invocations": [
