@@ -98,3 +98,28 @@ def test_every_exit_code_is_documented_in_readme_and_scan_help() -> None:
     scan_codes = {c for c in ExitCode if c not in (ExitCode.ERROR, ExitCode.VIOLATIONS)}
     for code in scan_codes:
         assert re.search(rf"^\s+{int(code)}\s+\S", help_text, re.MULTILINE), code
+
+
+def test_a_rule_pack_entity_can_fail_the_job_and_markers_count_beside_allow_entries(tmp_path: Path) -> None:
+    pack = tmp_path / "team.yaml"
+    pack.write_text(
+        "version: 1\n"
+        "detectors:\n"
+        "  - name: customer_number\n"
+        "    entity: CUSTOMER_ID\n"
+        "    patterns: [{regex: 'C-[0-9]{6}', score: 0.8}]\n"
+        "    validator: none\n"
+        "    canonical: upper\n"
+        "allow:\n"
+        "  - name: demo customer\n"
+        "    entity: CUSTOMER_ID\n"
+        "    value: C-000001\n"
+    )
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "crm.txt").write_text("customer C-123456\ncustomer C-000001\ncustomer C-654321 piiscan:allow\n")
+    scan = run_scan(tmp_path, str(src), "--rules", str(pack), "--fail-on", "entity:CUSTOMER_ID")
+    assert scan.exit_code == int(ExitCode.ENTITY_FINDINGS), scan.result.output
+    assert "--fail-on entity:CUSTOMER_ID: 1 finding(s) fail it" in scan.result.stderr
+    manifest = json.loads((scan.out / "manifest.json").read_text())
+    assert manifest["allowed"] == {"demo customer": 1, "inline:piiscan:allow": 1}
