@@ -142,7 +142,8 @@ def subject_find(
     if report:
         when = datetime.now(UTC).isoformat(timespec="seconds")
         subj.write_report(Path(report), opened, identifiers, found, subj.not_searched(opened), when)
-    _emit(found, fmt, output, f"{found.num_rows} occurrence(s) of {len(identifiers)} identifier(s)")
+    asked = len({i.label for i in identifiers})
+    _emit(found, fmt, output, f"{found.num_rows} occurrence(s) of {asked} identifier(s)")
 
 
 @click.group()

@@ -66,6 +66,11 @@ def canonicalise(kind: str, value: str) -> tuple[str, str, str]:
     return detector.entity, canonical, detector.mask(canonical)
 
 
+def spellings(kind: str, value: str) -> tuple[str, ...]:
+    """Further canonical values `value` may have been hashed under (`Detector.spellings`)."""
+    return _detector(kind).spellings(value)
+
+
 def make_identifiers(pairs: Iterable[tuple[str, str]], key: bytes) -> list[Identifier]:
     """Identifiers for (kind, value) pairs; a malformed value raises IdentifierError naming its position."""
     out: dict[tuple[str, str], Identifier] = {}
@@ -76,8 +81,10 @@ def make_identifiers(pairs: Iterable[tuple[str, str]], key: bytes) -> list[Ident
             entity, canonical, masked = canonicalise(kind, value)
         except IdentifierError as exc:
             raise IdentifierError(f"{exc} (the {_ordinal(counts[kind])} --{kind} given)") from None
-        ident = Identifier(kind, entity, masked, value_hash(key, entity, canonical))
-        out.setdefault((ident.entity, ident.value_hash), ident)
+        # one identifier, looked for under each canonical value it may have been hashed as
+        for form in dict.fromkeys((canonical, *spellings(kind, value))):
+            ident = Identifier(kind, entity, masked, value_hash(key, entity, form))
+            out.setdefault((ident.entity, ident.value_hash), ident)
     return list(out.values())
 
 
@@ -152,7 +159,8 @@ def write_report(
     per_ident: dict[str, int] = {i.label: 0 for i in identifiers}
     for label in found.column("identifier").to_pylist():
         per_ident[label] += 1
-    searched = [[i.kind, i.entity, i.masked, str(per_ident[i.label])] for i in identifiers]
+    unique = {i.label: i for i in identifiers}.values()  # an address is looked for under several hashes
+    searched = [[i.kind, i.entity, i.masked, str(per_ident[i.label])] for i in unique]
     scan_rows = [
         [s.scan_id, str(s.path), str(s.manifest.get("finished", "")), str(s.manifest.get("status", ""))] for s in scans
     ]
