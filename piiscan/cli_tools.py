@@ -101,6 +101,19 @@ class _SubjectFind(click.Command):
 @click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
 @click.option("--report", metavar="FILE", help="Also write a request report: FILE.md (Markdown) or FILE.html.")
 @click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the scans were made with.")
+@click.option("--expand", is_flag=True, help="Also find the identifiers held in the same records as the subject's.")
+@click.option("--depth", type=click.IntRange(1), help="Links to follow with --expand  [default: 1]")
+@click.option(
+    "--scope",
+    type=click.Choice(["record", "object"]),
+    help="What holds identifiers together with --expand  [default: record]",
+)
+@click.option(
+    "--max-fanout",
+    type=click.IntRange(1),
+    metavar="N",
+    help="With --expand, an identifier held in more than N records is reported, not followed  [default: 100]",
+)
 def subject_find(
     scans: tuple[str, ...],
     from_file: str | None,
@@ -108,12 +121,19 @@ def subject_find(
     output: str | None,
     report: str | None,
     key_file: str | None,
+    expand: bool,
+    depth: int | None,
+    scope: str | None,
+    max_fanout: int | None,
     **given: tuple[str, ...],
 ) -> None:
     """List every object, member and locator in SCAN... holding any of the subject's identifiers.
 
     Each identifier is canonicalised and hashed exactly as the scanner does; outputs name it only
     by type and masked form. A SCAN is a scan directory or a folder of scan directories.
+
+    With --expand, the records holding them are read for the other identifiers they hold, which
+    are looked for too (to --depth links); each row says how it was reached.
 
     \b
     Exit codes:
@@ -138,7 +158,20 @@ def subject_find(
     other = [s.scan_id for s in opened if s.manifest.get("key_fingerprint") not in (None, mine)]
     if other:
         _fail(f"scan {', '.join(other)} was made with a different HMAC key: its hashes cannot match (see --key-file)")
-    found = subj.find(opened, identifiers)
+    if not expand and (depth or scope or max_fanout):
+        _fail("--depth, --scope and --max-fanout go with --expand")
+    if expand:
+        from piiscan.tools.links import DEFAULT_MAX_RECORDS
+        from piiscan.tools.links import expand as follow
+
+        expansion = follow(opened, identifiers, depth or 1, scope or "record", max_fanout or DEFAULT_MAX_RECORDS)
+        for label, how, count in expansion.not_followed:
+            click.echo(
+                f"not followed: {label} is held in {count} records (over --max-fanout); reached as {how}", err=True
+            )
+        found = expansion.found
+    else:
+        found = subj.find(opened, identifiers)
     if report:
         when = datetime.now(UTC).isoformat(timespec="seconds")
         subj.write_report(Path(report), opened, identifiers, found, subj.not_searched(opened), when)

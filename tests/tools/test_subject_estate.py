@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -31,14 +32,17 @@ def scans(tmp_path_factory: pytest.TempPathFactory, pg: Pg) -> tuple[Path, str]:
     return root / "scans", pg.obj("estate", "customers")
 
 
-def places(scans: Path, *args: str) -> list[tuple[str, str, str | None, str, str]]:
-    """(object file name or table, member, field, entity, identifier) of each occurrence found."""
+def rows(scans: Path, *args: str) -> list[dict[str, Any]]:
     result = CliRunner().invoke(main, ["subject", "find", str(scans), *args, "--format", "json"])
     assert result.exit_code == 0, result.output
-    return sorted(
-        (r["object"].rsplit("/", 1)[-1], r["member"] or "", r["field"], r["entity"], r["identifier"])
-        for r in json.loads(result.output)
-    )
+    return [
+        {**r, "object": r["object"].rsplit("/", 1)[-1], "member": r["member"] or ""} for r in json.loads(result.stdout)
+    ]
+
+
+def places(scans: Path, *args: str) -> list[tuple[str, str, str | None, str, str]]:
+    """(object file name or table, member, field, entity, identifier) of each occurrence found."""
+    return sorted((r["object"], r["member"], r["field"], r["entity"], r["identifier"]) for r in rows(scans, *args))
 
 
 def test_name_finds_the_csv_row_the_table_row_and_the_mail(scans: tuple[Path, str]) -> None:
@@ -100,3 +104,92 @@ def test_malformed_values_are_refused_without_quoting_them(
     assert result.exit_code == 2
     assert message in result.output
     assert value not in result.output
+
+
+JAN_ROW = "with bsn ****6782 in customers.csv record 0"
+
+
+def test_expand_from_a_bsn_reaches_the_device_telemetry_and_the_mail(scans: tuple[Path, str]) -> None:
+    root, table = scans
+    name = table.rsplit("/", 1)[-1]
+    found = rows(root, "--bsn", estate.JAN["bsn"], "--expand")
+    reached = sorted((r["depth"], r["object"], r["member"], r["field"], r["reached"]) for r in found)
+    imei = f"DEVICE_ID imei:****1481, {JAN_ROW}"
+    person = f"PERSON j** d* v****, {JAN_ROW}"
+    mail = f"EMAIL_ADDRESS j***@example.nl, {JAN_ROW}"
+    assert [r for r in reached if r[1] != "customers.csv"] == sorted(
+        [
+            (0, name, "", "bsn", ""),
+            (1, "dev-0001.ndjson", "", "$.imei", imei),  # Jan's tracker, not Anna's dev-0002
+            (1, "mail.mbox", "<ask@example.nl>", "From", mail),
+            (1, "mail.mbox", "<ask@example.nl>", "From", person),
+            (1, "mail.mbox", "<ask@example.nl>", "body", person),
+            (1, name, "", "imei", imei),
+            (1, name, "", "naam", person),
+            (1, name, "", "postcode", f"LOCATION 382****, {JAN_ROW}"),
+        ]
+    )
+    # the row itself: the BSN given, and every other identifier held with it
+    assert sorted((r[0], r[3]) for r in reached if r[1] == "customers.csv") == [
+        (0, "bsn"),
+        (1, "email"),
+        (1, "first_name"),
+        (1, "geboortedatum"),
+        (1, "imei"),
+        (1, "kenteken"),
+        (1, "postcode"),
+    ]
+
+
+def test_expand_with_object_scope(scans: tuple[Path, str]) -> None:
+    root, _ = scans
+    # by record: the IMEI's records hold Jan's identifiers only; by object: all of customers.csv
+    by_record = {(r["object"], r["identifier"]) for r in rows(root, "--imei", estate.JAN["imei"], "--expand")}
+    by_object = rows(root, "--imei", estate.JAN["imei"], "--expand", "--scope", "object")
+    assert ("customers.csv", "NL_BSN ****6782") in by_record
+    assert ("customers.csv", "NL_BSN ****2333") not in by_record
+    assert not any(o == "dev-0002.ndjson" for o, _ in by_record)
+    assert {(r["object"], r["depth"]) for r in by_object if r["identifier"] == "NL_BSN ****2333"} == {
+        ("customers.csv", 1),
+        (scans[1].rsplit("/", 1)[-1], 1),
+    }
+    assert {r["depth"] for r in by_object if r["object"] == "dev-0002.ndjson"} == {1}  # Anna's IMEI, in the CSV
+
+
+def test_expand_to_depth_two(scans: tuple[Path, str]) -> None:
+    root, _ = scans
+    # from the plate: the CSV row (depth 0); the identifiers it holds, wherever they are (1); and
+    # what those records hold besides: the address as the mail's signature writes it (2)
+    found = rows(root, "--plate", estate.JAN["plate"], "--expand", "--depth", "2")
+    table = scans[1].rsplit("/", 1)[-1]
+    depths = {(r["object"], r["field"], r["depth"]) for r in found}
+    assert {(table, "bsn", 1), ("dev-0001.ndjson", "$.imei", 1), ("mail.mbox", "From", 1)} <= depths
+    via = "with PERSON j** d* v**** in mail.mbox <ask@example.nl>"
+    support = "EMAIL_ADDRESS s***@tracker.example"
+    # the support address is the company's: in a real estate it is over the fan-out bound
+    assert [(r["member"], r["field"], r["identifier"], r["reached"]) for r in found if r["depth"] == 2] == [
+        ("<ask@example.nl>", "body", "LOCATION hams****", f"LOCATION hams****, {via}"),
+        ("<ask@example.nl>", "To", support, f"{support}, {via}"),
+        ("<other@example.nl>", "From", support, f"{support}, {via}"),
+    ]
+    assert rows(root, "--plate", estate.JAN["plate"], "--expand") == [r for r in found if r["depth"] <= 1]
+
+
+def test_expand_does_not_follow_an_identifier_held_in_too_many_records(scans: tuple[Path, str]) -> None:
+    root, _ = scans
+    result = CliRunner().invoke(
+        main,
+        ["subject", "find", str(root), "--bsn", estate.JAN["bsn"], "--expand", "--max-fanout", "2", "--format", "csv"],
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        f"not followed: DEVICE_ID imei:****1481 is held in 3 records (over --max-fanout); reached as "
+        f"DEVICE_ID imei:****1481, {JAN_ROW}"
+    ) in result.stderr
+    assert "dev-0001.ndjson" not in result.stdout
+
+
+def test_expand_options_need_expand(scans: tuple[Path, str]) -> None:
+    result = CliRunner().invoke(main, ["subject", "find", str(scans[0]), "--bsn", estate.JAN["bsn"], "--depth", "2"])
+    assert result.exit_code == 2
+    assert "--depth, --scope and --max-fanout go with --expand" in result.output
