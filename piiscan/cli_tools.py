@@ -114,6 +114,7 @@ class _SubjectFind(click.Command):
     metavar="N",
     help="With --expand, an identifier held in more than N records is reported, not followed  [default: 100]",
 )
+@click.option("--all-scans", is_flag=True, help="Answer from every scan given, not only each object's latest.")
 def subject_find(
     scans: tuple[str, ...],
     from_file: str | None,
@@ -125,6 +126,7 @@ def subject_find(
     depth: int | None,
     scope: str | None,
     max_fanout: int | None,
+    all_scans: bool,
     **given: tuple[str, ...],
 ) -> None:
     """List every object, member and locator in SCAN... holding any of the subject's identifiers.
@@ -133,7 +135,8 @@ def subject_find(
     by type and masked form. A SCAN is a scan directory or a folder of scan directories.
 
     With --expand, the records holding them are read for the other identifiers they hold, which
-    are looked for too (to --depth links); each row says how it was reached.
+    are looked for too (to --depth links); each row says how it was reached. Each object is
+    answered from the latest scan that read it fully (--all-scans: from every scan given).
 
     \b
     Exit codes:
@@ -160,11 +163,15 @@ def subject_find(
         _fail(f"scan {', '.join(other)} was made with a different HMAC key: its hashes cannot match (see --key-file)")
     if not expand and (depth or scope or max_fanout):
         _fail("--depth, --scope and --max-fanout go with --expand")
+    from piiscan.tools.latest import current_objects, only_current
+
+    current = None if all_scans else current_objects(opened)
     if expand:
         from piiscan.tools.links import DEFAULT_MAX_RECORDS
         from piiscan.tools.links import expand as follow
 
-        expansion = follow(opened, identifiers, depth or 1, scope or "record", max_fanout or DEFAULT_MAX_RECORDS)
+        bound = max_fanout or DEFAULT_MAX_RECORDS
+        expansion = follow(opened, identifiers, depth or 1, scope or "record", bound, current)
         for label, how, count in expansion.not_followed:
             click.echo(
                 f"not followed: {label} is held in {count} records (over --max-fanout); reached as {how}", err=True
@@ -172,6 +179,7 @@ def subject_find(
         found = expansion.found
     else:
         found = subj.find(opened, identifiers)
+        found = only_current(found, current) if current is not None else found
     if report:
         when = datetime.now(UTC).isoformat(timespec="seconds")
         subj.write_report(Path(report), opened, identifiers, found, subj.not_searched(opened), when)

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from piiscan.detectors import subject_options
+from piiscan.tools.latest import only_current
 from piiscan.tools.scans import ScanDir, read
 from piiscan.tools.subject import FOUND_COLUMNS, Identifier
 
@@ -82,10 +83,20 @@ def _rows(table: pa.Table) -> list[dict[str, Any]]:
     return table.sort_by(order).to_pylist()
 
 
-def _by_hash(scans: Sequence[ScanDir], hashes: Sequence[str]) -> list[dict[str, Any]]:
+def _findings(
+    scans: Sequence[ScanDir], where: pc.Expression, current: dict[str, str | None] | None
+) -> list[dict[str, Any]]:
+    """Findings matching `where`, only from the scan answering for each object unless `current` is None."""
+    table = read(scans, "findings", _COLUMNS, where)
+    return _rows(only_current(table, current) if current is not None else table)
+
+
+def _by_hash(
+    scans: Sequence[ScanDir], hashes: Sequence[str], current: dict[str, str | None] | None
+) -> list[dict[str, Any]]:
     if not hashes:
         return []
-    return _rows(read(scans, "findings", _COLUMNS, pc.field("value_hash").isin(pa.array(hashes, pa.string()))))
+    return _findings(scans, pc.field("value_hash").isin(pa.array(hashes, pa.string())), current)
 
 
 def expand(
@@ -94,11 +105,13 @@ def expand(
     depth: int = 1,
     scope: str = "record",
     max_records: int = DEFAULT_MAX_RECORDS,
+    current: dict[str, str | None] | None = None,
 ) -> Expansion:
-    """Every occurrence of the identifiers, and of those held with them, to `depth` links."""
+    """Every occurrence of the identifiers, and of those held with them, to `depth` links; with
+    `current` (`latest.current_objects`), each object only as its answering scan holds it."""
     known = {i.value_hash: Reached(i.label, 0) for i in identifiers}
     linkable = _linkable()
-    hits = _by_hash(scans, list(known))
+    hits = _by_hash(scans, list(known), current)
     out: list[dict[str, Any]] = []
     not_followed: list[tuple[str, str, int]] = []
     for level in range(depth + 1):
@@ -112,13 +125,8 @@ def expand(
         for row in hits:
             holders.setdefault(unit(row, scope), f"{known[row['value_hash']].label} in {where(row)}")
         objects = sorted({row["object"] for row in hits})
-        around = _rows(
-            read(
-                scans,
-                "findings",
-                _COLUMNS,
-                pc.field("object").isin(pa.array(objects, pa.string())) & pc.field("entity").isin(linkable),
-            )
+        around = _findings(
+            scans, pc.field("object").isin(pa.array(objects, pa.string())) & pc.field("entity").isin(linkable), current
         )
         found: dict[str, Reached] = {}
         for row in around:
@@ -127,7 +135,7 @@ def expand(
                 label = f"{row['entity']} {row['masked']}"
                 found[row["value_hash"]] = Reached(label, level + 1, f"{label}, with {via}")
         # the bound: an identifier held in too many records is shared, not the subject's
-        occurrences = _by_hash(scans, list(found))
+        occurrences = _by_hash(scans, list(found), current)
         records: dict[str, set[tuple[Any, ...]]] = {}
         for row in occurrences:
             records.setdefault(row["value_hash"], set()).add(unit(row, "record"))

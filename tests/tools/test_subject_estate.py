@@ -193,3 +193,23 @@ def test_expand_options_need_expand(scans: tuple[Path, str]) -> None:
     result = CliRunner().invoke(main, ["subject", "find", str(scans[0]), "--bsn", estate.JAN["bsn"], "--depth", "2"])
     assert result.exit_code == 2
     assert "--depth, --scope and --max-fanout go with --expand" in result.output
+
+
+def test_one_answer_per_occurrence_across_nightly_scans(tmp_path: Path) -> None:
+    src = estate.build(tmp_path / "src")
+    first = run_scan(tmp_path, str(src), out_name="nightly/1")
+    (src / "telemetry" / "dev-0001.ndjson").unlink()  # the device's history erased after the first night
+    second = run_scan(tmp_path, str(src), out_name="nightly/2")
+    assert (first.exit_code, second.exit_code) == (0, 0)
+    root = tmp_path / "nightly"
+    # the latest scan of each object answers: the CSV row once, the erased file not at all
+    assert [(r["object"], r["scan_id"]) for r in rows(root, "--imei", estate.JAN["imei"])] == [
+        ("customers.csv", json.loads((second.out / "manifest.json").read_text())["scan_id"])
+    ]
+    every = rows(root, "--imei", estate.JAN["imei"], "--all-scans")
+    assert sorted(r["object"] for r in every) == ["customers.csv", "customers.csv", "dev-0001.ndjson"]
+    expanded = rows(root, "--bsn", estate.JAN["bsn"], "--expand")
+    assert len(expanded) == len(
+        {(r["object"], r["member"], r["record"], r["line"], r["field"], r["entity"]) for r in expanded}
+    )
+    assert "dev-0001.ndjson" not in {r["object"] for r in expanded}
