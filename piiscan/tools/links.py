@@ -34,6 +34,7 @@ DEFAULT_MAX_RECORDS = 100
 class Reached:
     """An identifier being followed: its label and how it was reached ("" for one given)."""
 
+    identifier: Identifier
     label: str
     depth: int
     how: str = ""
@@ -44,6 +45,8 @@ class Expansion:
     """The occurrences found at every depth, and the identifiers reported but not followed."""
 
     found: pa.Table
+    #: the identifiers reached and followed (named by entity: `DEVICE_ID imei:****1481`)
+    reached: list[Identifier] = field(default_factory=list)
     #: (identifier label, how it was reached, records holding it) of each identifier over the bound
     not_followed: list[tuple[str, str, int]] = field(default_factory=list)
 
@@ -109,7 +112,7 @@ def expand(
 ) -> Expansion:
     """Every occurrence of the identifiers, and of those held with them, to `depth` links; with
     `current` (`latest.current_objects`), each object only as its answering scan holds it."""
-    known = {i.value_hash: Reached(i.label, 0) for i in identifiers}
+    known = {i.value_hash: Reached(i, i.label, 0) for i in identifiers}
     linkable = _linkable()
     hits = _by_hash(scans, list(known), current)
     out: list[dict[str, Any]] = []
@@ -132,8 +135,8 @@ def expand(
         for row in around:
             via = holders.get(unit(row, scope))
             if via is not None and row["value_hash"] not in known and row["value_hash"] not in found:
-                label = f"{row['entity']} {row['masked']}"
-                found[row["value_hash"]] = Reached(label, level + 1, f"{label}, with {via}")
+                ident = Identifier(row["entity"], row["entity"], row["masked"], row["value_hash"])
+                found[row["value_hash"]] = Reached(ident, ident.label, level + 1, f"{ident.label}, with {via}")
         # the bound: an identifier held in too many records is shared, not the subject's
         occurrences = _by_hash(scans, list(found), current)
         records: dict[str, set[tuple[Any, ...]]] = {}
@@ -150,7 +153,8 @@ def expand(
         hits = [row for row in occurrences if row["value_hash"] in followed]
     table = pa.Table.from_pylist(out, schema=_schema()) if out else _schema().empty_table()
     order = [(c, "ascending") for c in ("depth", "object", "member", "record", "line", "page", "field", "identifier")]
-    return Expansion(table.drop_columns(["value_hash", "masked"]).sort_by(order), not_followed)
+    reached = [r.identifier for r in known.values() if r.depth]
+    return Expansion(table.drop_columns(["value_hash", "masked"]).sort_by(order), reached, not_followed)
 
 
 def _schema() -> pa.Schema:

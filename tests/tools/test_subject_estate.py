@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -213,3 +214,55 @@ def test_one_answer_per_occurrence_across_nightly_scans(tmp_path: Path) -> None:
         {(r["object"], r["member"], r["record"], r["line"], r["field"], r["entity"]) for r in expanded}
     )
     assert "dev-0001.ndjson" not in {r["object"] for r in expanded}
+
+
+def test_case_and_erasure_proof(tmp_path: Path, pg: Pg, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS estate CASCADE")
+        conn.execute(estate.TABLE)
+    # the object URI names no user: libpq's own environment gives it, as in production
+    monkeypatch.setenv("PGUSER", urlsplit(pg.dsn).username or "postgres")
+    src = estate.build(tmp_path / "src")
+    assert run_scan(tmp_path, str(src), out_name="scans/files").exit_code == 0
+    assert run_scan(tmp_path, pg.uri("table=estate.customers"), out_name="scans/db").exit_code == 0
+    case = tmp_path / "case-42.json"
+    args = ["subject", "find", str(tmp_path / "scans"), "--bsn", estate.JAN["bsn"], "--expand", "--case", str(case)]
+    result = CliRunner().invoke(main, [*args, "--received", "2026-01-31", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    saved = json.loads(case.read_text())
+    assert case.stat().st_mode & 0o777 == 0o600
+    assert (saved["received"], saved["deadline"]) == ("2026-01-31", "2026-02-28")
+    assert [(i["type"], i["masked"]) for i in saved["identifiers"]][:2] == [
+        ("bsn", "****6782"),
+        ("EMAIL_ADDRESS", "j***@example.nl"),
+    ]
+    assert not [v for v in estate.JAN.values() if v.lower() in case.read_text().lower()]  # hashes and masks only
+    table = pg.obj("estate", "customers")
+    files = [f"file://{src}/{name}" for name in ("customers.csv", "mail.mbox", "telemetry/dev-0001.ndjson")]
+
+    def verify() -> tuple[int, list[tuple[str, str]]]:
+        done = CliRunner().invoke(main, ["subject", "verify", str(case), "--format", "json"])
+        return done.exit_code, [(r["object"], r["state"]) for r in json.loads(done.stdout)]
+
+    assert verify() == (6, [(files[0], "holds"), (table, "holds"), (files[1], "holds"), (files[2], "holds")])
+    (src / "telemetry" / "dev-0001.ndjson").unlink()
+    code, states = verify()
+    assert (code, states[-1]) == (6, (files[2], "not found"))
+    assert [s for _, s in states[:3]] == ["holds", "holds", "holds"]
+    # the rest erased: Jan's row, his table row, his mail
+    (src / "customers.csv").write_text("\n".join(estate.CSV.splitlines()[::2]) + "\n")
+    (src / "mail.mbox").write_bytes(b"")
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute("DELETE FROM estate.customers WHERE id = 1")
+    assert verify() == (0, [(files[0], "clean"), (table, "clean"), (files[1], "clean"), (files[2], "not found")])
+
+
+def test_verify_refuses_another_key(tmp_path: Path) -> None:
+    src = estate.build(tmp_path / "src")
+    assert run_scan(tmp_path, str(src), out_name="scans/files").exit_code == 0
+    case = tmp_path / "case.json"
+    args = ["subject", "find", str(tmp_path / "scans"), "--bsn", estate.JAN["bsn"], "--case", str(case)]
+    assert CliRunner().invoke(main, [*args, "--format", "csv"]).exit_code == 0
+    other = CliRunner().invoke(main, ["subject", "verify", str(case)], env={"PIISCAN_HMAC_KEY": "another-key"})
+    assert other.exit_code == 2
+    assert "the case was made with a different HMAC key" in other.output
