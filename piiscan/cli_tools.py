@@ -195,7 +195,7 @@ def subject_find(
         _fail("--received goes with --case")
     if report:
         when = datetime.now(UTC).isoformat(timespec="seconds")
-        subj.write_report(Path(report), opened, identifiers, found, subj.not_searched(opened), when)
+        subj.write_report(Path(report), opened, held, found, subj.not_searched(opened), when)
     asked = len({i.label for i in identifiers})
     _emit(found, fmt, output, f"{found.num_rows} occurrence(s) of {asked} identifier(s)")
 

@@ -266,3 +266,19 @@ def test_verify_refuses_another_key(tmp_path: Path) -> None:
     other = CliRunner().invoke(main, ["subject", "verify", str(case)], env={"PIISCAN_HMAC_KEY": "another-key"})
     assert other.exit_code == 2
     assert "the case was made with a different HMAC key" in other.output
+
+
+def test_report_opens_with_a_summary_by_object(scans: tuple[Path, str], tmp_path: Path) -> None:
+    root, table = scans
+    report = tmp_path / "case.md"
+    args = ["subject", "find", str(root), "--bsn", estate.JAN["bsn"], "--expand", "--report", str(report)]
+    assert CliRunner().invoke(main, [*args, "--format", "csv"]).exit_code == 0
+    text = report.read_text()
+    assert text.index("## Summary by object") < text.index("## Identifiers searched") < text.index("## Found")
+    mbox = next(line for line in text.splitlines() if line.startswith("| file://") and "mail.mbox |" in line)
+    assert mbox.endswith(
+        "/mail.mbox | EMAIL_ADDRESS, PERSON | 3 | 2026-11-02T09:00:00+00:00 | 2026-11-02T09:00:00+00:00 |"
+    )
+    assert f"| {table} | DEVICE_ID, LOCATION, NL_BSN, PERSON | 4 |" in text
+    assert "| DEVICE_ID | DEVICE_ID | imei:****1481 | 3 |" in text  # reached identifiers are listed too
+    assert "no OCR" in text.split("## Not searched")[1]
