@@ -80,8 +80,3 @@ def plugins(group: str) -> dict[str, Plugin]:
             raise PluginError(f"{plugin.label} is also declared by {other.dist}: uninstall one of them")
         found[ep.name] = plugin
     return dict(sorted(found.items()))
-
-
-def load(group: str, name: str) -> Any:
-    """The plugin `name` of `group`, loaded; KeyError when there is none of that name."""
-    return plugins(group)[name].load()

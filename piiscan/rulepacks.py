@@ -30,6 +30,7 @@ from stdnum.iso7064 import mod_11_2, mod_97_10
 from piiscan.detectors import Detector, RecordDetector, detector_classes
 from piiscan.detectors.base import Candidate, Pattern
 from piiscan.hashing import Hasher
+from piiscan.limits import DEFAULT_LIMITS
 from piiscan.model import Finding
 from piiscan.tools.rules import RulesError, load_pack
 
@@ -292,6 +293,9 @@ def regex_problem(regex: str) -> str | None:
         return f"does not compile: {exc}"
     if compiled.fullmatch(b""):
         return "matches the empty string"
+    if _longest_match(regex) > DEFAULT_LIMITS.chunk_overlap:
+        # text is scanned in chunks that overlap by this much: a longer match could be cut
+        return f"may match more than {DEFAULT_LIMITS.chunk_overlap} bytes: bound its repeats (\\d{{1,20}}, not \\d+)"
     try:
         import hyperscan
     except ImportError:
@@ -311,6 +315,16 @@ def regex_problem(regex: str) -> str | None:
     except Exception as exc:
         return f"RE2 cannot compile it: {exc}"
     return None
+
+
+def _longest_match(regex: str) -> int:
+    """The most bytes a match of `regex` can take, from the parser `re` compiles with (0: unknown)."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        return int(_parser.parse(regex.encode()).getwidth()[1])
+    except Exception:  # another Python's parser: the engine's own limits apply
+        return 0
 
 
 class AllowList:

@@ -41,6 +41,39 @@ class TicketDetector(Detector):
 '''
 
 
+FORMAT_MODULE = '''\
+"""An ACME note (ACMEDOC1 on the first line, then text), and memo://, a store of one note."""
+
+import io
+
+from piiscan.connectors.base import Connector
+from piiscan.extract.base import Extractor
+from piiscan.model import Locator, ObjectRef, TextUnit
+
+NOTE = b"ACMEDOC1\\nsee ticket TCK-77001\\n"
+
+
+class AcmeDocExtractor(Extractor):
+    name = "acmedoc"
+
+    def sniff(self, head, name):
+        return "application/x-acme-doc" if head.startswith(b"ACMEDOC1\\n") else None
+
+    def extract(self, stream, mime, ctx):
+        yield TextUnit(stream.read().decode()[len("ACMEDOC1\\n") :], Locator(line=2))
+
+
+class MemoConnector(Connector):
+    scheme = "memo"
+
+    def list(self, uri, selection):
+        yield ObjectRef(f"{uri}/note.acme", size=len(NOTE))
+
+    def open(self, ref):
+        return io.BytesIO(NOTE)
+'''
+
+
 def _distribution(site: Path, name: str, modules: dict[str, str], entry_points: str) -> None:
     """What `pip install` leaves behind: the modules, and NAME-1.0.dist-info with its metadata."""
     for module, text in modules.items():
@@ -110,6 +143,27 @@ def test_a_third_party_detector_is_listed_scans_and_answers_subject_find(tmp_pat
     assert "--ticket ID" in _piiscan(site, "subject", "find", "--help").stdout
 
 
+def test_a_third_party_connector_and_extractor(tmp_path: Path, site: Path) -> None:
+    _distribution(
+        site,
+        "acme-formats",
+        {"acme_formats": FORMAT_MODULE},
+        "[piiscan.extractors]\nacmedoc = acme_formats:AcmeDocExtractor\n"
+        "[piiscan.connectors]\nmemo = acme_formats:MemoConnector\n",
+    )
+    out = tmp_path / "scan"
+    scanned = _piiscan(site, "scan", "memo://desk", "--out", str(out), "--workers", "1", "--quiet")
+    assert scanned.returncode == ExitCode.OK, scanned.stderr
+    objects = pq.read_table(out / "objects").to_pylist()
+    assert [(r["object"], r["content_type"], r["status"], r["findings"]) for r in objects] == [
+        ("memo://desk/note.acme", "application/x-acme-doc", "scanned", 1)
+    ]
+    findings = pq.read_table(out / "findings").to_pylist()
+    assert [(r["object"], r["line"], r["entity"], r["masked"]) for r in findings] == [
+        ("memo://desk/note.acme", 2, "ACME_TICKET", "****7001")
+    ]
+
+
 def test_a_plugin_whose_dependency_is_missing_names_the_extra(tmp_path: Path, site: Path) -> None:
     broken = "import acme_ocr_engine  # not installed\n"
     _distribution(
@@ -176,3 +230,14 @@ def test_the_readme_table_of_detectors_is_piiscan_detectors_output() -> None:
     table = readme[start : readme.index("<!-- end of piiscan detectors -->")]
     output = CliRunner().invoke(main, ["detectors", "--format", "markdown"]).output
     assert table == output, "regenerate the README's table with `piiscan detectors --format markdown`"
+
+
+def test_two_distributions_declaring_one_name_is_an_error(site: Path) -> None:
+    _distribution(
+        site, "acme-fork", {"acme_fork": TICKET_MODULE}, "[piiscan.detectors]\nacme_ticket = acme_fork:TicketDetector\n"
+    )
+    listed = _piiscan(site, "detectors")
+    assert listed.returncode == ExitCode.USAGE
+    assert listed.stderr.startswith("piiscan: detector plugin acme_ticket (acme-")
+    assert listed.stderr.endswith(": uninstall one of them\n")
+    assert "acme-fork" in listed.stderr and "acme-piiscan" in listed.stderr

@@ -139,6 +139,13 @@ def test_the_shape_of_the_issue_as_written_and_several_packs(tmp_path: Path, src
     ]
 
 
+def test_the_summary_says_how_many_findings_were_allowed(tmp_path: Path, src: Path) -> None:
+    out = tmp_path / "scan"
+    result = CliRunner().invoke(main, ["scan", str(src), "--out", str(out), "--rules", _pack(tmp_path), "-w", "1"])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "allowed: 2 finding(s) not written (manifest: allowed)" in result.output
+
+
 def test_pack_detectors_reach_worker_processes(tmp_path: Path, src: Path) -> None:
     out = tmp_path / "scan"
     result = CliRunner().invoke(
@@ -159,6 +166,7 @@ def test_pack_detectors_reach_worker_processes(tmp_path: Path, src: Path) -> Non
         ),
         (("'C-\\d{6}'", "'C-(?=\\d{6})'"), "detectors[0].patterns[0].regex: Hyperscan cannot compile it"),
         (("'C-\\d{6}'", "'x*'"), "detectors[0].patterns[0].regex: matches the empty string"),
+        (("'C-\\d{6}'", "'C-\\d+'"), "detectors[0].patterns[0].regex: may match more than 1024 bytes: bound its"),
         (("validator: elfproef", "validator: mod10"), "detectors[0].validator: 'mod10' is not one of"),
         (("canonical: upper", "canonical: title"), "detectors[0].canonical: 'title' is not one of"),
         (("entity: CUSTOMER_ID", "entity: customer_id"), "detectors[0].entity: 'customer_id' does not match"),

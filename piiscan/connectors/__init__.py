@@ -5,9 +5,6 @@ An unused connector costs no import; a missing optional dependency gives a one-l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from piiscan.connectors.base import (
     Connector,
     ListFailure,
@@ -16,6 +13,7 @@ from piiscan.connectors.base import (
     Skipped,
     SourceError,
 )
+from piiscan.connectors.options import ConnectorOptions
 from piiscan.plugins import CONNECTORS, PluginError, plugins
 
 __all__ = [
@@ -36,7 +34,7 @@ def scheme_of(uri: str) -> str:
     return head.lower() if sep and len(head) > 1 else "file"
 
 
-def connector_for(scheme: str, options: Mapping[str, Any] | None = None) -> Connector:
+def connector_for(scheme: str, options: ConnectorOptions | None = None) -> Connector:
     """A connector for `scheme`; SourceError for an unknown scheme or a missing dependency."""
     installed = plugins(CONNECTORS)
     if scheme not in installed:
