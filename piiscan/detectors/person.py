@@ -115,7 +115,6 @@ PERSON_WORDS = (
     "medewerker",
     "patient",
     "member",
-    "lid",
     "gender",
     "geslacht",
     "owner",
@@ -139,6 +138,11 @@ def mask_name(canonical: str) -> str:
 def _key(name: str) -> str:
     """`customerName`, `Customer-Name` and `customer_name` alike."""
     return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower().replace("-", "_").replace(" ", "_")
+
+
+def _about_a_person(key: str) -> bool:
+    """A field name with a word about a person at the start or end of a part (`email`, `telefoonnummer`)."""
+    return any(part.startswith(w) or part.endswith(w) for part in key.split("_") for w in PERSON_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,11 +172,11 @@ def _plan(paths: Sequence[str]) -> _Plan:
             full.append(path)
         elif key in BARE:
             bare.append((parent, path))
-        elif any(w in key for w in PERSON_WORDS):
+        elif _about_a_person(key):
             personal[parent] = True
     for parent, path in bare:
         parent_key = _key(split_name(parent)[1]) if parent else ""
-        if personal.get(parent) or by_parent[parent] or any(w in parent_key for w in PERSON_WORDS):
+        if personal.get(parent) or by_parent[parent] or _about_a_person(parent_key):
             full.append(path)
     parts = tuple(
         (slots.get("first"), slots.get("middle"), slots.get("last"))

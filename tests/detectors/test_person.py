@@ -25,6 +25,8 @@ from tests.helpers import h
         ({"$.customer.name": "Anna Bakker", "$.product.name": "Tracker"}, [("$.customer.name", "anna bakker", 0.85)]),
         ({"name": "Tracker X200", "price": 99}, []),  # a product's name: no person-like field
         ({"name": "GPS Tracker", "sku": "T-1"}, []),
+        ({"name": "Tracker", "valid_until": "2027"}, []),  # `valid` is no person word
+        ({"name": "Anna Bakker", "telefoonnummer": "0612345678"}, [("name", "anna bakker", 0.85)]),
         ({"first_name": "Jan", "last_name": "12345"}, [("first_name", "jan", 0.6)]),  # digits are no name
         ({"customer_name": "jan@example.nl"}, []),
     ],
