@@ -263,7 +263,9 @@ def test_verify_refuses_another_key(tmp_path: Path) -> None:
     case = tmp_path / "case.json"
     args = ["subject", "find", str(tmp_path / "scans"), "--bsn", estate.JAN["bsn"], "--case", str(case)]
     assert CliRunner().invoke(main, [*args, "--format", "csv"]).exit_code == 0
-    other = CliRunner().invoke(main, ["subject", "verify", str(case)], env={"PIISCAN_HMAC_KEY": "another-key"})
+    other = CliRunner().invoke(
+        main, ["subject", "verify", str(case)], env={"PIISCAN_HMAC_KEY": "another-hmac-key-of-32-bytes-000"}
+    )
     assert other.exit_code == 2
     assert "the case was made with a different HMAC key" in other.output
 
