@@ -167,9 +167,9 @@ def subject_find(
         _fail(f"scan {', '.join(other)} was made with a different HMAC key: its hashes cannot match (see --key-file)")
     if not expand and (depth or scope or max_fanout):
         _fail("--depth, --scope and --max-fanout go with --expand")
-    from piiscan.tools.latest import current_objects, only_current
+    from piiscan.tools.latest import Answering
 
-    current = None if all_scans else current_objects(opened)
+    current = None if all_scans else Answering(opened)
     held = list(identifiers)  # what a case keeps: the identifiers given, and with --expand those reached
     if expand:
         from piiscan.tools.links import DEFAULT_MAX_RECORDS
@@ -185,7 +185,7 @@ def subject_find(
         held += expansion.reached
     else:
         found = subj.find(opened, identifiers)
-        found = only_current(found, current) if current is not None else found
+        found = current.only_current(found) if current is not None else found
     if case_path:
         from piiscan.tools.cases import write_case
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from piiscan.detectors import subject_options
-from piiscan.tools.latest import only_current
+from piiscan.tools.latest import Answering
 from piiscan.tools.scans import ScanDir, read
 from piiscan.tools.subject import FOUND_COLUMNS, Identifier
 
@@ -86,17 +86,13 @@ def _rows(table: pa.Table) -> list[dict[str, Any]]:
     return table.sort_by(order).to_pylist()
 
 
-def _findings(
-    scans: Sequence[ScanDir], where: pc.Expression, current: dict[str, str | None] | None
-) -> list[dict[str, Any]]:
+def _findings(scans: Sequence[ScanDir], where: pc.Expression, current: Answering | None) -> list[dict[str, Any]]:
     """Findings matching `where`, only from the scan answering for each object unless `current` is None."""
     table = read(scans, "findings", _COLUMNS, where)
-    return _rows(only_current(table, current) if current is not None else table)
+    return _rows(current.only_current(table) if current is not None else table)
 
 
-def _by_hash(
-    scans: Sequence[ScanDir], hashes: Sequence[str], current: dict[str, str | None] | None
-) -> list[dict[str, Any]]:
+def _by_hash(scans: Sequence[ScanDir], hashes: Sequence[str], current: Answering | None) -> list[dict[str, Any]]:
     if not hashes:
         return []
     return _findings(scans, pc.field("value_hash").isin(pa.array(hashes, pa.string())), current)
@@ -108,10 +104,10 @@ def expand(
     depth: int = 1,
     scope: str = "record",
     max_records: int = DEFAULT_MAX_RECORDS,
-    current: dict[str, str | None] | None = None,
+    current: Answering | None = None,
 ) -> Expansion:
     """Every occurrence of the identifiers, and of those held with them, to `depth` links; with
-    `current` (`latest.current_objects`), each object only as its answering scan holds it."""
+    `current`, each object only as the scan answering for it holds it."""
     known = {i.value_hash: Reached(i, i.label, 0) for i in identifiers}
     linkable = _linkable()
     hits = _by_hash(scans, list(known), current)
