@@ -167,6 +167,8 @@ def subject_find(
         _fail(f"scan {', '.join(other)} was made with a different HMAC key: its hashes cannot match (see --key-file)")
     if not expand and (depth or scope or max_fanout):
         _fail("--depth, --scope and --max-fanout go with --expand")
+    if received and not case_path:
+        _fail("--received goes with --case")
     from piiscan.tools.latest import Answering
 
     current = None if all_scans else Answering(opened)
@@ -191,8 +193,6 @@ def subject_find(
 
         search = {"expand": expand, "depth": depth or 1, "scope": scope or "record", "all_scans": all_scans}
         write_case(Path(case_path), held, mine, _parse_now(received).date(), search, opened, found)
-    elif received:
-        _fail("--received goes with --case")
     if report:
         when = datetime.now(UTC).isoformat(timespec="seconds")
         subj.write_report(Path(report), opened, held, found, subj.not_searched(opened), when)
