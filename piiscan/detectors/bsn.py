@@ -3,13 +3,18 @@
 Nine digits passing the "11-proof": sum(d_i * w_i) with weights 9, 8, …, 2, -1 is a multiple
 of 11 (Besluit BSN / https://www.rijksoverheid.nl, stdnum.nl.bsn). Older numbers are written
 with 8 digits and an implied leading zero. Written plain, or grouped 3-3-3 with spaces, dots
-or dashes. One random 9-digit number in eleven passes the proof, so a bare number scores low
+or dashes, or 4-2-3 as on Dutch identity documents (`1234.56.782`, labelled `Persoonsnummer /
+Personal No.`); never a piece of a decimal, a version or a longer identifier. One random 9-digit number in eleven passes the proof, so a bare number scores low
 and only context (`bsn`, `burgerservicenummer`, `sofinummer`…) makes it a finding.
 
 >>> d = BsnDetector()
 >>> d.validate("123.456.782").canonical
 '123456782'
+>>> d.validate("1234.56.782").canonical
+'123456782'
 >>> d.validate("123456789") is None
+True
+>>> d.validate("52.123456782") is None
 True
 >>> d.mask("123456782")
 '****6782'
@@ -18,9 +23,15 @@ True
 from __future__ import annotations
 
 from piiscan.detectors.base import Candidate, Detector, Pattern, mask_tail
+from piiscan.detectors.bounds import TOKEN_AFTER, TOKEN_BEFORE, Bounded
 from piiscan.entities import NL_BSN
 
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+_PLAIN, _GROUPED, _ID_CARD, _OLD = (
+    Bounded(body, TOKEN_BEFORE, TOKEN_AFTER)
+    for body in (r"\d{9}", r"\d{3}[ .\-]\d{3}[ .\-]\d{3}", r"\d{4}[ .\-]\d{2}[ .\-]\d{3}", r"\d{8}")
+)
+_ANY = Bounded(r"\d{9}|\d{3}[ .\-]\d{3}[ .\-]\d{3}|\d{4}[ .\-]\d{2}[ .\-]\d{3}|\d{8}", TOKEN_BEFORE, TOKEN_AFTER)
 
 
 def eleven_proof(number: str) -> bool:
@@ -34,10 +45,11 @@ class BsnDetector(Detector):
     name = "nl_bsn"
     entity = NL_BSN
     patterns = (
-        Pattern(r"\b\d{9}\b", 0.4),
-        Pattern(r"\b\d{3}[ .\-]\d{3}[ .\-]\d{3}\b", 0.45),
+        Pattern(_PLAIN.regex, 0.4),
+        Pattern(_GROUPED.regex, 0.45),
+        Pattern(_ID_CARD.regex, 0.45),
         # 8 digits are mostly Chamber of Commerce (KvK) and order numbers: only context lifts them
-        Pattern(r"\b\d{8}\b", 0.1),
+        Pattern(_OLD.regex, 0.1),
     )
     context = (
         "bsn",
@@ -53,6 +65,7 @@ class BsnDetector(Detector):
         "citizen service number",
         "social security",
         "persoonsnummer",
+        "personal no",
         "bürgerservicenummer",
         "sozialversicherungsnummer",
         "steuernummer",
@@ -76,12 +89,16 @@ class BsnDetector(Detector):
     )
 
     def validate(self, text: str) -> Candidate | None:
-        digits = text.replace(" ", "").replace(".", "").replace("-", "")
+        found = _ANY.find(text)
+        if found is None:
+            return None
+        body, start, end = found
+        digits = body.replace(" ", "").replace(".", "").replace("-", "")
         # stdnum zero-fills silently; we accept 8 digits deliberately (implied leading zero)
         number = digits.zfill(9)
         if len(digits) not in (8, 9) or not eleven_proof(number):
             return None
-        return Candidate(number)
+        return Candidate(number, start=start, end=end)
 
     def mask(self, canonical: str) -> str:
         return mask_tail(canonical, keep=4)

@@ -25,7 +25,7 @@ from typing import Any
 import phonenumbers
 
 from piiscan.detectors.base import Candidate, Detector, Pattern
-from piiscan.detectors.bounds import Bounded
+from piiscan.detectors.bounds import DIGITS_AFTER, DIGITS_BEFORE, Bounded
 from piiscan.entities import PHONE_NUMBER
 
 DEFAULT_REGION = "NL"
@@ -34,13 +34,15 @@ DEFAULT_REGION = "NL"
 # character for `find`; a class, not an alternation, which Hyperscan could not compile with SOM
 _RUN = r"[0-9 .\-/()\xe2\x80\x93]"
 _TEXT_RUN = "(?:[0-9 .\\-/()]|\u2013)"
-_INTERNATIONAL = Bounded(rf"\(?\+[1-9]{_RUN}{{6,40}}[0-9]", text_body=rf"\(?\+[1-9]{_TEXT_RUN}{{6,40}}[0-9]")
-_IDD = Bounded(rf"\(?00[1-9]{_RUN}{{6,40}}[0-9]", text_body=rf"\(?00[1-9]{_TEXT_RUN}{{6,40}}[0-9]")
-_NATIONAL = Bounded(rf"\(?0{_RUN}{{7,30}}[0-9]", text_body=rf"\(?0{_TEXT_RUN}{{7,30}}[0-9]")
+_INTERNATIONAL = Bounded(rf"\(?\+[1-9]{_RUN}{{6,40}}[0-9]", text_body=rf"\(?\+[1-9]{_TEXT_RUN}{{6,40}}[0-9]", before=DIGITS_BEFORE, after=DIGITS_AFTER)
+_IDD = Bounded(rf"\(?00[1-9]{_RUN}{{6,40}}[0-9]", text_body=rf"\(?00[1-9]{_TEXT_RUN}{{6,40}}[0-9]", before=DIGITS_BEFORE, after=DIGITS_AFTER)
+_NATIONAL = Bounded(rf"\(?0{_RUN}{{7,30}}[0-9]", text_body=rf"\(?0{_TEXT_RUN}{{7,30}}[0-9]", before=DIGITS_BEFORE, after=DIGITS_AFTER)
 _DATE = re.compile(
     r"(?<![0-9])(?:[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2})(?![0-9])"
 )
 
+#: `0.612345678` is a fraction, whatever its digits would dial
+_FRACTION = re.compile(r"0[.,][0-9]+")
 _NEXT_START = re.compile(r"[ \u2013/]+(?=[(+0])")
 
 
@@ -114,7 +116,7 @@ _CODES = frozenset(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
 
 def _e164(body: str) -> str | None:
     """The E.164 form of a number written as `body`, when it is valid and no date."""
-    if _DATE.search(body):
+    if _DATE.search(body) or _FRACTION.fullmatch(body):
         return None
     decided = _HOME.e164(body)
     if decided is not UNDECIDED:
