@@ -32,6 +32,8 @@ _UNSEEN = object()
 _MEMO_SIZE = 50_000  # validated candidates remembered per detector
 CONTEXT_BEFORE = 64  # bytes of text before a candidate searched for context words
 CONTEXT_AFTER = 32
+#: bytes before a candidate that a detector's `context_lines` may reach (a chat's question)
+CONTEXT_REACH = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +276,7 @@ class Engine:
             _make_backend(regexes, [hints[i] for i in self._hint_detector], late, backend) if regexes else None
         )
         self._context = [_words_regex(d.context) for d in self.detectors]
+        self._lines = [d.context_lines for d in self.detectors]
         self._negative = [_words_regex(d.negative_context) for d in self.detectors]
         self._about = [(d.entity, d.id, d.negative_boost if d.negative_context else 0.0) for d in self.detectors]
         self._described: dict[tuple[int, str], tuple[str, str]] = {}  # (detector, canonical) -> hash, mask
@@ -453,13 +456,22 @@ class _ByteToChar:
 _CONTINUATION = bytes(range(0x80, 0xC0))
 
 
-def _bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """The text around a candidate: its own line, or the line above when the label stands there."""
+def _bounds(text: str, start: int, end: int, lines: int = 0) -> tuple[int, int]:
+    """The text around a candidate: its own line, or the line above when the label stands there;
+    with `lines`, also that many lines above (within `CONTEXT_REACH`)."""
     lo = max(0, start - CONTEXT_BEFORE)
     nl = text.rfind("\n", lo, start)
     if nl != -1:
         prev = text.rfind("\n", lo, nl)
         lo = nl + 1 if text[nl + 1 : start].strip() else (prev + 1 if prev != -1 else lo)
+    if lines:
+        reach = max(0, start - CONTEXT_REACH)
+        at = text.rfind("\n", reach, start)
+        for _ in range(lines):
+            if at == -1:
+                break
+            at = text.rfind("\n", reach, at)
+        lo = min(lo, at + 1 if at != -1 else reach)
     hi = text.find("\n", end, end + CONTEXT_AFTER)
     return lo, hi if hi != -1 else end + CONTEXT_AFTER
 
@@ -501,12 +513,13 @@ class _Near:
         starts = self.hint_starts[di] if self.hint_starts is not None else None
         if starts is None:
             return True
-        i = bisect_left(starts, bstart - CONTEXT_BEFORE * self.spread)
+        before = CONTEXT_REACH if self._engine._lines[di] else CONTEXT_BEFORE
+        i = bisect_left(starts, bstart - before * self.spread)
         return i < len(starts) and starts[i] < bend + CONTEXT_AFTER * self.spread
 
-    def _search(self, rx: re.Pattern[str], start: int, end: int) -> bool:
+    def _search(self, rx: re.Pattern[str], start: int, end: int, lines: int = 0) -> bool:
         text = self._unit.text
-        lo, hi = _bounds(text, start, end)
+        lo, hi = _bounds(text, start, end, lines)
         lowered = self._lowered
         if lowered is None:
             lowered = self._lowered = text.lower()
@@ -527,7 +540,7 @@ class _Near:
         field_at = unit.field_at
         if field_at is not None and self._field(di, ctx, field_at(start)):  # a column name: cheapest first
             return True, None
-        if (bstart is None or self.hinted(di, bstart, bend)) and self._search(ctx, start, end):  # type: ignore[arg-type]
+        if (bstart is None or self.hinted(di, bstart, bend)) and self._search(ctx, start, end, engine._lines[di]):  # type: ignore[arg-type]
             return True, None
         if unit.context:
             cached = self._unit_context
