@@ -23,6 +23,7 @@ REGISTRY: dict[str, str] = {
     "gps": "piiscan.detectors.gps:GpsDetector",
     "gps_fields": "piiscan.detectors.gps_fields:GpsFieldsDetector",
     "address": "piiscan.detectors.address:AddressDetector",
+    "address_fields": "piiscan.detectors.address_fields:AddressFieldsDetector",
     "places": "piiscan.detectors.places:PlaceDetector",
     "mail_address": "piiscan.detectors.mail_headers:MailAddressDetector",
     "mail_display_name": "piiscan.detectors.mail_headers:MailNameDetector",
