@@ -194,7 +194,11 @@ class PhoneDetector(Detector):
         "contact",
     )
     context_boost = 0.3
-    negative_context = ("order", "bestel", "tracking", "track", "zending", "invoice", "factuur", "kvk", "iban")
+    negative_context = (
+        *("order", "bestel", "tracking", "track", "zending", "invoice", "factuur", "kvk", "iban"),
+        # serial and customer numbers often start with 00 or 0
+        *("serial", "serienummer", "seriennummer", "klantnummer", "kundennummer", "rechnung"),
+    )
     negative_boost = 0.3
 
     def validate(self, text: str) -> Candidate | None:
