@@ -2,10 +2,11 @@
 
 A customer table keeps an address in columns — street, house number, postcode, city — none of
 which is an address on its own. A record whose field names say so (Dutch, English, German and
-French names: `straat`/`street`/`strasse`/`rue`, `huisnummer`/`house_number`/`hausnummer`,
-`postcode`/`zip`/`plz`/`code_postal`, `plaats`/`city`/`ort`/`ville`…) and which holds a street and
-at least two of the other three parts is one LOCATION finding, on the street field. The canonical
-value is the address as one line, `street number, postcode city`, lower case (FINDINGS.md).
+French names: `straat`/`street`/`strasse`/`rue`, `huisnummer`/`house_number`/`hausnummer`, with
+`toevoeging`/`zusatz` joined to the number, `postcode`/`zip`/`plz`/`code_postal`,
+`plaats`/`city`/`ort`/`ville`…) and which holds a street and at least two of number, postcode and
+city is one LOCATION finding, on the street field. The canonical value is the address as one
+line, `street number, postcode city`, lower case (FINDINGS.md).
 
 >>> d = AddressFieldsDetector()
 >>> rec = Record({"id": 7, "straat": "Hamseweg", "huisnummer": "22", "postcode": "3828 AD", "plaats": "Hoogland"})
@@ -35,6 +36,7 @@ ROLES: dict[str, frozenset[str]] = {
     "number": frozenset(
         "number housenumber houseno huisnummer huisnr hausnummer nr no numero numéro streetnumber".split()
     ),
+    "addition": frozenset("toevoeging huisnummertoevoeging addition suffix zusatz hausnummerzusatz".split()),
     "postcode": frozenset("postcode postalcode zip zipcode plz postleitzahl codepostal cp".split()),
     "city": frozenset("city town plaats woonplaats stad gemeente ort stadt wohnort ville commune locality".split()),
 }
@@ -85,7 +87,8 @@ class AddressFieldsDetector(RecordDetector):
         street = parts["street"]
         if not street or sum(bool(parts.get(name)) for name in ("number", "postcode", "city")) < 2:
             return
-        first = " ".join(p for p in (street, parts.get("number", "")) if p)
+        number = "".join(p for p in (parts.get("number", ""), parts.get("addition", "")) if p)
+        first = " ".join(p for p in (street, number) if p)
         second = " ".join(p for p in (parts.get("postcode", ""), parts.get("city", "")) if p)
         value = collapse(f"{first}, {second}" if second else first)
         yield replace(record.locator, field=plan["street"]), Candidate(value, SCORE)

@@ -52,3 +52,8 @@ def test_record_address(fields: dict[str, object], expected: list[tuple[int, str
 )
 def test_not_an_address(fields: dict[str, object]) -> None:
     assert fields_found(fields) == []
+
+
+def test_addition_joins_the_house_number() -> None:
+    fields = {"straat": "Kerkstraat", "huisnummer": "5", "toevoeging": "A", "postcode": "3543 LS", "plaats": "Utrecht"}
+    assert fields_found(fields) == [(3, "straat", "kerkstraat 5a, 3543 ls utrecht", "kerk****")]
