@@ -63,8 +63,15 @@ PATTERNS = (
     Pattern(r"\b" + _NL_POSTCODE + r"[ \t]{1,3}" + _CITY + _END, 0.5),
     # French: the number first, a street word, `75002 Paris`
     Pattern(
-        r"\b\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ]" + _FR_STREET + r"(?:[ ]" + _WORD + r"){1,5},?" + _BREAK
-        + r"(?:F-)?\d{5}[ \t]{1,3}" + _CITY + _END,
+        r"\b\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ]"
+        + _FR_STREET
+        + r"(?:[ ]"
+        + _WORD
+        + r"){1,5},?"
+        + _BREAK
+        + r"(?:F-)?\d{5}[ \t]{1,3}"
+        + _CITY
+        + _END,
         0.85,
     ),
     Pattern(

@@ -4,9 +4,10 @@ Nine digits passing the "11-proof": sum(d_i * w_i) with weights 9, 8, …, 2, -1
 of 11 (Besluit BSN / https://www.rijksoverheid.nl, stdnum.nl.bsn). Older numbers are written
 with 8 digits and an implied leading zero. Written plain, or grouped 3-3-3 with spaces, dots
 or dashes, or 4-2-3 as on Dutch identity documents (`1234.56.782`, labelled `Persoonsnummer /
-Personal No.`); never a piece of a decimal, a version or a longer identifier. One random 9-digit number in eleven passes the proof, so a bare number scores low
-and only context (`bsn`, `burgerservicenummer`, `sofinummer`…) makes it a finding: on its line,
-or up to four lines above it (in a chat, the question comes a few turns before the answer).
+Personal No.`); never a piece of a decimal, a version or a longer identifier. One random 9-digit
+number in eleven passes the proof, so a bare number scores low and only context (`bsn`,
+`burgerservicenummer`, `sofinummer`…) makes it a finding: on its line, or up to four lines above
+it (in a chat, the question comes a few turns before the answer).
 
 >>> d = BsnDetector()
 >>> d.validate("123.456.782").canonical

@@ -117,7 +117,11 @@ class IbanDetector(Detector):
             kept += body[end].isalnum()
             end += 1
         # only where a separator ends it: `NL91ABNA04171643001` is one longer token, not an IBAN
-        return Candidate(compact[:length], start=start, end=start + end) if body[end : end + 1] in (" ", "-", ".") else None
+        return (
+            Candidate(compact[:length], start=start, end=start + end)
+            if body[end : end + 1] in (" ", "-", ".")
+            else None
+        )
 
     def mask(self, canonical: str) -> str:
         return mask_groups(canonical, 4, 4)

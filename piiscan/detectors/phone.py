@@ -40,9 +40,21 @@ DEFAULT_REGION = "NL"
 # character for `find`; a class, not an alternation, which Hyperscan could not compile with SOM
 _RUN = r"[0-9 .\-/()\xe2\x80\x93]"
 _TEXT_RUN = "(?:[0-9 .\\-/()]|\u2013)"
-_INTERNATIONAL = Bounded(rf"\(?\+[1-9]{_RUN}{{6,40}}[0-9]", text_body=rf"\(?\+[1-9]{_TEXT_RUN}{{6,40}}[0-9]", before=DIGITS_BEFORE, after=DIGITS_AFTER)
-_IDD = Bounded(rf"\(?00[1-9]{_RUN}{{6,40}}[0-9]", text_body=rf"\(?00[1-9]{_TEXT_RUN}{{6,40}}[0-9]", before=DIGITS_BEFORE, after=DIGITS_AFTER)
-_NATIONAL = Bounded(rf"\(?0{_RUN}{{7,30}}[0-9]", text_body=rf"\(?0{_TEXT_RUN}{{7,30}}[0-9]", before=DIGITS_BEFORE, after=DIGITS_AFTER)
+_INTERNATIONAL = Bounded(
+    rf"\(?\+[1-9]{_RUN}{{6,40}}[0-9]",
+    text_body=rf"\(?\+[1-9]{_TEXT_RUN}{{6,40}}[0-9]",
+    before=DIGITS_BEFORE,
+    after=DIGITS_AFTER,
+)
+_IDD = Bounded(
+    rf"\(?00[1-9]{_RUN}{{6,40}}[0-9]",
+    text_body=rf"\(?00[1-9]{_TEXT_RUN}{{6,40}}[0-9]",
+    before=DIGITS_BEFORE,
+    after=DIGITS_AFTER,
+)
+_NATIONAL = Bounded(
+    rf"\(?0{_RUN}{{7,30}}[0-9]", text_body=rf"\(?0{_TEXT_RUN}{{7,30}}[0-9]", before=DIGITS_BEFORE, after=DIGITS_AFTER
+)
 _DATE = re.compile(
     r"(?<![0-9])(?:[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2})(?![0-9])"
 )
@@ -131,7 +143,8 @@ REGION_SCORE = 0.45
 # a North American number: area code and exchange never start with 0 or 1
 _NATIONAL_IN_TEXT = re.compile(rf"(?<![0-9A-Za-z_.,:/\-])\(?0{_TEXT_RUN}{{7,30}}[0-9](?![0-9A-Za-z_])")
 _NANP_IN_TEXT = re.compile(
-    r"(?<![0-9A-Za-z_.,:/\-])(?:\+?1[ .\-]?)?(?:\([2-9][0-9]{2}\)|[2-9][0-9]{2})[ .\-]?[2-9][0-9]{2}[ .\-][0-9]{4}(?![0-9A-Za-z_])"
+    r"(?<![0-9A-Za-z_.,:/\-])(?:\+?1[ .\-]?)?(?:\([2-9][0-9]{2}\)|[2-9][0-9]{2})[ .\-]?"
+    r"[2-9][0-9]{2}[ .\-][0-9]{4}(?![0-9A-Za-z_])"
 )
 
 

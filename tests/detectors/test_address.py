@@ -78,7 +78,11 @@ def test_hard_negatives(text: str) -> None:
         ("Bezorgadres: 3543LS-167", "3543LS-167", "3543ls-167"),
         ("postcode 3543 LS 167-A", "3543 LS 167-A", "3543 ls 167-a"),
         # French: the number first, a 5-digit postcode
-        ("Livraison: 12 rue de la Paix, 75002 Paris", "12 rue de la Paix, 75002 Paris", "12 rue de la paix, 75002 paris"),
+        (
+            "Livraison: 12 rue de la Paix, 75002 Paris",
+            "12 rue de la Paix, 75002 Paris",
+            "12 rue de la paix, 75002 paris",
+        ),
         ("domicile 8 bis avenue Foch\n69006 Lyon", "8 bis avenue Foch\n69006 Lyon", "8 bis avenue foch 69006 lyon"),
         # British flats and studios, whole
         (

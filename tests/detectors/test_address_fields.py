@@ -11,7 +11,8 @@ from piiscan.model import Locator, Record
 def fields_found(fields: dict[str, object]) -> list[tuple[int | None, str | None, str, str]]:
     d = AddressFieldsDetector()
     return [
-        (loc.record, loc.field, c.canonical, d.mask(c.canonical)) for loc, c in d.find(Record(fields, Locator(record=3)))
+        (loc.record, loc.field, c.canonical, d.mask(c.canonical))
+        for loc, c in d.find(Record(fields, Locator(record=3)))
     ]
 
 
