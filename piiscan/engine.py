@@ -540,7 +540,9 @@ class _Near:
         field_at = unit.field_at
         if field_at is not None and self._field(di, ctx, field_at(start)):  # a column name: cheapest first
             return True, None
-        if (bstart is None or self.hinted(di, bstart, bend)) and self._search(ctx, start, end, engine._lines[di]):  # type: ignore[arg-type]
+        # lines above count in a document's text, not in cells of other records packed into one unit
+        lines = engine._lines[di] if unit.index is None else 0
+        if (bstart is None or self.hinted(di, bstart, bend)) and self._search(ctx, start, end, lines):  # type: ignore[arg-type]
             return True, None
         if unit.context:
             cached = self._unit_context
