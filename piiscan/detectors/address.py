@@ -46,10 +46,26 @@ _CITY = _CAP + r"(?:[ \-](?:" + _CAP + r"|" + _PARTICLE + r")){0,3}"
 _END = r"(?:[^A-Za-z\x80-\xff'\-]|$)"
 _NL_POSTCODE = r"[1-9]\d{3}[ ]?[A-Z]{2}"
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}"
-_UK_FLAT = r"(?:(?:Flat|Studio|Apartment|Apt\.?|Unit|Room|Suite)[ ]\d{1,4}[A-Za-z]?,?[ ])?"
+_UK_FLAT = r"(?:Flat|Studio|Apartment|Apt\.?|Unit|Room|Suite)[ ]\d{1,4}[A-Za-z]?,?[ ]"
 # `22a`, `167-A`, `167 - 2`, `167 A`
 _NL_ADDITION = r"(?:[A-Za-z]\b|[ ]?-[ ]?[A-Za-z0-9]{1,4}\b|[ ][A-Z]\b)?"
 _FR_STREET = r"(?i:rue|avenue|av\.|boulevard|bd|place|quai|chemin|all\xc3\xa9e|impasse|route|cours|square)"
+
+# bounded pieces, for the patterns whose start is found after the pass (Pattern.late_start)
+_BWORD = r"[A-Za-z\x80-\xff][A-Za-z\x80-\xff'.\-]{0,40}"
+_BCAP = r"[A-Z\xc3][A-Za-z\x80-\xff'.\-]{0,40}"
+_BBREAK = r"(?:,[ \t]{0,4}\r?\n?[ \t]{0,4}|[ \t]{0,4}\r?\n[ \t]{0,4}|[ \t]{1,4})"
+_BCITY = _BCAP + r"(?:[ \-](?:" + _BCAP + r"|" + _PARTICLE + r")){0,3}"
+_UK_STREET_TOWN = (
+    r"\d{1,4}[A-Za-z]?,?[ ]" + _CAP + r"(?:[ ]" + _CAP + r"){0,4},?(?:[ \t]*\r?\n?[ \t]*" + _CAP + r"(?:[ ]" + _CAP
+    + r"){0,2},?)?[ \t]*\r?\n?[ \t]*" + _UK_POSTCODE + r"\b"
+)  # fmt: skip
+_UK_STREET_TOWN_BOUNDED = (
+    r"\d{1,4}[A-Za-z]?,?[ ]" + _BCAP + r"(?:[ ]" + _BCAP + r"){0,4},?(?:[ \t]{0,4}\r?\n?[ \t]{0,4}" + _BCAP
+    + r"(?:[ ]" + _BCAP + r"){0,2},?)?[ \t]{0,4}\r?\n?[ \t]{0,4}" + _UK_POSTCODE + r"\b"
+)  # fmt: skip
+#: bytes: the longest match of each late-start pattern below (tested)
+NL_NUMBER_WIDTH, FRENCH_WIDTH, UK_FLAT_WIDTH = 40, 420, 390
 
 PATTERNS = (
     # street, number, postcode (NL, or BE/DE digits) and place: one pattern, sorted out by `validate`
@@ -58,38 +74,21 @@ PATTERNS = (
         0.8,
     ),
     Pattern(
-        r"\b" + _NL_POSTCODE + r"(?:,[ \t]*|[ \t]+|-)(?:(?i:nr\.?|no\.?|huisnummer)[ \t]?)?\d{1,5}" + _NL_ADDITION, 0.5
+        r"\b" + _NL_POSTCODE + r"(?:,[ \t]{0,8}|[ \t]{1,8}|-)(?:(?i:nr\.?|no\.?|huisnummer)[ \t]?)?\d{1,5}" + _NL_ADDITION,
+        0.5,
+        late_start=NL_NUMBER_WIDTH,
     ),
     Pattern(r"\b" + _NL_POSTCODE + r"[ \t]{1,3}" + _CITY + _END, 0.5),
     # French: the number first, a street word, `75002 Paris`
     Pattern(
-        r"\b\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ]"
-        + _FR_STREET
-        + r"(?:[ ]"
-        + _WORD
-        + r"){1,5},?"
-        + _BREAK
-        + r"(?:F-)?\d{5}[ \t]{1,3}"
-        + _CITY
-        + _END,
+        r"\b\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ]" + _FR_STREET + r"(?:[ ]" + _BWORD + r"){1,5},?" + _BBREAK
+        + r"(?:F-)?\d{5}[ \t]{1,3}" + _BCITY + _END,
         0.85,
-    ),
-    Pattern(
-        r"\b"
-        + _UK_FLAT
-        + r"\d{1,4}[A-Za-z]?,?[ ]"
-        + _CAP
-        + r"(?:[ ]"
-        + _CAP
-        + r"){0,4},?(?:[ \t]*\r?\n?[ \t]*"
-        + _CAP
-        + r"(?:[ ]"
-        + _CAP
-        + r"){0,2},?)?[ \t]*\r?\n?[ \t]*"
-        + _UK_POSTCODE
-        + r"\b",
-        0.85,
-    ),
+        late_start=FRENCH_WIDTH,
+    ),  # fmt: skip
+    # British: number, street, town, postcode; with a flat or studio in front
+    Pattern(r"\b" + _UK_STREET_TOWN, 0.85),
+    Pattern(r"\b" + _UK_FLAT + _UK_STREET_TOWN_BOUNDED, 0.85, late_start=UK_FLAT_WIDTH),
     # a postcode alone, not inside a path or an identifier (`devices/VW-DD12ED/state`)
     Pattern(r"(?:^|[^A-Za-z0-9_\-/.])" + _UK_POSTCODE + r"(?:[^A-Za-z0-9_\-/]|$)", 0.3),
 )

@@ -56,9 +56,15 @@ _DMS_ONE = (
     r"\d{1,3}[ \t]?(?:°|º)[ \t]?\d{1,2}(?:\.\d{1,6})?[ \t]?(?:'|′|’)?"
     r"(?:[ \t]?\d{1,2}(?:\.\d{1,4})?[ \t]?(?:\"|″|''|”))?"
 )
-# a hemisphere letter starts a word: the S of `GPS 52°…` is none
-_HEMI_LAT = r"(?:\b[NSns][ \t]?)?"
+# a hemisphere letter before the degrees starts a word (the S of `GPS 52°…` is none): a pattern of
+# its own, with the character before it as a guard
+_HEMI_LAT = r"(?:^|[^0-9A-Za-z])[NSns][ \t]?"
 _HEMI_LON = r"(?:[EWOewo][ \t]?)?"
+# white space bounded, for the patterns whose start is found after the pass (Pattern.late_start)
+_SEP_BOUNDED = r"(?:[ \t]{0,8}[,;/][ \t]{0,8}|[ \t]{1,8})"
+HAND_TYPED_WIDTH = 80  # bytes: the longest match of the two hand-typed patterns (tested)
+_DMS_PAIR = _DMS_ONE + r"[ \t]?[NSns]?[ \t]{0,8}[,;/]?[ \t]{0,8}" + _HEMI_LON + _DMS_ONE + r"(?:[ \t]?[EWOewo])?"
+DMS_WIDTH = 96  # bytes: the longest match of the two degrees-minutes-seconds patterns (tested)
 
 PATTERNS = (
     # decimal degrees, signed or with hemisphere letters after the numbers
@@ -67,14 +73,19 @@ PATTERNS = (
     Pattern(r"\b[NS][ \t]?" + _LAT + _DEG + _SEP + r"[EWO][ \t]?" + _LON + _DEG + _AFTER, 0.8),
     # longitude first, both hemispheres explicit: E 5.18508 N 52.07006, 5.18508E 52.07006N
     Pattern(r"\b[EW][ \t]?" + _LON + _DEG + _SEP + r"[NS][ \t]?" + _LAT + _DEG + _AFTER, 0.8),
-    Pattern(_BEFORE + _LON + _DEG + r"[ \t]?[EW]" + _SEP + _LAT + _DEG + r"[ \t]?[NS]\b", 0.8),
+    Pattern(
+        _BEFORE + _LON + _DEG + r"[ \t]?[EW]" + _SEP_BOUNDED + _LAT + _DEG + r"[ \t]?[NS]\b",
+        0.8,
+        late_start=HAND_TYPED_WIDTH,
+    ),
     # typed by hand: degrees and decimal minutes (`52 04.203N 5 11.105E`), or NMEA's
     # ddmm.mmmm/dddmm.mmmm without a sentence (`5204.2033N 00511.1050E`; not a sentence's fields),
     # hemispheres after
     Pattern(
-        r"(?:^|[^0-9A-Za-z_,.$*\-])(?:\d{1,2}[ \t]\d{1,2}|\d{4})\.\d{1,6}[ \t,]?[NS][ \t]*[,;/]?[ \t]*"
+        r"(?:^|[^0-9A-Za-z_,.$*\-])(?:\d{1,2}[ \t]\d{1,2}|\d{4})\.\d{1,6}[ \t,]?[NS][ \t]{0,8}[,;/]?[ \t]{0,8}"
         r"(?:\d{1,3}[ \t]\d{1,2}|\d{5})\.\d{1,6}[ \t,]?[EW]\b",
         0.8,
+        late_start=HAND_TYPED_WIDTH,
     ),
     # labelled: lat 52.37276 lon 4.89528, "lat": 52.37, "lng": 4.89
     Pattern(
@@ -82,10 +93,9 @@ PATTERNS = (
         r"[^0-9\r\n]{1,24}" + _LON_LABEL + r"[\"']?[ \t]*[:=]?[ \t]*" + r"[-+]?\d{1,3}\.\d{1,9}" + _AFTER,
         0.8,
     ),
-    # degrees-minutes(-seconds)
-    Pattern(
-        _HEMI_LAT + _DMS_ONE + r"[ \t]?[NSns]?[ \t]*[,;/]?[ \t]*" + _HEMI_LON + _DMS_ONE + r"(?:[ \t]?[EWOewo])?", 0.8
-    ),
+    # degrees-minutes(-seconds), hemisphere letters after the numbers or before them
+    Pattern(_DMS_PAIR, 0.8, late_start=DMS_WIDTH),
+    Pattern(_HEMI_LAT + _DMS_PAIR, 0.8, late_start=DMS_WIDTH),
     # NMEA 0183: the whole sentence, up to the character after it
     Pattern(
         r"\$[A-Z]{2}(?:GGA|RMC|GLL),[0-9A-Za-z.,\-]{10,120}(?:\*[0-9A-Fa-f]{2})?(?:[^0-9A-Za-z.,\-*]|$)",

@@ -55,10 +55,11 @@ _BASE36 = str.maketrans({c: str(i) for i, c in enumerate(string.ascii_uppercase,
 _ALNUM = re.compile(r"[0-9A-Z]+")
 _SEPARATORS = str.maketrans("", "", " -.")
 # one separator between any two characters; a country code apart only in capitals (`BE 68 …`);
-# not after `-`, `/` or `.` (a path or identifier), nor before `-`/`.` and more of it
+# not after `-`, `/` or `.` (a path or identifier), nor before `-`/`.` and more of it (a `/` may
+# follow: `NL91ABNA0417164300/ABNANL2A` is an IBAN and its BIC)
 _BODY = r"(?:[A-Za-z]{2}\d{2}|[A-Z]{2}[ \-.]\d{2})(?:[ \-.]?[A-Za-z0-9]){11,30}"
 _BEFORE = r"(?:^|[^A-Za-z0-9_\-/.])"
-_AFTER = r"(?:[^A-Za-z0-9_\-/.]|[\-/.][^A-Za-z0-9_]|[\-/.]?$)"
+_AFTER = r"(?:[^A-Za-z0-9_\-.]|[\-.][^A-Za-z0-9_]|[\-.]?$)"
 
 
 @functools.cache

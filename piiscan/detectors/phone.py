@@ -9,7 +9,8 @@ A national number without context is weak evidence (many digit runs dial somewhe
 written with its international prefix, or labelled `tel`, `telefoon`, `phone`…, is not.
 
 A national number belongs to the country the document names: where a text names exactly one
-other country (`Deutschland`, a German `Telefon` or `Straße`, `USA`…; `REGION_SIGNALS`),
+other country in its first 4,000 characters, where a letterhead, an address or a salutation
+stands (`Deutschland`, a German `Telefon` or `Straße`, `USA`…; `REGION_SIGNALS`),
 its national numbers are read as that country's too, US numbers without a trunk `0` included
 (`(212) 555-0143`), and that reading outranks the Dutch one of the same digits.
 
@@ -138,6 +139,8 @@ REGION_SIGNALS: dict[str, tuple[str, ...]] = {
     "GB": ("United Kingdom",),
     "US": ("USA", "United States", "U.S."),
 }
+#: the characters of a text looked at for its country (looking at all would cost a pass per word)
+REGION_HEAD = 4000
 #: a national number read in the region a text names scores above its default-region reading
 REGION_SCORE = 0.45
 # a North American number: area code and exchange never start with 0 or 1
@@ -232,7 +235,7 @@ class PhoneDetector(Detector):
 
     def scan_text(self, text: str) -> Iterator[tuple[int, int, Candidate]]:
         """National numbers of the country the text names (the pattern pass reads them as Dutch)."""
-        region = region_of(text)
+        region = region_of(text[:REGION_HEAD])
         if region is None:
             return
         for m in (_NANP_IN_TEXT if region == "US" else _NATIONAL_IN_TEXT).finditer(text):

@@ -70,6 +70,7 @@ def _alternation(words: tuple[str, ...]) -> str:
 _WORD = r"[A-Z\xc3'][A-Za-z\x80-\xff'.\-]{0,63}"
 _BOUNDED_NAME = _WORD + r"(?:[ \-](?:" + _WORD + r"|" + _PARTICLE + r")){0,3}"
 TRIGGER_WIDTH = 320  # bytes: the longest trigger (17) + 8 spaces + 4 words of 65 + the end (tested)
+BIRTH_WIDTH = 360  # bytes: two labels of at most 17 with spaces and a slash, a line break, the name (tested)
 
 PATTERNS = (
     Pattern(r"\b(?i:" + _alternation(TRIGGERS) + r")[ \t]{1,8}" + _BOUNDED_NAME + _END, 0.85, late_start=TRIGGER_WIDTH),
@@ -77,9 +78,10 @@ PATTERNS = (
     Pattern(r"\b(?i:" + _alternation(LABELS) + r")[ \t]*[:=]" + _LINE_WORDS + r"[ \t]+" + _CAP + _END, 0.8),
     # an identity document's place of birth
     Pattern(
-        r"\b(?i:" + _alternation(BIRTH_LABELS) + r")(?:[ \t]*/[ \t]*(?i:" + _alternation(BIRTH_LABELS) + r"))?"
-        r"[ \t]*:?[ \t]*\r?\n?[ \t]*" + _NAME + _END,
+        r"\b(?i:" + _alternation(BIRTH_LABELS) + r")(?:[ \t]{0,8}/[ \t]{0,8}(?i:" + _alternation(BIRTH_LABELS) + r"))?"
+        r"[ \t]{0,8}:?[ \t]{0,8}\r?\n?[ \t]{0,8}" + _BOUNDED_NAME + _END,
         0.85,
+        late_start=BIRTH_WIDTH,
     ),
 )
 

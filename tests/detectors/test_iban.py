@@ -85,6 +85,8 @@ def test_fast_check_agrees_with_stdnum() -> None:
         ("cuenta ES50 0049 1806 93 2345678901", "ES50 0049 1806 93 2345678901", "ES5000491806932345678901"),
         ("RIB FR76 30006 00001 12345678901 89", "FR76 30006 00001 12345678901 89", "FR7630006000011234567890189"),
         ("IBAN BE71-096-1234567-69 and more", "BE71-096-1234567-69", "BE71096123456769"),
+        # IBAN and BIC written together
+        ("IBAN/BIC: NL91ABNA0417164300/ABNANL2A", "NL91ABNA0417164300", "NL91ABNA0417164300"),
     ],
 )
 def test_round2_spellings(text: str, span: str, canonical: str) -> None:
