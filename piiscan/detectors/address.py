@@ -64,6 +64,11 @@ _UK_STREET_TOWN_BOUNDED = (
     r"\d{1,4}[A-Za-z]?,?[ ]" + _BCAP + r"(?:[ ]" + _BCAP + r"){0,4},?(?:[ \t]{0,4}\r?\n?[ \t]{0,4}" + _BCAP
     + r"(?:[ ]" + _BCAP + r"){0,2},?)?[ \t]{0,4}\r?\n?[ \t]{0,4}" + _UK_POSTCODE + r"\b"
 )  # fmt: skip
+_FRENCH = (
+    r"\b\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ]" + _FR_STREET + r"(?:[ ]" + _BWORD + r"){1,5},?" + _BBREAK
+    + r"(?:F-)?\d{5}[ \t]{1,3}" + _BCITY + _END
+)  # fmt: skip
+_NL_NUMBER = r"\b" + _NL_POSTCODE + r"(?:,[ \t]{0,8}|[ \t]{1,8}|-)(?:(?i:nr\.?|no\.?|huisnummer)[ \t]?)?\d{1,5}"
 #: bytes: the longest match of each late-start pattern below (tested)
 NL_NUMBER_WIDTH, FRENCH_WIDTH, UK_FLAT_WIDTH = 40, 420, 390
 
@@ -73,19 +78,10 @@ PATTERNS = (
         _STREET + r"[ ]" + _HOUSE + _BREAK + r"(?:" + _NL_POSTCODE + r"|(?:[BbDd]-)?\d{4,5})[ \t]{1,3}" + _CITY + _END,
         0.8,
     ),
-    Pattern(
-        r"\b" + _NL_POSTCODE + r"(?:,[ \t]{0,8}|[ \t]{1,8}|-)(?:(?i:nr\.?|no\.?|huisnummer)[ \t]?)?\d{1,5}" + _NL_ADDITION,
-        0.5,
-        late_start=NL_NUMBER_WIDTH,
-    ),
+    Pattern(_NL_NUMBER + _NL_ADDITION, 0.5, late_start=NL_NUMBER_WIDTH),
     Pattern(r"\b" + _NL_POSTCODE + r"[ \t]{1,3}" + _CITY + _END, 0.5),
     # French: the number first, a street word, `75002 Paris`
-    Pattern(
-        r"\b\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ]" + _FR_STREET + r"(?:[ ]" + _BWORD + r"){1,5},?" + _BBREAK
-        + r"(?:F-)?\d{5}[ \t]{1,3}" + _BCITY + _END,
-        0.85,
-        late_start=FRENCH_WIDTH,
-    ),  # fmt: skip
+    Pattern(_FRENCH, 0.85, late_start=FRENCH_WIDTH),
     # British: number, street, town, postcode; with a flat or studio in front
     Pattern(r"\b" + _UK_STREET_TOWN, 0.85),
     Pattern(r"\b" + _UK_FLAT + _UK_STREET_TOWN_BOUNDED, 0.85, late_start=UK_FLAT_WIDTH),
