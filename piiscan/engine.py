@@ -456,24 +456,28 @@ class _ByteToChar:
 _CONTINUATION = bytes(range(0x80, 0xC0))
 
 
-def _bounds(text: str, start: int, end: int, lines: int = 0) -> tuple[int, int]:
-    """The text around a candidate: its own line, or the line above when the label stands there;
-    with `lines`, also that many lines above (within `CONTEXT_REACH`)."""
+def _bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The text around a candidate: its own line, or the line above when the label stands there."""
     lo = max(0, start - CONTEXT_BEFORE)
     nl = text.rfind("\n", lo, start)
     if nl != -1:
         prev = text.rfind("\n", lo, nl)
         lo = nl + 1 if text[nl + 1 : start].strip() else (prev + 1 if prev != -1 else lo)
-    if lines:
-        reach = max(0, start - CONTEXT_REACH)
-        at = text.rfind("\n", reach, start)
-        for _ in range(lines):
-            if at == -1:
-                break
-            at = text.rfind("\n", reach, at)
-        lo = min(lo, at + 1 if at != -1 else reach)
     hi = text.find("\n", end, end + CONTEXT_AFTER)
     return lo, hi if hi != -1 else end + CONTEXT_AFTER
+
+
+def _lines_above(text: str, start: int, lines: int) -> tuple[int, int]:
+    """The `lines` lines above a candidate's own (within `CONTEXT_REACH`), up to where `_bounds`
+    starts looking: the rest of a detector's context window."""
+    lo, _ = _bounds(text, start, start)
+    reach = max(0, start - CONTEXT_REACH)
+    at = text.rfind("\n", reach, start)
+    for _ in range(lines):
+        if at == -1:
+            break
+        at = text.rfind("\n", reach, at)
+    return min(lo, at + 1 if at != -1 else reach), lo
 
 
 class _Near:
@@ -507,19 +511,19 @@ class _Near:
         self.hint_starts = hints
         self.spread = spread
 
-    def hinted(self, di: int, bstart: int, bend: int) -> bool:
+    def hinted(self, di: int, bstart: int, bend: int, before: int = CONTEXT_BEFORE) -> bool:
         """Whether a context word of detector `di` may stand where the window around bytes
-        [bstart, bend) reaches: False only when the pass looked for its words and saw none there."""
+        [bstart, bend) reaches (`before` bytes before it): False only when the pass looked for its
+        words and saw none there."""
         starts = self.hint_starts[di] if self.hint_starts is not None else None
         if starts is None:
             return True
-        before = CONTEXT_REACH if self._engine._lines[di] else CONTEXT_BEFORE
         i = bisect_left(starts, bstart - before * self.spread)
         return i < len(starts) and starts[i] < bend + CONTEXT_AFTER * self.spread
 
     def _search(self, rx: re.Pattern[str], start: int, end: int, lines: int = 0) -> bool:
         text = self._unit.text
-        lo, hi = _bounds(text, start, end, lines)
+        lo, hi = _lines_above(text, start, lines) if lines else _bounds(text, start, end)
         lowered = self._lowered
         if lowered is None:
             lowered = self._lowered = text.lower()
@@ -540,9 +544,16 @@ class _Near:
         field_at = unit.field_at
         if field_at is not None and self._field(di, ctx, field_at(start)):  # a column name: cheapest first
             return True, None
-        # lines above count in a document's text, not in cells of other records packed into one unit
+        if (bstart is None or self.hinted(di, bstart, bend)) and self._search(ctx, start, end):  # type: ignore[arg-type]
+            return True, None
+        # lines further up count in a document's text, not in cells of other records packed into one
+        # unit; looked at only when the words are not near, and the pass saw one up there
         lines = engine._lines[di] if unit.index is None else 0
-        if (bstart is None or self.hinted(di, bstart, bend)) and self._search(ctx, start, end, lines):  # type: ignore[arg-type]
+        if (
+            lines
+            and (bstart is None or self.hinted(di, bstart, bend, CONTEXT_REACH))  # type: ignore[arg-type]
+            and self._search(ctx, start, end, lines)
+        ):
             return True, None
         if unit.context:
             cached = self._unit_context

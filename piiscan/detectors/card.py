@@ -54,8 +54,9 @@ BRANDS: dict[str, tuple[tuple[tuple[str, str], ...], tuple[int, ...]]] = {
 #: a validated UATP number scores this before context: alone it is no finding
 UATP_SCORE = 0.4
 
-_BODY = Bounded(r"[0-9](?:[ \-]?[0-9]){11,18}", DIGITS_BEFORE, DIGITS_AFTER)
-# a compact run may stand next to other numbers, one space apart
+# in groups (the first of at most six digits), and compact: a compact run is a token of its own
+# that may stand next to other numbers, one space apart; each candidate is matched once
+_BODY = Bounded(r"[0-9]{1,6}[ \-][0-9](?:[ \-]?[0-9]){10,17}", DIGITS_BEFORE, DIGITS_AFTER)
 _COMPACT = Bounded(r"[0-9]{12,19}", TOKEN_BEFORE, TOKEN_AFTER)
 
 

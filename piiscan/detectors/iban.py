@@ -6,7 +6,7 @@ structure and national checks come from stdnum.iban's registry; `is_valid` gives
 as `stdnum.iban.is_valid` for a compact candidate, about ten times faster (the registry is looked
 up once per country, not once per candidate). Written compact (`NL91ABNA0417164300`), in groups
 of four (`NL91 ABNA 0417 1643 00`), upper or lower case, and as people and banks write them:
-the country code apart (`BE 68 5390 0754 7034`), irregular groups or the national number in
+the country code apart (`BE 71 0961 2345 6769`), irregular groups or the national number in
 its bank's format (`ES91 2100 0418 45 0200051332`), dashes or dots between groups
 (`ES91-2100-0418-4502-0005-1332`). A single space, dash or dot may stand between any two
 characters; a candidate is never a piece of a longer identifier.
@@ -22,7 +22,6 @@ True
 22
 >>> d.validate("BE 71-0961-2345-6769").canonical
 'BE71096123456769'
-
 """
 
 from __future__ import annotations
@@ -54,7 +53,7 @@ _LENGTHS = _country_lengths()
 _BASE36 = str.maketrans({c: str(i) for i, c in enumerate(string.ascii_uppercase, 10)})
 _ALNUM = re.compile(r"[0-9A-Z]+")
 _SEPARATORS = str.maketrans("", "", " -.")
-# one separator between any two characters; a country code apart only in capitals (`BE 68 …`);
+# one separator between any two characters; a country code apart only in capitals (`BE 71 …`);
 # not after `-`, `/` or `.` (a path or identifier), nor before `-`/`.` and more of it (a `/` may
 # follow: `NL91ABNA0417164300/ABNANL2A` is an IBAN and its BIC)
 _BODY = r"(?:[A-Za-z]{2}\d{2}|[A-Z]{2}[ \-.]\d{2})(?:[ \-.]?[A-Za-z0-9]){11,30}"
