@@ -277,6 +277,7 @@ class Engine:
         )
         self._context = [_words_regex(d.context) for d in self.detectors]
         self._lines = [d.context_lines for d in self.detectors]
+        self._reach = [CONTEXT_REACH if lines else CONTEXT_BEFORE for lines in self._lines]
         self._negative = [_words_regex(d.negative_context) for d in self.detectors]
         self._about = [(d.entity, d.id, d.negative_boost if d.negative_context else 0.0) for d in self.detectors]
         self._described: dict[tuple[int, str], tuple[str, str]] = {}  # (detector, canonical) -> hash, mask
@@ -314,7 +315,7 @@ class Engine:
                 to_char = _ByteToChar(data)  # asked only when some character takes several bytes
                 if hinted is not None:
                     near.hints(hinted, self._hint_detector, 1 if ascii_only else 4)
-                slots, detectors, validated = self._slots, self.detectors, self._validated
+                slots, detectors, validated, reach = self._slots, self.detectors, self._validated, self._reach
                 # candidates that need context, in a unit where only the text around them can give
                 # it: those with no hint of a context word within reach are turned down at once
                 text_only = not near.beyond_text
@@ -325,7 +326,7 @@ class Engine:
                     if slot.ceiling + det.context_boost < min_score:
                         continue
                     gated = slot.ceiling < min_score
-                    if gated and text_only and not near.hinted(di, start, end):
+                    if gated and text_only and not near.hinted(di, start, end, reach[di]):
                         continue
                     cstart = start if ascii_only else to_char(start)
                     if cstart < report_from or (report_before is not None and cstart >= report_before):
