@@ -102,7 +102,8 @@ class BsnDetector(Detector):
         number = digits.zfill(9)
         if len(digits) not in (8, 9) or not eleven_proof(number):
             return None
-        return Candidate(number, start=start, end=end)
+        # trimmed only where a delimiter was matched (the engine then looks for context again)
+        return Candidate(number) if body == text else Candidate(number, start=start, end=end)
 
     def mask(self, canonical: str) -> str:
         return mask_tail(canonical, keep=4)

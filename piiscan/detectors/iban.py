@@ -35,6 +35,7 @@ from stdnum import iban
 from stdnum.exceptions import ValidationError
 
 from piiscan.detectors.base import Candidate, Detector, Pattern, mask_groups
+from piiscan.detectors.bounds import Bounded
 from piiscan.entities import IBAN_CODE
 
 
@@ -90,24 +91,25 @@ def is_valid(compact: str) -> bool:
     return True
 
 
-_FIND = re.compile(f"{_BEFORE}({_BODY}){_AFTER}")
+_FIND = Bounded(_BODY, _BEFORE, _AFTER)
 
 
 class IbanDetector(Detector):
     name = "iban"
     entity = IBAN_CODE
-    patterns = (Pattern(_BEFORE + _BODY + _AFTER, 0.85),)
+    patterns = (Pattern(_FIND.regex, 0.85),)
     context = ("iban", "rekening", "rekeningnummer", "account", "bank", "konto", "compte", "banque")
     context_boost = 0.15
 
     def validate(self, text: str) -> Candidate | None:
-        m = _FIND.fullmatch(text)
-        if m is None:
+        found = _FIND.find(text)
+        if found is None:
             return None
-        body, start = m.group(1), m.start(1)
+        body, start, stop = found
         compact = body.translate(_SEPARATORS).upper()
         if is_valid(compact):
-            return Candidate(compact, start=start, end=m.end(1))
+            # trimmed only where a delimiter was matched (the engine then looks for context again)
+            return Candidate(compact) if body == text else Candidate(compact, start=start, end=stop)
         length = _LENGTHS.get(compact[:2])
         if not length or len(compact) <= length or not is_valid(compact[:length]):
             return None
