@@ -86,7 +86,7 @@ PATTERNS = (
     Pattern(r"\b" + _UK_STREET_TOWN, 0.85),
     Pattern(r"\b" + _UK_FLAT + _UK_STREET_TOWN_BOUNDED, 0.85, late_start=UK_FLAT_WIDTH),
     # a postcode alone, not inside a path or an identifier (`devices/VW-DD12ED/state`)
-    Pattern(r"(?:^|[^A-Za-z0-9_\-/.])" + _UK_POSTCODE + r"(?:[^A-Za-z0-9_\-/]|$)", 0.3),
+    Pattern(r"(?:(?m:^)|[^A-Za-z0-9_\-/.\n])" + _UK_POSTCODE + r"(?:[^A-Za-z0-9_\-/\n]|(?m:$))", 0.3),
 )
 
 STREET_WORDS = (

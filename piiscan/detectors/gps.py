@@ -58,7 +58,7 @@ _DMS_ONE = (
 )
 # a hemisphere letter before the degrees starts a word (the S of `GPS 52°…` is none): a pattern of
 # its own, with the character before it as a guard
-_HEMI_LAT = r"(?:^|[^0-9A-Za-z])[NSns][ \t]?"
+_HEMI_LAT = r"(?:(?m:^)|[^0-9A-Za-z\n])[NSns][ \t]?"
 _HEMI_LON = r"(?:[EWOewo][ \t]?)?"
 # white space bounded, for the patterns whose start is found after the pass (Pattern.late_start)
 _SEP_BOUNDED = r"(?:[ \t]{0,8}[,;/][ \t]{0,8}|[ \t]{1,8})"
@@ -82,7 +82,7 @@ PATTERNS = (
     # ddmm.mmmm/dddmm.mmmm without a sentence (`5204.2033N 00511.1050E`; not a sentence's fields),
     # hemispheres after
     Pattern(
-        r"(?:^|[^0-9A-Za-z_,.$*\-])(?:\d{1,2}[ \t]\d{1,2}|\d{4})\.\d{1,6}[ \t,]?[NS][ \t]{0,8}[,;/]?[ \t]{0,8}"
+        r"(?:(?m:^)|[^0-9A-Za-z_,.$*\-\n])(?:\d{1,2}[ \t]\d{1,2}|\d{4})\.\d{1,6}[ \t,]?[NS][ \t]{0,8}[,;/]?[ \t]{0,8}"
         r"(?:\d{1,3}[ \t]\d{1,2}|\d{5})\.\d{1,6}[ \t,]?[EW]\b",
         0.8,
         late_start=HAND_TYPED_WIDTH,

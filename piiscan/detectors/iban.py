@@ -58,8 +58,9 @@ _SEPARATORS = str.maketrans("", "", " -.")
 # not after `-`, `/` or `.` (a path or identifier), nor before `-`/`.` and more of it (a `/` may
 # follow: `NL91ABNA0417164300/ABNANL2A` is an IBAN and its BIC)
 _BODY = r"(?:[A-Za-z]{2}\d{2}|[A-Z]{2}[ \-.]\d{2})(?:[ \-.]?[A-Za-z0-9]){11,30}"
-_BEFORE = r"(?:^|[^A-Za-z0-9_\-/.])"
-_AFTER = r"(?:[^A-Za-z0-9_\-.]|[\-.][^A-Za-z0-9_]|[\-.]?$)"
+# a newline is never consumed: a match must not begin or end in the line or cell next to it
+_BEFORE = r"(?:(?m:^)|[^A-Za-z0-9_\-/.\n])"
+_AFTER = r"(?:[^A-Za-z0-9_\-.\n]|[\-.][^A-Za-z0-9_\n]|[\-.]?(?m:$))"
 
 
 @functools.cache
