@@ -93,10 +93,13 @@ class BsnDetector(Detector):
     )
 
     def validate(self, text: str) -> Candidate | None:
-        found = _ANY.find(text)
-        if found is None:
-            return None
-        body, start, end = found
+        if text.isascii() and text.isdigit():  # no delimiter matched (a cell): nothing to trim
+            body, start, end = text, 0, len(text)
+        else:
+            found = _ANY.find(text)
+            if found is None:
+                return None
+            body, start, end = found
         digits = body.replace(" ", "").replace(".", "").replace("-", "")
         # stdnum zero-fills silently; we accept 8 digits deliberately (implied leading zero)
         number = digits.zfill(9)

@@ -103,10 +103,13 @@ class IbanDetector(Detector):
     context_boost = 0.15
 
     def validate(self, text: str) -> Candidate | None:
-        found = _FIND.find(text)
-        if found is None:
-            return None
-        body, start, stop = found
+        if text.isascii() and text.isalnum():  # no delimiter matched (a cell): nothing to trim
+            body, start, stop = text, 0, len(text)
+        else:
+            found = _FIND.find(text)
+            if found is None:
+                return None
+            body, start, stop = found
         compact = body.translate(_SEPARATORS).upper()
         if is_valid(compact):
             # trimmed only where a delimiter was matched (the engine then looks for context again)
