@@ -282,6 +282,13 @@ def main() -> None:
     is_flag=True,
     help="Create a new random key at --key-file (or $PIISCAN_KEY_FILE) if there is none: a typo must not.",
 )
+@click.option(
+    "--ocr",
+    type=click.Choice(["off", "auto", "on"]),
+    default="auto",
+    show_default=True,
+    help="Read text by OCR (extra `ocr`): auto: images and PDF pages without text; on: every PDF page too.",
+)
 def scan(
     sources: tuple[str, ...],
     out: str,
@@ -311,6 +318,7 @@ def scan(
     timestamp_field: tuple[str, ...] = (),
     regions: tuple[str, ...] = (),
     create_key: bool = False,
+    ocr: str = "auto",
 ) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
@@ -379,6 +387,11 @@ def scan(
             fail(f"--nlp-model: {exc}")
     if not detectors:
         fail("no detector for the chosen --entities")
+    if ocr == "on":
+        from piiscan.extract.ocr import INSTALL_HINT, available
+
+        if not available():
+            fail(f"--ocr on: OCR is not installed: {INSTALL_HINT}")
     options = ScanOptions(
         scan_id=new_scan_id(),
         key=key,
@@ -391,6 +404,7 @@ def scan(
         limits=_limits(max_depth, max_members, max_expanded_size, max_expansion_ratio),
         timestamp_fields=timestamp_field,
         regions=declared_regions,
+        ocr=ocr,
     )
     selection = Selection(include=include, exclude=exclude, max_object_size=max_object_size)
     n_workers = workers or os.cpu_count() or 1

@@ -81,6 +81,8 @@ class ScanOptions:
     timestamp_fields: tuple[str, ...] = ()
     #: `--region` declarations (source or None for every source, region) for sources with no region API
     regions: tuple[tuple[str | None, str], ...] = ()
+    #: `--ocr`: "off", "auto" or "on" (piiscan.extract.ocr)
+    ocr: str = "auto"
 
 
 @dataclass
@@ -224,6 +226,7 @@ class _ObjectScan:
             want_records=bool(self.engine.record_detectors),
             records_wanted=self.engine.wants_records,
             clock=clock,
+            ocr=self.worker.options.ocr,
         )
         self._events(extractor.extract(buffered, mime, ctx), row, member, depth=depth)
         if clock is not None:

@@ -26,6 +26,7 @@ REGISTRY: list[str] = [
     "piiscan.extract.pptx:PptxExtractor",
     "piiscan.extract.odt:OdtExtractor",
     "piiscan.extract.rtf:RtfExtractor",
+    "piiscan.extract.ocr:ImageExtractor",
     "piiscan.extract.archives:ArchiveExtractor",
     "piiscan.extract.pst:PstExtractor",
     "piiscan.extract.msg:MsgExtractor",

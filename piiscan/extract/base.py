@@ -32,6 +32,8 @@ class ExtractContext:
     records_wanted: Callable[[Sequence[str]], bool] | None = None
     #: reads each record's own time from a field (`--timestamp-field`); None: records have their object's
     clock: RecordClock | None = None
+    #: `--ocr`: "off", "auto" (images and PDF pages without text), "on" (every PDF page too)
+    ocr: str = "auto"
 
     def wants_records(self, names: Sequence[str]) -> bool:
         """For extractors whose records share one set of field names: ask once, not per record."""

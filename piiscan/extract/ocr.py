@@ -1,0 +1,273 @@
+"""Text by OCR from images (JPEG, PNG, TIFF, WebP, HEIC) and from PDF pages without a text layer.
+
+The OCR engine is RapidOCR (rapidocr-onnxruntime: PaddleOCR's PP-OCRv4 detection and recognition
+models, shipped inside its wheel, run by ONNX Runtime on the CPU), in the optional extra `ocr`;
+nothing is downloaded. Without the extra an image is `skipped`, its reason naming the extra.
+
+A page's text boxes are laid out as lines, top to bottom, and scanned by every detector. Lines that
+look like a machine-readable zone are first mended by `piiscan.detectors.mrz.repair` (OCR-B
+confusions, miscounted fillers), kept only where every check digit then holds, so the MRZ detector
+finds them. Locators: `page` (1-based frame of an image, or page of a PDF), `line` (1-based in the
+page's OCR text), and in `field` the bounding box of the text in pixels, `bbox:x0,y0,x1,y1` (for a
+PDF page, of the page rendered at `RENDER_DPI`); an MRZ's box is that of the whole zone.
+
+Limits (`piiscan.limits.Limits`): pixels per image, pages per document, seconds per page.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import IO, TYPE_CHECKING, Any
+
+from piiscan.detectors.mrz import repair
+from piiscan.extract.base import ExtractContext, ExtractError, Extractor, LimitExceeded, ReaderUnavailable
+from piiscan.extract.spool import random_access
+from piiscan.limits import Limits
+from piiscan.model import ContentType, Events, Locator, TextUnit
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+#: the `--ocr` choices: never, images and PDF pages without text (the default), every page
+OCR_MODES = ("off", "auto", "on")
+INSTALL_HINT = "pip install 'piiscan[ocr]'"
+#: PDF pages are rendered at this resolution for OCR: an MRZ character is then about 20 pixels high
+RENDER_DPI = 200
+#: the recognizer's batch: the time limit is checked between batches
+_BATCH = 6
+#: boxes recognised with less confidence than this are dropped (RapidOCR's own default)
+_MIN_CONFIDENCE = 0.5
+#: the engine reads the longer side at most this long (RapidOCR's own default): larger images are scaled down first
+_MAX_SIDE = 2000
+_MRZ_LIKE = re.compile(r"[A-Z0-9<«]{20,60}")
+
+_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+)
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+
+
+class OcrTimeout(LimitExceeded):
+    """A page took longer than the limit: its OCR is abandoned."""
+
+
+@dataclass(frozen=True, slots=True)
+class OcrLine:
+    """One line of OCR text and the box around it, in the image's pixels."""
+
+    text: str
+    box: tuple[int, int, int, int]
+
+
+def available() -> bool:
+    """Whether the OCR engine is installed and loads."""
+    try:
+        _engine()
+    except ReaderUnavailable:
+        return False
+    return True
+
+
+@cache
+def _engine() -> Any:
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError:
+        raise ReaderUnavailable(f"reading images needs OCR: {INSTALL_HINT}") from None
+    # one thread: a scan runs one worker process per core already; the angle classifier is off,
+    # it turned lines of a card rotated 2.5° upside down (benchmarks/ocr.py)
+    return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1, use_cls=False)
+
+
+def read_lines(image: Image, seconds: float) -> list[OcrLine]:
+    """The text of `image` as lines, top to bottom; `OcrTimeout` past `seconds`."""
+    import numpy as np
+
+    engine = _engine()
+    deadline = time.monotonic() + seconds
+    scale = min(1.0, _MAX_SIDE / max(image.size))
+    if scale < 1.0:
+        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
+    pixels = np.asarray(image.convert("RGB"))[:, :, ::-1]  # RapidOCR expects OpenCV's BGR order
+    boxes, _ = engine.auto_text_det(pixels)
+    if boxes is None:
+        return []
+    crops = engine.get_crop_img_list(pixels, boxes)
+    words: list[tuple[tuple[int, int, int, int], str]] = []
+    for i in range(0, len(crops), _BATCH):
+        if time.monotonic() > deadline:
+            raise OcrTimeout(f"OCR took longer than the limit of {seconds:g} s per page")
+        recognised, _ = engine.text_rec(crops[i : i + _BATCH])
+        for quad, (text, confidence, *_) in zip(boxes[i : i + _BATCH], recognised, strict=True):
+            if confidence >= _MIN_CONFIDENCE and text.strip():
+                xs, ys = quad[:, 0] / scale, quad[:, 1] / scale
+                words.append(((int(xs.min()), int(ys.min()), int(xs.max() + 0.5), int(ys.max() + 0.5)), text))
+    return _lines(words)
+
+
+def _lines(words: list[tuple[tuple[int, int, int, int], str]]) -> list[OcrLine]:
+    """Boxes side by side (overlapping by half their height) make a line, read left to right."""
+    rows: list[list[tuple[tuple[int, int, int, int], str]]] = []
+    for word in sorted(words, key=lambda w: (w[0][1] + w[0][3]) / 2):
+        (_, top, _, bottom), _ = word
+        if rows:
+            last = rows[-1]
+            row_top, row_bottom = min(b[1] for b, _ in last), max(b[3] for b, _ in last)
+            overlap = min(bottom, row_bottom) - max(top, row_top)
+            if overlap >= 0.5 * min(bottom - top, row_bottom - row_top):
+                last.append(word)
+                continue
+        rows.append([word])
+    lines = []
+    for row in rows:
+        row.sort(key=lambda w: w[0][0])
+        box = (
+            min(b[0] for b, _ in row),
+            min(b[1] for b, _ in row),
+            max(b[2] for b, _ in row),
+            max(b[3] for b, _ in row),
+        )
+        lines.append(OcrLine(" ".join(t for _, t in row), box))
+    return _mend_zones(lines)
+
+
+def _mend_zones(lines: list[OcrLine]) -> list[OcrLine]:
+    """Runs of MRZ-like lines replaced by the zone they mend to (its box around all its lines)."""
+    like = [_MRZ_LIKE.fullmatch(line.text.replace(" ", "")) is not None for line in lines]
+    out: list[OcrLine] = []
+    i = 0
+    while i < len(lines):
+        zone = None
+        if like[i]:
+            # three lines (TD1) before two (TD3, TD2), as the lines stand in a stray line's company
+            for size in (3, 2):
+                run = lines[i : i + size]
+                if len(run) == size and all(like[i : i + size]):
+                    zone = repair([line.text for line in run])
+                    if zone is not None:
+                        break
+        if zone is None:
+            out.append(lines[i])
+            i += 1
+            continue
+        run = lines[i : i + len(zone)]
+        box = (
+            min(r.box[0] for r in run),
+            min(r.box[1] for r in run),
+            max(r.box[2] for r in run),
+            max(r.box[3] for r in run),
+        )
+        out.extend(OcrLine(text, box) for text in zone)
+        i += len(zone)
+    return out
+
+
+def page_unit(lines: list[OcrLine], page: int) -> TextUnit | None:
+    """One page's OCR text: each offset's locator names its line and that line's box."""
+    if not lines:
+        return None
+    starts = list(_offsets(lines))
+    text = "\n".join(line.text for line in lines)
+    locators = [
+        Locator(line=n, page=page, field="bbox:{},{},{},{}".format(*line.box)) for n, line in enumerate(lines, 1)
+    ]
+
+    def index(offset: int) -> Locator:
+        return locators[bisect.bisect_right(starts, offset) - 1]
+
+    return TextUnit(text, Locator(page=page), index=index)
+
+
+def _offsets(lines: list[OcrLine]) -> Iterator[int]:
+    offset = 0
+    for line in lines:
+        yield offset
+        offset += len(line.text) + 1
+
+
+def pixel_reason(limits: Limits) -> str:
+    return f"image larger than the OCR limit of {limits.ocr_max_pixels:,} pixels"
+
+
+def page_reason(limits: Limits) -> str:
+    return f"more pages than the OCR limit of {limits.ocr_max_pages}"
+
+
+class ImageExtractor(Extractor):
+    name = "image"
+
+    def sniff(self, head: bytes, name: str) -> str | None:
+        for magic, mime in _SIGNATURES:
+            if head.startswith(magic):
+                return mime
+        if head[0:4] == b"RIFF" and head[8:12] == b"WEBP":
+            return "image/webp"
+        if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+            return "image/heic"
+        return None
+
+    def extract(self, stream: IO[bytes], mime: str, ctx: ExtractContext) -> Events:
+        yield ContentType(mime)
+        if ctx.ocr == "off":
+            raise LimitExceeded("images are read only by OCR, and it is off (--ocr off)")
+        _engine()
+        from PIL import Image, ImageOps, UnidentifiedImageError
+
+        if mime == "image/heic":
+            _register_heif()
+        limits = ctx.limits
+        with random_access(stream) as f, warnings.catch_warnings():
+            # the pixel limit below is ours: Pillow's own bomb warning is not a reason to stop
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            try:
+                image = Image.open(f)
+            except Image.DecompressionBombError:
+                raise LimitExceeded(pixel_reason(limits)) from None
+            except (UnidentifiedImageError, OSError, ValueError) as exc:
+                raise ExtractError(f"unreadable {mime} image ({type(exc).__name__})") from None
+            frames = getattr(image, "n_frames", 1)
+            skipped: list[str] = []
+            for number in range(1, frames + 1):
+                if number > limits.ocr_max_pages:
+                    skipped.append(page_reason(limits))
+                    break
+                try:
+                    image.seek(number - 1)
+                    if image.width * image.height > limits.ocr_max_pixels:
+                        if frames == 1:
+                            raise LimitExceeded(pixel_reason(limits))
+                        skipped.append(f"frame {number}: {pixel_reason(limits)}")
+                        continue
+                    # a phone photo is stored sideways with an EXIF note saying how to turn it
+                    frame = ImageOps.exif_transpose(image)
+                    frame.load()
+                except (OSError, ValueError, EOFError) as exc:
+                    raise ExtractError(f"unreadable {mime} image, frame {number} ({type(exc).__name__})") from None
+                try:
+                    unit = page_unit(read_lines(frame, limits.ocr_page_seconds), number)
+                except OcrTimeout as exc:
+                    if frames == 1:
+                        raise
+                    skipped.append(f"frame {number}: {exc}")
+                    continue
+                if unit is not None:
+                    yield unit
+            if skipped:
+                yield ContentType(mime, reason="not read by OCR: " + "; ".join(skipped))
+
+
+def _register_heif() -> None:
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        raise ReaderUnavailable(f"reading HEIC images needs pillow-heif: {INSTALL_HINT}") from None
+    register_heif_opener()
