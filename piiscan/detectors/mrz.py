@@ -21,7 +21,8 @@ continues in the optional data.
 `repair` mends a zone as an OCR engine reads it (`piiscan.extract.ocr` calls it on the lines it
 read, before detection). OCR confuses characters of the OCR-B font (`0`/`O`, `1`/`I`, `8`/`B`,
 `5`/`S`, the filler `<` read as `K` or `«`) and miscounts runs of fillers; so filler runs are
-lengthened or shortened to the format's line length, letters in digit fields are read as digits,
+lengthened or shortened to the format's line length (and a lost document code restored from the
+format), letters in digit fields are read as digits,
 and confusable characters of the document number and optional data are swapped, fewest first (at
 most one): a repair is kept only where every check digit then holds. Text that did not come from
 OCR is never repaired: a wrong check digit there refuses the zone.
@@ -147,16 +148,19 @@ class MrzDetector(Detector):
         return "*" * (len(canonical) - keep) + canonical[-keep:]
 
 
-
-
 # -- zones as OCR reads them ---------------------------------------------------------------------
 
 # what each position of a line holds: n digit, d check digit, x document number or optional data
-# (letters, digits or fillers), `.` not corrected (names, codes, sex); "" a line with no check digit
+# (letters, digits or fillers), a letter, `.` not corrected (names, codes, sex); "" a line with no
+# check digit
 _TD3 = ("", "xxxxxxxxxd...nnnnnnd.nnnnnndxxxxxxxxxxxxxxdd")
 _TD2 = ("", "xxxxxxxxxd...nnnnnnd.nnnnnndxxxxxxxd")
-_TD1 = (".....xxxxxxxxxdxxxxxxxxxxxxxxx", "nnnnnnd.nnnnnnd...xxxxxxxxxxxd", "")
+_TD1 = ("a....xxxxxxxxxdxxxxxxxxxxxxxxx", "nnnnnnd.nnnnnnd...xxxxxxxxxxxd", "")
 _AS_DIGIT = str.maketrans("OIBSK", "0185<")
+_AS_LETTER = str.maketrans("0185", "OIBS")
+#: the document code of a two-line zone whose upper line OCR garbled: the lower line's check digits
+#: decide alone, and a passport's (TD3) or a card's (TD2) code lets the zone be found
+_CODE = {44: ("PV", "P"), 36: ("ACIPV", "I")}
 _SWAP = {"0": "O", "O": "0", "1": "I", "I": "1", "8": "B", "B": "8", "5": "S", "S": "5", "K": "<"}
 #: confusable characters swapped in one zone: each swap tried is another chance (about 1 in 100,
 #: two check digits) that a misread zone passes with a wrong number, so only one
@@ -191,6 +195,8 @@ def _variants(lines: tuple[str, ...], layouts: tuple[str, ...]) -> Iterator[list
         for i, kind in enumerate(layout):
             if kind in "nd":
                 chars[i] = chars[i].translate(_AS_DIGIT)
+            elif kind == "a":
+                chars[i] = chars[i].translate(_AS_LETTER)
             elif kind == "x" and chars[i] in _SWAP:
                 ambiguous.append((n, i))
         fixed.append(chars)
@@ -214,7 +220,10 @@ def repair(lines: list[str]) -> list[str] | None:
     for size, layouts in shapes:
         fits = [_fits(line, size, checked=bool(layout)) for line, layout in zip(lines, layouts, strict=True)]
         for zone in itertools.product(*fits):
+            if size in _CODE and zone[0][:1] not in tuple(_CODE[size][0]):
+                zone = (_CODE[size][1] + zone[0][1:], *zone[1:])
             for variant in _variants(zone, tuple(layout or "." * size for layout in layouts)):
-                if detector.validate("\n".join(variant)) is not None:
+                text = "\n".join(variant)
+                if detector.validate(text) is not None and any(z.fullmatch(text) for z in ZONES):
                     return variant
     return None

@@ -102,42 +102,61 @@ def read_lines(image: Image, seconds: float) -> list[OcrLine]:
     if boxes is None:
         return []
     crops = engine.get_crop_img_list(pixels, boxes)
-    words: list[tuple[tuple[int, int, int, int], str]] = []
+    words: list[tuple[Any, str]] = []
     for i in range(0, len(crops), _BATCH):
         if time.monotonic() > deadline:
             raise OcrTimeout(f"OCR took longer than the limit of {seconds:g} s per page")
         recognised, _ = engine.text_rec(crops[i : i + _BATCH])
         for quad, (text, confidence, *_) in zip(boxes[i : i + _BATCH], recognised, strict=True):
             if confidence >= _MIN_CONFIDENCE and text.strip():
-                xs, ys = quad[:, 0] / scale, quad[:, 1] / scale
-                words.append(((int(xs.min()), int(ys.min()), int(xs.max() + 0.5), int(ys.max() + 0.5)), text))
+                words.append((np.asarray(quad, dtype=float) / scale, text))
     return _lines(words)
 
 
-def _lines(words: list[tuple[tuple[int, int, int, int], str]]) -> list[OcrLine]:
-    """Boxes side by side (overlapping by half their height) make a line, read left to right."""
-    rows: list[list[tuple[tuple[int, int, int, int], str]]] = []
-    for word in sorted(words, key=lambda w: (w[0][1] + w[0][3]) / 2):
-        (_, top, _, bottom), _ = word
+def _lines(words: list[tuple[Any, str]]) -> list[OcrLine]:
+    """Text boxes (corner points clockwise from the top left) laid out in lines, top to bottom.
+
+    A page scanned askew tilts every line alike: the skew is the median slope of the wide boxes,
+    and boxes whose centres lie on one line of that slope (within half a box's height) are a line.
+    """
+    import numpy as np
+
+    if not words:
+        return []
+    quads = [quad for quad, _ in words]
+    slopes = [np.arctan2(*(q[1] - q[0])[::-1]) for q in quads if _width(q) > 2 * _height(q)]
+    angle = float(np.median(slopes)) if slopes else 0.0
+    cos, sin = np.cos(angle), np.sin(angle)
+    placed = []
+    for quad, text in words:
+        cx, cy = quad.mean(axis=0)
+        placed.append((-sin * cx + cos * cy, cos * cx + sin * cy, _height(quad), quad, text))
+    placed.sort(key=lambda w: w[0])
+    rows: list[list[Any]] = []
+    for word in placed:
         if rows:
-            last = rows[-1]
-            row_top, row_bottom = min(b[1] for b, _ in last), max(b[3] for b, _ in last)
-            overlap = min(bottom, row_bottom) - max(top, row_top)
-            if overlap >= 0.5 * min(bottom - top, row_bottom - row_top):
-                last.append(word)
+            row = rows[-1]
+            across = sum(w[0] for w in row) / len(row)
+            if abs(word[0] - across) <= 0.5 * min(word[2], min(w[2] for w in row)):
+                row.append(word)
                 continue
         rows.append([word])
     lines = []
     for row in rows:
-        row.sort(key=lambda w: w[0][0])
-        box = (
-            min(b[0] for b, _ in row),
-            min(b[1] for b, _ in row),
-            max(b[2] for b, _ in row),
-            max(b[3] for b, _ in row),
-        )
-        lines.append(OcrLine(" ".join(t for _, t in row), box))
+        row.sort(key=lambda w: w[1])
+        corners = np.concatenate([w[3] for w in row])
+        x0, y0 = corners.min(axis=0)
+        x1, y1 = corners.max(axis=0)
+        lines.append(OcrLine(" ".join(w[4] for w in row), (int(x0), int(y0), int(x1 + 0.5), int(y1 + 0.5))))
     return _mend_zones(lines)
+
+
+def _width(quad: Any) -> float:
+    return float(((quad[1] - quad[0]) ** 2).sum() ** 0.5)
+
+
+def _height(quad: Any) -> float:
+    return float(((quad[3] - quad[0]) ** 2).sum() ** 0.5)
 
 
 def _mend_zones(lines: list[OcrLine]) -> list[OcrLine]:

@@ -3,8 +3,8 @@
 A TD3 passport data page (2 MRZ lines of 44) or a TD1 identity card (3 lines of 30) is drawn with
 Pillow: a visual zone (labels, name, date of birth, a BSN on the card), a grey photo box, and the
 MRZ (ICAO 9303 parts 4 and 5) at the bottom. Variants: the width in pixels (the resolution),
-a rotation of a few degrees, JPEG quality, and a redacted copy with the MRZ and the document
-number blacked out, as a privacy statement asks.
+a rotation of a few degrees, JPEG quality, and a redacted copy with the MRZ, the document number
+and the BSN blacked out, as a privacy statement asks.
 
 The font is DejaVu Sans Mono (a monospace stand-in for OCR-B), subset to printable ASCII, in
 tests/fixtures/fonts/ (Bitstream Vera licence, DejaVu changes public domain: LICENSE beside it).
@@ -88,8 +88,9 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT), size)
 
 
-def render(s: Specimen, *, width: int = 1250, redacted: bool = False) -> Image.Image:
-    """The data page (TD3, 125×88 mm) or card (TD1, 85.6×54 mm) at `width` pixels."""
+def render(s: Specimen, *, width: int = 1250, redacted: bool = False) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """The data page (TD3, 125×88 mm) or card (TD1, 85.6×54 mm) at `width` pixels, and the box
+    around its MRZ (x0, y0, x1, y1)."""
     mm = width / (125 if s.kind == "TD3" else 85.6)
     height = round(mm * (88 if s.kind == "TD3" else 54))
     image = Image.new("RGB", (width, height), (236, 240, 232))
@@ -109,13 +110,13 @@ def render(s: Specimen, *, width: int = 1250, redacted: bool = False) -> Image.I
     if s.kind == "TD1":
         fields.append(("BSN", s.bsn))
     step = (5.2 if card else 8) * mm
-    number_box = None
+    blacked = []
     for caption, text in fields:
         draw.text((x, y), caption, font=label, fill=(90, 90, 90))
         below = (x, y + (2.2 if card else 2.6) * mm)
         draw.text(below, text, font=value, fill=(10, 10, 10))
-        if caption == "Document no.":
-            number_box = draw.textbbox(below, text, font=value)
+        if caption in ("Document no.", "BSN"):
+            blacked.append(draw.textbbox(below, text, font=value))
         y += step
     mrz_font = _font(round(3.6 * mm if s.kind == "TD3" else 3.9 * mm))
     lines = s.mrz
@@ -126,14 +127,15 @@ def render(s: Specimen, *, width: int = 1250, redacted: bool = False) -> Image.I
         origin = (3 * mm, top + i * line_height)
         draw.text(origin, line, font=mrz_font, fill=(0, 0, 0))
         boxes.append(draw.textbbox(origin, line, font=mrz_font))
+    zone = (round(boxes[0][0]), round(boxes[0][1]), round(max(b[2] for b in boxes)), round(boxes[-1][3]))
     if redacted:
         pad = mm
         draw.rectangle(
             (boxes[0][0] - pad, boxes[0][1] - pad, max(b[2] for b in boxes) + pad, boxes[-1][3] + pad), fill=0
         )
-        assert number_box is not None
-        draw.rectangle((number_box[0] - pad, number_box[1] - pad, number_box[2] + pad, number_box[3] + pad), fill=0)
-    return image
+        for box in blacked:
+            draw.rectangle((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), fill=0)
+    return image, zone
 
 
 def variant(image: Image.Image, *, rotate: float = 0.0) -> Image.Image:
