@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+from stdnum.nl import bsn as nl_bsn
 
 from piiscan.detectors.mrz import check_digit
 
@@ -68,12 +69,10 @@ def td1(s: Specimen) -> list[str]:
 
 
 def _bsn(rng: random.Random) -> str:
-    while True:
-        digits = [rng.randrange(10) for _ in range(8)]
-        total = sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=True))
-        last = total % 11
-        if last < 10 and digits[0] != 0:
-            return "".join(map(str, digits)) + str(last)
+    while True:  # one 9-digit number in eleven passes the 11-proof
+        number = str(rng.randrange(10**8, 10**9))
+        if nl_bsn.is_valid(number):
+            return number
 
 
 def specimen(seed: int, kind: str) -> Specimen:
