@@ -22,10 +22,9 @@ continues in the optional data.
 read, before detection). OCR confuses characters of the OCR-B font (`0`/`O`, `1`/`I`, `8`/`B`,
 `5`/`S`, the filler `<` read as `K` or `«`) and miscounts runs of fillers; so filler runs are
 lengthened or shortened to the format's line length (and a lost document code restored from the
-format), letters in digit fields are read as digits,
-and confusable characters of the document number and optional data are swapped, fewest first (at
-most one): a repair is kept only where every check digit then holds. Text that did not come from
-OCR is never repaired: a wrong check digit there refuses the zone.
+format), letters in digit fields are read as digits, and at most one confusable character of the
+document number or optional data is swapped: a repair is kept only where every check digit then
+holds. Text that did not come from OCR is never repaired: a wrong check digit there refuses it.
 """
 
 from __future__ import annotations

@@ -34,8 +34,6 @@ from piiscan.model import ContentType, Events, Locator, TextUnit
 if TYPE_CHECKING:
     from PIL.Image import Image
 
-#: the `--ocr` choices: never, images and PDF pages without text (the default), every page
-OCR_MODES = ("off", "auto", "on")
 INSTALL_HINT = "pip install 'piiscan[ocr]'"
 #: PDF pages are rendered at this resolution for OCR: an MRZ character is then about 20 pixels high
 RENDER_DPI = 200
@@ -45,6 +43,7 @@ _BATCH = 6
 _MIN_CONFIDENCE = 0.5
 #: the engine reads the longer side at most this long (RapidOCR's own default): larger images are scaled down first
 _MAX_SIDE = 2000
+#: a line that may be part of a machine-readable zone (spaces removed), to be mended with its neighbours
 _MRZ_LIKE = re.compile(r"[A-Z0-9<«]{20,60}")
 
 _SIGNATURES = (
@@ -167,7 +166,7 @@ def _mend_zones(lines: list[OcrLine]) -> list[OcrLine]:
     while i < len(lines):
         zone = None
         if like[i]:
-            # three lines (TD1) before two (TD3, TD2), as the lines stand in a stray line's company
+            # a card's zone (TD1) is three lines, a passport's (TD3) two: three first, so none is cut short
             for size in (3, 2):
                 run = lines[i : i + size]
                 if len(run) == size and all(like[i : i + size]):
@@ -257,7 +256,7 @@ class ImageExtractor(Extractor):
             skipped: list[str] = []
             for number in range(1, frames + 1):
                 if number > limits.ocr_max_pages:
-                    skipped.append(page_reason(limits))
+                    skipped.append(f"frames {number} to {frames}: {page_reason(limits)}")
                     break
                 try:
                     image.seek(number - 1)

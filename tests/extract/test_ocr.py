@@ -28,6 +28,7 @@ CARD = specimen(2, "TD1")
 ROTATED = specimen(3, "TD3")
 HEIC = specimen(4, "TD3")
 SCANNED_PDF = specimen(5, "TD1")
+TIFF = specimen(6, "TD3")
 SKIP_NO_OCR = "reading images needs OCR: pip install 'piiscan[ocr]'"
 
 
@@ -61,6 +62,9 @@ def specimens(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scan, dict[str,
     (src / "photo.heic").write_bytes(_heic(render(HEIC, width=800)[0]))
     blank = Image.new("RGB", (850, 1100), "white")
     (src / "scan.pdf").write_bytes(_pdf([blank, render(SCANNED_PDF, width=900)[0]]))
+    frames = io.BytesIO()
+    blank.save(frames, "TIFF", save_all=True, append_images=[render(TIFF, width=800)[0]], compression="tiff_lzw")
+    (src / "frames.tif").write_bytes(frames.getvalue())
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PIISCAN_HMAC_KEY", TEST_KEY)
         scan = run_cli(tmp_path_factory.mktemp("out"), str(src))
@@ -94,6 +98,7 @@ def test_mrz_found_by_document_number_with_page_and_line(
         ("card.jpg", "NL_BSN", h("NL_BSN", CARD.bsn), 1, 11),
         ("scan.pdf", "MRZ", h("MRZ", SCANNED_PDF.number), 2, 12),
         ("scan.pdf", "NL_BSN", h("NL_BSN", SCANNED_PDF.bsn), 2, 11),
+        ("frames.tif", "MRZ", h("MRZ", TIFF.number), 2, 10),
     }
 
 
@@ -122,6 +127,7 @@ def test_redacted_copies_yield_no_mrz(specimens: tuple[Scan, dict[str, tuple[int
         "rotated.jpg": "image/jpeg",
         "photo.heic": "image/heic",
         "scan.pdf": "application/pdf",
+        "frames.tif": "image/tiff",
     }
 
 
