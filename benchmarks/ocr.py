@@ -1,6 +1,6 @@
 """OCR of identity documents: MRZ recall and precision, seconds per page, peak memory.
 
-Usage: python benchmarks/ocr.py [--seeds 1] [--engines rapidocr,rapidocr-cls,tesseract]
+Usage: python benchmarks/ocr.py [--seeds 1] [--engines rapidocr,rapidocr-cls,tesseract] [--core N]
 
 Specimen passports (TD3) and ID cards (TD1) are drawn by tests/support/specimens.py with made-up
 data and valid check digits: every combination of width (600, 900, 1250 pixels), rotation (0 and
@@ -142,8 +142,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=1, help="documents per combination")
     parser.add_argument("--engines", default="rapidocr,rapidocr-cls,tesseract")
+    parser.add_argument("--core", type=int, default=None, help="the core to run on  [default: the first]")
     args = parser.parse_args()
-    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0)) if args.core is None else args.core})
     work = pages(args.seeds)
     print(f"{len(work)} pages, one core; load average {os.getloadavg()[0]:.1f} (other work shares the cores)")
     for name in args.engines.split(","):

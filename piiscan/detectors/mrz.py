@@ -22,9 +22,9 @@ continues in the optional data.
 read, before detection). OCR confuses characters of the OCR-B font (`0`/`O`, `1`/`I`, `8`/`B`,
 `5`/`S`, the filler `<` read as `K` or `«`) and miscounts runs of fillers; so filler runs are
 lengthened or shortened to the format's line length (and a lost document code restored from the
-format), letters in digit fields are read as digits, and at most one confusable character of the
-document number or optional data is swapped: a repair is kept only where every check digit then
-holds. Text that did not come from OCR is never repaired: a wrong check digit there refuses it.
+format, a card's lost name line as fillers), letters in digit fields are read as digits, and at
+most one confusable character of the document number or optional data is swapped: a repair is
+kept only where every check digit then holds. Text that did not come from OCR is never repaired: a wrong check digit there refuses it.
 """
 
 from __future__ import annotations
@@ -214,6 +214,9 @@ def repair(lines: list[str]) -> list[str] | None:
     'L898902C36UTO7408122F1204159ZE184226B<<<<<10'
     """
     lines = [re.sub(r"\s", "", line).replace("«", "<") for line in lines]
+    if len(lines) == 2 and max(map(len, lines)) < 33:
+        # a card's upper and middle lines hold all its check digits: a name line lost is fillers
+        lines.append("<" * 30)
     shapes = {3: [(30, _TD1)], 2: [(44, _TD3), (36, _TD2)]}.get(len(lines), [])
     detector = MrzDetector()
     for size, layouts in shapes:

@@ -268,6 +268,8 @@ def _misread(line: str, changes: dict[int, str]) -> str:
         ([TD3_LINES[0].replace("<<<<", "«"), TD3_LINES[1].replace("B<<", "BK<")], "L898902C3"),
         # the upper line's document code lost: a passport's lower line decides alone
         (["<UTOERIKSSON<<ANNA<MARIA<<<<<<", TD3_LINES[1]], "L898902C3"),
+        # an ID card (TD1), its name line lost (it has no check digit)
+        (["I<UTOD231458907<<<<<<<", "7408122F1204159UTO<<<<<<<<<<<6"], "D23145890"),
         # an ID card (TD1)
         (["1<UT0D231458907<<<<<<<<<", "74O8122F12O4159UTO<<<<<<<<<<<6", "ERIKSSON<<ANNA<MARIA<<<"], "D23145890"),
     ],
