@@ -24,7 +24,8 @@ read, before detection). OCR confuses characters of the OCR-B font (`0`/`O`, `1`
 lengthened or shortened to the format's line length (and a lost document code restored from the
 format, a card's lost name line as fillers), letters in digit fields are read as digits, and at
 most one confusable character of the document number or optional data is swapped: a repair is
-kept only where every check digit then holds. Text that did not come from OCR is never repaired: a wrong check digit there refuses it.
+kept only where every check digit then holds. Text that did not come from OCR is never repaired:
+a wrong check digit there refuses it.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import IO, Any
 
+from piiscan.extract import ocr
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor, LimitExceeded, ReaderUnavailable
-from piiscan.extract.ocr import page_reason
 from piiscan.extract.spool import random_access
 from piiscan.model import ContentType, Events, Locator, TextUnit
 
@@ -51,7 +51,7 @@ class PdfExtractor(Extractor):
                         ocr_pages += 1
                         try:
                             if ocr_pages > ctx.limits.ocr_max_pages:
-                                raise LimitExceeded(page_reason(ctx.limits))
+                                raise LimitExceeded(ocr.page_reason(ctx.limits))
                             unit = _ocr_page(page, number + 1, ctx)
                         except LimitExceeded as exc:
                             unread.append(f"page {number + 1}: {exc}")
@@ -66,8 +66,6 @@ class PdfExtractor(Extractor):
 
 def _ocr_page(page: Any, number: int, ctx: ExtractContext) -> TextUnit | None:
     """A page without text, rendered and read by OCR; `LimitExceeded` when it cannot be."""
-    from piiscan.extract import ocr
-
     if not ocr.available():
         raise ReaderUnavailable(f"no text layer, and OCR is not installed: {ocr.INSTALL_HINT}")
     scale = ocr.RENDER_DPI / 72
