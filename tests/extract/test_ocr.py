@@ -31,6 +31,10 @@ SCANNED_PDF = specimen(5, "TD1")
 TIFF = specimen(6, "TD3")
 SKIP_NO_OCR = "reading images needs OCR: pip install 'piiscan[ocr]'"
 
+# OCR is slow where other work shares the cores: a page takes 2-4 s of one core, the clock may
+# show ten times that; the specimens' scan (ten pages) must not meet the suite's 300 s
+pytestmark = pytest.mark.timeout(1200)
+
 
 def _heic(image: Image.Image) -> bytes:
     from pillow_heif import register_heif_opener
