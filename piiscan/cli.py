@@ -9,8 +9,9 @@ import json
 import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -21,7 +22,11 @@ import click
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 from piiscan import __version__
+from piiscan.cli_help import BUCKETS, CI, FILES, POSTGRES, SELECTION, SectionedCommand, in_section
 from piiscan.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from piiscan.connectors.options import ConnectorOptions, GcsOptions, PostgresOptions, S3Options
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
@@ -55,15 +60,17 @@ def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     sys.exit(int(code))
 
 
-def _entities(value: str | None) -> tuple[str, ...] | None:
-    from piiscan.entities import ALL_ENTITIES
+def _entities(value: str | None, also: Sequence[str] = ()) -> tuple[str, ...] | None:
+    """The entities of --entities: those of the installed detectors, and `also` (a rule pack's)."""
+    from piiscan.detectors import known_entities
 
     if not value:
         return None
     chosen = tuple(e.strip().upper() for e in value.split(",") if e.strip())
-    unknown = [e for e in chosen if e not in ALL_ENTITIES]
+    known = sorted({*known_entities(), *also})
+    unknown = [e for e in chosen if e not in known]
     if unknown:
-        raise click.BadParameter(f"unknown entity {', '.join(unknown)} (known: {', '.join(ALL_ENTITIES)})")
+        raise click.BadParameter(f"unknown entity {', '.join(unknown)} (known: {', '.join(known)})")
     return chosen
 
 
@@ -160,7 +167,7 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(cls=SectionedCommand)
 @click.argument("sources", nargs=-1, required=True)
 @click.option(
     "--out", "-o", required=True, metavar="DIR", help="Scan directory to create (must not hold a scan already)."
@@ -175,26 +182,53 @@ def main() -> None:
     show_default=True,
     help="Report findings scored at least this (0-1).",
 )
-@click.option("--include", multiple=True, metavar="GLOB", help="Only objects whose path (or name) matches; repeatable.")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip objects whose path (or name) matches; repeatable.")
 @click.option(
-    "--max-object-size", type=SizeParam(), help="Skip objects larger than this (e.g. 100MB), before reading them."
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Only objects whose path (or name) matches; repeatable.",
+    cls=in_section(SELECTION),
 )
 @click.option(
-    "--max-depth", type=click.IntRange(0), default=None, help="Containers nested deeper are skipped  [default: 10]"
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Skip objects whose path (or name) matches; repeatable.",
+    cls=in_section(SELECTION),
 )
-@click.option("--max-members", type=click.IntRange(1), default=None, help="Members read per object  [default: 100000]")
+@click.option(
+    "--max-object-size",
+    type=SizeParam(),
+    help="Skip objects larger than this (e.g. 100MB), before reading them.",
+    cls=in_section(SELECTION),
+)
+@click.option(
+    "--max-depth",
+    type=click.IntRange(0),
+    default=None,
+    help="Containers nested deeper are skipped  [default: 10]",
+    cls=in_section(SELECTION),
+)
+@click.option(
+    "--max-members",
+    type=click.IntRange(1),
+    default=None,
+    help="Members read per object  [default: 100000]",
+    cls=in_section(SELECTION),
+)
 @click.option(
     "--max-expanded-size",
     type=SizeParam(),
     default=None,
     help="Bytes expanded out of one object's containers, all levels  [default: 20GiB]",
+    cls=in_section(SELECTION),
 )
 @click.option(
     "--max-expansion-ratio",
     type=click.FloatRange(1),
     default=None,
     help="Expanded/compressed size of a member (judged past 1 MiB)  [default: 200]",
+    cls=in_section(SELECTION),
 )
 @click.option(
     "--workers",
@@ -229,9 +263,12 @@ def main() -> None:
     envvar="AWS_ENDPOINT_URL",
     metavar="URL",
     help="S3-compatible endpoint for s3:// sources and --out (MinIO, Ceph); also $AWS_ENDPOINT_URL.",
+    cls=in_section(BUCKETS),
 )
-@click.option("--versions", is_flag=True, help="s3:// and gs://: scan every stored version, not only the latest.")
-@click.option("--anonymous", is_flag=True, help="s3:// and gs://: unsigned requests, for public buckets.")
+@click.option(
+    "--versions", is_flag=True, help="Scan every stored version, not only the latest.", cls=in_section(BUCKETS)
+)
+@click.option("--anonymous", is_flag=True, help="Unsigned requests, for public buckets.", cls=in_section(BUCKETS))
 @click.option(
     "--io-threads",
     type=click.IntRange(1, 256),
@@ -242,25 +279,37 @@ def main() -> None:
     "--list-page-size",
     type=click.IntRange(1, 1000),
     default=None,
-    help="s3:// and gs://: objects per listing request  [default: 1000]",
+    help="Objects per listing request  [default: 1000]",
+    cls=in_section(BUCKETS),
+)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(1, 50),
+    default=10,
+    show_default=True,
+    help="Attempts per request to a bucket before a throttled or failing one is given up (its object fails).",
+    cls=in_section(BUCKETS),
 )
 @click.option(
     "--sample-rows",
     type=click.IntRange(1),
     default=None,
-    help="postgresql://: read at most N rows per table (TABLESAMPLE BERNOULLI), marked as sampled.",
+    help="Read at most N rows per table (TABLESAMPLE BERNOULLI), marked as sampled.",
+    cls=in_section(POSTGRES),
 )
 @click.option(
     "--sample-percent",
     type=click.FloatRange(0, 100, min_open=True),
     default=None,
-    help="postgresql://: read about P% of each table's rows (TABLESAMPLE SYSTEM), marked as sampled.",
+    help="Read about P% of each table's rows (TABLESAMPLE SYSTEM), marked as sampled.",
+    cls=in_section(POSTGRES),
 )
 @click.option(
     "--timestamp-column",
     multiple=True,
     metavar="[TABLE=]COLUMN",
-    help="postgresql://: each finding's `modified` comes from this column of its row; TABLE is a glob; repeatable.",
+    help="Each finding's `modified` comes from this column of its row; TABLE is a glob; repeatable.",
+    cls=in_section(POSTGRES),
 )
 @click.option(
     "--timestamp-field",
@@ -268,6 +317,7 @@ def main() -> None:
     metavar="[GLOB=]FIELD",
     help="Files: each record's `modified` comes from this field (CSV/TSV column, JSON key or $.path, Parquet/ORC/"
     "Avro column, XLSX header); GLOB matches the file name or URI; repeatable, first match wins.",
+    cls=in_section(FILES),
 )
 @click.option(
     "--region",
@@ -283,86 +333,86 @@ def main() -> None:
     help="Create a new random key at --key-file (or $PIISCAN_KEY_FILE) if there is none: a typo must not.",
 )
 @click.option(
+    "--rules",
+    "rule_packs",
+    multiple=True,
+    metavar="FILE",
+    help="A rule pack (YAML) of custom detectors and allow-lists; repeatable. See README, Rule packs.",
+)
+@click.option(
+    "--baseline",
+    metavar="SCAN",
+    help="Compare every finding with this earlier scan directory: new, unchanged, absent (see `piiscan diff`).",
+    cls=in_section(CI),
+)
+@click.option(
+    "--fail-on",
+    multiple=True,
+    metavar="POLICY",
+    help="Fail with the policy's exit code (above) on: any | new (not in --baseline) | entity:LIST | score:X.",
+    cls=in_section(CI),
+)
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 1),
+    default=None,
+    metavar="SHARE",
+    help=f"Exit {int(ExitCode.LOW_COVERAGE)} when less than SHARE (0-1) of objects and members were covered, "
+    "not skipped or failed.",
+    cls=in_section(CI),
+)
+@click.option(
     "--ocr",
     type=click.Choice(["off", "auto", "on"]),
     default="auto",
     show_default=True,
     help="Read text by OCR (extra `ocr`): auto: images and PDF pages without text; on: every PDF page too.",
+    cls=in_section(SELECTION),
 )
-def scan(
-    sources: tuple[str, ...],
-    out: str,
-    entities: str | None,
-    min_score: float,
-    include: tuple[str, ...],
-    exclude: tuple[str, ...],
-    max_object_size: int | None,
-    workers: int | None,
-    key_file: str | None,
-    fail_on_findings: bool,
-    quiet: bool,
-    engine: str,
-    endpoint_url: str | None = None,
-    versions: bool = False,
-    anonymous: bool = False,
-    io_threads: int | None = None,
-    list_page_size: int | None = None,
-    max_depth: int | None = None,
-    max_members: int | None = None,
-    max_expanded_size: int | None = None,
-    max_expansion_ratio: float | None = None,
-    sample_rows: int | None = None,
-    sample_percent: float | None = None,
-    timestamp_column: tuple[str, ...] = (),
-    nlp_model: str | None = None,
-    timestamp_field: tuple[str, ...] = (),
-    regions: tuple[str, ...] = (),
-    create_key: bool = False,
-    ocr: str = "auto",
-) -> None:
+def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
     \b
     Exit codes:
       0  complete, nothing failed
       3  complete, but some objects or members could not be read (status: partial)
-      4  --fail-on-findings and something was found
+      4  --fail-on any (or --fail-on-findings) and something was found
       5  a source could not be listed at all
+      7  --fail-on new: findings not in the --baseline scan
+      8  --fail-on entity:LIST: findings of a listed entity
+      9  --fail-on score:X: findings scored at least X
+     10  --min-coverage: too many objects skipped or failed
       2  usage or configuration error
+    The first failing --fail-on given wins, then 10; 5 wins over them, they over 3.
     """
     from piiscan.connectors import Selection, SourceError, scheme_of
     from piiscan.detectors import load_detectors
+    from piiscan.extract import extractors
+    from piiscan.extract.options import ExtractOptions, OcrOptions
     from piiscan.hashing import HmacKeyError, load_key
+    from piiscan.plugins import PluginError
     from piiscan.progress import make_progress, print_summary
     from piiscan.redact import safe_message
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import holds_scan
 
+    rules = _rule_packs(params["rule_packs"], params["key_file"], params["create_key"])
     try:
-        chosen = _entities(entities)
+        chosen = _entities(params["entities"], rules.entities if rules else ())
+        detectors = [*load_detectors(chosen), *(rules.detectors_for(chosen) if rules else ())]
+        extractors()  # a plugin that cannot be imported stops the scan here, not in every object
     except click.BadParameter as exc:
         fail(f"--entities: {exc.message}")
+    except PluginError as exc:
+        fail(str(exc))
     out_path = Path(out)
     _check_local_out(out)
     _check_local_sources(sources)
-    declared_regions = _regions(regions, sources)
-    for rule in timestamp_field:
+    declared_regions = _regions(params["regions"], sources)
+    for rule in params["timestamp_field"]:
         if not rule.rpartition("=")[2].strip():
             fail(f"--timestamp-field {rule}: name a field (FIELD or GLOB=FIELD)")
-    remote = {"versions": versions, "anonymous": anonymous, "io_threads": io_threads, "page_size": list_page_size}
-    connector_options = {"s3": {**remote, "endpoint_url": endpoint_url}, "gs": remote}
-    if sample_rows is not None and sample_percent is not None:
-        fail("choose one of --sample-rows and --sample-percent")
-    sample = {"rows": sample_rows} if sample_rows else ({"percent": sample_percent} if sample_percent else None)
-    for scheme in {scheme_of(s) for s in sources} & {"postgresql", "postgres"}:
-        connector_options[scheme] = {
-            "sample_rows": sample_rows,
-            "sample_percent": sample_percent,
-            "sample": sample,
-            "timestamp_columns": list(timestamp_column),
-            "entities": chosen,
-            "min_score": min_score,
-        }
+    connector_options = _connector_options({scheme_of(s) for s in (*sources, out)}, params)
     try:
         already = holds_scan(out, connector_options.get(scheme_of(out)))
     except SourceError as exc:
@@ -374,10 +424,13 @@ def scan(
     if scheme_of(out) == "file" and out_path.exists() and not out_path.is_dir():
         fail(f"--out {out} exists and is not a folder")
     try:
-        key = load_key(key_file, create_named=create_key)
+        key = load_key(params["key_file"], create_named=params["create_key"])
     except HmacKeyError as exc:
         fail(str(exc))
-    detectors = load_detectors(chosen)
+    policies, base = _gate_options(
+        params["fail_on"], params["fail_on_findings"], params["baseline"], key, rules.entities if rules else ()
+    )
+    nlp_model = params["nlp_model"]
     if nlp_model:
         from piiscan.detectors.nlp import ModelNotFound, nlp_detectors
 
@@ -387,7 +440,7 @@ def scan(
             fail(f"--nlp-model: {exc}")
     if not detectors:
         fail("no detector for the chosen --entities")
-    if ocr == "on":
+    if params["ocr"] == "on":
         from piiscan.extract.ocr import INSTALL_HINT, available
 
         if not available():
@@ -396,18 +449,23 @@ def scan(
         scan_id=new_scan_id(),
         key=key,
         entities=chosen,
-        min_score=min_score,
-        backend=engine,
+        min_score=params["min_score"],
+        backend=params["engine"],
         nlp_model=nlp_model,
         connector_options=connector_options,
-        io_threads=io_threads or 0,
-        limits=_limits(max_depth, max_members, max_expanded_size, max_expansion_ratio),
-        timestamp_fields=timestamp_field,
+        io_threads=params["io_threads"] or 0,
+        limits=_limits(
+            params["max_depth"], params["max_members"], params["max_expanded_size"], params["max_expansion_ratio"]
+        ),
+        timestamp_fields=params["timestamp_field"],
         regions=declared_regions,
-        ocr=ocr,
+        rules=rules,
+        extract=ExtractOptions(ocr=OcrOptions(mode=params["ocr"])),
     )
-    selection = Selection(include=include, exclude=exclude, max_object_size=max_object_size)
-    n_workers = workers or os.cpu_count() or 1
+    selection = Selection(
+        include=params["include"], exclude=params["exclude"], max_object_size=params["max_object_size"]
+    )
+    quiet = params["quiet"]
     progress, done = make_progress(quiet)
     try:
         summary = run_scan(
@@ -415,7 +473,7 @@ def scan(
             out,
             options,
             selection,
-            workers=n_workers,
+            workers=params["workers"] or os.cpu_count() or 1,
             progress=progress,
             detector_ids=[d.id for d in detectors],
         )
@@ -427,40 +485,162 @@ def scan(
         print_summary(summary, out)
     for failure in summary.source_failures:
         click.echo(f"piiscan: cannot list {failure}", err=True)
+    judged = None
+    min_coverage = params["min_coverage"]
+    if base is not None or policies or min_coverage is not None:
+        from piiscan.tools.gate import judge
+
+        judged = judge(out, base, policies, min_coverage, connector_options.get(scheme_of(out)))
+        if judged.baseline_counts is not None and not quiet:
+            click.echo("since the baseline: " + ", ".join(f"{n} {s}" for s, n in judged.baseline_counts.items()))
+        for message in judged.messages:
+            click.echo(f"piiscan: {message}", err=True)
     if summary.source_failures:
         sys.exit(int(ExitCode.SOURCE))
-    if fail_on_findings and sum(summary.findings.values()):
-        sys.exit(int(ExitCode.FINDINGS))
+    if judged is not None and judged.code is not None:
+        sys.exit(int(judged.code))
     if summary.status == "partial":
         sys.exit(int(ExitCode.PARTIAL))
 
 
-@main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def detectors(fmt: str) -> None:
-    """List every detector: its entity, version, canonical form and context words."""
-    from piiscan.detectors import REGISTRY, load_detectors
-    from piiscan.entities import CANONICAL_FORMS
+def _gate_options(
+    fail_on: tuple[str, ...], fail_on_findings: bool, baseline: str | None, key: bytes, pack_entities: Sequence[str]
+) -> Any:
+    """The --fail-on policies (--fail-on-findings is `any`) and the --baseline scan, checked before scanning."""
+    from piiscan.detectors import known_entities
+    from piiscan.hashing import key_fingerprint
+    from piiscan.tools.baseline import BaselineError
+    from piiscan.tools.gate import load_baseline
+    from piiscan.tools.policy import PolicyError, parse
 
+    try:
+        policies = [parse(text, sorted({*known_entities(), *pack_entities})) for text in fail_on]
+    except PolicyError as exc:
+        fail(f"--fail-on {exc}")
+    if fail_on_findings and "any" not in [p.kind for p in policies]:
+        policies.insert(0, parse("any"))
+    if "new" in [p.kind for p in policies] and not baseline:
+        fail("--fail-on new needs --baseline SCAN")
+    try:
+        base = load_baseline(baseline, key_fingerprint(key)) if baseline else None
+    except BaselineError as exc:
+        fail(f"--baseline {exc}")
+    return policies, base
+
+
+# -- `scan`'s options, one object per source kind, from the parsed parameters ---------------------
+
+
+def _connector_options(schemes: set[str], params: dict[str, Any]) -> dict[str, ConnectorOptions]:
+    """The connector options of the schemes a scan reads or writes (the others: their defaults)."""
+    try:
+        postgres = _postgres_options(params)
+    except ValueError as exc:
+        fail(str(exc))
+    built = {"s3": _s3_options(params), "gs": _gcs_options(params), "postgresql": postgres, "postgres": postgres}
+    return {scheme: built[scheme] for scheme in schemes if scheme in built}
+
+
+def _s3_options(params: dict[str, Any]) -> S3Options:
+    from piiscan.connectors.options import S3Options
+
+    return S3Options(
+        versions=params["versions"],
+        anonymous=params["anonymous"],
+        page_size=params["list_page_size"] or S3Options.page_size,
+        endpoint_url=params["endpoint_url"],
+        io_threads=params["io_threads"],
+        max_attempts=params["max_attempts"],
+    )
+
+
+def _gcs_options(params: dict[str, Any]) -> GcsOptions:
+    from piiscan.connectors.options import GcsOptions
+
+    return GcsOptions(
+        versions=params["versions"],
+        anonymous=params["anonymous"],
+        page_size=params["list_page_size"] or GcsOptions.page_size,
+        max_attempts=params["max_attempts"],
+    )
+
+
+def _postgres_options(params: dict[str, Any]) -> PostgresOptions:
+    """Raises ValueError when the options exclude each other."""
+    from piiscan.connectors.options import PostgresOptions
+
+    return PostgresOptions(
+        sample_rows=params["sample_rows"],
+        sample_percent=params["sample_percent"],
+        timestamp_columns=params["timestamp_column"],
+    )
+
+
+def _rule_packs(paths: Sequence[str], key_file: str | None, create_key: bool = False) -> Any:
+    """The compiled rule packs of --rules (None without), or exit 2 naming the place of a problem."""
+    if not paths:
+        return None
+    from piiscan.hashing import HmacKeyError, load_key
+    from piiscan.plugins import PluginError
+    from piiscan.rulepacks import RulePackError, load_rule_packs
+
+    try:
+        return load_rule_packs(paths, load_key(key_file, create_named=create_key))
+    except (RulePackError, HmacKeyError, PluginError) as exc:
+        fail(f"--rules: {exc}")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("--rules", "rule_packs", multiple=True, metavar="FILE", help="Also list this rule pack's detectors.")
+def detectors(fmt: str, rule_packs: tuple[str, ...]) -> None:
+    """List every detector: entity, version, what it validates, canonical form, subject option, context."""
+    from piiscan.detectors import load_detectors
+    from piiscan.plugins import PluginError
+
+    try:
+        found = load_detectors()
+    except PluginError as exc:
+        fail(str(exc))
+    rules = _rule_packs(rule_packs, None)
     rows = [
         {
             "detector": d.id,
             "entity": d.entity,
             "version": d.version,
-            "canonical": CANONICAL_FORMS.get(d.entity, ""),
+            "explanation": d.explanation,
+            "canonical": d.canonical_form,
+            "subject_option": f"--{d.subject.name}" if d.subject else None,
             "context": list(d.context),
         }
-        for d in load_detectors(names=REGISTRY)
+        for d in [*found, *(rules.detectors if rules else ())]
     ]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
+    if fmt == "markdown":  # the README's table of detectors is this output
+        click.echo("| detector | entity | what is found and validated | canonical form | `subject find` |")
+        click.echo("| --- | --- | --- | --- | --- |")
+        for r in rows:
+            option = f"`{r['subject_option']}`" if r["subject_option"] else "—"
+            cells = [f"`{r['detector']}`", f"`{r['entity']}`", r["explanation"], r["canonical"], option]
+            click.echo("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("detector", "entity", "canonical form", "context words")
+    table = Table(
+        "detector", "entity", "what is found and validated", "canonical form", "subject find", "context words"
+    )
     for r in rows:
-        table.add_row(r["detector"], r["entity"], r["canonical"], ", ".join(r["context"]))
+        table.add_row(
+            r["detector"],
+            r["entity"],
+            r["explanation"],
+            r["canonical"],
+            r["subject_option"] or "",
+            ", ".join(r["context"]),
+        )
     Console().print(table)
 
 

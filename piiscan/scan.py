@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import itertools
+import json
 import os
 import socket
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ from piiscan.connectors import (
     connector_for,
     scheme_of,
 )
+from piiscan.connectors.maildir import FOLDER_KEY, POSITION_KEY
+from piiscan.connectors.options import ConnectorOptions
 from piiscan.detectors import load_detectors
 from piiscan.engine import Engine
 from piiscan.extract import SNIFF_BYTES, ExtractContext, sniff
@@ -46,11 +49,16 @@ from piiscan.extract.budget import (
     ratio_reason,
     total_reason,
 )
+from piiscan.extract.maildir import header_block, message_file_events
+from piiscan.extract.options import ExtractOptions
 from piiscan.extract.recordtime import RecordClock, field_rule
+from piiscan.extract.table import table_events
 from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
-from piiscan.model import MESSAGE_MIME, ContentType, Finding, Member, ObjectRef, Record, TextUnit
+from piiscan.markers import drop_allowed, drop_allowed_record
+from piiscan.model import MESSAGE_MIME, ContentType, Events, Finding, Member, ObjectRef, Record, TableRows, TextUnit
 from piiscan.redact import safe_message, strip_password
+from piiscan.rulepacks import AllowList, RulePacks
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
 from piiscan.streams import read_head
 
@@ -69,7 +77,8 @@ class ScanOptions:
     entities: tuple[str, ...] | None = None
     min_score: float = 0.5
     limits: Limits = DEFAULT_LIMITS
-    connector_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: each source scheme's connector options (`piiscan.connectors.options`); a scheme not here: its defaults
+    connector_options: Mapping[str, ConnectorOptions] = field(default_factory=dict)
     backend: str = "auto"
     #: objects read at once in each worker (0: the sources' default, 8 for buckets, 1 for files)
     io_threads: int = 0
@@ -81,8 +90,10 @@ class ScanOptions:
     timestamp_fields: tuple[str, ...] = ()
     #: `--region` declarations (source or None for every source, region) for sources with no region API
     regions: tuple[tuple[str | None, str], ...] = ()
-    #: `--ocr`: "off", "auto" or "on" (piiscan.extract.ocr)
-    ocr: str = "auto"
+    #: each extractor family's options (`piiscan.extract.options`)
+    extract: ExtractOptions = field(default_factory=ExtractOptions)
+    #: the compiled rule packs (--rules): their detectors join the engine, their allow-lists apply
+    rules: RulePacks | None = None
 
 
 @dataclass
@@ -97,6 +108,8 @@ class ObjectResult:
     failed: int = 0
     #: records whose time was read from --timestamp-field: parsed, unparsed, missing
     record_times: Counter[str] = field(default_factory=Counter)
+    #: findings dropped by an allow entry or an inline `piiscan:allow` marker, by label
+    allowed: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -112,6 +125,7 @@ class ScanSummary:
     source_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     record_times: Counter[str] = field(default_factory=Counter)
+    allowed: Counter[str] = field(default_factory=Counter)
 
 
 # -- one object, in a worker ------------------------------------------------------------------
@@ -125,11 +139,16 @@ class _Worker:
         from piiscan.detectors.nlp import nlp_detectors
 
         self.engine = Engine(
-            [*load_detectors(options.entities), *nlp_detectors(options.nlp_model, options.entities)],
+            [
+                *load_detectors(options.entities),
+                *nlp_detectors(options.nlp_model, options.entities),
+                *(options.rules.detectors_for(options.entities) if options.rules else ()),
+            ],
             options.key,
             min_score=options.min_score,
             backend=options.backend,
         )
+        self.allow = AllowList(options.rules.allow if options.rules else ())
         self.connectors: dict[str, Connector] = {}
         self._lock = threading.Lock()  # I/O threads share the connectors
         self._writer: ScanDirWriter | None = None
@@ -169,6 +188,8 @@ class _ObjectScan:
         self.scan_id = worker.options.scan_id
         self.ref = ref
         self.result = result
+        #: row keys as written: any identifier in a key value masked (a row's key is in all its findings)
+        self.row_keys: dict[str, str] = {}
         self.members = 0
         self.budget = ExpansionBudget(self.limits)  # bytes really expanded, counted as they stream
         #: the connector gave events, not a stream: the bytes read are those of its top members
@@ -181,6 +202,8 @@ class _ObjectScan:
             events = connector.read(ref)
             if events is None:
                 stream = connector.open(ref)
+                if FOLDER_KEY in ref.extra:
+                    events = self._maildir_message(connector, stream)
         except Exception as exc:
             self._fail(row, "read", exc)
             return
@@ -190,6 +213,15 @@ class _ObjectScan:
             return
         with stream:
             self._stream(stream, ref.name, ref.size, row, depth=0, member="")
+
+    def _maildir_message(self, connector: Connector, stream: IO[bytes]) -> Events:
+        """A Maildir message file (so the connector listed it): one member, the message, named by
+        its folder and Message-ID. Its header is read now: a file gone since the listing fails at stage read."""
+        ref = self.ref
+        with stream:
+            header = header_block(stream)
+        folder, position = ref.extra[FOLDER_KEY], ref.extra[POSITION_KEY]
+        return message_file_events(header, lambda: connector.open(ref), ref.name, folder, position, ref.size)
 
     # a stream: sniff, extract, recurse -----------------------------------------------------
 
@@ -224,9 +256,9 @@ class _ObjectScan:
             depth=depth,
             limits=self.limits,
             want_records=bool(self.engine.record_detectors),
+            options=self.worker.options.extract,
             records_wanted=self.engine.wants_records,
             clock=clock,
-            ocr=self.worker.options.ocr,
         )
         self._events(extractor.extract(buffered, mime, ctx), row, member, depth=depth)
         if clock is not None:
@@ -237,13 +269,13 @@ class _ObjectScan:
     def _events(self, events: Iterator[Any], row: dict[str, Any], member: str, depth: int = 0) -> None:
         stage = "extract"
         try:
-            for event in events:
+            for event in self._tables_read(events, row["member"] or self.ref.name, depth):
                 if isinstance(event, TextUnit):
                     stage = "detect"
-                    self._findings(self.engine.scan(event), row)
+                    self._findings(drop_allowed(event, self.engine.scan(event), self.result.allowed), row)
                 elif isinstance(event, Record):
                     stage = "detect"
-                    self._findings(self.engine.scan_record(event), row)
+                    self._findings(drop_allowed_record(event, self.engine.scan_record(event), self.result.allowed), row)
                 elif isinstance(event, Member):
                     self._member(event, member, depth + 1, row["modified"])
                 elif isinstance(event, ContentType):
@@ -258,6 +290,21 @@ class _ObjectScan:
             self._fail(row, stage, exc)
             return
         self._done(row)
+
+    def _tables_read(self, events: Iterator[Any], name: str, depth: int) -> Iterator[Any]:
+        """The events, with a table's rows (from a database) turned into records and text units."""
+        for event in events:
+            if isinstance(event, TableRows):
+                ctx = ExtractContext(
+                    name=name,
+                    depth=depth,
+                    limits=self.limits,
+                    want_records=bool(self.engine.record_detectors),
+                    options=self.worker.options.extract,
+                )
+                yield from table_events(event, ctx)
+            else:
+                yield event
 
     def _member(self, m: Member, parent: str, depth: int, parent_modified: datetime | None) -> None:
         path = f"{parent}!{m.name}" if parent else m.name
@@ -324,6 +371,8 @@ class _ObjectScan:
         }
 
     def _findings(self, findings: list[Finding], row: dict[str, Any]) -> None:
+        if findings and self.worker.allow:
+            findings = self.worker.allow.keep(findings, row["object"], self.result.allowed)
         if not findings:
             return
         rows = self.result.rows
@@ -338,7 +387,7 @@ class _ObjectScan:
         cols["record"].extend([loc.record for loc in locators])
         cols["field"].extend([loc.field for loc in locators])
         cols["page"].extend([loc.page for loc in locators])
-        cols["row_key"].extend([loc.row_key for loc in locators])
+        cols["row_key"].extend([loc.row_key and self._masked_key(loc.row_key) for loc in locators])
         modified = row["modified"]
         cols["modified"].extend([loc.modified or modified for loc in locators])
         cols["entity"].extend([f.entity for f in findings])
@@ -350,6 +399,23 @@ class _ObjectScan:
         row["findings"] += n
         if rows.count("findings") >= self.limits.part_rows:
             self.worker.spill(rows, "findings")
+
+    def _masked_key(self, row_key: str) -> str:
+        """A row's key (JSON) with any identifier in its values masked, whatever its score."""
+        masked = self.row_keys.get(row_key)
+        if masked is None:
+            values = json.loads(row_key)
+            for name, value in values.items():
+                if isinstance(value, (str, int)) and not isinstance(value, bool):
+                    text = str(value)
+                    shown = self.engine.mask_identifiers(text)
+                    if shown != text:
+                        values[name] = shown
+            masked = json.dumps(values, ensure_ascii=False)
+            if len(self.row_keys) >= _MASKED_KEYS:
+                self.row_keys.clear()
+            self.row_keys[row_key] = masked
+        return masked
 
     def _fail(self, row: dict[str, Any], stage: str, exc: BaseException) -> None:
         message = safe_message(exc)
@@ -381,6 +447,7 @@ class _ObjectScan:
 
 
 _WORKER: _Worker | None = None
+_MASKED_KEYS = 50_000  # row keys remembered per object: a row's findings share one
 
 
 def _tune_heap() -> None:
@@ -470,6 +537,7 @@ def run_scan(
         summary.bytes_read += result.bytes_read
         summary.findings.update(result.findings)
         summary.record_times.update(result.record_times)
+        summary.allowed.update(result.allowed)
         if progress:
             progress(summary, ref)
 
@@ -662,6 +730,11 @@ def _manifest(
         if options.timestamp_fields
         else None,
         #: connectors that read only a sample (e.g. --sample-rows): the scan is not exhaustive
-        "sampling": {s: o["sample"] for s, o in sorted(options.connector_options.items()) if o.get("sample")},
+        "sampling": {s: o.sampling for s, o in sorted(options.connector_options.items()) if o.sampling},
+        #: findings an allow entry dropped, by the entry's label (every entry of --rules, 0 included)
+        "allowed": {
+            **{entry.label: 0 for entry in (options.rules.allow if options.rules else ())},
+            **dict(sorted(summary.allowed.items())),
+        },
         "pid": os.getpid(),
     }

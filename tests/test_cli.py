@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,10 @@ def test_complete_scan_exits_0(tmp_path: Path, src: Path) -> None:
 
 def test_file_uris_and_single_files(tmp_path: Path, src: Path) -> None:
     scan = run_scan(tmp_path, f"file://{src}/a.txt", str(src / "sub" / "c.csv"))
-    assert sorted(r["object"] for r in scan.rows("findings")) == [f"file://{src}/a.txt", f"file://{src}/sub/c.csv"]
+    found = sorted((r["object"], r["entity"]) for r in scan.rows("findings"))
+    # c.csv: the IBAN, and the name in `naam` (a person's: the record holds an IBAN)
+    csv = f"file://{src}/sub/c.csv"
+    assert found == [(f"file://{src}/a.txt", "NL_BSN"), (csv, "IBAN_CODE"), (csv, "PERSON")]
 
 
 def test_fail_on_findings_exits_4(tmp_path: Path, src: Path) -> None:
@@ -54,7 +58,7 @@ def test_an_unreadable_entry_makes_the_scan_partial(tmp_path: Path, src: Path) -
         (f"file://{src}/dangling.txt", "list", "FileNotFoundError")
     ]
     assert json.loads((scan.out / "manifest.json").read_text())["status"] == "partial"
-    assert len(scan.rows("findings")) == 2  # the rest was scanned
+    assert len(scan.rows("findings")) == 3  # the rest was scanned (c.csv: an IBAN and a name)
 
 
 def test_a_missing_source_exits_5_with_one_line(tmp_path: Path) -> None:
@@ -207,3 +211,37 @@ def test_an_empty_or_short_environment_key_stops_the_scan(
     assert scan.exit_code == ExitCode.USAGE
     assert scan.result.output.startswith("piiscan: PIISCAN_HMAC_KEY is ")
     assert not scan.out.exists()
+
+
+def test_scan_help_lists_options_under_their_source_kinds_heading() -> None:
+    result = CliRunner().invoke(main, ["scan", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    headings: dict[str, list[str]] = {}
+    current = ""
+    for line in result.output.splitlines():
+        if line and not line.startswith(" ") and line.endswith(":"):
+            current = line[:-1]
+            headings[current] = []
+        elif current in headings and line.startswith("  -"):
+            headings[current].append(re.search(r"--[a-z-]+", line).group())  # type: ignore[union-attr]
+    sections = {title: options for title, options in headings.items() if title not in ("Exit codes", "Usage")}
+    assert list(sections) == [
+        "Options",
+        "What is read (every source)",
+        "S3 and GCS (s3://, gs://)",
+        "PostgreSQL (postgresql://)",
+        "Files (in folders and in buckets)",
+        "CI audits: baselines and what fails the job",
+    ]
+    assert sections["CI audits: baselines and what fails the job"] == ["--baseline", "--fail-on", "--min-coverage"]
+    assert sections["S3 and GCS (s3://, gs://)"] == [
+        "--endpoint-url",
+        "--versions",
+        "--anonymous",
+        "--list-page-size",
+        "--max-attempts",
+    ]
+    assert sections["PostgreSQL (postgresql://)"] == ["--sample-rows", "--sample-percent", "--timestamp-column"]
+    assert sections["Files (in folders and in buckets)"] == ["--timestamp-field"]
+    assert sections["What is read (every source)"][:3] == ["--include", "--exclude", "--max-object-size"]
+    assert "--out" in sections["Options"] and "--region" in sections["Options"]

@@ -5,26 +5,36 @@ listing ends); globs and the size limit apply before any byte is read. Objects a
 `blob.open("rb")`: ranged reads of CHUNK bytes, pinned to the listed generation. Credentials
 come only from Google's application default credentials (or none with `anonymous`, for public
 buckets); `STORAGE_EMULATOR_HOST` points the client at an emulator. Retries: the library's
-DEFAULT_RETRY predicate (429, 5xx, connection resets), with a shorter first delay and a longer
-deadline than its defaults, so a long scan rides out a few minutes of trouble.
+DEFAULT_RETRY predicate (429, 5xx, connection resets), with a shorter first delay, until the
+backoff of `max_attempts` attempts runs out (10: about two minutes), so a long scan rides out a
+few minutes of trouble and an object that keeps failing is given up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO
 
 from google.api_core import exceptions as gexc
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError
+from piiscan.connectors.options import GcsOptions
 from piiscan.model import ObjectRef
 
 #: ARCHIVE objects are online, but every byte read is billed as a retrieval: not read by default
 ARCHIVED = frozenset({"ARCHIVE"})
 CHUNK = 4 * 1024 * 1024  # bytes per ranged read: bounds memory per object in flight
 RETRY = DEFAULT_RETRY.with_delay(initial=0.25, maximum=30.0, multiplier=2.0).with_timeout(300.0)
+
+
+def retry_for(attempts: int) -> object:
+    """RETRY bounded by the delays of `attempts` attempts (0.25 s doubling, at most 30 s each).
+
+    >>> round(retry_for(3)._timeout, 2)
+    1.75
+    """
+    return RETRY.with_timeout(sum(min(0.25 * 2**i, 30.0) for i in range(attempts)))
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -36,10 +46,10 @@ def split_uri(uri: str) -> tuple[str, str]:
     return bucket, name
 
 
-def make_client(options: Mapping[str, Any]) -> storage.Client:
-    if options.get("anonymous"):
+def make_client(options: GcsOptions) -> storage.Client:
+    if options.anonymous:
         return storage.Client.create_anonymous_client()
-    return storage.Client(project=options.get("project"))
+    return storage.Client(project=options.project)
 
 
 def describe(exc: BaseException) -> str:
@@ -50,18 +60,24 @@ def describe(exc: BaseException) -> str:
 
 class GcsConnector(BucketConnector):
     scheme = "gs"
+    options_type = GcsOptions
+    options: GcsOptions
 
     def make_client(self) -> storage.Client:
         return make_client(self.options)
 
+    @property
+    def retry(self) -> object:
+        return retry_for(self.options.max_attempts)
+
     def list(self, uri: str, selection: Selection) -> Listing:
         bucket, prefix = split_uri(uri)
         region = self.region(bucket)
-        versions = bool(self.options.get("versions"))
-        page_size = int(self.options.get("page_size") or 1000)
+        versions = self.options.versions
+        page_size = self.options.page_size
         try:
             blobs = self.client.list_blobs(
-                bucket, prefix=prefix or None, versions=versions, page_size=page_size, retry=RETRY
+                bucket, prefix=prefix or None, versions=versions, page_size=page_size, retry=self.retry
             )
             for blob in blobs:
                 relative = blob.name[len(prefix) :].lstrip("/") or blob.name.rsplit("/", 1)[-1]
@@ -90,7 +106,7 @@ class GcsConnector(BucketConnector):
     def bucket_region(self, bucket: str) -> str | None:
         """The bucket's location (`EUROPE-WEST4`, `EU`…)."""
         try:
-            return self.client.get_bucket(bucket, retry=RETRY).location
+            return self.client.get_bucket(bucket, retry=self.retry).location
         except gexc.NotFound:
             raise SourceError(f"gs://{bucket}: no such bucket") from None
         except gexc.Forbidden:
@@ -100,7 +116,7 @@ class GcsConnector(BucketConnector):
         extra = ref.extra
         blob = self.client.bucket(extra["bucket"]).blob(extra["name"], generation=extra.get("generation"))
         try:
-            return blob.open("rb", chunk_size=CHUNK, retry=RETRY)
+            return blob.open("rb", chunk_size=CHUNK, retry=self.retry)
         except gexc.Forbidden as exc:
             raise PermissionError(describe(exc) + " (access denied: check IAM and the KMS key)") from None
         except gexc.GoogleAPIError as exc:
@@ -110,10 +126,10 @@ class GcsConnector(BucketConnector):
 class GcsStore:
     """A scan directory in a bucket: each put is one upload, which GCS makes atomic."""
 
-    def __init__(self, uri: str, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, uri: str, options: GcsOptions | None = None) -> None:
         bucket, prefix = split_uri(uri)
         self.prefix = prefix.strip("/")
-        self.bucket = make_client(options or {}).bucket(bucket)
+        self.bucket = make_client(options or GcsOptions()).bucket(bucket)
 
     def _name(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, ClassVar
 
+from piiscan.extract.options import ExtractOptions
 from piiscan.extract.recordtime import RecordClock
 from piiscan.limits import DEFAULT_LIMITS, Limits
 from piiscan.model import Events
@@ -27,13 +28,12 @@ class ExtractContext:
     limits: Limits = DEFAULT_LIMITS
     #: the engine has record detectors: structured extractors also emit `Record`s
     want_records: bool = False
-    options: dict[str, object] = field(default_factory=dict)
+    #: the scan's options for each extractor family (`piiscan.extract.options`)
+    options: ExtractOptions = field(default_factory=ExtractOptions)
     #: whether records with given field names are wanted at all (None: all are, if want_records)
     records_wanted: Callable[[Sequence[str]], bool] | None = None
     #: reads each record's own time from a field (`--timestamp-field`); None: records have their object's
     clock: RecordClock | None = None
-    #: `--ocr`: "off", "auto" (images and PDF pages without text), "on" (every PDF page too)
-    ocr: str = "auto"
 
     def wants_records(self, names: Sequence[str]) -> bool:
         """For extractors whose records share one set of field names: ask once, not per record."""
@@ -41,9 +41,13 @@ class ExtractContext:
 
 
 class Extractor:
-    """Base of the format extractors, registered in `piiscan.extract.REGISTRY`."""
+    """Base of the format extractors, registered as `piiscan.extractors` entry points."""
 
     name: ClassVar[str]
+    #: when this extractor is asked to claim a stream, lower first: formats with magic numbers
+    #: (100s; zip-based documents before plain zip), text-based formats last (800s); a plugin's
+    #: default comes after the built-in binary formats and before any text format
+    order: ClassVar[int] = 500
 
     def sniff(self, head: bytes, name: str) -> str | None:
         """The content type when this extractor reads a stream starting with `head`, else None."""

@@ -252,6 +252,7 @@ def page_reason(limits: Limits) -> str:
 
 class ImageExtractor(Extractor):
     name = "image"
+    order = 190
 
     def sniff(self, head: bytes, name: str) -> str | None:
         for magic, mime in _SIGNATURES:
@@ -265,7 +266,7 @@ class ImageExtractor(Extractor):
 
     def extract(self, stream: IO[bytes], mime: str, ctx: ExtractContext) -> Events:
         yield ContentType(mime)
-        if ctx.ocr == "off":
+        if ctx.options.ocr.mode == "off":
             raise LimitExceeded("images are read only by OCR, and it is off (--ocr off)")
         _engine()
         from PIL import Image, ImageOps, UnidentifiedImageError

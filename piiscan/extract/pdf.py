@@ -22,6 +22,7 @@ MIME = "application/pdf"
 
 class PdfExtractor(Extractor):
     name = "pdf"
+    order = 130
 
     def sniff(self, head: bytes, name: str) -> str | None:
         # the header may follow up to 1024 bytes of junk (ISO 32000-1, annex H)
@@ -47,7 +48,8 @@ class PdfExtractor(Extractor):
                         raise ExtractError(f"unreadable PDF page {number + 1}: {exc}") from None
                     if text.strip():
                         yield TextUnit(text.replace("\r\n", "\n"), Locator(page=number + 1, line=1))
-                    if ctx.ocr == "on" or (ctx.ocr == "auto" and not text.strip()):
+                    mode = ctx.options.ocr.mode
+                    if mode == "on" or (mode == "auto" and not text.strip()):
                         ocr_pages += 1
                         try:
                             if ocr_pages > ctx.limits.ocr_max_pages:

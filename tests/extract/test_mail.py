@@ -20,6 +20,7 @@ from piiscan.entities import EMAIL_ADDRESS, IBAN_CODE, NL_BSN, PERSON
 from piiscan.extract import ExtractContext, ExtractError
 from piiscan.extract.mail import MessageExtractor, html_to_text, looks_like_headers
 from piiscan.extract.mbox import MboxExtractor, delivery_time
+from piiscan.extract.options import ExtractOptions, MailOptions
 from piiscan.model import Member
 from tests.helpers import h, located, run_scan, utc
 
@@ -133,6 +134,7 @@ def test_mbox_findings_are_located_exactly(tmp_path: Path, mbox: Path) -> None:
             ("<qp@example.nl>", "Cc", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "piet@example.org")),
             ("<qp@example.nl>", "Cc", None, None, d3, PERSON, h(PERSON, "bakker, piet")),
             ("<qp@example.nl>", "Subject", None, None, d3, IBAN_CODE, h(IBAN_CODE, IBAN)),
+            ("<qp@example.nl>", "body", 1, None, d3, PERSON, h(PERSON, "müller")),  # Geachte heer Müller,
             ("<qp@example.nl>", "body", 3, None, d3, NL_BSN, h(NL_BSN, BSN)),
             ("<b64@example.nl>", "From", None, None, d4, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "zoe@example.nl")),
             ("<b64@example.nl>", "From", None, None, d4, PERSON, h(PERSON, "zoë janssen")),
@@ -158,7 +160,7 @@ def test_mbox_findings_are_located_exactly(tmp_path: Path, mbox: Path) -> None:
         r["member"]: (r["content_type"], r["status"], r["modified"], r["findings"]) for r in scan.rows("objects")
     }
     assert {k: v for k, v in objects.items() if k} == {
-        "<qp@example.nl>": ("message/rfc822", "scanned", d3, 9),
+        "<qp@example.nl>": ("message/rfc822", "scanned", d3, 10),
         "<b64@example.nl>": ("message/rfc822", "scanned", d4, 6),
         "#2": ("message/rfc822", "scanned", d5, 2),
         "<mixed@example.nl>": ("message/rfc822", "scanned", d6, 3),
@@ -192,6 +194,7 @@ def test_folder_of_eml_files(tmp_path: Path) -> None:
             ("a.eml", "", "Cc", None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "piet@example.org")),
             ("a.eml", "", "Cc", None, d3, PERSON, h(PERSON, "bakker, piet")),
             ("a.eml", "", "Subject", None, d3, IBAN_CODE, h(IBAN_CODE, IBAN)),
+            ("a.eml", "", "body", 1, d3, PERSON, h(PERSON, "müller")),
             ("a.eml", "", "body", 3, d3, NL_BSN, h(NL_BSN, BSN)),
             ("b.eml", "", "From", None, d5, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "noreply@example.com")),
             ("b.eml", "", "body.html", 3, d5, NL_BSN, h(NL_BSN, BSN2)),
@@ -221,7 +224,7 @@ def test_duplicate_message_ids_and_delivery_time(tmp_path: Path) -> None:
 
 def test_too_large_message_is_an_error_and_the_rest_is_read() -> None:
     raw = _mbox_bytes([_plain_qp().as_bytes(policy=default), _html_only().as_bytes(policy=default)])
-    ctx = ExtractContext(name="x.mbox", head=raw[:100], options={"max_message_size": 300})
+    ctx = ExtractContext(name="x.mbox", head=raw[:100], options=ExtractOptions(mail=MailOptions(max_message_size=300)))
     opened: list[tuple[str, bytes | str]] = []
     for event in MboxExtractor().extract(io.BytesIO(raw), "application/mbox", ctx):
         if isinstance(event, Member):  # open it now, as the scanner does before reading on
