@@ -48,7 +48,17 @@ from piiscan.extract.budget import (
 )
 from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
-from piiscan.model import MESSAGE_MIME, ContentType, Finding, Member, ObjectRef, Record, TextUnit
+from piiscan.model import (
+    MESSAGE_MIME,
+    ContentType,
+    Finding,
+    Member,
+    ObjectRef,
+    Record,
+    RowFallback,
+    TableBatch,
+    TextUnit,
+)
 from piiscan.redact import safe_message, strip_password
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
 from piiscan.streams import read_head
@@ -76,6 +86,8 @@ class ScanOptions:
     nlp_model: str | None = None
     #: the scan directory: a worker writes the findings of a large object there as it goes
     out: str | None = None
+    #: tables (CSV, JSON Lines, Parquet, ORC) read as Arrow columns; False: row by row (same findings)
+    columnar: bool = True
 
 
 @dataclass
@@ -88,6 +100,9 @@ class ObjectResult:
     scanned: int = 0
     skipped: int = 0
     failed: int = 0
+    #: table batches scanned as columns, and batches a native reader refused (read row by row)
+    column_batches: int = 0
+    row_fallbacks: int = 0
 
 
 @dataclass
@@ -102,6 +117,8 @@ class ScanSummary:
     findings: Counter[str] = field(default_factory=Counter)
     source_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    column_batches: int = 0
+    row_fallbacks: int = 0
 
 
 # -- one object, in a worker ------------------------------------------------------------------
@@ -213,6 +230,7 @@ class _ObjectScan:
             limits=self.limits,
             want_records=bool(self.engine.record_detectors),
             records_wanted=self.engine.wants_records,
+            columnar=self.worker.options.columnar,
         )
         self._events(extractor.extract(buffered, mime, ctx), row, member, depth=depth)
         if depth == 0 or (depth == 1 and self.stream_less):
@@ -228,6 +246,12 @@ class _ObjectScan:
                 elif isinstance(event, Record):
                     stage = "detect"
                     self._findings(self.engine.scan_record(event), row)
+                elif isinstance(event, TableBatch):
+                    stage = "detect"
+                    self._findings(self.engine.scan_batch(event), row)
+                    self.result.column_batches += 1
+                elif isinstance(event, RowFallback):
+                    self.result.row_fallbacks += 1
                 elif isinstance(event, Member):
                     self._member(event, member, depth + 1, row["modified"])
                 elif isinstance(event, ContentType):
@@ -447,6 +471,8 @@ def run_scan(
         summary.errors += result.rows.count("errors")
         summary.bytes_read += result.bytes_read
         summary.findings.update(result.findings)
+        summary.column_batches += result.column_batches
+        summary.row_fallbacks += result.row_fallbacks
         if progress:
             progress(summary, ref)
 
@@ -618,7 +644,11 @@ def _manifest(
         "min_score": options.min_score,
         "key_fingerprint": key_fingerprint(options.key),
         "workers": workers,
-        "engine": {"backend": options.backend},
+        "engine": {
+            "backend": options.backend,
+            "column_batches": summary.column_batches,
+            "row_fallbacks": summary.row_fallbacks,
+        },
         "counts": {
             "objects": summary.scanned + summary.skipped + summary.failed,
             "scanned": summary.scanned,

@@ -209,3 +209,12 @@ class GpsFieldsDetector(RecordDetector):
 
     def mask(self, canonical: str) -> str:
         return mask_position(canonical)
+
+    def column_pairs(self, names: Sequence[str]) -> tuple[tuple[str, str], ...] | None:
+        """The (latitude, longitude) fields of records with these names, for a caller that judges
+        each pair from its two values alone (a column store); None when a record's other fields
+        decide (GeoJSON geometries, `y`/`x`)."""
+        plan = self._plan(tuple(names))
+        if plan.geometries or any(bare_xy for *_, bare_xy in plan.pairs):
+            return None
+        return tuple((lat, lon) for lat, lon, _, _ in plan.pairs)

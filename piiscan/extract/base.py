@@ -29,6 +29,8 @@ class ExtractContext:
     options: dict[str, object] = field(default_factory=dict)
     #: whether records with given field names are wanted at all (None: all are, if want_records)
     records_wanted: Callable[[Sequence[str]], bool] | None = None
+    #: tables are read as Arrow columns (`TableBatch`); False: row by row, with the same findings
+    columnar: bool = True
 
     def wants_records(self, names: Sequence[str]) -> bool:
         """For extractors whose records share one set of field names: ask once, not per record."""
