@@ -13,6 +13,7 @@ values. Only where a detector needs a record's other fields (geometry, `y`/`x`) 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,7 @@ def scan_batch(engine: Engine, batch: TableBatch) -> list[Finding]:
     findings: list[Finding] = []
     for column in batch.columns:
         findings.extend(engine.scan(column_unit(column, batch.first_record)))
-    if engine.record_detectors and batch.scalars:
+    if engine.record_detectors and (batch.scalars or batch.list_fields):
         findings.extend(_record_findings(engine, batch))
     return findings
 
@@ -50,17 +51,17 @@ def column_unit(column: TableColumn, first_record: int) -> TextUnit:
     raw = joined.buffers()[2].slice(first, int(offsets[-1]) - first).to_pybytes()
     text = raw.decode("utf-8", "replace")
     if len(text) == len(raw):
-        starts = offsets[:-1] - first
+        starts = (offsets[:-1] - first).tolist()
     else:  # some character takes several bytes: count characters, not bytes
         lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False) + len(SEPARATOR)
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).tolist()
     rows, lines, fields, field = column.rows, column.lines, column.fields, column.field
     lines_inside = column.lines_inside
     last = [-1, 0]
 
     def value_at(offset: int) -> int:
         if offset != last[0]:
-            last[0], last[1] = offset, int(np.searchsorted(starts, offset, side="right")) - 1
+            last[0], last[1] = offset, bisect_right(starts, offset) - 1
         return last[1]
 
     def index(offset: int) -> Locator:
@@ -69,7 +70,7 @@ def column_unit(column: TableColumn, first_record: int) -> TextUnit:
         if lines is not None:
             line = int(lines[i])
             if lines_inside:
-                line += text.count("\n", int(starts[i]), offset)
+                line += text.count("\n", starts[i], offset)
         record = first_record + (i if rows is None else int(rows[i]))
         return Locator(line=line, record=record, field=field if fields is None else fields(i))
 

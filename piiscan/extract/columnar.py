@@ -121,13 +121,15 @@ def leaf_text(values: pa.Array) -> pa.Array | None:
 def table_batch(
     batch: pa.RecordBatch,
     first_record: int,
+    records: bool,
     *,
     json_root: bool = False,
     lines: np.ndarray | None = None,
     lines_inside: bool = False,
 ) -> TableBatch:
-    """The columnar form of `batch`; `lines` gives each row's first physical line, and with
-    `lines_inside` (CSV) a value's line also counts the newlines of the cells before it in its row."""
+    """The columnar form of `batch`; `records`: record detectors see its rows; `lines` gives each
+    row's first physical line, and with `lines_inside` (CSV) a value's line also counts the
+    newlines of the cells before it in its row."""
     columns: list[TableColumn] = []
     scalars: dict[str, pa.Array] = {}
     before: np.ndarray | None = np.zeros(batch.num_rows, dtype=np.int64) if lines_inside else None
@@ -161,10 +163,12 @@ def table_batch(
 
         columns.append(TableColumn(text, leaf.field(), rows, fields, value_lines, lines_inside))
 
-    def records() -> Iterator[Record]:
+    def rows() -> Iterator[Record]:
         return batch_records(batch, first_record, json_root, lines)
 
-    return TableBatch(columns, batch.num_rows, first_record, scalars, records, lines, tuple(list_fields))
+    if not records:
+        return TableBatch(columns, batch.num_rows, first_record, {}, _no_records, lines)
+    return TableBatch(columns, batch.num_rows, first_record, scalars, rows, lines, tuple(list_fields))
 
 
 def _row_fields(row: dict[str, Any], json_root: bool) -> dict[str, Any]:
@@ -228,10 +232,7 @@ def batch_events(batches: Iterator[pa.RecordBatch], records: bool, kind: str, co
         if batch is None:
             return
         if columnar:
-            tb = table_batch(batch, record)
-            if not records:
-                tb.scalars, tb.records = {}, _no_records
-            yield tb
+            yield table_batch(batch, record, records)
         else:
             yield from row_events(batch, record, records)
         record += batch.num_rows

@@ -212,12 +212,13 @@ def _table_batches(stream: IO[bytes], dialect: Dialect, ctx: ExtractContext) -> 
             lines = line + np.searchsorted(newlines, starts)
             first_row = 0
             for part in batch.to_batches():
-                tb = table_batch(
-                    part, record + first_row, lines=lines[first_row : first_row + part.num_rows], lines_inside=True
+                yield table_batch(
+                    part,
+                    record + first_row,
+                    records,
+                    lines=lines[first_row : first_row + part.num_rows],
+                    lines_inside=True,
                 )
-                if not records:
-                    tb.scalars = {}
-                yield tb
                 first_row += part.num_rows
         record += len(starts)
         line += block.count(b"\n")

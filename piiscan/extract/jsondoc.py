@@ -175,6 +175,7 @@ def _line_batches(stream: IO[bytes], ctx: ExtractContext) -> Events:
     that is no object, a blank line, a key whose type changes, a whole number too large for a
     double), is read by the row road instead."""
     from piiscan.extract.columnar import table_batch  # columnar reads JSON paths from here
+
     pending = stream.read(BLOCK_BYTES)
     if pending.startswith(codecs.BOM_UTF8):
         pending = pending[len(codecs.BOM_UTF8) :]
@@ -206,10 +207,7 @@ def _line_batches(stream: IO[bytes], ctx: ExtractContext) -> Events:
             for part in table.to_batches():
                 record = line - 1 + first_row
                 lines = np.arange(record + 1, record + 1 + part.num_rows)
-                tb = table_batch(part, record, json_root=True, lines=lines)
-                if not ctx.want_records:
-                    tb.scalars = {}
-                yield tb
+                yield table_batch(part, record, ctx.want_records, json_root=True, lines=lines)
                 first_row += part.num_rows
         line += rows
         if eof and not pending:
