@@ -26,6 +26,8 @@ from piiscan.model import Finding, Locator, Record, TableBatch, TableColumn, Tex
 if TYPE_CHECKING:
     from piiscan.engine import Engine
 
+_UNSEEN: Any = object()
+
 #: the blank line written after every value: no pattern and no context window crosses it
 SEPARATOR = "\n\n"
 
@@ -150,9 +152,27 @@ def _pair_findings(
         lats, lons = lats.take(picked), lons.take(picked)
     lines = batch.lines
     first = batch.first_record
+    found = getattr(det, "find_columns", None)
+    if found is not None:
+        pairs: Iterator[tuple[int, Any]] = ((int(rows[i]), cand) for i, cand in found(lat_path, lon_path, lats, lons))
+    else:
+        pairs = _pairs_by_record(det, lat_path, lon_path, lats, lons, rows)
+    described: dict[tuple[str, float | None], Finding | None] = {}  # a tracker standing still repeats its position
+    for i, cand in pairs:
+        locator = Locator(line=None if lines is None else int(lines[i]), record=first + i, field=lat_path)
+        key = (cand.canonical, cand.score)
+        told = described.get(key, _UNSEEN)
+        if told is _UNSEEN:
+            told = described[key] = engine.record_finding(det, locator, cand)
+        if told is None:
+            continue
+        yield Finding(told.entity, told.detector, told.score, told.value_hash, told.masked, locator)
+
+
+def _pairs_by_record(
+    det: Any, lat_path: str, lon_path: str, lats: pa.Array, lons: pa.Array, rows: np.ndarray
+) -> Iterator[tuple[int, Any]]:
+    """(row, candidate) of a detector without a columnar pass: one two-field record per row."""
     for i, lat, lon in zip(rows.tolist(), lats.to_pylist(), lons.to_pylist(), strict=True):
-        locator = Locator(line=None if lines is None else int(lines[i]), record=first + i)
-        for where, cand in det.find(Record({lat_path: lat, lon_path: lon}, locator)):
-            finding = engine.record_finding(det, where, cand)
-            if finding is not None:
-                yield finding
+        for _, cand in det.find(Record({lat_path: lat, lon_path: lon})):
+            yield i, cand

@@ -218,3 +218,26 @@ class GpsFieldsDetector(RecordDetector):
         if plan.geometries or any(bare_xy for *_, bare_xy in plan.pairs):
             return None
         return tuple((lat, lon) for lat, lon, _, _ in plan.pairs)
+
+    def find_columns(self, lat_path: str, lon_path: str, lats: Any, lons: Any) -> Iterator[tuple[int, Candidate]]:
+        """(row, candidate) for two columns of a pair (Arrow arrays): what `find` yields for records
+        holding these two fields. Numbers out of range are set aside in native code; the rest are
+        judged value by value, as `find` judges them."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        [(_, _, e7, _)] = self._plan((lat_path, lon_path)).pairs
+        both = pc.and_(pc.is_valid(lats), pc.is_valid(lons))
+        numeric = pa.types.is_floating(lats.type) or pa.types.is_integer(lats.type)
+        if not e7 and numeric and (pa.types.is_floating(lons.type) or pa.types.is_integer(lons.type)):
+            # `canonical` turns down what is off the Earth or at 0,0: say so for whole columns at once
+            on_earth = pc.and_(
+                pc.and_(pc.less_equal(pc.abs(lats), 90), pc.less_equal(pc.abs(lons), 180)),
+                pc.invert(pc.and_(pc.equal(lats, 0), pc.equal(lons, 0))),
+            )
+            both = pc.and_(both, on_earth)
+        rows = pc.indices_nonzero(both.fill_null(False))
+        for i, lat, lon in zip(rows.to_pylist(), lats.take(rows).to_pylist(), lons.take(rows).to_pylist(), strict=True):
+            found = self._pair(lat, lon, e7)
+            if found:
+                yield i, found

@@ -25,6 +25,19 @@ class _Row:
     cell_line: Callable[[int], int | None] | None = None
 
 
+def cell_text(value: object) -> str | None:
+    """The text a table's value is read as: strings and whole numbers as written by `str`; a number
+    with a fraction is a measurement, not an identifier (record detectors still read positions),
+    and booleans say nothing. `piiscan.extract.columnar.leaf_text` does the same for columns."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return str(value)
+    return None
+
+
 def is_header(values: Sequence[object]) -> bool:
     """A first row of column titles (a spreadsheet's, a document table's): all text, each with a
     letter, none holding a long run of digits."""

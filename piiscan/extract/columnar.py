@@ -7,8 +7,8 @@ differential test holds the two to the same answers.
 
 A top-level scalar column's field is its name (`email`); a value inside a struct or list column
 gets a JSON path (`$.device.pos.lat`, `$.tags[2]`); JSON Lines name every field by its path
-(`$.email`). A value's text is what Python's `str` writes (floats as `repr`, so `5.0`, not `5`);
-booleans, bytes, decimals, dates and times are not read as text.
+(`$.email`). A value's text is what Python's `str` writes (whole floats as `repr`, so `5.0`, not `5`);
+numbers with a fraction, booleans, bytes, decimals, dates and times are not read as text (`cell_text`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from piiscan.extract.base import ExtractContext, ExtractError
-from piiscan.extract.cells import CellPacker
+from piiscan.extract.cells import CellPacker, cell_text
 from piiscan.extract.jsondoc import flatten, json_path
 from piiscan.model import Events, Locator, Record, TableBatch, TableColumn
 
@@ -84,8 +84,8 @@ def _leaves(batch: pa.RecordBatch, json_root: bool) -> Iterator[_Leaf]:
 
 
 def _float_text(values: pa.Array) -> pa.Array:
-    """Doubles written as Python's `repr` writes them: Arrow writes `5` for 5.0 and turns to
-    exponents at other magnitudes, so those few are written by Python."""
+    """Whole doubles written as Python's `repr` writes them (`5.0`: Arrow writes `5`, and turns to
+    exponents at other magnitudes, so those few are written by Python); others are null."""
     doubles = pc.cast(values, pa.float64())
     text = pc.cast(doubles, pa.string())
     size = pc.abs(doubles)
@@ -93,11 +93,12 @@ def _float_text(values: pa.Array) -> pa.Array:
         pc.or_kleene(pc.greater_equal(size, 1e13), pc.and_(pc.less(size, 1e-4), pc.not_equal(size, 0.0))),
         pc.invert(pc.is_finite(doubles)),
     )
-    integral = pc.and_(pc.equal(pc.floor(doubles), doubles), pc.invert(odd))
-    text = pc.if_else(integral, pc.binary_join_element_wise(text, ".0", ""), text)
-    if pc.any(odd).as_py():
+    whole = pc.and_(pc.equal(pc.floor(doubles), doubles), pc.is_finite(doubles))
+    text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), pa.scalar(None, pa.string()))
+    large = pc.and_(whole, odd)
+    if pc.any(large).as_py():
         fixed = text.to_pylist()
-        for i in np.flatnonzero(odd.fill_null(False).to_numpy(zero_copy_only=False)):
+        for i in np.flatnonzero(large.fill_null(False).to_numpy(zero_copy_only=False)):
             fixed[i] = repr(doubles[int(i)].as_py())
         text = pa.array(fixed, pa.string())
     return text
@@ -203,10 +204,9 @@ def row_events(
         locator = Locator(line=None if lines is None else int(lines[i]), record=first_record + i)
         if records:
             yield Record(fields, locator)
-        # the text of each value as `leaf_text` writes it; booleans and times are not text
-        cells = {k: v for k, v in fields.items() if isinstance(v, str | int | float) and not isinstance(v, bool)}
+        cells = {k: t for k, v in fields.items() if (t := cell_text(v)) is not None}
         if cells:
-            unit = packer.add(locator, list(cells), [str(v) for v in cells.values()])
+            unit = packer.add(locator, list(cells), list(cells.values()))
             if unit is not None:
                 yield unit
     unit = packer.flush()

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from piiscan.extract.base import ExtractContext, Extractor
-from piiscan.extract.cells import CellPacker
+from piiscan.extract.cells import CellPacker, cell_text
 from piiscan.extract.text import detect_encoding, looks_like_text, open_text, text_units
 from piiscan.model import ContentType, Events, Locator, Record, RowFallback
 
@@ -132,13 +132,22 @@ def _pack(
     pairs: list[tuple[str, Any]],
     locator: Locator,
     ctx: ExtractContext,
-    cell_line: Callable[[int], int | None] | None = None,
+    value_line: Callable[[int], int | None] | None = None,
 ) -> Events:
+    """One record's values packed; `value_line(k)` is the line of the record's k-th value."""
     if ctx.want_records:
         yield Record(dict(pairs), locator)
-    unit = packer.add(locator, [p for p, _ in pairs], [str(v) for _, v in pairs], cell_line=cell_line)
+    kept = [(k, p, t) for k, (p, v) in enumerate(pairs) if (t := cell_text(v)) is not None]
+    cell_line = None
+    if value_line is not None:
+        cell_line = functools.partial(_kept_line, value_line, [k for k, _, _ in kept])
+    unit = packer.add(locator, [p for _, p, _ in kept], [t for _, _, t in kept], cell_line=cell_line)
     if unit is not None:
         yield unit
+
+
+def _kept_line(value_line: Callable[[int], int | None], kept: list[int], j: int) -> int | None:
+    return value_line(kept[j])
 
 
 class _ValueLines:
