@@ -157,16 +157,17 @@ def _pair_findings(
         pairs: Iterator[tuple[int, Any]] = ((int(rows[i]), cand) for i, cand in found(lat_path, lon_path, lats, lons))
     else:
         pairs = _pairs_by_record(det, lat_path, lon_path, lats, lons, rows)
-    described: dict[tuple[str, float | None], Finding | None] = {}  # a tracker standing still repeats its position
+    described: dict[tuple[str, float | None], Finding | None] = {}  # a parked tracker repeats its position
     for i, cand in pairs:
         locator = Locator(line=None if lines is None else int(lines[i]), record=first + i, field=lat_path)
         key = (cand.canonical, cand.score)
         told = described.get(key, _UNSEEN)
         if told is _UNSEEN:
             told = described[key] = engine.record_finding(det, locator, cand)
-        if told is None:
-            continue
-        yield Finding(told.entity, told.detector, told.score, told.value_hash, told.masked, locator)
+            if told is not None:
+                yield told
+        elif told is not None:
+            yield Finding(told.entity, told.detector, told.score, told.value_hash, told.masked, locator)
 
 
 def _pairs_by_record(

@@ -150,3 +150,46 @@ def test_awkward_tables(tmp_path: Path) -> None:
         (src / name).write_bytes(data)
     counts = assert_same(tmp_path, src)
     assert counts["row_fallbacks"] == 3  # ragged.csv, mixed.jsonl, huge_int.jsonl
+
+
+@pytest.mark.parametrize("kind", [pa.float64(), pa.float32(), pa.int64(), pa.string()])
+def test_a_pair_of_columns_is_judged_as_records_are(kind: pa.DataType) -> None:
+    """`GpsFieldsDetector.find_columns` (native range and precision checks) against `find`."""
+    import random
+
+    from piiscan.detectors.gps_fields import GpsFieldsDetector
+    from piiscan.model import Record
+
+    rng = random.Random(5)
+    edge = [0.0, 1e-5, -1e-6, 5e-5, 89.99999, 90.0, 180.0, -180.00001, None]
+
+    def value(bound: float) -> float | None:
+        return rng.choice(
+            [
+                rng.uniform(-bound - 10, bound + 10),
+                float(rng.randrange(-int(bound), int(bound) + 1)),
+                round(rng.uniform(-bound, bound), rng.randrange(0, 8)),
+                *edge,
+            ]
+        )
+
+    lats = [value(90) for _ in range(5000)]
+    lons = [value(180) for _ in range(5000)]
+    if kind == pa.int64():
+        lats = [None if v is None else int(v) for v in lats]
+        lons = [None if v is None else int(v) for v in lons]
+    if kind == pa.string():
+        lats = [None if v is None else str(v) for v in lats]
+        lons = [None if v is None else str(v) for v in lons]
+    detector = GpsFieldsDetector()
+    by_column = list(detector.find_columns("lat", "lon", pa.array(lats, kind), pa.array(lons, kind)))
+    # float32 columns hold what float32 can: the records hold the same
+    lats, lons = pa.array(lats, kind).to_pylist(), pa.array(lons, kind).to_pylist()
+    by_record = [
+        (i, cand)
+        for i, (lat, lon) in enumerate(zip(lats, lons, strict=True))
+        if lat is not None and lon is not None
+        for _, cand in detector.find(Record({"lat": lat, "lon": lon}))
+    ]
+    assert by_column == by_record
+    assert len(by_column) > 500
