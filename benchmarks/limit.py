@@ -11,7 +11,8 @@ Parquet) it generates the data once, then measures on one core:
 - **scan**: `piiscan scan --workers 1` in a subprocess, CPU seconds of the process, start-up (a
   scan of one tiny file, measured the same way) taken off; MB/s and the share of the limit;
 - with `--baseline PYTHON`: the same scan by another interpreter (another checkout's venv), run
-  alternately with this one so both meet the same load; the ratio is this one's speed over it.
+  alternately with this one so both meet the same load; the ratio is this one's speed over it;
+- **per object**: CPU milliseconds per object of a scan of `--objects` files of 1 KB each.
 
 CPU seconds, not wall time: the cores are shared, and a scan's own CPU time is what it costs.
 MB are 10^6 bytes of text (Parquet: of its CSV text, as benchmarks/throughput.py counts).
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import random
 import resource
 import shutil
 import subprocess
@@ -93,6 +95,7 @@ def main() -> None:
     ap.add_argument("--types", default="text,csv,jsonl,telemetry,parquet")
     ap.add_argument("--baseline", help="another interpreter whose `piiscan` to compare with (e.g. main's venv)")
     ap.add_argument("--repeat", type=int, default=2, help="scans per interpreter; the fastest counts")
+    ap.add_argument("--objects", type=int, default=2000, help="1 KB objects scanned for the per-object cost (0: none)")
     args = ap.parse_args()
 
     os.environ.setdefault("PIISCAN_HMAC_KEY", "benchmark-key-of-32-bytes-length")
@@ -130,12 +133,33 @@ def main() -> None:
         rows.append(row)
         print(f"# {kind}: {row}", file=sys.stderr, flush=True)
         shutil.rmtree(src, ignore_errors=True)
+    per_object = {}
+    if args.objects:
+        small = base / "small"
+        small.mkdir()
+        rng = random.Random(1)
+        lines = datagen.log_lines(rng)
+        for i in range(args.objects):
+            text = ""
+            while len(text) < 1000:
+                text += next(lines)
+            (small / f"{i:06d}.log").write_text(text[:1024], encoding="utf-8")
+        best = dict.fromkeys(pythons, float("inf"))
+        for _ in range(args.repeat):
+            for py in pythons:
+                best[py] = min(best[py], scan_seconds(py, small) - startup[py])
+        per_object = {py: 1000 * best[py] / args.objects for py in pythons}
     shutil.rmtree(base, ignore_errors=True)
     cols = list(rows[0])
     print("| " + " | ".join(cols) + " |")
     print("|" + "|".join("---" for _ in cols) + "|")
     for r in rows:
         print("| " + " | ".join(str(r[c]) for c in cols) + " |")
+    if per_object:
+        told = f"{per_object[sys.executable]:.2f} ms"
+        if args.baseline:
+            told += f" (baseline {per_object[args.baseline]:.2f} ms)"
+        print(f"\nper object: {told} of CPU for each of {args.objects} objects of 1 KB (logs), all included")
     starts = ", ".join(f"{startup[py]:.2f} s" for py in pythons)
     print(
         f"\nmachine: {os.cpu_count()} cores ({os.getloadavg()[0]:.1f} load at the end), Python "
