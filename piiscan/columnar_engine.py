@@ -36,13 +36,13 @@ def scan_batch(engine: Engine, batch: TableBatch) -> list[Finding]:
     """Every finding in `batch`: its text columns', then its records'."""
     findings: list[Finding] = []
     for column in batch.columns:
-        findings.extend(engine.scan(column_unit(column, batch.first_record)))
+        findings.extend(engine.scan(column_unit(column, batch)))
     if engine.record_detectors and (batch.scalars or batch.list_fields):
         findings.extend(_record_findings(engine, batch))
     return findings
 
 
-def column_unit(column: TableColumn, first_record: int) -> TextUnit:
+def column_unit(column: TableColumn, batch: TableBatch) -> TextUnit:
     """One text unit holding every value of `column`, each followed by a blank line."""
     values = column.values
     joined = pc.binary_join_element_wise(values, SEPARATOR, "")
@@ -57,7 +57,7 @@ def column_unit(column: TableColumn, first_record: int) -> TextUnit:
     else:  # some character takes several bytes: count characters, not bytes
         lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False) + len(SEPARATOR)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).tolist()
-    rows, lines, fields, field = column.rows, column.lines, column.fields, column.field
+    rows, lines, fields, field, times = column.rows, column.lines, column.fields, column.field, batch.times
     lines_inside = column.lines_inside
     last = [-1, 0]
 
@@ -73,8 +73,11 @@ def column_unit(column: TableColumn, first_record: int) -> TextUnit:
             line = int(lines[i])
             if lines_inside:
                 line += text.count("\n", starts[i], offset)
-        record = first_record + (i if rows is None else int(rows[i]))
-        return Locator(line=line, record=record, field=field if fields is None else fields(i))
+        row = i if rows is None else int(rows[i])
+        when = None if times is None else times[row]
+        return Locator(
+            line=line, record=batch.first_record + row, field=field if fields is None else fields(i), modified=when
+        )
 
     field_at: Callable[[int], str | None]
     if fields is None:
@@ -159,7 +162,8 @@ def _pair_findings(
         pairs = _pairs_by_record(det, lat_path, lon_path, lats, lons, rows)
     described: dict[tuple[str, float | None], Finding | None] = {}  # a parked tracker repeats its position
     for i, cand in pairs:
-        locator = Locator(line=None if lines is None else int(lines[i]), record=first + i, field=lat_path)
+        when = None if batch.times is None else batch.times[i]
+        locator = Locator(None if lines is None else int(lines[i]), first + i, lat_path, modified=when)
         key = (cand.canonical, cand.score)
         told = described.get(key, _UNSEEN)
         if told is _UNSEEN:

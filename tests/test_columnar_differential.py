@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from piiscan.connectors import Selection
+from piiscan.extract.options import ExtractOptions, TableOptions
 from piiscan.scan import ScanOptions, run_scan
 from tests.helpers import TEST_KEY, read_rows
 
@@ -29,7 +30,8 @@ Key = tuple[object, ...]
 
 def findings(tmp_path: Path, source: Path, columnar: bool) -> tuple[Counter[Key], dict[str, int]]:
     out = tmp_path / f"scan-{columnar}"
-    options = ScanOptions(scan_id="diff", key=TEST_KEY.encode(), columnar=columnar)
+    tables = ExtractOptions(tables=TableOptions(columnar=columnar))
+    options = ScanOptions(scan_id="diff", key=TEST_KEY.encode(), extract=tables)
     run_scan([str(source)], str(out), options, Selection(), workers=1)
     assert read_rows(out, "errors") == []
     rows = read_rows(out, "findings")

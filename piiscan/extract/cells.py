@@ -6,12 +6,14 @@ offset is mapped back to its record and field only when a candidate is found the
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from piiscan.extract.recordtime import RecordClock
 from piiscan.model import Locator, TextUnit
 
 
@@ -49,15 +51,19 @@ def is_header(values: Sequence[object]) -> bool:
 class CellPacker:
     """Collects records' cells; `add` returns a full `TextUnit` once `max_chars` are packed.
 
-    Cells are joined with newlines (no pattern crosses one), records likewise. With `isolate`
-    (tables: CSV, JSON, Parquet…) a blank line stands between cells, so a candidate's context is
-    its own cell and its column's name, never a neighbouring cell: what the columnar road sees.
-    With `lines_inside` (CSV) a record's `line` is where it starts, and a finding's line also
-    counts the newlines inside the cells before it.
+    Cells are joined with newlines (no pattern crosses one), records likewise. With a `clock`
+    (`--timestamp-field`), each record's locator carries the time read from that field. With
+    `isolate` (tables: CSV, JSON, Parquet…) a blank line stands between cells, so a candidate's
+    context is its own cell and its column's name, never a neighbouring cell: what the columnar
+    road sees. With `lines_inside` (CSV) a record's `line` is where it starts, and a finding's
+    line also counts the newlines inside the cells before it.
     """
 
-    def __init__(self, max_chars: int, *, isolate: bool = False, lines_inside: bool = False) -> None:
+    def __init__(
+        self, max_chars: int, clock: RecordClock | None = None, *, isolate: bool = False, lines_inside: bool = False
+    ) -> None:
         self.max_chars = max_chars
+        self.clock = clock
         self._sep = "\n\n" if isolate else "\n"
         self._lines_inside = lines_inside
         self._parts: list[str] = []
@@ -74,6 +80,10 @@ class CellPacker:
     ) -> TextUnit | None:
         """Pack one record; `labels` name the cells' columns where the field does not (a
         spreadsheet's header text for `Sheet!C7`): the engine reads them as context."""
+        if self.clock is not None:
+            when = self.clock.find(fields, labels or (), cells)
+            if when is not None:
+                locator = dataclasses.replace(locator, modified=when)
         text = self._sep.join(cells)
         self._rows.append(_Row(locator, fields, cells, fields if labels is None else labels, cell_line))
         self._parts.append(text)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ import pyarrow.compute as pc
 from piiscan.extract.base import ExtractContext, ExtractError
 from piiscan.extract.cells import CellPacker, cell_text
 from piiscan.extract.jsondoc import flatten, json_path
+from piiscan.extract.recordtime import RecordClock
 from piiscan.model import Events, Locator, Record, TableBatch, TableColumn
 
 #: characters of cells packed into one text unit on the row road
@@ -127,10 +129,11 @@ def table_batch(
     json_root: bool = False,
     lines: np.ndarray | None = None,
     lines_inside: bool = False,
+    times: list[datetime | None] | None = None,
 ) -> TableBatch:
     """The columnar form of `batch`; `records`: record detectors see its rows; `lines` gives each
     row's first physical line, and with `lines_inside` (CSV) a value's line also counts the
-    newlines of the cells before it in its row."""
+    newlines of the cells before it in its row; `times` each row's own time."""
     columns: list[TableColumn] = []
     scalars: dict[str, pa.Array] = {}
     before: np.ndarray | None = np.zeros(batch.num_rows, dtype=np.int64) if lines_inside else None
@@ -165,11 +168,11 @@ def table_batch(
         columns.append(TableColumn(text, leaf.field(), rows, fields, value_lines, lines_inside))
 
     def rows() -> Iterator[Record]:
-        return batch_records(batch, first_record, json_root, lines)
+        return batch_records(batch, first_record, json_root, lines, times)
 
     if not records:
-        return TableBatch(columns, batch.num_rows, first_record, {}, _no_records, lines)
-    return TableBatch(columns, batch.num_rows, first_record, scalars, rows, lines, tuple(list_fields))
+        return TableBatch(columns, batch.num_rows, first_record, {}, _no_records, lines, times=times)
+    return TableBatch(columns, batch.num_rows, first_record, scalars, rows, lines, tuple(list_fields), times)
 
 
 def _row_fields(row: dict[str, Any], json_root: bool) -> dict[str, Any]:
@@ -186,22 +189,35 @@ def _row_fields(row: dict[str, Any], json_root: bool) -> dict[str, Any]:
 
 
 def batch_records(
-    batch: pa.RecordBatch, first_record: int, json_root: bool = False, lines: np.ndarray | None = None
+    batch: pa.RecordBatch,
+    first_record: int,
+    json_root: bool = False,
+    lines: np.ndarray | None = None,
+    times: list[datetime | None] | None = None,
 ) -> Iterator[Record]:
     """One `Record` per row, its fields as in `table_batch`, for record detectors."""
     for i, row in enumerate(batch.to_pylist()):
-        line = None if lines is None else int(lines[i])
-        yield Record(_row_fields(row, json_root), Locator(line=line, record=first_record + i))
+        yield Record(_row_fields(row, json_root), _row_locator(first_record, i, lines, times))
+
+
+def _row_locator(first_record: int, i: int, lines: np.ndarray | None, times: list[datetime | None] | None) -> Locator:
+    line = None if lines is None else int(lines[i])
+    return Locator(line=line, record=first_record + i, modified=None if times is None else times[i])
 
 
 def row_events(
-    batch: pa.RecordBatch, first_record: int, records: bool, json_root: bool = False, lines: np.ndarray | None = None
+    batch: pa.RecordBatch,
+    first_record: int,
+    records: bool,
+    json_root: bool = False,
+    lines: np.ndarray | None = None,
+    times: list[datetime | None] | None = None,
 ) -> Events:
     """The row road for an Arrow batch: each row's cells packed into text units, and its record."""
     packer = CellPacker(_ROW_UNIT_CHARS, isolate=True)
     for i, row in enumerate(batch.to_pylist()):
         fields = _row_fields(row, json_root)
-        locator = Locator(line=None if lines is None else int(lines[i]), record=first_record + i)
+        locator = _row_locator(first_record, i, lines, times)
         if records:
             yield Record(fields, locator)
         cells = {k: t for k, v in fields.items() if (t := cell_text(v)) is not None}
@@ -219,10 +235,27 @@ def rows_per_batch(bytes_per_row: float, most_rows: int, most_bytes: int) -> int
     return max(1, min(most_rows, int(most_bytes / bytes_per_row))) if bytes_per_row else most_rows
 
 
-def batch_events(batches: Iterator[pa.RecordBatch], records: bool, kind: str, columnar: bool = True) -> Events:
+def batch_times(batch: pa.RecordBatch, clock: RecordClock | None) -> list[datetime | None] | None:
+    """Each row's own time from the clock's top-level column (`--timestamp-field`), or None."""
+    if clock is None:
+        return None
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if clock.names(name):
+            return [None if v is None else clock.read(v) for v in column.to_pylist()]
+    clock.missing += batch.num_rows
+    return None
+
+
+def batch_events(
+    batches: Iterator[pa.RecordBatch],
+    records: bool,
+    kind: str,
+    clock: RecordClock | None = None,
+    columnar: bool = True,
+) -> Events:
     """The events of a file's batches, numbered over the file: a `TableBatch` each (or, off the
     columnar road, rows); a batch that cannot be decoded ends the file with an `ExtractError`
-    naming the record."""
+    naming the record. With a `clock`, each row's locator carries its own time."""
     record = 0
     while True:
         try:
@@ -231,10 +264,11 @@ def batch_events(batches: Iterator[pa.RecordBatch], records: bool, kind: str, co
             raise ExtractError(f"malformed {kind} data after record {record}: {exc}") from None
         if batch is None:
             return
+        times = batch_times(batch, clock)
         if columnar:
-            yield table_batch(batch, record, records)
+            yield table_batch(batch, record, records, times=times)
         else:
-            yield from row_events(batch, record, records)
+            yield from row_events(batch, record, records, times=times)
         record += batch.num_rows
 
 

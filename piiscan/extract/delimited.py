@@ -84,7 +84,8 @@ class DelimitedExtractor(Extractor):
         encoding = detect_encoding(ctx.head)
         sample = ctx.head.decode(encoding.replace("-sig", ""), "replace")
         dialect = _dialect(sample, ctx.name) or (csv.excel_tab if "tab" in mime else csv.excel)
-        if ctx.columnar and _columnar(encoding, dialect, ctx.head):
+        # records' own times (--timestamp-field) are read on the row road
+        if ctx.options.tables.columnar and ctx.clock is None and _columnar(encoding, dialect, ctx.head):
             yield from _table_batches(stream, dialect, ctx)
         else:
             yield from _rows(open_text(stream, ctx.head), dialect, ctx, None, 0, 1)
@@ -96,7 +97,7 @@ def _rows(
     """The row road: records read by Python's csv, their cells packed into text units. `fields`
     None: the first row may be a header; `record` and `line` are those of the first row read."""
     reader = csv.reader(text, dialect)
-    packer = CellPacker(ctx.limits.chunk_chars, isolate=True, lines_inside=True)
+    packer = CellPacker(ctx.limits.chunk_chars, ctx.clock, isolate=True, lines_inside=True)
     before = 0  # lines of `text` read before the current row
     try:
         row = next(reader, None)

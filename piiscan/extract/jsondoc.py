@@ -77,7 +77,12 @@ class JsonExtractor(Extractor):
     def extract(self, stream: IO[bytes], mime: str, ctx: ExtractContext) -> Events:
         yield ContentType(mime)
         if mime == "application/x-ndjson":
-            if ctx.columnar and detect_encoding(ctx.head) in ("utf-8", "utf-8-sig"):
+            # records' own times (--timestamp-field) are read on the row road
+            if (
+                ctx.options.tables.columnar
+                and ctx.clock is None
+                and detect_encoding(ctx.head) in ("utf-8", "utf-8-sig")
+            ):
                 yield from _line_batches(stream, ctx)
             else:
                 yield from _lines(open_text(stream, ctx.head), ctx, 1)
@@ -88,7 +93,7 @@ class JsonExtractor(Extractor):
         except ValueError:
             yield from text_units(io.StringIO(content), ctx.limits)
             return
-        packer = CellPacker(ctx.limits.chunk_chars, isolate=True)
+        packer = CellPacker(ctx.limits.chunk_chars, ctx.clock, isolate=True)
         if isinstance(doc, list):
             records: Iterator[tuple[int | None, Any]] = enumerate(doc)
         else:
@@ -107,7 +112,7 @@ class JsonExtractor(Extractor):
 
 def _lines(text: IO[str], ctx: ExtractContext, first_line: int) -> Events:
     """The row road for JSON Lines: each line parsed by Python's json; `text` starts at `first_line`."""
-    packer = CellPacker(ctx.limits.chunk_chars, isolate=True)
+    packer = CellPacker(ctx.limits.chunk_chars, ctx.clock, isolate=True)
     for i, line in enumerate(text, first_line):
         if not line.strip():
             continue
