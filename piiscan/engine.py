@@ -18,7 +18,7 @@ import re
 import threading
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -443,6 +443,8 @@ class Engine:
         findings: list[Finding] = []
         for det in self.record_detectors:
             for locator, cand in det.find(record):
+                if record.line_of is not None and locator.line is None and locator.field is not None:
+                    locator = replace(locator, line=record.line_of(locator.field))
                 finding = self.record_finding(det, locator, cand)
                 if finding is not None:
                     findings.append(finding)

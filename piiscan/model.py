@@ -87,6 +87,8 @@ class Record:
     #: what kind of record this is, for detectors that read only one kind ("mail-headers": a
     #: message's address headers, each field a tuple of (display name, address) pairs)
     kind: str = ""
+    #: the line a field's value is written on, where fields have lines of their own (a JSON document)
+    line_of: Callable[[str], int | None] | None = None
 
 
 @dataclass(slots=True)

@@ -141,7 +141,10 @@ def _pack(
 ) -> Events:
     """One record's values packed; `value_line(k)` is the line of the record's k-th value."""
     if ctx.want_records:
-        yield Record(dict(pairs), locator)
+        line_of = None
+        if value_line is not None:
+            line_of = functools.partial(_field_line, value_line, {p: k for k, (p, _) in enumerate(pairs)})
+        yield Record(dict(pairs), locator, line_of=line_of)
     kept = [(k, p, t) for k, (p, v) in enumerate(pairs) if (t := cell_text(v)) is not None]
     cell_line = None
     if value_line is not None:
@@ -149,6 +152,10 @@ def _pack(
     unit = packer.add(locator, [p for _, p, _ in kept], [t for _, _, t in kept], cell_line=cell_line)
     if unit is not None:
         yield unit
+
+
+def _field_line(value_line: Callable[[int], int | None], positions: dict[str, int], path: str) -> int | None:
+    return value_line(positions[path]) if path in positions else None
 
 
 def _kept_line(value_line: Callable[[int], int | None], kept: list[int], j: int) -> int | None:
