@@ -195,3 +195,25 @@ def test_a_pair_of_columns_is_judged_as_records_are(kind: pa.DataType) -> None:
     ]
     assert by_column == by_record
     assert len(by_column) > 500
+
+
+def test_small_blocks_cut_between_records_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of a few dozen bytes: records (quoted newlines too) are never cut, lines and records
+    run on across blocks, and a refused block is only itself read row by row."""
+    from piiscan.extract import delimited, jsondoc
+
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 40)
+    monkeypatch.setattr(jsondoc, "BLOCK_BYTES", 40)
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("quoted.csv", "bom.csv", "ragged.csv", "pos.csv"):
+        (src / name).write_bytes(_fill(AWKWARD_CSV[name]).encode("utf-8"))
+    for name in ("nested.jsonl", "telemetry.ndjson"):
+        lines = AWKWARD_JSONL[name]
+        (src / name).write_text("".join(_fill(json.dumps(line)) + "\n" for line in lines), encoding="utf-8")
+    (src / "mixed.jsonl").write_bytes(
+        _fill(AWKWARD_JSONL_TEXT["mixed.jsonl"].replace("{{", "{").replace("}}", "}")).encode()
+    )
+    counts = assert_same(tmp_path, src)
+    assert counts["column_batches"] >= 10
+    assert 0 < counts["row_fallbacks"] < counts["column_batches"]

@@ -13,10 +13,11 @@ numbers with a fraction, booleans, bytes, decimals, dates and times are not read
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import codecs
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
@@ -228,6 +229,29 @@ def row_events(
     unit = packer.flush()
     if unit is not None:
         yield unit
+
+
+def byte_blocks(stream: IO[bytes], size: int, cut: Callable[[bytes], int]) -> Iterator[bytes]:
+    """Blocks of at least `size` bytes of `stream` (the last may be shorter), each ending where
+    `cut(pending)` says its last whole record ends (0: none yet, read on); a UTF-8 byte-order mark
+    is dropped."""
+    pending = stream.read(size)
+    if pending.startswith(codecs.BOM_UTF8):
+        pending = pending[len(codecs.BOM_UTF8) :]
+    eof = not pending
+    while pending or not eof:
+        while not eof and len(pending) < size:
+            more = stream.read(size)
+            eof = not more
+            pending += more
+        end = len(pending) if eof else cut(pending)
+        if not end:  # no whole record yet: one longer than a block
+            more = stream.read(size)
+            eof = not more
+            pending += more
+            continue
+        yield pending[:end]
+        pending = pending[end:]
 
 
 def rows_per_batch(bytes_per_row: float, most_rows: int, most_bytes: int) -> int:

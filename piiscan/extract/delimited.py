@@ -7,8 +7,8 @@ when its cells look like names rather than values. Without a header, a field is 
 
 from __future__ import annotations
 
-import codecs
 import csv
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
 from piiscan.extract.cells import CellPacker
-from piiscan.extract.columnar import table_batch
+from piiscan.extract.columnar import byte_blocks, table_batch
 from piiscan.extract.text import detect_encoding, looks_like_text, open_text
 from piiscan.model import ContentType, Events, Locator, Record, RowFallback
 
@@ -166,51 +166,33 @@ def _table_batches(stream: IO[bytes], dialect: Dialect, ctx: ExtractContext) -> 
     """The columnar road: blocks of whole records parsed by pyarrow, every column as text; a block
     it refuses (a ragged row, a blank line, invalid UTF-8) is read by the row road instead."""
     quote = ord(dialect.quotechar)  # type: ignore[arg-type]
-    pending = stream.read(BLOCK_BYTES)
-    if pending.startswith(codecs.BOM_UTF8):
-        pending = pending[len(codecs.BOM_UTF8) :]
-    eof = not pending
     fields: list[str] | None = None
+    records = False
     record, line = 0, 1
-    while True:
-        if not eof and len(pending) < BLOCK_BYTES:
-            more = stream.read(BLOCK_BYTES)
-            eof = not more
-            pending += more
-            continue
-        data = np.frombuffer(pending, dtype=np.uint8)
-        ends = _record_ends(data, quote)
+    for block in byte_blocks(stream, BLOCK_BYTES, functools.partial(_after_last_record, quote=quote)):
         if fields is None:  # the first record: a header, or the first row (then fields are numbers)
-            if not pending:
-                return
-            cut = int(ends[0]) + 1 if len(ends) else len(pending)
-            first = next(csv.reader(io.StringIO(pending[:cut].decode("utf-8", "replace"), newline=""), dialect), [])
+            ends = _record_ends(np.frombuffer(block, dtype=np.uint8), quote)
+            cut = int(ends[0]) + 1 if len(ends) else len(block)
+            first = next(csv.reader(io.StringIO(block[:cut].decode("utf-8", "replace"), newline=""), dialect), [])
             if has_header(first):
                 fields = [c.strip() for c in first]
-                line += pending.count(b"\n", 0, cut)
-                pending = pending[cut:]
+                line += block.count(b"\n", 0, cut)
+                block = block[cut:]
             else:
                 fields = [str(i + 1) for i in range(len(first))]
             records = ctx.wants_records(fields)
-            continue
-        cut = len(pending) if eof else (int(ends[-1]) + 1 if len(ends) else 0)
-        if not cut:
-            if eof:
-                return
-            more = stream.read(BLOCK_BYTES)  # one record longer than a block: read on
-            eof = not more
-            pending += more
-            continue
-        block, pending = pending[:cut], pending[cut:]
-        starts = np.concatenate(([0], ends[ends < cut - 1] + 1)) if len(ends) else np.zeros(1, dtype=np.int64)
+            if not block:
+                continue
+        data = np.frombuffer(block, dtype=np.uint8)
+        ends = _record_ends(data, quote)
+        starts = np.concatenate(([0], ends[ends < len(block) - 1] + 1))
         batch = _parse(block, fields, dialect, len(starts))
         if batch is None:
             yield RowFallback()
             text = io.StringIO(block.decode("utf-8", "replace"), newline="")
             yield from _rows(text, dialect, ctx, fields, record, line)
         else:
-            newlines = np.flatnonzero(data[:cut] == 10)
-            lines = line + np.searchsorted(newlines, starts)
+            lines = line + np.searchsorted(np.flatnonzero(data == 10), starts)
             first_row = 0
             for part in batch.to_batches():
                 yield table_batch(
@@ -223,8 +205,12 @@ def _table_batches(stream: IO[bytes], dialect: Dialect, ctx: ExtractContext) -> 
                 first_row += part.num_rows
         record += len(starts)
         line += block.count(b"\n")
-        if eof and not pending:
-            return
+
+
+def _after_last_record(pending: bytes, quote: int) -> int:
+    """Where the last whole record in `pending` ends (0: none does yet)."""
+    ends = _record_ends(np.frombuffer(pending, dtype=np.uint8), quote)
+    return int(ends[-1]) + 1 if len(ends) else 0
 
 
 def _parse(block: bytes, fields: list[str], dialect: Dialect, rows: int) -> pa.Table | None:

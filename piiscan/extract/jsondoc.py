@@ -7,7 +7,6 @@ document is one value with paths from its root. A document that does not parse i
 
 from __future__ import annotations
 
-import codecs
 import functools
 import io
 import json
@@ -195,29 +194,11 @@ def _line_batches(stream: IO[bytes], ctx: ExtractContext) -> Events:
     structs, arrays lists); a block it refuses, or would not read as Python's json does (a line
     that is no object, a blank line, a key whose type changes, a whole number too large for a
     double), is read by the row road instead."""
-    from piiscan.extract.columnar import table_batch  # columnar reads JSON paths from here
+    from piiscan.extract.columnar import byte_blocks, table_batch  # columnar reads JSON paths from here
 
-    pending = stream.read(BLOCK_BYTES)
-    if pending.startswith(codecs.BOM_UTF8):
-        pending = pending[len(codecs.BOM_UTF8) :]
-    eof = not pending
     line = 1
     as_text: dict[str, pa.DataType] = {}  # fields pyarrow would read as times: read as written
-    while True:
-        if not eof and len(pending) < BLOCK_BYTES:
-            more = stream.read(BLOCK_BYTES)
-            eof = not more
-            pending += more
-            continue
-        cut = len(pending) if eof else pending.rfind(b"\n") + 1
-        if not cut:
-            if eof:
-                return
-            more = stream.read(BLOCK_BYTES)  # one line longer than a block: read on
-            eof = not more
-            pending += more
-            continue
-        block, pending = pending[:cut], pending[cut:]
+    for block in byte_blocks(stream, BLOCK_BYTES, _after_last_line):
         rows = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
         table = _parse_lines(block, rows, as_text)
         if table is None:
@@ -231,8 +212,10 @@ def _line_batches(stream: IO[bytes], ctx: ExtractContext) -> Events:
                 yield table_batch(part, record, ctx.want_records, json_root=True, lines=lines)
                 first_row += part.num_rows
         line += rows
-        if eof and not pending:
-            return
+
+
+def _after_last_line(pending: bytes) -> int:
+    return pending.rfind(b"\n") + 1
 
 
 def _parse_lines(block: bytes, rows: int, as_text: dict[str, pa.DataType]) -> pa.Table | None:
