@@ -35,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import datagen
+from measure import print_table
 
 MB = 1_000_000
 FILES_PER_TYPE = 4
@@ -150,11 +151,7 @@ def main() -> None:
                 best[py] = min(best[py], scan_seconds(py, small) - startup[py])
         per_object = {py: 1000 * best[py] / args.objects for py in pythons}
     shutil.rmtree(base, ignore_errors=True)
-    cols = list(rows[0])
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "|".join("---" for _ in cols) + "|")
-    for r in rows:
-        print("| " + " | ".join(str(r[c]) for c in cols) + " |")
+    print_table(rows)
     if per_object:
         told = f"{per_object[sys.executable]:.2f} ms"
         if args.baseline:
