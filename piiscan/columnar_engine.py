@@ -140,6 +140,11 @@ def _presence_groups(batch: TableBatch) -> list[tuple[tuple[bool, ...], np.ndarr
     if all(a.null_count == 0 for a in arrays):
         return [(tuple(True for _ in arrays), np.arange(batch.num_rows))]
     present = np.stack([pc.is_valid(a).to_numpy(zero_copy_only=False) for a in arrays], axis=1)
+    if len(arrays) < 64:  # each row's fields as the bits of one number: a sort of numbers, not of rows
+        keys = present.astype(np.uint64) @ (np.uint64(1) << np.arange(len(arrays), dtype=np.uint64))
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        rows = np.split(np.argsort(inverse, kind="stable"), np.cumsum(np.bincount(inverse))[:-1])
+        return [(tuple(bool(p) for p in present[i]), group) for i, group in zip(first, rows, strict=True)]
     kinds, inverse = np.unique(present, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     return [(tuple(bool(p) for p in kind), np.flatnonzero(inverse == k)) for k, kind in enumerate(kinds)]
