@@ -83,6 +83,10 @@ AWKWARD_CSV = {
     "ragged.csv": "id,bsn\n1,{b},{i}\n\n2,{b}\n3\n",
     # no header: columns are numbered
     "noheader.tsv": "1\t{b}\t{i}\n2\tbsn {b}\t{c}\n",
+    # a header and nothing else; a last record without its newline; blank lines at the end
+    "header_only.csv": "id,bsn",
+    "no_newline.csv": "id,bsn\n1,{b}",
+    "trailing_blank.csv": "id,bsn\n1,{b}\n\n\n",
     # latitude/longitude pairs as text
     "pos.csv": "id,lat,lon,note\n1,52.37276,4.89528,x\n2,,4.9,y\n3,52,5,z\n4,52.1,abc,{i}\n",
 }
@@ -113,6 +117,7 @@ AWKWARD_JSONL_TEXT = {
     "mixed.jsonl": '{{"a": "{b}"}}\n{{"a": 5}}\n\n[1, 2]\nnot json {i}\n{{"big": 123456789012345678901234}}\n',
     "huge_int.jsonl": '{{"n": 1234567890123456789012, "bsn": "{b}"}}\n',
     "crlf.jsonl": '{{"bsn": "{b}"}}\r\n{{"iban": "{i}"}}\r\n',
+    "no_newline.jsonl": '{{"bsn": "{b}"}}\n{{"iban": "{i}"}}',
 }
 
 
