@@ -1,8 +1,10 @@
-"""CSV and TSV: each value located by record (0-based data row) and field (the column's name).
+"""CSV and TSV: each value located by record (0-based data row), field (the column's name) and line.
 
 The dialect (delimiter, quoting) is sniffed from the first lines; a header row is recognised
 when its cells look like names rather than values. Without a header, a field is named by its
-1-based column number ("3").
+1-based column number ("3"). `line` is the physical line of the occurrence: a quoted value
+holding newlines moves it on. UTF-8 files are read on the columnar road (pyarrow.csv, in blocks
+of whole records); others, and blocks pyarrow refuses, row by row with Python's csv.
 """
 
 from __future__ import annotations

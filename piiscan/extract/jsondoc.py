@@ -2,7 +2,9 @@
 
 A JSON Lines file's record is its 0-based line (and `line` its 1-based line); a document whose
 top level is an array has one record per element, with paths relative to the element; any other
-document is one value with paths from its root. A document that does not parse is read as text.
+document is one value with paths from its root, and a document's values carry the line they are
+written on. A document that does not parse is read as text. UTF-8 JSON Lines are read on the
+columnar road (pyarrow.json, in blocks of lines); blocks it refuses, line by line with Python's json.
 """
 
 from __future__ import annotations
