@@ -87,6 +87,10 @@ AWKWARD_CSV = {
     "header_only.csv": "id,bsn",
     "no_newline.csv": "id,bsn\n1,{b}",
     "trailing_blank.csv": "id,bsn\n1,{b}\n\n\n",
+    # inline allow markers: a marked row's findings are dropped on both roads
+    "marked.csv": (
+        'id,bsn,lat,lon,note\n1,{b},52.37276,4.89528,piiscan:allow\n2,{b},52.1,4.2,"x\npiiscan:allow"\n3,{b},,,x\n'
+    ),
     # latitude/longitude pairs as text
     "pos.csv": "id,lat,lon,note\n1,52.37276,4.89528,x\n2,,4.9,y\n3,52,5,z\n4,52.1,abc,{i}\n",
 }
@@ -117,6 +121,9 @@ AWKWARD_JSONL_TEXT = {
     "mixed.jsonl": '{{"a": "{b}"}}\n{{"a": 5}}\n\n[1, 2]\nnot json {i}\n{{"big": 123456789012345678901234}}\n',
     "huge_int.jsonl": '{{"n": 1234567890123456789012, "bsn": "{b}"}}\n',
     "crlf.jsonl": '{{"bsn": "{b}"}}\r\n{{"iban": "{i}"}}\r\n',
+    "marked.jsonl": (
+        '{{"bsn": "{b}", "note": "piiscan:allow", "pos": {{"lat": 52.37276, "lon": 4.89528}}}}\n{{"bsn": "{b}"}}\n'
+    ),
     "no_newline.jsonl": '{{"bsn": "{b}"}}\n{{"iban": "{i}"}}',
 }
 
