@@ -26,12 +26,17 @@ def scan_one(tmp_path: Path, name: str, content: str) -> list[tuple[object, ...]
         (
             "klanten.csv",
             f"naam,bsn,iban\nJan,{BSN},x\nPiet,,{IBAN}\n",
-            [(2, 0, "bsn", B), (3, 1, "iban", IB)],
+            [
+                (2, 0, "bsn", B),
+                (2, 0, "naam", h("PERSON", "jan")),
+                (3, 1, "iban", IB),
+                (3, 1, "naam", h("PERSON", "piet")),
+            ],
         ),
         (
             # `line` is the physical line of the value: a quoted cell's newline moves it on
             "semicolons.csv",
-            f'naam;bsn;opmerking\n"Jan; de Vries";{BSN};"regel\nmet iban {IBAN}"\n"a\nb";{BSN};x\n',
+            f'code;bsn;opmerking\n"A; 7";{BSN};"regel\nmet iban {IBAN}"\n"a\nb";{BSN};x\n',
             [(2, 0, "bsn", B), (3, 0, "opmerking", IB), (5, 1, "bsn", B)],
         ),
         ("export.tsv", f"id\tsofi\n1\t{BSN}\n", [(2, 0, "sofi", B)]),
