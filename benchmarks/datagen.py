@@ -178,5 +178,43 @@ def write_parquet(path: Path, size: int, seed: int) -> None:
     writer.close()
 
 
-WRITERS = {"text": (".log", write_text), "csv": (".csv", write_csv), "jsonl": (".jsonl", write_jsonl)}
+def telemetry(rng: random.Random) -> Iterator[dict[str, object]]:
+    """GPS-tracker telemetry: a full-precision position on every line, now and then a driver."""
+    second = 0
+    lat, lon = rng.uniform(50.8, 53.5), rng.uniform(3.4, 7.2)
+    while True:
+        second += rng.randrange(1, 10)
+        lat += rng.uniform(-0.001, 0.001)
+        lon += rng.uniform(-0.001, 0.001)
+        day, hour, minute = 1 + second // 86400 % 28, second // 3600 % 24, second // 60 % 60
+        event: dict[str, object] = {
+            "device": f"trk-{rng.randrange(10**5):05d}",
+            "ts": f"2026-10-{day:02d}T{hour:02d}:{minute:02d}:{second % 60:02d}Z",
+            "pos": {"lat": lat, "lon": lon, "alt": rng.uniform(-5.0, 120.0)},
+            "speed": rng.uniform(0, 130),
+            "heading": rng.randrange(360),
+            "battery": rng.randrange(5, 100),
+            "firmware": f"v{rng.randrange(1, 9)}.{rng.randrange(20)}.{rng.randrange(50)}",
+        }
+        if rng.random() < 0.05:
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            event["driver"] = {"name": f"{first} {last}", "phone": phone(rng), "email": email(rng, first, last)}
+        yield event
+
+
+def write_telemetry(path: Path, size: int, seed: int) -> None:
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as f:
+        for event in telemetry(rng):
+            f.write(json.dumps(event) + "\n")
+            if f.tell() >= size:
+                return
+
+
+WRITERS = {
+    "text": (".log", write_text),
+    "csv": (".csv", write_csv),
+    "jsonl": (".jsonl", write_jsonl),
+    "telemetry": (".ndjson", write_telemetry),
+}
 WRITERS_BINARY = {"parquet": (".parquet", write_parquet)}

@@ -67,3 +67,12 @@ def measure(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> Run:
     each = sorted(process_peaks.values(), reverse=True)
     largest = each[0] if each else 0
     return Run(seconds, child.returncode, max(tree_peak, largest) / MiB, largest / MiB, tuple(p / MiB for p in each))
+
+
+def print_table(rows: Sequence[Mapping[str, object]]) -> None:
+    """Rows of the same keys as a Markdown table (what the README shows)."""
+    cols = list(rows[0])
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "|".join("---" for _ in cols) + "|")
+    for r in rows:
+        print("| " + " | ".join(str(r[c]) for c in cols) + " |")

@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import datagen
-from measure import measure
+from measure import measure, print_table
 
 MB = 1_000_000
 FILES_PER_TYPE = 8
@@ -150,11 +150,7 @@ def main() -> None:
         print(f"# {kind}: done ({rows[-1]})", file=sys.stderr, flush=True)
     if not args.keep:
         shutil.rmtree(base, ignore_errors=True)
-    cols = list(rows[0])
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "|".join("---" for _ in cols) + "|")
-    for r in rows:
-        print("| " + " | ".join(str(r[c]) for c in cols) + " |")
+    print_table(rows)
     print(f"\nmachine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; MB = 10^6 bytes of text", end="")
     print(" (Parquet: the size of its CSV text); peak RSS of the 1-worker scan's process tree")
 

@@ -18,7 +18,7 @@ import re
 import threading
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ import platformdirs
 
 from piiscan.detectors.base import Candidate, Detector, RecordDetector
 from piiscan.hashing import Hasher
-from piiscan.model import Finding, Locator, Record, TextUnit
+from piiscan.model import Finding, Locator, Record, TableBatch, TextUnit
 
 _UNSEEN = object()
 #: a run of letters and digits: a key's parts, tried one by one
@@ -461,20 +461,34 @@ class Engine:
         findings: list[Finding] = []
         for det in self.record_detectors:
             for locator, cand in det.find(record):
-                score = cand.score if cand.score is not None else 0.5
-                if score < self.min_score:
-                    continue
-                findings.append(
-                    Finding(
-                        entity=det.entity,
-                        detector=det.id,
-                        score=round(min(1.0, score), 4),
-                        value_hash=self._hash(det.entity, cand.canonical),
-                        masked=det.mask(cand.canonical),
-                        locator=locator,
-                    )
-                )
+                if record.line_of is not None and locator.line is None and locator.field is not None:
+                    locator = replace(locator, line=record.line_of(locator.field))
+                finding = self.record_finding(det, locator, cand)
+                if finding is not None:
+                    findings.append(finding)
         return findings
+
+    def record_finding(self, det: RecordDetector, locator: Locator, cand: Candidate) -> Finding | None:
+        """The finding of a record detector's candidate, or None below the minimum score."""
+        score = cand.score if cand.score is not None else 0.5
+        if score < self.min_score:
+            return None
+        return Finding(
+            entity=det.entity,
+            detector=det.id,
+            score=round(min(1.0, score), 4),
+            value_hash=self._hash(det.entity, cand.canonical),
+            masked=det.mask(cand.canonical),
+            locator=locator,
+        )
+
+    # -- tables -----------------------------------------------------------------------------
+
+    def scan_batch(self, batch: TableBatch) -> list[Finding]:
+        """Every finding in a table batch, column by column (`piiscan.columnar_engine`)."""
+        from piiscan.columnar_engine import scan_batch
+
+        return scan_batch(self, batch)
 
 
 class _ByteToChar:

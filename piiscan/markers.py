@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from piiscan.model import Finding, Locator, Record, TextUnit
+import pyarrow.compute as pc
+
+from piiscan.model import Finding, Locator, Record, TableBatch, TextUnit
 
 MARKER = "piiscan:allow"
 LABEL = "inline:piiscan:allow"
@@ -63,3 +65,31 @@ def drop_allowed_record(record: Record, findings: list[Finding], allowed: Counte
         allowed[LABEL] += len(findings)
         return []
     return findings
+
+
+def drop_allowed_batch(batch: TableBatch, findings: list[Finding], allowed: Counter[str]) -> list[Finding]:
+    """`findings` of a table batch (the columnar road) less those the row road would drop: on a
+    marked value's line (or record, where values have no line), and a marked row's record findings."""
+    if not findings:
+        return findings
+    places: set[tuple[str, int] | None] = set()
+    records: set[int] = set()
+    for column in batch.columns:
+        for i in pc.indices_nonzero(pc.match_substring(column.values, MARKER)).to_pylist():
+            value = column.values[i].as_py()
+            row = i if column.rows is None else int(column.rows[i])
+            records.add(batch.first_record + row)
+            at = value.find(MARKER)
+            while at != -1:
+                line = None if column.lines is None else int(column.lines[i])
+                if line is not None and column.lines_inside:
+                    line += value.count("\n", 0, at)
+                places.add(_place(Locator(line=line, record=batch.first_record + row)))
+                at = value.find(MARKER, at + len(MARKER))
+    if not records:
+        return findings
+    # a record detector's finding has no offsets in a text
+    kept = [f for f in findings if _place(f.locator) not in places and not (f.end == 0 and f.locator.record in records)]
+    if len(kept) < len(findings):
+        allowed[LABEL] += len(findings) - len(kept)
+    return kept

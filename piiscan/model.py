@@ -87,6 +87,8 @@ class Record:
     #: what kind of record this is, for detectors that read only one kind ("mail-headers": a
     #: message's address headers, each field a tuple of (display name, address) pairs)
     kind: str = ""
+    #: the line a field's value is written on, where fields have lines of their own (a JSON document)
+    line_of: Callable[[str], int | None] | None = None
 
 
 @dataclass(slots=True)
@@ -155,3 +157,49 @@ class Finding:
     locator: Locator
     start: int = 0  # offset in the unit's text (not written out): for de-duplication only
     end: int = 0
+
+
+@dataclass(slots=True)
+class TableColumn:
+    """One column's values in a batch, as text, for the engine's pass over the whole column.
+
+    `values` is an Arrow string array without nulls; value i belongs to the batch's row `rows[i]`
+    (None: row i) and is named `field` or, where it varies (inside lists), `fields(i)`.
+    """
+
+    values: Any  # pyarrow StringArray / LargeStringArray
+    field: str
+    rows: Any = None  # numpy int array, or None for one value per row
+    fields: Callable[[int], str] | None = None
+    #: the physical 1-based line where value i starts (numpy int array), where the format has lines
+    lines: Any = None
+    #: the values are physical text: a newline inside one moves a finding's line on (CSV)
+    lines_inside: bool = False
+
+
+@dataclass(slots=True)
+class TableBatch:
+    """Rows of a table read as Arrow columns (CSV, JSON Lines, Parquet, ORC): the engine passes over
+    each column once, and record detectors look at whole columns; rows are built only for what
+    must be judged record by record (`records`)."""
+
+    columns: list[TableColumn]
+    num_rows: int
+    first_record: int
+    #: field path -> the typed values of one scalar field, one per row (null where absent)
+    scalars: Mapping[str, Any]
+    #: the records of the batch's rows, built on demand, for record detectors that need all fields
+    records: Callable[[], Iterator[Record]]
+    #: the physical 1-based line of each row (numpy int array), where the format has lines
+    lines: Any = None
+    #: fields inside lists, as the first elements name them (`$.pts[0].lat`, `$.coordinates[1]`):
+    #: what record detectors are asked about besides `scalars`
+    list_fields: tuple[str, ...] = ()
+    #: each row's own time (`--timestamp-field`), where read
+    times: Sequence[datetime | None] | None = None
+
+
+@dataclass(slots=True)
+class RowFallback:
+    """A batch the native reader refused: its rows follow as `TextUnit`s and `Record`s, counted in
+    the manifest (no reason is kept: a reader's message may quote the row)."""

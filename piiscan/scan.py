@@ -55,8 +55,20 @@ from piiscan.extract.recordtime import RecordClock, field_rule
 from piiscan.extract.table import table_events
 from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
-from piiscan.markers import drop_allowed, drop_allowed_record
-from piiscan.model import MESSAGE_MIME, ContentType, Events, Finding, Member, ObjectRef, Record, TableRows, TextUnit
+from piiscan.markers import drop_allowed, drop_allowed_batch, drop_allowed_record
+from piiscan.model import (
+    MESSAGE_MIME,
+    ContentType,
+    Events,
+    Finding,
+    Member,
+    ObjectRef,
+    Record,
+    RowFallback,
+    TableBatch,
+    TableRows,
+    TextUnit,
+)
 from piiscan.redact import safe_message, strip_password
 from piiscan.rulepacks import AllowList, RulePacks
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
@@ -110,6 +122,9 @@ class ObjectResult:
     record_times: Counter[str] = field(default_factory=Counter)
     #: findings dropped by an allow entry or an inline `piiscan:allow` marker, by label
     allowed: Counter[str] = field(default_factory=Counter)
+    #: table batches scanned as columns, and blocks a native reader refused (read row by row)
+    column_batches: int = 0
+    row_fallbacks: int = 0
 
 
 @dataclass
@@ -126,6 +141,8 @@ class ScanSummary:
     seconds: float = 0.0
     record_times: Counter[str] = field(default_factory=Counter)
     allowed: Counter[str] = field(default_factory=Counter)
+    column_batches: int = 0
+    row_fallbacks: int = 0
 
 
 # -- one object, in a worker ------------------------------------------------------------------
@@ -276,6 +293,12 @@ class _ObjectScan:
                 elif isinstance(event, Record):
                     stage = "detect"
                     self._findings(drop_allowed_record(event, self.engine.scan_record(event), self.result.allowed), row)
+                elif isinstance(event, TableBatch):
+                    stage = "detect"
+                    self._findings(drop_allowed_batch(event, self.engine.scan_batch(event), self.result.allowed), row)
+                    self.result.column_batches += 1
+                elif isinstance(event, RowFallback):
+                    self.result.row_fallbacks += 1
                 elif isinstance(event, Member):
                     self._member(event, member, depth + 1, row["modified"])
                 elif isinstance(event, ContentType):
@@ -538,6 +561,8 @@ def run_scan(
         summary.findings.update(result.findings)
         summary.record_times.update(result.record_times)
         summary.allowed.update(result.allowed)
+        summary.column_batches += result.column_batches
+        summary.row_fallbacks += result.row_fallbacks
         if progress:
             progress(summary, ref)
 
@@ -712,7 +737,11 @@ def _manifest(
         "min_score": options.min_score,
         "key_fingerprint": key_fingerprint(options.key),
         "workers": workers,
-        "engine": {"backend": options.backend},
+        "engine": {
+            "backend": options.backend,
+            "column_batches": summary.column_batches,
+            "row_fallbacks": summary.row_fallbacks,
+        },
         "counts": {
             "objects": summary.scanned + summary.skipped + summary.failed,
             "scanned": summary.scanned,

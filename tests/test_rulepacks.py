@@ -65,8 +65,8 @@ def test_custom_detector_finds_exactly_its_planted_occurrences_and_allow_drops_o
         (crm, 1, None, None, "CUSTOMER_ID", "customer_number@1", 1.0),  # klantnummer: 0.8 + 0.35
         (crm, 2, None, None, "CUSTOMER_ID", "customer_number@1", pytest.approx(0.8)),
         (crm, 3, None, None, "EMAIL_ADDRESS", "email@1", pytest.approx(0.95)),
-        (orders, None, 0, "customer", "CUSTOMER_ID", "customer_number@1", 1.0),  # the column is context
-        (orders, None, 1, "email", "EMAIL_ADDRESS", "email@1", pytest.approx(0.95)),
+        (orders, 2, 0, "customer", "CUSTOMER_ID", "customer_number@1", 1.0),  # the column is context
+        (orders, 3, 1, "email", "EMAIL_ADDRESS", "email@1", pytest.approx(0.95)),
     ]
     by_hash = {r["value_hash"]: r["masked"] for r in scan.rows("findings") if r["entity"] == "CUSTOMER_ID"}
     assert by_hash == {

@@ -212,3 +212,60 @@ class GpsFieldsDetector(RecordDetector):
 
     def mask(self, canonical: str) -> str:
         return mask_position(canonical)
+
+    def column_pairs(self, names: Sequence[str]) -> tuple[tuple[str, str], ...] | None:
+        """The (latitude, longitude) fields of records with these names, for a caller that judges
+        each pair from its two values alone (a column store); None when a record's other fields
+        decide (GeoJSON geometries, `y`/`x`)."""
+        plan = self._plan(tuple(names))
+        if plan.geometries or any(bare_xy for *_, bare_xy in plan.pairs):
+            return None
+        return tuple((lat, lon) for lat, lon, _, _ in plan.pairs)
+
+    def find_columns(self, lat_path: str, lon_path: str, lats: Any, lons: Any) -> Iterator[tuple[int, Candidate]]:
+        """(row, candidate) for two columns of a pair (Arrow arrays): what `find` yields for records
+        holding these two fields. Float columns are judged in native code up to the canonical
+        form (range, and the decimals `repr` writes); other columns value by value, by `_pair`."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        [(_, _, e7, _)] = self._plan((lat_path, lon_path)).pairs
+        both = pc.and_(pc.is_valid(lats), pc.is_valid(lons))
+        if e7 or not (pa.types.is_floating(lats.type) and pa.types.is_floating(lons.type)):
+            rows = pc.indices_nonzero(both)
+            pairs = zip(rows.to_pylist(), lats.take(rows).to_pylist(), lons.take(rows).to_pylist(), strict=True)
+            for i, lat, lon in pairs:
+                found = self._pair(lat, lon, e7)
+                if found:
+                    yield i, found
+            return
+        lats, lons = pc.cast(lats, pa.float64()), pc.cast(lons, pa.float64())
+        size_lat, size_lon = pc.abs(lats), pc.abs(lons)
+        on_earth = pc.and_(
+            pc.and_(pc.less_equal(size_lat, 90), pc.less_equal(size_lon, 180)),
+            pc.invert(pc.and_(pc.equal(lats, 0), pc.equal(lons, 0))),
+        )
+        # `repr` writes 0 < |x| < 1e-4 with an exponent, which `as_number` turns down
+        tiny = pc.or_(
+            pc.and_(pc.greater(size_lat, 0), pc.less(size_lat, 1e-4)),
+            pc.and_(pc.greater(size_lon, 0), pc.less(size_lon, 1e-4)),
+        )
+        rows = pc.indices_nonzero(pc.and_(pc.and_(both, on_earth), pc.invert(tiny)).fill_null(False))
+        lats, lons = lats.take(rows), lons.take(rows)
+        places = pc.min_element_wise(_decimals(lats), _decimals(lons)).to_pylist()
+        for i, lat, lon, p in zip(rows.to_pylist(), lats.to_pylist(), lons.to_pylist(), places, strict=True):
+            value = canonical(lat, lon)
+            if value is not None:
+                yield i, Candidate(value, _score(p))
+
+
+def _decimals(values: Any) -> Any:
+    """`decimals(repr(x))` for doubles in [1e-4, 1e13) or 0: Arrow writes the same shortest digits,
+    but a whole number without Python's `.0`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.cast(values, pa.string())
+    point = pc.find_substring(text, ".")
+    written = pc.subtract(pc.subtract(pc.utf8_length(text), point), 1)
+    return pc.if_else(pc.equal(point, -1), pa.scalar(1, pa.int32()), pc.cast(written, pa.int32()))

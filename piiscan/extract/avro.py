@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import IO, Any
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
-from piiscan.extract.cells import CellPacker
+from piiscan.extract.cells import CellPacker, cell_text
 from piiscan.extract.jsondoc import flatten, json_path
 from piiscan.model import ContentType, Events, Locator, Record
 
@@ -38,7 +38,7 @@ class AvroExtractor(Extractor):
         import fastavro
 
         yield ContentType(mime)
-        packer = CellPacker(ctx.limits.chunk_chars, ctx.clock)
+        packer = CellPacker(ctx.limits.chunk_chars, ctx.clock, isolate=True)
         record = 0
         try:
             for value in fastavro.reader(stream):
@@ -46,7 +46,8 @@ class AvroExtractor(Extractor):
                 locator = Locator(record=record)
                 if ctx.want_records:
                     yield Record(fields, locator)
-                unit = packer.add(locator, list(fields), [str(v) for v in fields.values()])
+                cells = {k: t for k, v in fields.items() if (t := cell_text(v)) is not None}
+                unit = packer.add(locator, list(cells), list(cells.values()))
                 if unit is not None:
                     yield unit
                 record += 1

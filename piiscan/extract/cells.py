@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,21 @@ class _Row:
     fields: Sequence[str]
     cells: Sequence[str]
     labels: Sequence[str]  # what names each cell's column for context (a header), by default its field
+    #: the line of cell j, where cells have lines of their own (a JSON document's values)
+    cell_line: Callable[[int], int | None] | None = None
+
+
+def cell_text(value: object) -> str | None:
+    """The text a table's value is read as: strings and whole numbers as written by `str`; a number
+    with a fraction is a measurement, not an identifier (record detectors still read positions),
+    and booleans say nothing. `piiscan.extract.columnar.leaf_text` does the same for columns."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return str(value)
+    return None
 
 
 def is_header(values: Sequence[object]) -> bool:
@@ -37,18 +52,31 @@ class CellPacker:
     """Collects records' cells; `add` returns a full `TextUnit` once `max_chars` are packed.
 
     Cells are joined with newlines (no pattern crosses one), records likewise. With a `clock`
-    (`--timestamp-field`), each record's locator carries the time read from that field.
+    (`--timestamp-field`), each record's locator carries the time read from that field. With
+    `isolate` (tables: CSV, JSON, Parquet…) a blank line stands between cells, so a candidate's
+    context is its own cell and its column's name, never a neighbouring cell: what the columnar
+    road sees. With `lines_inside` (CSV) a record's `line` is where it starts, and a finding's
+    line also counts the newlines inside the cells before it.
     """
 
-    def __init__(self, max_chars: int, clock: RecordClock | None = None) -> None:
+    def __init__(
+        self, max_chars: int, clock: RecordClock | None = None, *, isolate: bool = False, lines_inside: bool = False
+    ) -> None:
         self.max_chars = max_chars
         self.clock = clock
+        self._sep = "\n\n" if isolate else "\n"
+        self._lines_inside = lines_inside
         self._parts: list[str] = []
         self._rows: list[_Row] = []
         self._size = 0
 
     def add(
-        self, locator: Locator, fields: Sequence[str], cells: Sequence[str], labels: Sequence[str] | None = None
+        self,
+        locator: Locator,
+        fields: Sequence[str],
+        cells: Sequence[str],
+        labels: Sequence[str] | None = None,
+        cell_line: Callable[[int], int | None] | None = None,
     ) -> TextUnit | None:
         """Pack one record; `labels` name the cells' columns where the field does not (a
         spreadsheet's header text for `Sheet!C7`): the engine reads them as context."""
@@ -56,50 +84,61 @@ class CellPacker:
             when = self.clock.find(fields, labels or (), cells)
             if when is not None:
                 locator = dataclasses.replace(locator, modified=when)
-        text = "\n".join(cells)
-        self._rows.append(_Row(locator, fields, cells, fields if labels is None else labels))
+        text = self._sep.join(cells)
+        self._rows.append(_Row(locator, fields, cells, fields if labels is None else labels, cell_line))
         self._parts.append(text)
-        self._size += len(text) + 1
+        self._size += len(text) + len(self._sep)
         return self.flush() if self._size >= self.max_chars else None
 
     def flush(self) -> TextUnit | None:
         if not self._rows:
             return None
-        rows, parts = self._rows, self._parts
-        text = "\n".join(parts)
+        rows, parts, sep = self._rows, self._parts, self._sep
+        text = sep.join(parts)
         self._parts, self._rows, self._size = [], [], 0
         # where each record starts in `text`; where its cells end, worked out when first needed
-        starts = list(itertools.accumulate((len(part) + 1 for part in parts), initial=0))
+        starts = list(itertools.accumulate((len(part) + len(sep) for part in parts), initial=0))
         ends: dict[int, list[int]] = {}
+        lines_inside = self._lines_inside
 
         last: list[Any] = [-1, None]  # the engine asks for a candidate's field, then its locator
 
-        def at(offset: int) -> tuple[_Row, int]:
+        def at(offset: int) -> tuple[_Row, int, int]:
             if offset == last[0]:
                 return last[1]  # type: ignore[no-any-return]
             i = bisect_right(starts, offset) - 1
             row = rows[i]
             cell_ends = ends.get(i)
             if cell_ends is None:
-                cell_ends = ends[i] = list(itertools.accumulate(len(c) + 1 for c in row.cells))
-            found = row, bisect_right(cell_ends, offset - starts[i])
+                cell_ends = ends[i] = list(itertools.accumulate(len(c) + len(sep) for c in row.cells))
+            found = row, bisect_right(cell_ends, offset - starts[i]), offset - starts[i]
             last[0], last[1] = offset, found
             return found
 
         def index(offset: int) -> Locator:
-            row, j = at(offset)
-            return _with_field(row.locator, row.fields[j]) if j < len(row.fields) else row.locator
+            row, j, inside = at(offset)
+            if j >= len(row.fields):
+                return row.locator
+            line = row.locator.line
+            if row.cell_line is not None:
+                line = row.cell_line(j)
+            elif lines_inside and line is not None:
+                # newlines of the cells before this one, and of this cell before the occurrence
+                line += sum(c.count("\n") for c in row.cells[:j])
+                cell_start = inside - sum(len(c) + len(sep) for c in row.cells[:j])
+                line += row.cells[j].count("\n", 0, cell_start)
+            return _with_field(row.locator, row.fields[j], line)
 
         def field_at(offset: int) -> str | None:
-            row, j = at(offset)
+            row, j, _ = at(offset)
             return row.labels[j] if j < len(row.labels) else row.locator.field
 
         return TextUnit(text, index=index, field_at=field_at)
 
 
-def _with_field(locator: Locator, name: str) -> Locator:
+def _with_field(locator: Locator, name: str, line: int | None) -> Locator:
     return Locator(
-        line=locator.line,
+        line=line,
         record=locator.record,
         field=name,
         page=locator.page,

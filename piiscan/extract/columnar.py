@@ -1,26 +1,36 @@
-"""Arrow record batches (from Parquet and ORC) turned into text units and records, column by column.
+"""Arrow record batches (Parquet, ORC, CSV, JSON Lines) handed to the engine as columns, or as rows.
 
-A column's values in a batch are joined with newlines into one text (no pattern crosses a
-newline), and an offset maps back to its record and field only when a candidate is found there,
-so a wide, long file costs a few joins per batch rather than work per cell. A top-level scalar
-column's field is its name (`email`); a value inside a struct or list column gets a JSON path
-(`$.device.pos.lat`, `$.tags[2]`).
+The columnar road: a batch becomes a `TableBatch`, one `TableColumn` of text per scalar leaf, which
+the engine passes over whole (`piiscan.columnar_engine`). The row road gives the same findings from
+`TextUnit`s of packed cells and `Record`s; it reads the batches a native reader refuses, and the
+differential test holds the two to the same answers.
+
+A top-level scalar column's field is its name (`email`); a value inside a struct or list column
+gets a JSON path (`$.device.pos.lat`, `$.tags[2]`); JSON Lines name every field by its path
+(`$.email`). A value's text is what Python's `str` writes (whole floats as `repr`, so `5.0`, not `5`);
+numbers with a fraction, booleans, bytes, decimals, dates and times are not read as text (`cell_text`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import codecs
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import IO, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from piiscan.extract.base import ExtractContext, ExtractError
+from piiscan.extract.cells import CellPacker, cell_text
 from piiscan.extract.jsondoc import flatten, json_path
 from piiscan.extract.recordtime import RecordClock
-from piiscan.model import Events, Locator, Record, TextUnit
+from piiscan.model import Events, Locator, Record, TableBatch, TableColumn
+
+#: characters of cells packed into one text unit on the row road
+_ROW_UNIT_CHARS = 1 << 20
 
 
 @dataclass(slots=True)
@@ -29,60 +39,224 @@ class _Leaf:
 
     path: tuple[str | None, ...]  # field names; None stands for a list level
     values: pa.Array
-    rows: np.ndarray
+    rows: np.ndarray | None  # None: value i is row i
     positions: tuple[np.ndarray, ...]
+    json_root: bool  # a top-level field is named `$.name`, not `name`
 
-    def field(self, i: int) -> str:
-        if len(self.path) == 1 and self.path[0] is not None:
+    def field(self, i: int = 0) -> str:
+        return self.named([int(p[i]) for p in self.positions])
+
+    def named(self, positions: list[int]) -> str:
+        """The field at these list indices."""
+        if len(self.path) == 1 and self.path[0] is not None and not self.json_root:
             return self.path[0]
         out, level = "$", 0
         for part in self.path:
             if part is None:
-                out = json_path(out, int(self.positions[level][i]))
+                out = json_path(out, positions[level])
                 level += 1
             else:
                 out = json_path(out, part)
         return out
 
 
-def _leaves(name: str, array: pa.Array) -> Iterator[_Leaf]:
-    stack = [_Leaf((name,), array, np.arange(len(array)), ())]
+def _leaves(batch: pa.RecordBatch, json_root: bool) -> Iterator[_Leaf]:
+    stack = [
+        _Leaf((name,), column, None, (), json_root)
+        for name, column in reversed(list(zip(batch.schema.names, batch.columns, strict=True)))
+    ]
     while stack:
         leaf = stack.pop()
         values, kind = leaf.values, leaf.values.type
         if pa.types.is_struct(kind):
             # flatten() (unlike field()) carries a null struct's nullness into its children
-            for i, child in enumerate(values.flatten()):
-                stack.append(_Leaf((*leaf.path, kind.field(i).name), child, leaf.rows, leaf.positions))
+            children = values.flatten()
+            for i in range(len(children) - 1, -1, -1):
+                stack.append(_Leaf((*leaf.path, kind.field(i).name), children[i], leaf.rows, leaf.positions, json_root))
         elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
             flat = values.flatten()
             parents = pc.list_parent_indices(values).to_numpy(zero_copy_only=False)
             offsets = values.offsets.to_numpy(zero_copy_only=False)
             positions = np.arange(len(flat)) - (offsets[parents] - offsets[0])
+            rows = parents if leaf.rows is None else leaf.rows[parents]
             stack.append(
-                _Leaf(
-                    (*leaf.path, None),
-                    flat,
-                    leaf.rows[parents],
-                    (*(p[parents] for p in leaf.positions), positions),
-                )
+                _Leaf((*leaf.path, None), flat, rows, (*(p[parents] for p in leaf.positions), positions), json_root)
             )
         else:
             yield leaf
 
 
-def _as_text(values: pa.Array) -> pa.Array | None:
+def _float_text(values: pa.Array) -> pa.Array:
+    """Whole doubles written as Python's `repr` writes them (`5.0`: Arrow writes `5`, and turns to
+    exponents at other magnitudes, so those few are written by Python); others are null."""
+    doubles = pc.cast(values, pa.float64())
+    text = pc.cast(doubles, pa.string())
+    size = pc.abs(doubles)
+    odd = pc.or_kleene(
+        pc.or_kleene(pc.greater_equal(size, 1e13), pc.and_(pc.less(size, 1e-4), pc.not_equal(size, 0.0))),
+        pc.invert(pc.is_finite(doubles)),
+    )
+    whole = pc.and_(pc.equal(pc.floor(doubles), doubles), pc.is_finite(doubles))
+    text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), pa.scalar(None, pa.string()))
+    large = pc.and_(whole, odd)
+    if pc.any(large).as_py():
+        fixed = text.to_pylist()
+        for i in np.flatnonzero(large.fill_null(False).to_numpy(zero_copy_only=False)):
+            fixed[i] = repr(doubles[int(i)].as_py())
+        text = pa.array(fixed, pa.string())
+    return text
+
+
+def leaf_text(values: pa.Array) -> pa.Array | None:
+    """The text of a scalar leaf's values (nulls stay null), as `str` would write each; None when
+    the type holds no text to read (booleans, bytes, decimals, dates and times)."""
     kind = values.type
     if pa.types.is_dictionary(kind):
         values, kind = values.dictionary_decode(), kind.value_type
-    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
-        return None  # raw bytes: no text to read
-    if pa.types.is_boolean(kind) or pa.types.is_null(kind):
-        return None
-    try:
-        return pc.cast(values, pa.large_string())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return values
+    if pa.types.is_integer(kind):
+        return pc.cast(values, pa.string())
+    if pa.types.is_floating(kind):
+        return _float_text(values)
+    return None
+
+
+def table_batch(
+    batch: pa.RecordBatch,
+    first_record: int,
+    records: bool,
+    *,
+    json_root: bool = False,
+    lines: np.ndarray | None = None,
+    lines_inside: bool = False,
+    times: list[datetime | None] | None = None,
+) -> TableBatch:
+    """The columnar form of `batch`; `records`: record detectors see its rows; `lines` gives each
+    row's first physical line, and with `lines_inside` (CSV) a value's line also counts the
+    newlines of the cells before it in its row; `times` each row's own time."""
+    columns: list[TableColumn] = []
+    scalars: dict[str, pa.Array] = {}
+    before: np.ndarray | None = np.zeros(batch.num_rows, dtype=np.int64) if lines_inside else None
+    list_fields: list[str] = []
+    for leaf in _leaves(batch, json_root):
+        if leaf.rows is None:
+            scalars[leaf.field()] = leaf.values
+        else:  # its first and second elements: enough to tell a GeoJSON position or a list of points
+            first = [0] * len(leaf.positions)
+            list_fields.extend([leaf.named(first), leaf.named([*first[:-1], 1])])
+        text = leaf_text(leaf.values)
+        if text is None:
+            continue
+        valid = None if text.null_count == 0 else np.flatnonzero(pc.is_valid(text).to_numpy(zero_copy_only=False))
+        if valid is not None:
+            if not len(valid):
+                continue
+            text = text.take(pa.array(valid))
+        rows = leaf.rows if valid is None else (valid if leaf.rows is None else leaf.rows[valid])
+        value_lines = None
+        if lines is not None:
+            value_lines = lines if rows is None else lines[rows]
+            if before is not None:  # CSV: flat columns, one value per row, no nulls
+                value_lines = value_lines + before
+                before = before + pc.count_substring(text, "\n").to_numpy(zero_copy_only=False)
+        fields = None
+        if leaf.positions:
+
+            def fields(i: int, leaf: _Leaf = leaf, valid: np.ndarray | None = valid) -> str:
+                return leaf.field(i if valid is None else int(valid[i]))
+
+        columns.append(TableColumn(text, leaf.field(), rows, fields, value_lines, lines_inside))
+
+    def rows() -> Iterator[Record]:
+        return batch_records(batch, first_record, json_root, lines, times)
+
+    if not records:
+        return TableBatch(columns, batch.num_rows, first_record, {}, _no_records, lines, times=times)
+    return TableBatch(columns, batch.num_rows, first_record, scalars, rows, lines, tuple(list_fields), times)
+
+
+def _row_fields(row: dict[str, Any], json_root: bool) -> dict[str, Any]:
+    """A row's scalar fields, named as `_Leaf.field` names them, in column order."""
+    if json_root:
+        return dict(flatten(row))
+    fields: dict[str, Any] = {}
+    for name, value in row.items():
+        if isinstance(value, dict | list):
+            fields.update(flatten(value, json_path("$", name)))
+        elif value is not None:
+            fields[name] = value
+    return fields
+
+
+def batch_records(
+    batch: pa.RecordBatch,
+    first_record: int,
+    json_root: bool = False,
+    lines: np.ndarray | None = None,
+    times: list[datetime | None] | None = None,
+) -> Iterator[Record]:
+    """One `Record` per row, its fields as in `table_batch`, for record detectors."""
+    for i, row in enumerate(batch.to_pylist()):
+        yield Record(_row_fields(row, json_root), _row_locator(first_record, i, lines, times))
+
+
+def _row_locator(first_record: int, i: int, lines: np.ndarray | None, times: list[datetime | None] | None) -> Locator:
+    line = None if lines is None else int(lines[i])
+    return Locator(line=line, record=first_record + i, modified=None if times is None else times[i])
+
+
+def row_events(
+    batch: pa.RecordBatch,
+    first_record: int,
+    records: bool,
+    json_root: bool = False,
+    lines: np.ndarray | None = None,
+    times: list[datetime | None] | None = None,
+) -> Events:
+    """The row road for an Arrow batch: each row's cells packed into text units, and its record."""
+    packer = CellPacker(_ROW_UNIT_CHARS, isolate=True)
+    for i, row in enumerate(batch.to_pylist()):
+        fields = _row_fields(row, json_root)
+        locator = _row_locator(first_record, i, lines, times)
+        if records:
+            yield Record(fields, locator)
+        cells = {k: t for k, v in fields.items() if (t := cell_text(v)) is not None}
+        if cells:
+            unit = packer.add(locator, list(cells), list(cells.values()))
+            if unit is not None:
+                yield unit
+    unit = packer.flush()
+    if unit is not None:
+        yield unit
+
+
+def byte_blocks(stream: IO[bytes], size: int, cut: Callable[[bytes], int]) -> Iterator[bytes]:
+    """Blocks of at least `size` bytes of `stream` (the last may be shorter), each ending where
+    `cut(pending)` says its last whole record ends (0: none yet, read on); a UTF-8 byte-order mark
+    is dropped."""
+    pending = stream.read(size)
+    if pending.startswith(codecs.BOM_UTF8):
+        pending = pending[len(codecs.BOM_UTF8) :]
+    eof = not pending
+    while pending or not eof:
+        while not eof and len(pending) < size:
+            more = stream.read(size)
+            eof = not more
+            pending += more
+        end = len(pending) if eof else cut(pending)
+        if not end:  # no whole record yet: one longer than a block
+            more = stream.read(size)
+            eof = not more
+            pending += more
+            continue
+        yield pending[:end]
+        pending = pending[end:]
+
+
+def rows_per_batch(bytes_per_row: float, most_rows: int, most_bytes: int) -> int:
+    """Rows in a batch of about `most_bytes`, and at most `most_rows` (those when the width is unknown)."""
+    return max(1, min(most_rows, int(most_bytes / bytes_per_row))) if bytes_per_row else most_rows
 
 
 def batch_times(batch: pa.RecordBatch, clock: RecordClock | None) -> list[datetime | None] | None:
@@ -96,42 +270,16 @@ def batch_times(batch: pa.RecordBatch, clock: RecordClock | None) -> list[dateti
     return None
 
 
-def batch_units(batch: pa.RecordBatch, first_record: int, clock: RecordClock | None = None) -> Iterator[TextUnit]:
-    """One unit per scalar leaf column of `batch`; record numbers start at `first_record`."""
-    times = batch_times(batch, clock)
-    for name, column in zip(batch.schema.names, batch.columns, strict=True):
-        for leaf in _leaves(name, column):
-            text_values = _as_text(leaf.values)
-            if text_values is None:
-                continue
-            valid = np.flatnonzero(pc.is_valid(text_values).to_numpy(zero_copy_only=False))
-            if not len(valid):
-                continue
-            cells = text_values.take(pa.array(valid)).to_pylist()
-            lengths = np.fromiter((len(c) + 1 for c in cells), dtype=np.int64, count=len(cells))
-            starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-
-            def index(
-                offset: int, leaf: _Leaf = leaf, valid: np.ndarray = valid, starts: np.ndarray = starts
-            ) -> Locator:
-                i = int(valid[int(np.searchsorted(starts, offset, side="right")) - 1])
-                row = int(leaf.rows[i])
-                when = times[row] if times is not None else None
-                return Locator(record=first_record + row, field=leaf.field(i), modified=when)
-
-            yield TextUnit("\n".join(cells), index=index)
-
-
-def rows_per_batch(bytes_per_row: float, most_rows: int, most_bytes: int) -> int:
-    """Rows in a batch of about `most_bytes`, and at most `most_rows` (those when the width is unknown)."""
-    return max(1, min(most_rows, int(most_bytes / bytes_per_row))) if bytes_per_row else most_rows
-
-
 def batch_events(
-    batches: Iterator[pa.RecordBatch], records: bool, kind: str, clock: RecordClock | None = None
+    batches: Iterator[pa.RecordBatch],
+    records: bool,
+    kind: str,
+    clock: RecordClock | None = None,
+    columnar: bool = True,
 ) -> Events:
-    """The text units (and, if `records`, the records) of a file's batches, numbered over the file;
-    a batch that cannot be decoded ends the file with an `ExtractError` naming the record."""
+    """The events of a file's batches, numbered over the file: a `TableBatch` each (or, off the
+    columnar road, rows); a batch that cannot be decoded ends the file with an `ExtractError`
+    naming the record. With a `clock`, each row's locator carries its own time."""
     record = 0
     while True:
         try:
@@ -140,10 +288,16 @@ def batch_events(
             raise ExtractError(f"malformed {kind} data after record {record}: {exc}") from None
         if batch is None:
             return
-        yield from batch_units(batch, record, clock)
-        if records:
-            yield from batch_records(batch, record)
+        times = batch_times(batch, clock)
+        if columnar:
+            yield table_batch(batch, record, records, times=times)
+        else:
+            yield from row_events(batch, record, records, times=times)
         record += batch.num_rows
+
+
+def _no_records() -> Iterator[Record]:
+    return iter(())
 
 
 def records_wanted(schema: pa.Schema, ctx: ExtractContext) -> bool:
@@ -152,15 +306,3 @@ def records_wanted(schema: pa.Schema, ctx: ExtractContext) -> bool:
     pair builds no records at all). Nested columns name their fields per row: always handed over."""
     nested = any(pa.types.is_nested(f.type) for f in schema)
     return ctx.want_records if nested else ctx.wants_records(schema.names)
-
-
-def batch_records(batch: pa.RecordBatch, first_record: int) -> Iterator[Record]:
-    """One `Record` per row, its fields as in `batch_units`, for record detectors."""
-    for i, row in enumerate(batch.to_pylist()):
-        fields: dict[str, object] = {}
-        for name, value in row.items():
-            if isinstance(value, dict | list):
-                fields.update(flatten(value, json_path("$", name)))
-            elif value is not None:
-                fields[name] = value
-        yield Record(fields, Locator(record=first_record + i))

@@ -2,7 +2,9 @@
 
 A JSON Lines file's record is its 0-based line (and `line` its 1-based line); a document whose
 top level is an array has one record per element, with paths relative to the element; any other
-document is one value with paths from its root. A document that does not parse is read as text.
+document is one value with paths from its root, and a document's values carry the line they are
+written on. A document that does not parse is read as text. UTF-8 JSON Lines are read on the
+columnar road (pyarrow.json, in blocks of lines); blocks it refuses, line by line with Python's json.
 """
 
 from __future__ import annotations
@@ -11,13 +13,18 @@ import functools
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
 from piiscan.extract.base import ExtractContext, Extractor
-from piiscan.extract.cells import CellPacker
-from piiscan.extract.text import looks_like_text, open_text, text_units
-from piiscan.model import ContentType, Events, Locator, Record
+from piiscan.extract.cells import CellPacker, cell_text
+from piiscan.extract.text import detect_encoding, looks_like_text, open_text, text_units
+from piiscan.model import ContentType, Events, Locator, Record, RowFallback
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _JSON_SUFFIXES = (".json", ".geojson")
@@ -71,52 +78,193 @@ class JsonExtractor(Extractor):
 
     def extract(self, stream: IO[bytes], mime: str, ctx: ExtractContext) -> Events:
         yield ContentType(mime)
-        text = open_text(stream, ctx.head)
         if mime == "application/x-ndjson":
-            yield from self._lines(text, ctx)
+            # records' own times (--timestamp-field) are read on the row road
+            if (
+                ctx.options.tables.columnar
+                and ctx.clock is None
+                and detect_encoding(ctx.head) in ("utf-8", "utf-8-sig")
+            ):
+                yield from _line_batches(stream, ctx)
+            else:
+                yield from _lines(open_text(stream, ctx.head), ctx, 1)
             return
-        content = text.read()
+        content = open_text(stream, ctx.head).read()
         try:
             doc = json.loads(content)
         except ValueError:
             yield from text_units(io.StringIO(content), ctx.limits)
             return
-        packer = CellPacker(ctx.limits.chunk_chars, ctx.clock)
+        packer = CellPacker(ctx.limits.chunk_chars, ctx.clock, isolate=True)
         if isinstance(doc, list):
             records: Iterator[tuple[int | None, Any]] = enumerate(doc)
         else:
             records = iter([(None, doc)])
+        lines = _ValueLines(content)
+        first_value = 0
         for record, value in records:
-            yield from _pack(packer, value, Locator(record=record), ctx)
-        unit = packer.flush()
-        if unit is not None:
-            yield unit
-
-    def _lines(self, text: IO[str], ctx: ExtractContext) -> Events:
-        packer = CellPacker(ctx.limits.chunk_chars, ctx.clock)
-        for i, line in enumerate(text):
-            if not line.strip():
-                continue
-            locator = Locator(line=i + 1, record=i)
-            try:
-                value = json.loads(line)
-            except ValueError:
-                unit = packer.add(locator, ["$"], [line.rstrip("\r\n")])
-                if unit is not None:
-                    yield unit
-                continue
-            yield from _pack(packer, value, locator, ctx)
+            pairs = list(flatten(value))
+            if pairs:
+                yield from _pack(packer, pairs, Locator(record=record), ctx, functools.partial(lines.line, first_value))
+            first_value += len(pairs)
         unit = packer.flush()
         if unit is not None:
             yield unit
 
 
-def _pack(packer: CellPacker, value: Any, locator: Locator, ctx: ExtractContext) -> Events:
-    pairs = list(flatten(value))
-    if not pairs:
-        return
-    if ctx.want_records:
-        yield Record(dict(pairs), locator)
-    unit = packer.add(locator, [p for p, _ in pairs], [str(v) for _, v in pairs])
+def _lines(text: IO[str], ctx: ExtractContext, first_line: int) -> Events:
+    """The row road for JSON Lines: each line parsed by Python's json; `text` starts at `first_line`."""
+    packer = CellPacker(ctx.limits.chunk_chars, ctx.clock, isolate=True)
+    for i, line in enumerate(text, first_line):
+        if not line.strip():
+            continue
+        locator = Locator(line=i, record=i - 1)
+        try:
+            value = json.loads(line)
+        except ValueError:
+            unit = packer.add(locator, ["$"], [line.rstrip("\r\n")])
+            if unit is not None:
+                yield unit
+            continue
+        pairs = list(flatten(value))
+        if pairs:
+            yield from _pack(packer, pairs, locator, ctx)
+    unit = packer.flush()
     if unit is not None:
         yield unit
+
+
+def _pack(
+    packer: CellPacker,
+    pairs: list[tuple[str, Any]],
+    locator: Locator,
+    ctx: ExtractContext,
+    value_line: Callable[[int], int | None] | None = None,
+) -> Events:
+    """One record's values packed; `value_line(k)` is the line of the record's k-th value."""
+    if ctx.want_records:
+        line_of = None
+        if value_line is not None:
+            line_of = functools.partial(_field_line, value_line, {p: k for k, (p, _) in enumerate(pairs)})
+        yield Record(dict(pairs), locator, line_of=line_of)
+    kept = [(k, p, t) for k, (p, v) in enumerate(pairs) if (t := cell_text(v)) is not None]
+    cell_line = None
+    if value_line is not None:
+        cell_line = functools.partial(_kept_line, value_line, [k for k, _, _ in kept])
+    unit = packer.add(locator, [p for _, p, _ in kept], [t for _, _, t in kept], cell_line=cell_line)
+    if unit is not None:
+        yield unit
+
+
+def _field_line(value_line: Callable[[int], int | None], positions: dict[str, int], path: str) -> int | None:
+    return value_line(positions[path]) if path in positions else None
+
+
+def _kept_line(value_line: Callable[[int], int | None], kept: list[int], j: int) -> int | None:
+    return value_line(kept[j])
+
+
+class _ValueLines:
+    """The 1-based line of each string and number value of a JSON document, in document order
+    (the order `flatten` yields them), worked out only when a finding asks."""
+
+    _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(?P<key>\s*:)?|(?P<number>-?[0-9][-+0-9.eE]*)|\n')
+
+    def __init__(self, content: str) -> None:
+        self._content = content
+        self._lines: list[int] | None = None
+
+    def line(self, first: int, j: int) -> int | None:
+        if self._lines is None:
+            self._lines = []
+            line = 1
+            for m in self._TOKEN.finditer(self._content):
+                if m.group() == "\n":
+                    line += 1
+                elif not m.group("key"):
+                    self._lines.append(line)
+        return self._lines[first + j] if first + j < len(self._lines) else None
+
+
+# -- the columnar road ---------------------------------------------------------------------
+
+#: bytes of lines parsed at once by pyarrow (a block ends at a line's end)
+BLOCK_BYTES = 4 * 1024 * 1024
+
+
+def _line_batches(stream: IO[bytes], ctx: ExtractContext) -> Events:
+    """The columnar road: blocks of lines parsed by pyarrow into Arrow columns (objects become
+    structs, arrays lists); a block it refuses, or would not read as Python's json does (a line
+    that is no object, a blank line, a key whose type changes, a whole number too large for a
+    double), is read by the row road instead."""
+    from piiscan.extract.columnar import byte_blocks, table_batch  # columnar reads JSON paths from here
+
+    line = 1
+    as_text: dict[str, pa.DataType] = {}  # fields pyarrow would read as times: read as written
+    for block in byte_blocks(stream, BLOCK_BYTES, _after_last_line):
+        rows = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        table = _parse_lines(block, rows, as_text)
+        if table is None:
+            yield RowFallback()
+            yield from _lines(io.StringIO(block.decode("utf-8", "replace"), newline=""), ctx, line)
+        else:
+            first_row = 0
+            for part in table.to_batches():
+                record = line - 1 + first_row
+                lines = np.arange(record + 1, record + 1 + part.num_rows)
+                yield table_batch(part, record, ctx.want_records, json_root=True, lines=lines)
+                first_row += part.num_rows
+        line += rows
+
+
+def _after_last_line(pending: bytes) -> int:
+    return pending.rfind(b"\n") + 1
+
+
+def _parse_lines(block: bytes, rows: int, as_text: dict[str, pa.DataType]) -> pa.Table | None:
+    """The block's lines as a table, one row per line, or None (see `_line_batches`)."""
+    if block.count(b"\r") != block.count(b"\r\n"):
+        return None  # a lone carriage return ends a line for Python, not for pyarrow
+    options = pj.ReadOptions(use_threads=False, block_size=len(block) + 1)
+    try:
+        explicit = pa.schema(list(as_text.items())) if as_text else None
+        parse = pj.ParseOptions(explicit_schema=explicit, unexpected_field_behavior="infer")
+        table = pj.read_json(io.BytesIO(block), read_options=options, parse_options=parse)
+        timed = {f.name: _as_text(f.type) for f in table.schema if _as_text(f.type) != f.type}
+        if timed:  # strings that look like times: read them again as they are written
+            as_text.update(timed)
+            parse = pj.ParseOptions(explicit_schema=pa.schema(list(as_text.items())), unexpected_field_behavior="infer")
+            table = pj.read_json(io.BytesIO(block), read_options=options, parse_options=parse)
+    except (pa.ArrowException, ValueError):
+        return None
+    if table.num_rows != rows or any(
+        _as_text(f.type) != f.type or _too_large(c) for f, c in zip(table.schema, table.columns, strict=True)
+    ):
+        return None
+    return table
+
+
+def _as_text(kind: pa.DataType) -> pa.DataType:
+    """`kind` with every time type turned into text."""
+    if pa.types.is_temporal(kind):
+        return pa.string()
+    if pa.types.is_struct(kind):
+        return pa.struct([f.with_type(_as_text(f.type)) for f in kind])
+    if pa.types.is_list(kind):
+        return pa.list_(kind.value_field.with_type(_as_text(kind.value_type)))
+    return kind
+
+
+def _too_large(column: pa.ChunkedArray) -> bool:
+    """Whether a number column holds a whole number beyond a double's exact range: it may have
+    been written as an integer that Python reads exactly."""
+    kind = column.type
+    if pa.types.is_floating(kind):
+        return bool(pc.any(pc.greater_equal(pc.abs(column), 2.0**53)).as_py())
+    if pa.types.is_struct(kind):
+        return any(
+            _too_large(pa.chunked_array([c.field(i) for c in column.chunks], f.type)) for i, f in enumerate(kind)
+        )
+    if pa.types.is_list(kind):
+        return _too_large(pa.chunked_array([c.flatten() for c in column.chunks], kind.value_type))
+    return False

@@ -29,8 +29,18 @@ class OcrOptions:
 
 
 @dataclass(frozen=True)
+class TableOptions:
+    """Tables (CSV, JSON Lines, Parquet, ORC)."""
+
+    #: read as Arrow columns, one pattern pass per column; False: row by row (the same findings,
+    #: slower: what the differential test compares with)
+    columnar: bool = True
+
+
+@dataclass(frozen=True)
 class ExtractOptions:
     """One field per extractor family."""
 
     mail: MailOptions = field(default_factory=MailOptions)
     ocr: OcrOptions = field(default_factory=OcrOptions)
+    tables: TableOptions = field(default_factory=TableOptions)

@@ -124,7 +124,7 @@ def _expected_findings(archived: str) -> list[tuple[Any, ...]]:
             (SENT, sent, "From", None, None, d6, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "jan@example.com")),
             (SENT, sent, "From", None, None, d6, PERSON, h(PERSON, "jan")),
             (SENT, sent, "To", None, None, d6, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "anna@example.nl")),
-            (SENT, f"{sent}!people.csv", "bsn", None, 0, d6, NL_BSN, h(NL_BSN, BSN)),
+            (SENT, f"{sent}!people.csv", "bsn", 2, 0, d6, NL_BSN, h(NL_BSN, BSN)),
             (archived, "Archive/2023/#0", "From", None, None, d2023, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "old@example.nl")),
             (archived, "Archive/2023/#0", "body", 1, None, d2023, NL_BSN, h(NL_BSN, BSN)),
         ],

@@ -147,7 +147,7 @@ def test_mbox_findings_are_located_exactly(tmp_path: Path, mbox: Path) -> None:
             ("<mixed@example.nl>", "From", None, None, d6, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "sender@example.nl")),
             ("<mixed@example.nl>", "Sender", None, None, d6, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "daemon@example.nl")),
             ("<mixed@example.nl>", "Sender", None, None, d6, PERSON, h(PERSON, "mailer daemon")),
-            ("<mixed@example.nl>!people.csv", "bsn", None, 0, d6, NL_BSN, h(NL_BSN, BSN)),
+            ("<mixed@example.nl>!people.csv", "bsn", 2, 0, d6, NL_BSN, h(NL_BSN, BSN)),
             (nested, "From", None, None, d1, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "karel@example.nl")),
             (nested, "From", None, None, d1, PERSON, h(PERSON, "karel appel")),
             (nested, "body", 2, None, d1, NL_BSN, h(NL_BSN, BSN2)),

@@ -147,7 +147,7 @@ def test_msg_findings_are_located_exactly(tmp_path: Path, folder: Path) -> None:
             ("sent.msg", "", "Subject", None, None, s, IBAN_CODE, h(IBAN_CODE, IBAN)),
             ("sent.msg", "", "body", 1, None, s, PERSON, h(PERSON, "anna")),  # Beste Anna,
             ("sent.msg", "", "body", 2, None, s, NL_BSN, h(NL_BSN, BSN2)),  # no body.html: the message has none
-            ("sent.msg", "people.csv", "bsn", None, 700, s, NL_BSN, h(NL_BSN, BSN)),
+            ("sent.msg", "people.csv", "bsn", 702, 700, s, NL_BSN, h(NL_BSN, BSN)),
             ("received.msg", "", "From", None, None, r, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "karel@example.nl")),
             ("received.msg", "", "From", None, None, r, PERSON, h(PERSON, "karel appel")),
             ("received.msg", "", "To", None, None, r, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "anna@example.nl")),

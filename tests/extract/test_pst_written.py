@@ -214,8 +214,8 @@ def test_scan_of_the_written_store_finds_every_planted_value(tmp_path: Path, pla
             (listed, "To", None, None, april, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "anna@example.org")),
             (listed, "To", None, None, april, PERSON, h(PERSON, "anna bakker")),
             (listed, "body", 2, None, april, NL_BSN, h(NL_BSN, BSN)),
-            (f"{listed}!klanten.csv", "bsn", None, 0, april, NL_BSN, h(NL_BSN, BSN)),
-            (f"{listed}!klanten.csv", "iban", None, 0, april, IBAN_CODE, h(IBAN_CODE, IBAN)),
+            (f"{listed}!klanten.csv", "bsn", 2, 0, april, NL_BSN, h(NL_BSN, BSN)),
+            (f"{listed}!klanten.csv", "iban", 2, 0, april, IBAN_CODE, h(IBAN_CODE, IBAN)),
             (
                 f"{listed}!export.zip!notes.txt",
                 None,

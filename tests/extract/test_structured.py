@@ -27,23 +27,26 @@ def scan_one(tmp_path: Path, name: str, content: str) -> list[tuple[object, ...]
             "klanten.csv",
             f"naam,bsn,iban\nJan,{BSN},x\nPiet,,{IBAN}\n",
             [
-                (None, 0, "bsn", B),
-                (None, 0, "naam", h("PERSON", "jan")),
-                (None, 1, "iban", IB),
-                (None, 1, "naam", h("PERSON", "piet")),
+                (2, 0, "bsn", B),
+                (2, 0, "naam", h("PERSON", "jan")),
+                (3, 1, "iban", IB),
+                (3, 1, "naam", h("PERSON", "piet")),
             ],
         ),
         (
+            # `line` is the physical line of the value: a quoted cell's newline moves it on
             "semicolons.csv",
-            f'naam;bsn;opmerking\n"Jan; de Vries";{BSN};"regel\nmet iban {IBAN}"\n',
-            [(None, 0, "bsn", B), (None, 0, "opmerking", IB)],
+            f'code;bsn;opmerking\n"A; 7";{BSN};"regel\nmet iban {IBAN}"\n"a\nb";{BSN};x\n',
+            [(2, 0, "bsn", B), (3, 0, "opmerking", IB), (5, 1, "bsn", B)],
         ),
-        ("export.tsv", f"id\tsofi\n1\t{BSN}\n", [(None, 0, "sofi", B)]),
+        ("export.tsv", f"id\tsofi\n1\t{BSN}\n", [(2, 0, "sofi", B)]),
         # no header: fields are 1-based column numbers, record 0 is the first line, and a bare
         # 9-digit number in an unnamed column is no BSN finding (no context)
-        ("noheader.csv", f"1,{BSN},x\n2,{IBAN},y\n", [(None, 1, "2", IB)]),
+        ("noheader.csv", f"1,{BSN},x\n2,{IBAN},y\n", [(2, 1, "2", IB)]),
         # sniffed as CSV by content, without the extension
-        ("export", f"id,bsn,note\n1,{BSN},a\n2,x,b\n3,y,c\n", [(None, 0, "bsn", B)]),
+        ("export", f"id,bsn,note\n1,{BSN},a\n2,x,b\n3,y,c\n", [(2, 0, "bsn", B)]),
+        # a ragged row and a blank line: pyarrow refuses the block, the row road reads it
+        ("ragged.csv", f"id,bsn\n1,{BSN},extra\n\n2,{BSN}\n", [(2, 0, "bsn", B), (4, 2, "bsn", B)]),
     ],
 )
 def test_delimited(tmp_path: Path, name: str, content: str, expected: list[tuple[object, ...]]) -> None:
@@ -60,13 +63,14 @@ def test_delimited(tmp_path: Path, name: str, content: str, expected: list[tuple
         ),
         (
             "doc.json",
-            f'{{"klant": {{"burgerservicenummer": {BSN}, "rekening nr": "{IBAN}"}}}}',
-            [(None, None, "$.klant.burgerservicenummer", B), (None, None, '$.klant["rekening nr"]', IB)],
+            f'{{"klant": {{"burgerservicenummer": {BSN},\n "rekening nr": "{IBAN}"}}}}',
+            [(1, None, "$.klant.burgerservicenummer", B), (2, None, '$.klant["rekening nr"]', IB)],
         ),
         (
+            # a document's `line` is the line its value is written on
             "list.json",
-            f'[{{"a": 1}}, {{"bsn": "{BSN}"}}]',
-            [(None, 1, "$.bsn", B)],
+            f'[\n  {{"a": 1, "note": "x\\ny", "b": true, "c": null}},\n  {{"bsn":\n  "{BSN}"}}\n]',
+            [(4, 1, "$.bsn", B)],
         ),
         ("broken.json", f'{{"bsn": "{BSN}",\n', [(1, None, None, B)]),
     ],

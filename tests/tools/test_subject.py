@@ -68,8 +68,8 @@ def test_subject_with_several_identifiers(scans: Path, tmp_path: Path) -> None:
     got = [(r["object"], r["member"], r["line"], r["record"], r["field"], r["row_key"], r["identifier"]) for r in rows]
     assert got == [
         ("file:///data/mail/support.mbox", "<m1@example.nl>", "7", "", "", "", "bsn ****2333"),
-        (f"{src}/klanten.csv", "", "", "0", "bsn", "", "bsn ****6782"),
-        (f"{src}/klanten.csv", "", "", "0", "iban", "", "iban NL91 **** **** **** 4300"),
+        (f"{src}/klanten.csv", "", "2", "0", "bsn", "", "bsn ****6782"),
+        (f"{src}/klanten.csv", "", "2", "0", "iban", "", "iban NL91 **** **** **** 4300"),
         (f"{src}/notitie.txt", "", "2", "", "", "", "bsn ****6782"),
         (
             "postgresql://db.internal:5432/crm/public.customers",

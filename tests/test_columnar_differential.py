@@ -1,0 +1,231 @@
+"""The columnar road is an optimisation, never a second opinion: it finds exactly what the row road
+finds (entity, value_hash, object, member, record, field, line), over every test fixture, the
+benchmarks' generated data, and tables made to be awkward."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import fastavro  # noqa: F401  (the fixtures' Avro needs it; imported here so a missing one fails loudly)
+import pyarrow as pa
+import pyarrow.orc as orc
+import pyarrow.parquet as pq
+import pytest
+
+from piiscan.connectors import Selection
+from piiscan.extract.options import ExtractOptions, TableOptions
+from piiscan.scan import ScanOptions, run_scan
+from tests.helpers import TEST_KEY, read_rows
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+BSN, IBAN, CARD = "123456782", "NL91ABNA0417164300", "4111111111111111"
+
+Key = tuple[object, ...]
+
+
+def findings(tmp_path: Path, source: Path, columnar: bool) -> tuple[Counter[Key], dict[str, int]]:
+    out = tmp_path / f"scan-{columnar}"
+    tables = ExtractOptions(tables=TableOptions(columnar=columnar))
+    options = ScanOptions(scan_id="diff", key=TEST_KEY.encode(), extract=tables)
+    run_scan([str(source)], str(out), options, Selection(), workers=1)
+    assert read_rows(out, "errors") == []
+    rows = read_rows(out, "findings")
+    keys = Counter(
+        (r["entity"], r["value_hash"], r["object"], r["member"], r["record"], r["field"], r["line"]) for r in rows
+    )
+    engine = json.loads((out / "manifest.json").read_text())["engine"]
+    return keys, {k: engine[k] for k in ("column_batches", "row_fallbacks")}
+
+
+def assert_same(tmp_path: Path, source: Path) -> dict[str, int]:
+    """Both roads over `source`: the same findings; the columnar road's batch counts."""
+    columns, counts = findings(tmp_path, source, columnar=True)
+    rows, row_counts = findings(tmp_path, source, columnar=False)
+    assert row_counts == {"column_batches": 0, "row_fallbacks": 0}
+    assert columns == rows, (sorted(columns - rows)[:5], sorted(rows - columns)[:5])
+    return counts
+
+
+def test_every_fixture(tmp_path: Path) -> None:
+    counts = assert_same(tmp_path, FIXTURES)
+    assert counts["column_batches"] >= 3  # the CSV, JSON Lines and NDJSON fixtures
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "telemetry", "parquet"])
+def test_generated_data(tmp_path: Path, kind: str) -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import datagen
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    suffix, writer = {**datagen.WRITERS, **datagen.WRITERS_BINARY}[kind]
+    (tmp_path / "in").mkdir()
+    writer(tmp_path / "in" / f"data{suffix}", 300_000, seed=7)
+    counts = assert_same(tmp_path, tmp_path / "in")
+    assert counts["column_batches"] >= 1
+    assert counts["row_fallbacks"] == 0
+
+
+AWKWARD_CSV = {
+    # quoted newlines (the line moves on), doubled quotes, non-ASCII, an empty quoted cell
+    "quoted.csv": (
+        'naam,bsn,opmerking\n"de Vries, Jan",{b},"regel\nmet iban {i}"\n'
+        '"Müller ""Hans""",x,"kaart {c}"\n"",{b},"é\n\n{i}"\n'
+    ),
+    # a byte-order mark and CRLF line ends
+    "bom.csv": "\ufeffid;bsn;iban\r\n1;{b};{i}\r\n2;;{i}\r\n",
+    # ragged rows and a blank line: the block goes the row road
+    "ragged.csv": "id,bsn\n1,{b},{i}\n\n2,{b}\n3\n",
+    # no header: columns are numbered
+    "noheader.tsv": "1\t{b}\t{i}\n2\tbsn {b}\t{c}\n",
+    # a header and nothing else; a last record without its newline; blank lines at the end
+    "header_only.csv": "id,bsn",
+    "no_newline.csv": "id,bsn\n1,{b}",
+    "trailing_blank.csv": "id,bsn\n1,{b}\n\n\n",
+    # inline allow markers: a marked row's findings are dropped on both roads
+    "marked.csv": (
+        'id,bsn,lat,lon,note\n1,{b},52.37276,4.89528,piiscan:allow\n2,{b},52.1,4.2,"x\npiiscan:allow"\n3,{b},,,x\n'
+    ),
+    # latitude/longitude pairs as text
+    "pos.csv": "id,lat,lon,note\n1,52.37276,4.89528,x\n2,,4.9,y\n3,52,5,z\n4,52.1,abc,{i}\n",
+}
+
+AWKWARD_JSONL = {
+    # nested objects and lists, nulls, booleans, numbers, a time-like string, unicode escapes
+    "nested.jsonl": [
+        {"user": {"bsn": "{b}", "naam": "Jan"}, "pay": [{"iban": "{i}"}], "ok": True, "ts": "2026-10-01T12:00:00Z"},
+        {"user": None, "pay": [], "ok": False, "ts": "2026-10-02T12:00:00Z", "n": 123456782},
+        {"user": {"bsn": "bsn {b}", "naam": "é\u00e9\n{i}"}, "pay": [{"iban": None}, {"iban": "x {i}"}]},
+    ],
+    # telemetry with positions, nulls, integral degrees, E7
+    "telemetry.ndjson": [
+        {"pos": {"lat": 52.3727612345, "lon": 4.8952812345}, "speed": 12.5},
+        {"pos": {"lat": None, "lon": 4.9}, "speed": 0.0},
+        {"pos": {"lat": 52.1, "lon": 5.2}, "driver": {"phone": "06 12345678"}},
+        {"latitudeE7": 523727612, "longitudeE7": 48952812, "pos": None},
+    ],
+    # GeoJSON features: coordinates in lists, read record by record
+    "features.ndjson": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [4.8952812, 52.3727612]}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [5.1214201, 52.0907374]}},
+    ],
+}
+
+AWKWARD_JSONL_TEXT = {
+    # a key whose type changes, a line that is no object, a blank line: the row road
+    "mixed.jsonl": '{{"a": "{b}"}}\n{{"a": 5}}\n\n[1, 2]\nnot json {i}\n{{"big": 123456789012345678901234}}\n',
+    "huge_int.jsonl": '{{"n": 1234567890123456789012, "bsn": "{b}"}}\n',
+    "crlf.jsonl": '{{"bsn": "{b}"}}\r\n{{"iban": "{i}"}}\r\n',
+    "marked.jsonl": (
+        '{{"bsn": "{b}", "note": "piiscan:allow", "pos": {{"lat": 52.37276, "lon": 4.89528}}}}\n{{"bsn": "{b}"}}\n'
+    ),
+    "no_newline.jsonl": '{{"bsn": "{b}"}}\n{{"iban": "{i}"}}',
+}
+
+
+def _fill(text: str) -> str:
+    return text.replace("{b}", BSN).replace("{i}", IBAN).replace("{c}", CARD)
+
+
+def _tables() -> dict[str, bytes]:
+    rows = [
+        {"id": 1, "bsn": BSN, "score": 5.0, "tiny": 1e-05, "big": 1e16, "pos": {"lat": 52.37276, "lon": 4.89528}},
+        {"id": 2, "bsn": None, "score": 0.1, "tiny": None, "big": -2.5e20, "pos": None},
+        {"id": 3, "bsn": f"bsn {BSN}", "score": 123456782.0, "tiny": 0.0, "big": 3.0, "pos": {"lat": None, "lon": 1.0}},
+    ]
+    table = pa.Table.from_pylist(rows)
+    listed = pa.Table.from_pylist([{"tags": ["x", f"iban {IBAN}"], "pts": [{"lat": 52.1, "lon": 4.2}]}, {"tags": None}])
+    out = {}
+    for name, t in (("klanten", table), ("lijsten", listed)):
+        buf = io.BytesIO()
+        pq.write_table(t, buf)
+        out[f"{name}.parquet"] = buf.getvalue()
+        buf = io.BytesIO()
+        orc.write_table(t, buf)
+        out[f"{name}.orc"] = buf.getvalue()
+    return out
+
+
+def test_awkward_tables(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for name, text in AWKWARD_CSV.items():
+        (src / name).write_bytes(_fill(text).encode("utf-8"))
+    for name, lines in AWKWARD_JSONL.items():
+        (src / name).write_text("".join(_fill(json.dumps(line)) + "\n" for line in lines), encoding="utf-8")
+    for name, text in AWKWARD_JSONL_TEXT.items():
+        (src / name).write_bytes(_fill(text.replace("{{", "{").replace("}}", "}")).encode("utf-8"))
+    for name, data in _tables().items():
+        (src / name).write_bytes(data)
+    counts = assert_same(tmp_path, src)
+    assert counts["row_fallbacks"] == 3  # ragged.csv, mixed.jsonl, huge_int.jsonl
+
+
+@pytest.mark.parametrize("kind", [pa.float64(), pa.float32(), pa.int64(), pa.string()])
+def test_a_pair_of_columns_is_judged_as_records_are(kind: pa.DataType) -> None:
+    """`GpsFieldsDetector.find_columns` (native range and precision checks) against `find`."""
+    import random
+
+    from piiscan.detectors.gps_fields import GpsFieldsDetector
+    from piiscan.model import Record
+
+    rng = random.Random(5)
+    edge = [0.0, 1e-5, -1e-6, 5e-5, 89.99999, 90.0, 180.0, -180.00001, None]
+
+    def value(bound: float) -> float | None:
+        return rng.choice(
+            [
+                rng.uniform(-bound - 10, bound + 10),
+                float(rng.randrange(-int(bound), int(bound) + 1)),
+                round(rng.uniform(-bound, bound), rng.randrange(0, 8)),
+                *edge,
+            ]
+        )
+
+    lats = [value(90) for _ in range(5000)]
+    lons = [value(180) for _ in range(5000)]
+    if kind == pa.int64():
+        lats = [None if v is None else int(v) for v in lats]
+        lons = [None if v is None else int(v) for v in lons]
+    if kind == pa.string():
+        lats = [None if v is None else str(v) for v in lats]
+        lons = [None if v is None else str(v) for v in lons]
+    detector = GpsFieldsDetector()
+    by_column = list(detector.find_columns("lat", "lon", pa.array(lats, kind), pa.array(lons, kind)))
+    # float32 columns hold what float32 can: the records hold the same
+    lats, lons = pa.array(lats, kind).to_pylist(), pa.array(lons, kind).to_pylist()
+    by_record = [
+        (i, cand)
+        for i, (lat, lon) in enumerate(zip(lats, lons, strict=True))
+        if lat is not None and lon is not None
+        for _, cand in detector.find(Record({"lat": lat, "lon": lon}))
+    ]
+    assert by_column == by_record
+    assert len(by_column) > 500
+
+
+def test_small_blocks_cut_between_records_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of a few dozen bytes: records (quoted newlines too) are never cut, lines and records
+    run on across blocks, and a refused block is only itself read row by row."""
+    from piiscan.extract import delimited, jsondoc
+
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 40)
+    monkeypatch.setattr(jsondoc, "BLOCK_BYTES", 40)
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("quoted.csv", "bom.csv", "ragged.csv", "pos.csv"):
+        (src / name).write_bytes(_fill(AWKWARD_CSV[name]).encode("utf-8"))
+    for name in ("nested.jsonl", "telemetry.ndjson"):
+        lines = AWKWARD_JSONL[name]
+        (src / name).write_text("".join(_fill(json.dumps(line)) + "\n" for line in lines), encoding="utf-8")
+    (src / "mixed.jsonl").write_bytes(
+        _fill(AWKWARD_JSONL_TEXT["mixed.jsonl"].replace("{{", "{").replace("}}", "}")).encode()
+    )
+    counts = assert_same(tmp_path, src)
+    assert counts["column_batches"] >= 10
+    assert 0 < counts["row_fallbacks"] < counts["column_batches"]
