@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -86,7 +87,7 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            fail("interrupted", ExitCode.ERROR)
+            fail("interrupted", ExitCode.INTERRUPTED)
         except Exception as exc:
             if os.environ.get("PIISCAN_DEBUG"):
                 raise
@@ -209,6 +210,16 @@ def main() -> None:
     metavar="[TABLE=]COLUMN",
     help="postgresql://: each finding's `modified` comes from this column of its row; TABLE is a glob; repeatable.",
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the running or interrupted scan in --out: finished objects are not read again.",
+)
+@click.option(
+    "--since",
+    metavar="SCAN",
+    help="Carry the rows of objects unchanged since this finished scan directory instead of reading them.",
+)
 def scan(
     sources: tuple[str, ...],
     out: str,
@@ -235,6 +246,8 @@ def scan(
     sample_percent: float | None = None,
     timestamp_column: tuple[str, ...] = (),
     nlp_model: str | None = None,
+    resume: bool = False,
+    since: str | None = None,
 ) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
@@ -244,7 +257,9 @@ def scan(
       3  complete, but some objects or members could not be read (status: partial)
       4  --fail-on-findings and something was found
       5  a source could not be listed at all
-      2  usage or configuration error
+      2  usage or configuration error (also: --resume of a finished scan, unusable --since)
+      130  stopped by SIGINT (Ctrl-C), 143  stopped by SIGTERM: what was done is written
+           (status: interrupted); continue with the same command and --resume
     """
     from piiscan.connectors import Selection, SourceError, scheme_of
     from piiscan.detectors import load_detectors
@@ -253,6 +268,7 @@ def scan(
     from piiscan.redact import safe_message
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import holds_scan
+    from piiscan.scanstate import ScanInterrupted, ScanStateError
 
     try:
         chosen = _entities(entities)
@@ -279,8 +295,10 @@ def scan(
         fail(f"--out {out}: {exc}")
     except Exception as exc:
         fail(f"--out {out} cannot be checked: {type(exc).__name__}: {safe_message(exc)}", ExitCode.SOURCE)
-    if already:
-        fail(f"{out} already holds a scan: choose a new --out folder")
+    if already and not resume:
+        fail(f"{out} already holds a scan: choose a new --out folder (or continue it with --resume)")
+    if resume and not already:
+        fail(f"--resume: {out} holds no scan to continue")
     if scheme_of(out) == "file" and out_path.exists() and not out_path.is_dir():
         fail(f"--out {out} exists and is not a folder")
     try:
@@ -320,10 +338,19 @@ def scan(
             workers=n_workers,
             progress=progress,
             detector_ids=[d.id for d in detectors],
+            resume=resume,
+            since=since,
         )
     except SourceError as exc:
         done()
         fail(str(exc))
+    except ScanStateError as exc:
+        done()
+        fail(str(exc))
+    except ScanInterrupted as stop:
+        done()
+        click.echo(f"piiscan: stopped by {stop}: what was done is in {out}; continue with --resume", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED if stop.signum == signal.SIGINT else ExitCode.TERMINATED))
     done()
     if not quiet:
         print_summary(summary, out)

@@ -17,6 +17,11 @@ from piiscan.exitcodes import ExitCode
 
 _FORMAT = click.Choice(["table", "csv", "json", "parquet"])
 _SCANS = click.argument("scans", nargs=-1, required=True, metavar="SCAN...")
+_ALLOW_INCOMPLETE = click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help="Also read scans that did not finish (running, killed or interrupted), and say so.",
+)
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
@@ -25,13 +30,17 @@ def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     fail(message, code)
 
 
-def _open(paths: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _open(paths: tuple[str, ...], allow_incomplete: bool):  # type: ignore[no-untyped-def]
     from piiscan.tools.scans import ScanDirError, open_scans
 
     try:
-        return open_scans(paths)
+        opened = open_scans(paths, allow_incomplete)
     except ScanDirError as exc:
         _fail(str(exc))
+    for scan in opened:
+        if scan.incomplete:
+            click.echo(f"piiscan: scan {scan.scan_id} is {scan.status}: results cover only what it finished", err=True)
+    return opened
 
 
 def _emit(table, fmt: str | None, output: str | None, title: str, extra_json: dict | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -88,6 +97,7 @@ def subject() -> None:
 @click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
 @click.option("--report", metavar="FILE", help="Also write a request report: FILE.md (Markdown) or FILE.html.")
 @click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the scans were made with.")
+@_ALLOW_INCOMPLETE
 def subject_find(
     scans: tuple[str, ...],
     from_file: str | None,
@@ -95,6 +105,7 @@ def subject_find(
     output: str | None,
     report: str | None,
     key_file: str | None,
+    allow_incomplete: bool,
     **given: tuple[str, ...],
 ) -> None:
     """List every object, member and locator in SCAN... holding any of the subject's identifiers.
@@ -105,7 +116,7 @@ def subject_find(
     \b
     Exit codes:
       0  searched (whether or not anything was found)
-      2  malformed identifier, no identifier, unreadable scan, or scans made with another key
+      2  malformed identifier, no identifier, unreadable or unfinished scan, or scans made with another key
     """
     from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
     from piiscan.tools import subject as subj
@@ -120,7 +131,7 @@ def subject_find(
         identifiers = subj.make_identifiers(pairs, key)
     except (subj.IdentifierError, HmacKeyError) as exc:
         _fail(str(exc))
-    opened = _open(scans)
+    opened = _open(scans, allow_incomplete)
     mine = key_fingerprint(key)
     other = [s.scan_id for s in opened if s.manifest.get("key_fingerprint") not in (None, mine)]
     if other:
@@ -143,8 +154,14 @@ def retention() -> None:
 @click.option("--now", metavar="DATE", help="Judge ages as of this date/time (ISO 8601, UTC)  [default: now]")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
 @click.option("--output", "-o", metavar="FILE", help="Write the overdue items here (.csv, .json, .parquet).")
+@_ALLOW_INCOMPLETE
 def retention_check(
-    scans: tuple[str, ...], rules_path: str | None, now: str | None, fmt: str | None, output: str | None
+    scans: tuple[str, ...],
+    rules_path: str | None,
+    now: str | None,
+    fmt: str | None,
+    output: str | None,
+    allow_incomplete: bool,
 ) -> None:
     """List every object, message or record in SCAN... kept past its rule's maximum age.
 
@@ -152,7 +169,7 @@ def retention_check(
     Exit codes:
       0  nothing overdue
       6  something is overdue (VIOLATIONS)
-      2  unreadable or invalid rule pack, bad --now, unreadable scan
+      2  unreadable or invalid rule pack, bad --now, unreadable or unfinished scan
     """
     from piiscan.tools.retention import check, load_rules
     from piiscan.tools.rules import RulesError
@@ -162,7 +179,7 @@ def retention_check(
     except RulesError as exc:
         _fail(str(exc))
     when = _parse_now(now)
-    overdue, summary = check(_open(scans), rules, when)
+    overdue, summary = check(_open(scans, allow_incomplete), rules, when)
     for s in summary:
         click.echo(
             f"{s['rule']}: {s['overdue']} overdue of {s['checked']} checked (max {s['max_age']} by {s['age_of']}"
@@ -190,14 +207,17 @@ def residency() -> None:
 @click.option("--rules", "rules_path", metavar="FILE", help="Residency rule pack (YAML)  [default: EU regions]")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
 @click.option("--output", "-o", metavar="FILE", help="Write the violations here (.csv, .json, .parquet).")
-def residency_check(scans: tuple[str, ...], rules_path: str | None, fmt: str | None, output: str | None) -> None:
+@_ALLOW_INCOMPLETE
+def residency_check(
+    scans: tuple[str, ...], rules_path: str | None, fmt: str | None, output: str | None, allow_incomplete: bool
+) -> None:
     """List objects in SCAN... holding personal data in a region outside the allowed ones.
 
     \b
     Exit codes:
       0  every object with findings and a known region is in an allowed region
       6  some are not (VIOLATIONS)
-      2  unreadable or invalid rule pack, unreadable scan
+      2  unreadable or invalid rule pack, unreadable or unfinished scan
     """
     from piiscan.tools.residency import check, load_rule
     from piiscan.tools.rules import RulesError
@@ -206,7 +226,7 @@ def residency_check(scans: tuple[str, ...], rules_path: str | None, fmt: str | N
         rule = load_rule(rules_path)
     except RulesError as exc:
         _fail(str(exc))
-    violations, counts = check(_open(scans), rule)
+    violations, counts = check(_open(scans, allow_incomplete), rule)
     click.echo(
         f"{counts['violations']} of {counts['objects']} object(s) with findings outside "
         f"{', '.join(rule.allowed_regions)}; {counts['unknown_region']} of unknown region",
@@ -230,17 +250,19 @@ def register(main: click.Group) -> None:
 @click.option("--output", "-o", metavar="FILE", help="Write the report here instead of the terminal.")
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="How many top objects to list.")
 @click.option("--depth", type=click.IntRange(0), default=1, show_default=True, help="Path segments in a source prefix.")
-def report(scans: tuple[str, ...], fmt: str, output: str | None, top: int, depth: int) -> None:
+@_ALLOW_INCOMPLETE
+def report(scans: tuple[str, ...], fmt: str, output: str | None, top: int, depth: int, allow_incomplete: bool) -> None:
     """Summarise SCAN...: findings by entity and source prefix, top objects, coverage and errors.
 
     `--format markdown` suits a CI job summary; `--format html` is one self-contained page with
-    inline SVG charts (no script, nothing fetched). Exit code 0, or 2 for an unreadable scan.
+    inline SVG charts (no script, nothing fetched). Exit code 0, or 2 for an unreadable or
+    unfinished scan (read an unfinished one with --allow-incomplete: its status is in the report).
     """
     from piiscan.tools.output import to_json
     from piiscan.tools.render import html_page, markdown, print_sections
     from piiscan.tools.report import sections, summarise
 
-    summary = summarise(_open(scans), top=top, depth=depth)
+    summary = summarise(_open(scans, allow_incomplete), top=top, depth=depth)
     title = "piiscan report"
     if fmt == "table" and not output:
         print_sections(title, sections(summary))

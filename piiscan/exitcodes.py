@@ -13,3 +13,5 @@ class ExitCode(IntEnum):
     FINDINGS = 4  # --fail-on-findings: the scan found personal data (complete or not)
     SOURCE = 5  # a source could not be listed at all (missing bucket, access denied)
     VIOLATIONS = 6  # retention, residency or baseline checks found items that violate a rule
+    INTERRUPTED = 130  # stopped by SIGINT (Ctrl-C), after writing what was done: 128 + 2, as shells do
+    TERMINATED = 143  # stopped by SIGTERM, after writing what was done: 128 + 15

@@ -85,6 +85,16 @@ class Connector:
         """Events for objects that are not byte streams; None (the default): use `open`."""
         return None
 
+    def identify(self, ref: ObjectRef) -> ObjectRef:
+        """`ref` with the version `--since` compares, where listing does not give it cheaply
+        (a table's row count and newest change, asked just before it is read); as is by default."""
+        return ref
+
+    @property
+    def lists_versions(self) -> bool:
+        """The listing may hold several versions of one URI (objects differ by `version` too)."""
+        return False
+
     def close(self) -> None:
         """Release clients and connections (called once per worker at the end)."""
 
@@ -128,6 +138,10 @@ class BucketConnector(Connector):
         if bucket not in self._regions:
             self._regions[bucket] = self.bucket_region(bucket)
         return self._regions[bucket]
+
+    @property
+    def lists_versions(self) -> bool:
+        return bool(self.options.get("versions"))
 
     def bucket_region(self, bucket: str) -> str | None:
         """Ask the store; raise SourceError when the bucket does not exist or cannot be reached."""

@@ -78,7 +78,8 @@ class LocalConnector(Connector):
             uri=file_uri(path),
             size=st.st_size,
             modified=datetime.fromtimestamp(st.st_mtime, UTC),
-            version=f"{st.st_mtime_ns}-{st.st_size}",
+            # a Maildir message file is never rewritten: its name (flags and all) is its version
+            version=path.name if isinstance(where, MessageFile) else f"{st.st_mtime_ns}-{st.st_size}",
             extra={FOLDER_KEY: where.folder, POSITION_KEY: where.position} if isinstance(where, MessageFile) else {},
         )
         if isinstance(where, str):

@@ -11,10 +11,15 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
+from piiscan.scanstate import FINISHED
 from piiscan.tools.render import Section
 from piiscan.tools.scans import ScanDir, read
+
+#: objects statuses in the coverage table (carried: unchanged since a --since scan, rows copied)
+COVERAGE = ("scanned", "carried", "skipped", "failed")
 
 
 def source_prefix(uri: str, depth: int = 1) -> str:
@@ -44,7 +49,7 @@ def summarise(scans: Sequence[ScanDir], top: int = 10, depth: int = 1) -> dict[s
     heads = by_object.slice(0, top).to_pydict()
     objects = read(scans, "objects", ["status", "reason"])
     status = dict(Counter(objects["status"].to_pylist()).most_common())
-    not_scanned = objects.filter(pc.not_equal(objects["status"], "scanned"))
+    not_scanned = objects.filter(pc.is_in(objects["status"], value_set=pa.array(["skipped", "failed"])))
     reasons = Counter(zip(not_scanned["status"].to_pylist(), not_scanned["reason"].to_pylist(), strict=True))
     errors = read(scans, "errors", ["stage", "error"])
     error_kinds = Counter(zip(errors["stage"].to_pylist(), errors["error"].to_pylist(), strict=True))
@@ -64,9 +69,11 @@ def summarise(scans: Sequence[ScanDir], top: int = 10, depth: int = 1) -> dict[s
 
 def sections(summary: dict[str, Any]) -> list[Section]:
     scans = ", ".join(f"{s['scan_id']} ({s['status']})" for s in summary["scans"])
+    unfinished = [s["scan_id"] for s in summary["scans"] if s["status"] not in FINISHED]
+    warning = f" Not finished, read with --allow-incomplete: {', '.join(unfinished)}." if unfinished else ""
     coverage = summary["coverage"]
     return [
-        Section("Scans", text=f"{len(summary['scans'])} scan(s): {scans}. {summary['findings']} finding(s)."),
+        Section("Scans", text=f"{len(summary['scans'])} scan(s): {scans}. {summary['findings']} finding(s).{warning}"),
         Section(
             "Findings by entity",
             ["entity", "findings"],
@@ -90,8 +97,8 @@ def sections(summary: dict[str, Any]) -> list[Section]:
         Section(
             "Coverage",
             ["status", "objects"],
-            [[s, str(coverage.get(s, 0))] for s in ("scanned", "skipped", "failed")],
-            chart=[(s, coverage.get(s, 0)) for s in ("scanned", "skipped", "failed")],
+            [[s, str(coverage.get(s, 0))] for s in COVERAGE],
+            chart=[(s, coverage.get(s, 0)) for s in COVERAGE],
         ),
         Section(
             "Skipped and failed, by reason",
