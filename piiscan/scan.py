@@ -66,7 +66,7 @@ from piiscan.scanstate import (
     SinceIndex,
     check_resumable,
     fixed_manifest,
-    worker_ignores_signals,
+    worker_follows_parent,
 )
 from piiscan.streams import read_head
 
@@ -438,7 +438,7 @@ def _scanning_heap() -> Iterator[None]:
 
 def _init_worker(options: ScanOptions) -> None:
     global _WORKER
-    worker_ignores_signals()
+    worker_follows_parent()
     _WORKER = _Worker(options)
     _tune_heap()  # a worker process lives for one scan
 
