@@ -11,6 +11,7 @@ import os
 import shutil
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -19,6 +20,15 @@ from click.testing import CliRunner
 
 from piiscan.cli import main
 from piiscan.scandir import read_table
+from tests.connectors.cloud_servers import (  # noqa: F401 - fixtures
+    CORPUS,
+    ENTITIES,
+    gcs_env,
+    moto_endpoint,
+    new_bucket_name,
+    s3_client,
+    s3_env,
+)
 from tests.helpers import h, read_rows
 from tests.scankill import piiscan, rows, same_rows
 
@@ -312,3 +322,69 @@ def test_since_refuses_an_unfinished_scan_and_other_detectors(tmp_path: Path) ->
         2,
         f"piiscan: --since {first}: made with other detectors: its findings cannot be carried",
     )
+
+
+# -- buckets and databases ----------------------------------------------------------------------
+
+
+def resumes_and_carries(tmp_path: Path, uri: str, change: Callable[[], str]) -> None:
+    """Killed between batches and resumed: the rows of an uninterrupted scan. Then --since: an
+    unchanged source reads nothing and carries everything; after `change()` (which rewrites one
+    object and names it), that object alone is read, and the findings are a full scan's."""
+
+    def args(out: Path, *extra: str) -> list[str]:
+        return ["scan", uri, "--out", str(out), "--workers", "1", "--quiet", "--io-threads", "1", *ENTITIES, *extra]
+
+    whole = tmp_path / "whole"
+    assert piiscan(*args(whole)).returncode == 0
+    killed = tmp_path / "killed"
+    assert piiscan(*args(killed), point="manifest", n=2).returncode == -9
+    assert manifest(killed)["status"] == "running" and manifest(killed)["parts"]["objects"]
+    resumed = piiscan(*args(killed, "--resume"))
+    assert resumed.returncode == 0, resumed.stderr
+    same_rows(killed, whole)
+
+    unchanged = tmp_path / "unchanged"
+    assert piiscan(*args(unchanged, "--since", str(whole))).returncode == 0
+    m = manifest(unchanged)
+    assert (m["counts"]["bytes"], m["counts"]["scanned"], m["counts"]["gone"]) == (0, 0, 0)
+    assert {r["status"] for r in rows(unchanged, "objects")} == {"carried"}
+    assert rows(unchanged, "findings") == rows(whole, "findings")
+
+    changed = change()
+    nightly, full = tmp_path / "nightly", tmp_path / "full"
+    assert piiscan(*args(nightly, "--since", str(unchanged))).returncode == 0
+    assert piiscan(*args(full)).returncode == 0
+    assert rows(nightly, "findings") == rows(full, "findings") != rows(whole, "findings")
+    read = {r["object"] for r in rows(nightly, "objects") if r["member"] == "" and r["status"] != "carried"}
+    assert read == {changed}
+
+
+@pytest.mark.usefixtures("s3_env")
+def test_s3_resume_and_since(tmp_path: Path) -> None:
+    client = s3_client(moto_endpoint())
+    bucket = new_bucket_name("state")
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    for rel, data in CORPUS.items():
+        client.put_object(Bucket=bucket, Key=rel, Body=data)
+
+    def change() -> str:
+        client.put_object(Bucket=bucket, Key="readme.md", Body=b"BSN 111222333\n")  # a new ETag
+        return f"s3://{bucket}/readme.md"
+
+    resumes_and_carries(tmp_path, f"s3://{bucket}", change)
+
+
+@pytest.mark.usefixtures("gcs_env")
+def test_gcs_resume_and_since(tmp_path: Path) -> None:
+    from google.cloud import storage
+
+    bucket = storage.Client().create_bucket(new_bucket_name("gstate"))
+    for rel, data in CORPUS.items():
+        bucket.blob(rel).upload_from_string(data)
+
+    def change() -> str:
+        bucket.blob("readme.md").upload_from_string(b"BSN 111222333\n")  # a new generation
+        return f"gs://{bucket.name}/readme.md"
+
+    resumes_and_carries(tmp_path, f"gs://{bucket.name}", change)
