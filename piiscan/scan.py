@@ -122,6 +122,8 @@ class ScanSummary:
     carried: int = 0
     #: objects of the --since scan that the listing did not meet any more
     gone: int = 0
+    #: the id of the --since scan
+    since: str | None = None
     errors: int = 0
     bytes_read: int = 0
     findings: Counter[str] = field(default_factory=Counter)
@@ -551,7 +553,7 @@ def run_scan(
         check_resumable(previous, fixed)
         options = replace(options, scan_id=str(previous["scan_id"]))
     options = replace(options, out=out, io_threads=io_threads)
-    summary = ScanSummary(scan_id=options.scan_id, status=RUNNING)
+    summary = ScanSummary(scan_id=options.scan_id, status=RUNNING, since=index.scan_id if index else None)
     store_options = options.connector_options.get(scheme_of(out))
     attempt = int(previous.get("attempts", 1)) + 1 if previous else 1
     writer = ScanDirWriter(out, options.limits.part_rows, store_options, prefix=f"a{attempt:03d}-list")
