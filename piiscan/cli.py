@@ -78,6 +78,59 @@ def _limits(depth: int | None, members: int | None, expanded: int | None, ratio:
     return dataclasses.replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
 
 
+def _regions(values: tuple[str, ...], sources: tuple[str, ...]) -> tuple[tuple[str | None, str], ...]:
+    """`--region REGION` (every source) or `--region SOURCE=REGION` (SOURCE exactly as given)."""
+    out: list[tuple[str | None, str]] = []
+    for value in values:
+        source, sep, region = value.rpartition("=")
+        if not region.strip() or (sep and not source):
+            fail(f"--region {value}: give REGION or SOURCE=REGION")
+        if sep and source not in sources:
+            fail(f"--region {value}: {source} is not one of the SOURCES (write it exactly as given)")
+        out.append((source or None, region.strip()))
+    return tuple(out)
+
+
+def _check_local_out(out: str) -> None:
+    """An --out that cannot become a scan directory is refused before anything is written."""
+    from piiscan.connectors import SourceError, scheme_of
+
+    if not out.strip():
+        fail("--out is empty: name the scan directory to create")
+    if scheme_of(out) != "file":
+        return
+    from piiscan.connectors.local import path_of
+
+    try:
+        path = path_of(out)
+    except SourceError as exc:
+        fail(f"--out {out}: {exc}")
+    if path.is_dir() and any(path.iterdir()) and not (path / "manifest.json").exists():
+        fail(f"--out {out} is a folder holding other files: choose a new or empty folder")
+    ancestor = path
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor != path and not ancestor.is_dir():
+        fail(f"--out {out} cannot be created: {ancestor} is not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        fail(f"--out {out} cannot be created: {ancestor} is not writable")
+
+
+def _check_local_sources(sources: tuple[str, ...]) -> None:
+    """A local source that does not exist is named before anything is written (a re-run then works)."""
+    from piiscan.connectors import SourceError, scheme_of
+    from piiscan.connectors.local import path_of
+
+    for source in sources:
+        if scheme_of(source) in ("file", "maildir"):
+            try:
+                path = path_of(source)
+            except SourceError as exc:
+                fail(str(exc))
+            if not path.exists() and not path.is_symlink():
+                fail(f"cannot list {source}: no such file or folder", ExitCode.SOURCE)
+
+
 class _Group(click.Group):
     """Turns unexpected exceptions into one line and exit code 1 (a traceback with --debug)."""
 
@@ -211,6 +264,26 @@ def main() -> None:
     help="postgresql://: each finding's `modified` comes from this column of its row; TABLE is a glob; repeatable.",
 )
 @click.option(
+    "--timestamp-field",
+    multiple=True,
+    metavar="[GLOB=]FIELD",
+    help="Files: each record's `modified` comes from this field (CSV/TSV column, JSON key or $.path, Parquet/ORC/"
+    "Avro column, XLSX header); GLOB matches the file name or URI; repeatable, first match wins.",
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="[SOURCE=]REGION",
+    help="Where a source with no region API lives (PostgreSQL, mail exports, folders): fills objects.region; "
+    "repeatable.",
+)
+@click.option(
+    "--create-key",
+    is_flag=True,
+    help="Create a new random key at --key-file (or $PIISCAN_KEY_FILE) if there is none: a typo must not.",
+)
+@click.option(
     "--resume",
     is_flag=True,
     help="Continue the running or interrupted scan in --out: finished objects are not read again.",
@@ -246,6 +319,9 @@ def scan(
     sample_percent: float | None = None,
     timestamp_column: tuple[str, ...] = (),
     nlp_model: str | None = None,
+    timestamp_field: tuple[str, ...] = (),
+    regions: tuple[str, ...] = (),
+    create_key: bool = False,
     resume: bool = False,
     since: str | None = None,
 ) -> None:
@@ -275,6 +351,12 @@ def scan(
     except click.BadParameter as exc:
         fail(f"--entities: {exc.message}")
     out_path = Path(out)
+    _check_local_out(out)
+    _check_local_sources(sources)
+    declared_regions = _regions(regions, sources)
+    for rule in timestamp_field:
+        if not rule.rpartition("=")[2].strip():
+            fail(f"--timestamp-field {rule}: name a field (FIELD or GLOB=FIELD)")
     remote = {"versions": versions, "anonymous": anonymous, "io_threads": io_threads, "page_size": list_page_size}
     connector_options = {"s3": {**remote, "endpoint_url": endpoint_url}, "gs": remote}
     if sample_rows is not None and sample_percent is not None:
@@ -302,7 +384,7 @@ def scan(
     if scheme_of(out) == "file" and out_path.exists() and not out_path.is_dir():
         fail(f"--out {out} exists and is not a folder")
     try:
-        key = load_key(key_file)
+        key = load_key(key_file, create_named=create_key)
     except HmacKeyError as exc:
         fail(str(exc))
     detectors = load_detectors(chosen)
@@ -325,6 +407,8 @@ def scan(
         connector_options=connector_options,
         io_threads=io_threads or 0,
         limits=_limits(max_depth, max_members, max_expanded_size, max_expansion_ratio),
+        timestamp_fields=timestamp_field,
+        regions=declared_regions,
     )
     selection = Selection(include=include, exclude=exclude, max_object_size=max_object_size)
     n_workers = workers or os.cpu_count() or 1

@@ -51,6 +51,7 @@ from piiscan.extract.budget import (
     ratio_reason,
     total_reason,
 )
+from piiscan.extract.recordtime import RecordClock, field_rule
 from piiscan.limits import DEFAULT_LIMITS, Limits
 from piiscan.model import MESSAGE_MIME, ContentType, Finding, Member, ObjectRef, Record, TextUnit
 from piiscan.redact import safe_message, strip_password
@@ -97,6 +98,10 @@ class ScanOptions:
     nlp_model: str | None = None
     #: the scan directory: a batch writes its parts there (a large object's as it goes)
     out: str | None = None
+    #: `--timestamp-field` rules (`field` or `glob=field`): records' own times in files
+    timestamp_fields: tuple[str, ...] = ()
+    #: `--region` declarations (source or None for every source, region) for sources with no region API
+    regions: tuple[tuple[str | None, str], ...] = ()
 
 
 @dataclass
@@ -109,6 +114,8 @@ class ObjectResult:
     scanned: int = 0
     skipped: int = 0
     failed: int = 0
+    #: records whose time was read from --timestamp-field: parsed, unparsed, missing
+    record_times: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -131,6 +138,7 @@ class ScanSummary:
     seconds: float = 0.0
     #: the signal that stopped the scan (SIGINT, SIGTERM)
     interrupted_by: str | None = None
+    record_times: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,7 @@ class BatchResult:
     errors: int = 0
     bytes_read: int = 0
     findings: Counter[str] = field(default_factory=Counter)
+    record_times: Counter[str] = field(default_factory=Counter)
 
 
 # -- one object, in a worker ------------------------------------------------------------------
@@ -256,6 +265,8 @@ class _ObjectScan:
             return
         extractor, mime = claimed
         row["content_type"] = mime
+        clock_field = field_rule(self.worker.options.timestamp_fields, name, self.ref.uri)
+        clock = RecordClock(clock_field) if clock_field else None
         ctx = ExtractContext(
             name=name,
             head=head,
@@ -264,8 +275,11 @@ class _ObjectScan:
             limits=self.limits,
             want_records=bool(self.engine.record_detectors),
             records_wanted=self.engine.wants_records,
+            clock=clock,
         )
         self._events(extractor.extract(buffered, mime, ctx), row, member, depth=depth)
+        if clock is not None:
+            self.result.record_times.update(parsed=clock.parsed, unparsed=clock.unparsed, missing=clock.missing)
         if depth == 0 or (depth == 1 and self.stream_less):
             self.result.bytes_read += buffered.raw.bytes_read  # type: ignore[attr-defined]
 
@@ -498,6 +512,7 @@ def scan_batch(batch: Batch, options: ScanOptions) -> BatchResult:
             done.failed += result.failed
             done.bytes_read += result.bytes_read
             done.findings.update(result.findings)
+            done.record_times.update(result.record_times)
 
     if options.io_threads > 1 and len(batch.objects) > 1:
         list(_io_pool(options.io_threads).map(scan_one, batch.objects))
@@ -513,6 +528,12 @@ def scan_batch(batch: Batch, options: ScanOptions) -> BatchResult:
 
 
 Progress = Callable[[ScanSummary, ObjectRef | None], None]
+
+
+def declared_region(regions: Sequence[tuple[str | None, str]], source: str) -> str | None:
+    """The region `--region` declares for `source`: its own declaration, else one for every source."""
+    named = [r for s, r in regions if s == source]
+    return named[0] if named else next((r for s, r in regions if s is None), None)
 
 
 def new_scan_id() -> str:
@@ -580,6 +601,7 @@ def run_scan(
             summary.errors += result.errors
             summary.bytes_read += result.bytes_read
             summary.findings.update(result.findings)
+            summary.record_times.update(result.record_times)
             state.commit(result.parts)
             state.checkpoint()
         if progress:
@@ -598,6 +620,7 @@ def run_scan(
         for source in sources:
             scheme = scheme_of(source)
             lister = listers[scheme]
+            declared = declared_region(options.regions, source)
             try:
                 for item in lister.list(source, selection):
                     if isinstance(item, ListFailure):
@@ -609,11 +632,13 @@ def run_scan(
                     if state.is_done(ref.uri, ref.version):
                         continue  # committed by an earlier attempt of this scan
                     if isinstance(item, Skipped):
+                        if declared and not ref.region:
+                            item = replace(item, ref=replace(ref, region=declared))
                         absorb(_skipped_result(options.scan_id, item))
                     elif index is not None and ref.uri in index.old and index.unchanged(*_identity(lister, ref)):
                         index.carried.add(ref.uri)
                     else:
-                        yield scheme, ref
+                        yield scheme, ref if ref.region or not declared else replace(ref, region=declared)
             except SourceError as exc:
                 list_failure(ListFailure(strip_password(source), "SourceError", str(exc)), shown=str(exc))
 

@@ -194,6 +194,8 @@ class ScanState:
         summary.bytes_read = int(counts.get("bytes", 0))
         summary.findings = Counter(counts.get("findings_by_entity") or {})
         summary.source_failures = list(previous.get("source_failures") or [])
+        times = previous.get("record_times") or {}
+        summary.record_times = Counter({k: int(v) for k, v in times.items() if k != "fields"})
         fixed = {**fixed, "started": previous.get("started", fixed["started"])}
         state = cls(
             out,
@@ -248,6 +250,7 @@ class ScanState:
 
     def manifest(self, status: str) -> dict[str, Any]:
         s = self.summary
+        fields = self.fixed["timestamp_fields"]
         return {
             **self.fixed,
             "scan_id": s.scan_id,
@@ -271,6 +274,8 @@ class ScanState:
                 "findings_by_entity": dict(sorted(s.findings.items())),
             },
             "source_failures": s.source_failures,
+            #: records' own times read from --timestamp-field fields
+            "record_times": {"fields": fields, **s.record_times} if fields else None,
             "interrupted_by": s.interrupted_by,
             "parts": {t: sorted(names) for t, names in self.parts.items()},
         }
@@ -298,11 +303,23 @@ def fixed_manifest(
         "sampling": {s: o["sample"] for s, o in sorted(options.connector_options.items()) if o.get("sample")},
         "since": since.scan_id if since else None,
         "since_dir": since.path if since else None,
+        #: --region declarations for sources with no region API
+        "regions": {source or "*": region for source, region in options.regions},
+        "timestamp_fields": list(options.timestamp_fields),
     }
 
 
 #: manifest keys a resumed scan must share with the scan it continues: else the rows would mix
-SAME_WHEN_RESUMED = ("sources", "detectors", "entities", "min_score", "key_fingerprint", "since")
+SAME_WHEN_RESUMED = (
+    "sources",
+    "detectors",
+    "entities",
+    "min_score",
+    "key_fingerprint",
+    "since",
+    "regions",
+    "timestamp_fields",
+)
 
 
 def check_resumable(previous: Mapping[str, Any], fixed: Mapping[str, Any]) -> None:

@@ -143,7 +143,7 @@ class S3Connector(BucketConnector):
             headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
             return headers.get("x-amz-bucket-region")
         except BotoCoreError as exc:
-            raise SourceError(f"s3://{bucket} cannot be reached: {type(exc).__name__}") from None
+            raise SourceError(f"s3://{bucket}: cannot be reached: {type(exc).__name__}") from None
 
     def open(self, ref: ObjectRef) -> IO[bytes]:
         extra = ref.extra
