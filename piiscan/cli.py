@@ -378,7 +378,7 @@ def scan(
     except Exception as exc:
         fail(f"--out {out} cannot be checked: {type(exc).__name__}: {safe_message(exc)}", ExitCode.SOURCE)
     if already and not resume:
-        fail(f"{out} already holds a scan: choose a new --out folder (or continue it with --resume)")
+        fail(f"{out} already holds a scan: choose a new --out folder")
     if resume and not already:
         fail(f"--resume: {out} holds no scan to continue")
     if scheme_of(out) == "file" and out_path.exists() and not out_path.is_dir():

@@ -213,6 +213,7 @@ Spill = Callable[[Rows, str], None]
 
 class _ObjectScan:
     def __init__(self, worker: _Worker, ref: ObjectRef, result: ObjectResult, spill: Spill | None) -> None:
+        self.worker = worker
         self.spill = spill or (lambda rows, table: None)
         self.engine = worker.engine
         self.limits = worker.options.limits

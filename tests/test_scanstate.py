@@ -209,7 +209,7 @@ def test_resume_refuses_a_finished_scan_and_other_options(tmp_path: Path, corpus
         f"piiscan: --resume: {tmp_path / 'empty'} holds no scan to continue",
     )
     again = runner.invoke(main, scan_args(src, out))
-    assert again.exit_code == 2 and "continue it with --resume" in again.output
+    assert again.exit_code == 2 and "already holds a scan" in again.output
 
 
 @pytest.mark.parametrize(
