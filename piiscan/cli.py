@@ -11,7 +11,7 @@ import re
 import signal
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -22,7 +22,11 @@ import click
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 from piiscan import __version__
+from piiscan.cli_help import BUCKETS, FILES, POSTGRES, SELECTION, SectionedCommand, in_section
 from piiscan.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from piiscan.connectors.options import ConnectorOptions, GcsOptions, PostgresOptions, S3Options
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
@@ -161,7 +165,7 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(cls=SectionedCommand)
 @click.argument("sources", nargs=-1, required=True)
 @click.option(
     "--out", "-o", required=True, metavar="DIR", help="Scan directory to create (must not hold a scan already)."
@@ -176,26 +180,53 @@ def main() -> None:
     show_default=True,
     help="Report findings scored at least this (0-1).",
 )
-@click.option("--include", multiple=True, metavar="GLOB", help="Only objects whose path (or name) matches; repeatable.")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip objects whose path (or name) matches; repeatable.")
 @click.option(
-    "--max-object-size", type=SizeParam(), help="Skip objects larger than this (e.g. 100MB), before reading them."
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Only objects whose path (or name) matches; repeatable.",
+    cls=in_section(SELECTION),
 )
 @click.option(
-    "--max-depth", type=click.IntRange(0), default=None, help="Containers nested deeper are skipped  [default: 10]"
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Skip objects whose path (or name) matches; repeatable.",
+    cls=in_section(SELECTION),
 )
-@click.option("--max-members", type=click.IntRange(1), default=None, help="Members read per object  [default: 100000]")
+@click.option(
+    "--max-object-size",
+    type=SizeParam(),
+    help="Skip objects larger than this (e.g. 100MB), before reading them.",
+    cls=in_section(SELECTION),
+)
+@click.option(
+    "--max-depth",
+    type=click.IntRange(0),
+    default=None,
+    help="Containers nested deeper are skipped  [default: 10]",
+    cls=in_section(SELECTION),
+)
+@click.option(
+    "--max-members",
+    type=click.IntRange(1),
+    default=None,
+    help="Members read per object  [default: 100000]",
+    cls=in_section(SELECTION),
+)
 @click.option(
     "--max-expanded-size",
     type=SizeParam(),
     default=None,
     help="Bytes expanded out of one object's containers, all levels  [default: 20GiB]",
+    cls=in_section(SELECTION),
 )
 @click.option(
     "--max-expansion-ratio",
     type=click.FloatRange(1),
     default=None,
     help="Expanded/compressed size of a member (judged past 1 MiB)  [default: 200]",
+    cls=in_section(SELECTION),
 )
 @click.option(
     "--workers",
@@ -230,9 +261,12 @@ def main() -> None:
     envvar="AWS_ENDPOINT_URL",
     metavar="URL",
     help="S3-compatible endpoint for s3:// sources and --out (MinIO, Ceph); also $AWS_ENDPOINT_URL.",
+    cls=in_section(BUCKETS),
 )
-@click.option("--versions", is_flag=True, help="s3:// and gs://: scan every stored version, not only the latest.")
-@click.option("--anonymous", is_flag=True, help="s3:// and gs://: unsigned requests, for public buckets.")
+@click.option(
+    "--versions", is_flag=True, help="Scan every stored version, not only the latest.", cls=in_section(BUCKETS)
+)
+@click.option("--anonymous", is_flag=True, help="Unsigned requests, for public buckets.", cls=in_section(BUCKETS))
 @click.option(
     "--io-threads",
     type=click.IntRange(1, 256),
@@ -243,25 +277,29 @@ def main() -> None:
     "--list-page-size",
     type=click.IntRange(1, 1000),
     default=None,
-    help="s3:// and gs://: objects per listing request  [default: 1000]",
+    help="Objects per listing request  [default: 1000]",
+    cls=in_section(BUCKETS),
 )
 @click.option(
     "--sample-rows",
     type=click.IntRange(1),
     default=None,
-    help="postgresql://: read at most N rows per table (TABLESAMPLE BERNOULLI), marked as sampled.",
+    help="Read at most N rows per table (TABLESAMPLE BERNOULLI), marked as sampled.",
+    cls=in_section(POSTGRES),
 )
 @click.option(
     "--sample-percent",
     type=click.FloatRange(0, 100, min_open=True),
     default=None,
-    help="postgresql://: read about P% of each table's rows (TABLESAMPLE SYSTEM), marked as sampled.",
+    help="Read about P% of each table's rows (TABLESAMPLE SYSTEM), marked as sampled.",
+    cls=in_section(POSTGRES),
 )
 @click.option(
     "--timestamp-column",
     multiple=True,
     metavar="[TABLE=]COLUMN",
-    help="postgresql://: each finding's `modified` comes from this column of its row; TABLE is a glob; repeatable.",
+    help="Each finding's `modified` comes from this column of its row; TABLE is a glob; repeatable.",
+    cls=in_section(POSTGRES),
 )
 @click.option(
     "--timestamp-field",
@@ -269,6 +307,7 @@ def main() -> None:
     metavar="[GLOB=]FIELD",
     help="Files: each record's `modified` comes from this field (CSV/TSV column, JSON key or $.path, Parquet/ORC/"
     "Avro column, XLSX header); GLOB matches the file name or URI; repeatable, first match wins.",
+    cls=in_section(FILES),
 )
 @click.option(
     "--region",
@@ -293,38 +332,7 @@ def main() -> None:
     metavar="SCAN",
     help="Carry the rows of objects unchanged since this finished scan directory instead of reading them.",
 )
-def scan(
-    sources: tuple[str, ...],
-    out: str,
-    entities: str | None,
-    min_score: float,
-    include: tuple[str, ...],
-    exclude: tuple[str, ...],
-    max_object_size: int | None,
-    workers: int | None,
-    key_file: str | None,
-    fail_on_findings: bool,
-    quiet: bool,
-    engine: str,
-    endpoint_url: str | None = None,
-    versions: bool = False,
-    anonymous: bool = False,
-    io_threads: int | None = None,
-    list_page_size: int | None = None,
-    max_depth: int | None = None,
-    max_members: int | None = None,
-    max_expanded_size: int | None = None,
-    max_expansion_ratio: float | None = None,
-    sample_rows: int | None = None,
-    sample_percent: float | None = None,
-    timestamp_column: tuple[str, ...] = (),
-    nlp_model: str | None = None,
-    timestamp_field: tuple[str, ...] = (),
-    regions: tuple[str, ...] = (),
-    create_key: bool = False,
-    resume: bool = False,
-    since: str | None = None,
-) -> None:
+def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
     \b
@@ -347,30 +355,18 @@ def scan(
     from piiscan.scanstate import ScanInterrupted, ScanStateError
 
     try:
-        chosen = _entities(entities)
+        chosen = _entities(params["entities"])
     except click.BadParameter as exc:
         fail(f"--entities: {exc.message}")
     out_path = Path(out)
+    resume, since = params["resume"], params["since"]
     _check_local_out(out)
     _check_local_sources(sources)
-    declared_regions = _regions(regions, sources)
-    for rule in timestamp_field:
+    declared_regions = _regions(params["regions"], sources)
+    for rule in params["timestamp_field"]:
         if not rule.rpartition("=")[2].strip():
             fail(f"--timestamp-field {rule}: name a field (FIELD or GLOB=FIELD)")
-    remote = {"versions": versions, "anonymous": anonymous, "io_threads": io_threads, "page_size": list_page_size}
-    connector_options = {"s3": {**remote, "endpoint_url": endpoint_url}, "gs": remote}
-    if sample_rows is not None and sample_percent is not None:
-        fail("choose one of --sample-rows and --sample-percent")
-    sample = {"rows": sample_rows} if sample_rows else ({"percent": sample_percent} if sample_percent else None)
-    for scheme in {scheme_of(s) for s in sources} & {"postgresql", "postgres"}:
-        connector_options[scheme] = {
-            "sample_rows": sample_rows,
-            "sample_percent": sample_percent,
-            "sample": sample,
-            "timestamp_columns": list(timestamp_column),
-            "entities": chosen,
-            "min_score": min_score,
-        }
+    connector_options = _connector_options({scheme_of(s) for s in (*sources, out)}, params)
     try:
         already = holds_scan(out, connector_options.get(scheme_of(out)))
     except SourceError as exc:
@@ -384,9 +380,10 @@ def scan(
     if scheme_of(out) == "file" and out_path.exists() and not out_path.is_dir():
         fail(f"--out {out} exists and is not a folder")
     try:
-        key = load_key(key_file, create_named=create_key)
+        key = load_key(params["key_file"], create_named=params["create_key"])
     except HmacKeyError as exc:
         fail(str(exc))
+    nlp_model = params["nlp_model"]
     detectors = load_detectors(chosen)
     if nlp_model:
         from piiscan.detectors.nlp import ModelNotFound, nlp_detectors
@@ -401,17 +398,21 @@ def scan(
         scan_id=new_scan_id(),
         key=key,
         entities=chosen,
-        min_score=min_score,
-        backend=engine,
+        min_score=params["min_score"],
+        backend=params["engine"],
         nlp_model=nlp_model,
         connector_options=connector_options,
-        io_threads=io_threads or 0,
-        limits=_limits(max_depth, max_members, max_expanded_size, max_expansion_ratio),
-        timestamp_fields=timestamp_field,
+        io_threads=params["io_threads"] or 0,
+        limits=_limits(
+            params["max_depth"], params["max_members"], params["max_expanded_size"], params["max_expansion_ratio"]
+        ),
+        timestamp_fields=params["timestamp_field"],
         regions=declared_regions,
     )
-    selection = Selection(include=include, exclude=exclude, max_object_size=max_object_size)
-    n_workers = workers or os.cpu_count() or 1
+    selection = Selection(
+        include=params["include"], exclude=params["exclude"], max_object_size=params["max_object_size"]
+    )
+    quiet = params["quiet"]
     progress, done = make_progress(quiet)
     try:
         summary = run_scan(
@@ -419,7 +420,7 @@ def scan(
             out,
             options,
             selection,
-            workers=n_workers,
+            workers=params["workers"] or os.cpu_count() or 1,
             progress=progress,
             detector_ids=[d.id for d in detectors],
             resume=resume,
@@ -442,10 +443,56 @@ def scan(
         click.echo(f"piiscan: cannot list {failure}", err=True)
     if summary.source_failures:
         sys.exit(int(ExitCode.SOURCE))
-    if fail_on_findings and sum(summary.findings.values()):
+    if params["fail_on_findings"] and sum(summary.findings.values()):
         sys.exit(int(ExitCode.FINDINGS))
     if summary.status == "partial":
         sys.exit(int(ExitCode.PARTIAL))
+
+
+# -- `scan`'s options, one object per source kind, from the parsed parameters ---------------------
+
+
+def _connector_options(schemes: set[str], params: dict[str, Any]) -> dict[str, ConnectorOptions]:
+    """The connector options of the schemes a scan reads or writes (the others: their defaults)."""
+    try:
+        postgres = _postgres_options(params)
+    except ValueError as exc:
+        fail(str(exc))
+    built = {"s3": _s3_options(params), "gs": _gcs_options(params), "postgresql": postgres, "postgres": postgres}
+    return {scheme: built[scheme] for scheme in schemes if scheme in built}
+
+
+def _s3_options(params: dict[str, Any]) -> S3Options:
+    from piiscan.connectors.options import S3Options
+
+    return S3Options(
+        versions=params["versions"],
+        anonymous=params["anonymous"],
+        page_size=params["list_page_size"] or S3Options.page_size,
+        endpoint_url=params["endpoint_url"],
+        io_threads=params["io_threads"],
+    )
+
+
+def _gcs_options(params: dict[str, Any]) -> GcsOptions:
+    from piiscan.connectors.options import GcsOptions
+
+    return GcsOptions(
+        versions=params["versions"],
+        anonymous=params["anonymous"],
+        page_size=params["list_page_size"] or GcsOptions.page_size,
+    )
+
+
+def _postgres_options(params: dict[str, Any]) -> PostgresOptions:
+    """Raises ValueError when the options exclude each other."""
+    from piiscan.connectors.options import PostgresOptions
+
+    return PostgresOptions(
+        sample_rows=params["sample_rows"],
+        sample_percent=params["sample_percent"],
+        timestamp_columns=params["timestamp_column"],
+    )
 
 
 @main.command()

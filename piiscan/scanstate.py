@@ -300,7 +300,7 @@ def fixed_manifest(
         "workers": workers,
         "engine": {"backend": options.backend},
         #: connectors that read only a sample (e.g. --sample-rows): the scan is not exhaustive
-        "sampling": {s: o["sample"] for s, o in sorted(options.connector_options.items()) if o.get("sample")},
+        "sampling": {s: o.sampling for s, o in sorted(options.connector_options.items()) if o.sampling},
         "since": since.scan_id if since else None,
         "since_dir": since.path if since else None,
         #: --region declarations for sources with no region API

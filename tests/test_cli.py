@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,29 @@ def test_an_empty_or_short_environment_key_stops_the_scan(
     assert scan.exit_code == ExitCode.USAGE
     assert scan.result.output.startswith("piiscan: PIISCAN_HMAC_KEY is ")
     assert not scan.out.exists()
+
+
+def test_scan_help_lists_options_under_their_source_kinds_heading() -> None:
+    result = CliRunner().invoke(main, ["scan", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    headings: dict[str, list[str]] = {}
+    current = ""
+    for line in result.output.splitlines():
+        if line and not line.startswith(" ") and line.endswith(":"):
+            current = line[:-1]
+            headings[current] = []
+        elif current in headings and line.startswith("  -"):
+            headings[current].append(re.search(r"--[a-z-]+", line).group())  # type: ignore[union-attr]
+    sections = {title: options for title, options in headings.items() if title not in ("Exit codes", "Usage")}
+    assert list(sections) == [
+        "Options",
+        "What is read (every source)",
+        "S3 and GCS (s3://, gs://)",
+        "PostgreSQL (postgresql://)",
+        "Files (in folders and in buckets)",
+    ]
+    assert sections["S3 and GCS (s3://, gs://)"] == ["--endpoint-url", "--versions", "--anonymous", "--list-page-size"]
+    assert sections["PostgreSQL (postgresql://)"] == ["--sample-rows", "--sample-percent", "--timestamp-column"]
+    assert sections["Files (in folders and in buckets)"] == ["--timestamp-field"]
+    assert sections["What is read (every source)"][:3] == ["--include", "--exclude", "--max-object-size"]
+    assert "--out" in sections["Options"] and "--region" in sections["Options"]

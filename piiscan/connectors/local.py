@@ -5,25 +5,25 @@ are not followed (no loops, no escaping the tree) and, like FIFOs, sockets and d
 listed as skipped with the reason. A folder that cannot be listed is an errors row (stage list).
 Objects are named `file:///absolute/path`. A Maildir met on the way is recognised by its
 layout (`piiscan.connectors.maildir`): each message file stays an object of its own (listed,
-read and scanned in parallel like any file) and holds one member, the message, named by its
-folder and Message-ID; files in a Maildir's tmp/ (deliveries in progress) are listed as skipped.
-`maildir://` lists only the messages of the Maildirs under its path.
+read and scanned in parallel like any file), its folder and position in the ref's `extra`, and
+the scan reads it as one member, the message, named by its folder and Message-ID
+(`piiscan.extract.maildir`); files in a Maildir's tmp/ (deliveries in progress) are listed as
+skipped. `maildir://` lists only the messages of the Maildirs under its path.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 from urllib.parse import quote, unquote, urlparse
 
 from piiscan.connectors.base import Connector, ListFailure, Listing, Selection, Skipped, SourceError
 from piiscan.connectors.maildir import FOLDER_KEY, POSITION_KEY, MaildirLayout, MessageFile
-from piiscan.extract.maildir import header_block, message_file_events
-from piiscan.model import Events, ObjectRef
+from piiscan.connectors.options import ConnectorOptions, LocalOptions
+from piiscan.model import ObjectRef
 
 
 def path_of(uri: str) -> Path:
@@ -65,10 +65,11 @@ def _inside(path: Path, top: Path) -> bool:
 
 class LocalConnector(Connector):
     scheme = "file"
+    options_type = LocalOptions
     #: list only the messages of Maildirs (maildir://), not every file
     messages_only = False
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, options: ConnectorOptions | None = None) -> None:
         super().__init__(options)
         self.maildirs = MaildirLayout()
 
@@ -133,14 +134,6 @@ class LocalConnector(Connector):
 
     def open(self, ref: ObjectRef) -> IO[bytes]:
         return open(path_of(ref.uri), "rb")
-
-    def read(self, ref: ObjectRef) -> Events | None:
-        if FOLDER_KEY not in ref.extra:
-            return None
-        with self.open(ref) as stream:  # now: a message gone since the listing fails at stage read
-            header = header_block(stream)
-        folder, position = ref.extra[FOLDER_KEY], ref.extra[POSITION_KEY]
-        return message_file_events(header, lambda: self.open(ref), ref.name, folder, position, ref.size)
 
 
 class MaildirConnector(LocalConnector):
