@@ -127,27 +127,43 @@ class ObjectResult:
     record_times: Counter[str] = field(default_factory=Counter)
 
 
-@dataclass
-class ScanSummary:
-    scan_id: str
-    status: str  # running | complete | partial | interrupted (piiscan.scanstate)
+@dataclass(kw_only=True)
+class Tally:
+    """What a batch, and then the whole scan, adds up: objects rows by status, errors, bytes, findings."""
+
     scanned: int = 0
     skipped: int = 0
     failed: int = 0
+    errors: int = 0
+    bytes_read: int = 0
+    findings: Counter[str] = field(default_factory=Counter)
+    #: records whose time was read from --timestamp-field: parsed, unparsed, missing
+    record_times: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: Tally) -> None:
+        self.scanned += other.scanned
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.errors += other.errors
+        self.bytes_read += other.bytes_read
+        self.findings.update(other.findings)
+        self.record_times.update(other.record_times)
+
+
+@dataclass
+class ScanSummary(Tally):
+    scan_id: str
+    status: str  # running | complete | partial | interrupted (piiscan.scanstate)
     #: objects rows copied from the --since scan, not read
     carried: int = 0
     #: objects of the --since scan that the listing did not meet any more
     gone: int = 0
     #: the id of the --since scan
     since: str | None = None
-    errors: int = 0
-    bytes_read: int = 0
-    findings: Counter[str] = field(default_factory=Counter)
     source_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     #: the signal that stopped the scan (SIGINT, SIGTERM)
     interrupted_by: str | None = None
-    record_times: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True)
@@ -165,18 +181,11 @@ class Batch:
 
 
 @dataclass
-class BatchResult:
+class BatchResult(Tally):
     """What a batch did: counts for the manifest and progress, and the parts it wrote (by table)."""
 
     batch_id: int
     parts: dict[str, list[str]] = field(default_factory=dict)
-    scanned: int = 0
-    skipped: int = 0
-    failed: int = 0
-    errors: int = 0
-    bytes_read: int = 0
-    findings: Counter[str] = field(default_factory=Counter)
-    record_times: Counter[str] = field(default_factory=Counter)
 
 
 # -- one object, in a worker ------------------------------------------------------------------
@@ -652,13 +661,7 @@ def run_scan(
 
     def absorb_batch(result: BatchResult) -> None:
         with signals.critical():
-            summary.scanned += result.scanned
-            summary.skipped += result.skipped
-            summary.failed += result.failed
-            summary.errors += result.errors
-            summary.bytes_read += result.bytes_read
-            summary.findings.update(result.findings)
-            summary.record_times.update(result.record_times)
+            summary.add(result)
             state.commit(result.parts)
             state.checkpoint()
         if progress:
@@ -717,7 +720,7 @@ def run_scan(
             first = list(itertools.islice(items, 2))
             items = itertools.chain(first, items)
             if len(first) < 2:
-                workers = 1  # one object: worker processes would only add their start-up
+                workers = state.fixed["workers"] = 1  # one object: worker processes would only add their start-up
             if workers <= 1:
                 with _scanning_heap():
                     try:
