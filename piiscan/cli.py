@@ -168,7 +168,11 @@ def main() -> None:
 @main.command(cls=SectionedCommand)
 @click.argument("sources", nargs=-1, required=True)
 @click.option(
-    "--out", "-o", required=True, metavar="DIR", help="Scan directory to create (must not hold a scan already)."
+    "--out",
+    "-o",
+    required=True,
+    metavar="DIR",
+    help="Scan directory to create (one holding a scan only with --resume).",
 )
 @click.option(
     "--entities", metavar="LIST", help="Comma-separated entities to look for (default: all). See `piiscan detectors`."
