@@ -40,6 +40,7 @@ from piiscan.connectors import (
     connector_for,
     scheme_of,
 )
+from piiscan.connectors.local import file_uri, path_of
 from piiscan.connectors.maildir import FOLDER_KEY, POSITION_KEY
 from piiscan.connectors.options import ConnectorOptions
 from piiscan.detectors import load_detectors
@@ -676,6 +677,8 @@ def run_scan(
         if failure.fatal and message not in summary.source_failures:
             summary.source_failures.append(message)
 
+    own = _output_prefix(out)
+
     def listed() -> Iterator[tuple[str, ObjectRef]]:
         for source in sources:
             scheme = scheme_of(source)
@@ -687,6 +690,8 @@ def run_scan(
                         list_failure(item)
                         continue
                     ref = item.ref if isinstance(item, Skipped) else item
+                    if ref.uri.startswith(own):
+                        continue  # the scan directory itself, inside a scanned folder or prefix
                     if index is not None:
                         index.seen.add(ref.uri)
                     if state.is_done(ref.uri, ref.version):
@@ -744,6 +749,13 @@ def run_scan(
                 state.finish(INTERRUPTED)
             raise
     return summary
+
+
+def _output_prefix(out: str) -> str:
+    """What the URI of every object inside the scan directory `out` starts with."""
+    if scheme_of(out) == "file":
+        return file_uri(path_of(out).absolute()) + "/"
+    return out.rstrip("/") + "/"
 
 
 def _identity(lister: Connector, ref: ObjectRef) -> tuple[str, str | None]:

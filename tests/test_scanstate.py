@@ -388,3 +388,13 @@ def test_gcs_resume_and_since(tmp_path: Path) -> None:
         return f"gs://{bucket.name}/readme.md"
 
     resumes_and_carries(tmp_path, f"gs://{bucket.name}", change)
+
+
+def test_a_scan_directory_inside_the_scanned_folder_is_not_scanned(tmp_path: Path) -> None:
+    src = mail_corpus(tmp_path)
+    out = src / "scans" / "tonight"  # its manifest exists from the start, its parts appear as it goes
+    result = CliRunner().invoke(main, scan_args(src, out, workers=2))
+    assert result.exit_code == 3, result.output
+    objects = {r["object"] for r in read_rows(out, "objects")}
+    assert not [uri for uri in objects if "/scans/" in uri]
+    assert len([uri for uri in objects if uri.endswith(".txt")]) == 6
