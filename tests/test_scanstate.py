@@ -398,3 +398,30 @@ def test_a_scan_directory_inside_the_scanned_folder_is_not_scanned(tmp_path: Pat
     objects = {r["object"] for r in read_rows(out, "objects")}
     assert not [uri for uri in objects if "/scans/" in uri]
     assert len([uri for uri in objects if uri.endswith(".txt")]) == 6
+
+
+def test_scan_batch_runs_in_a_fresh_process_from_a_pickled_batch(tmp_path: Path) -> None:
+    """What a Dask worker would do: import piiscan, unpickle a batch and options, scan, write parts."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from piiscan.connectors import Selection, connector_for
+    from piiscan.model import ObjectRef
+    from piiscan.scan import Batch, ScanOptions, scan_batch
+    from tests.helpers import TEST_KEY
+
+    src = mail_corpus(tmp_path)
+    refs = [r for r in connector_for("file").list(str(src), Selection()) if isinstance(r, ObjectRef)]
+    notes = tuple(("file", r) for r in refs if r.name.startswith("note"))
+    out = tmp_path / "out"
+    options = ScanOptions(scan_id="s1", key=TEST_KEY.encode(), entities=("NL_BSN",), out=str(out))
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        result = pool.submit(scan_batch, Batch(7, 2, notes), options).result()
+    assert (result.batch_id, result.scanned, result.errors, dict(result.findings)) == (7, 5, 0, {"NL_BSN": 5})
+    assert result.parts == {
+        "findings": ["part-a002-b000007-00001.parquet"],
+        "objects": ["part-a002-b000007-00002.parquet"],
+    }
+    assert sorted(r["object"].rsplit("/", 1)[-1] for r in read_rows(out, "objects")) == [
+        f"note{i}.txt" for i in range(5)
+    ]
