@@ -42,11 +42,21 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from piiscan import __version__
 from piiscan.hashing import key_fingerprint
 from piiscan.redact import strip_password
-from piiscan.scandir import STATUS_CARRIED, STATUS_SCANNED, TABLES, ScanDirWriter, read_manifest, read_table
+from piiscan.scandir import (
+    STATUS_CARRIED,
+    STATUS_SCANNED,
+    TABLES,
+    ScanDirWriter,
+    committed_parts,
+    read_manifest,
+    read_table,
+    remote_store,
+)
 
 if TYPE_CHECKING:
     from piiscan.scan import ScanOptions, ScanSummary
@@ -396,15 +406,30 @@ class SinceIndex:
         wanted = pa.array(sorted(self.carried), pa.string())
         rows, entities = 0, Counter[str]()
         for table in ("objects", "findings"):
-            data = read_table(self.path, table)
-            data = data.filter(pc.is_in(data["object"], value_set=wanted))
-            data = data.set_column(data.schema.get_field_index("scan_id"), "scan_id", pa.array([scan_id] * len(data)))
-            if table == "objects":
-                status = pa.array([STATUS_CARRIED] * len(data), pa.string())
-                data = data.set_column(data.schema.get_field_index("status"), "status", status)
-                rows = data.num_rows
-            else:
-                entities.update(data["entity"].to_pylist())
-            for start in range(0, data.num_rows, part_rows):
-                writer.write_part(table, data.slice(start, part_rows).cast(TABLES[table]))
+            for part in _parts_of(self.path, table):
+                data = part.filter(pc.is_in(part["object"], value_set=wanted))
+                if not data.num_rows:
+                    continue
+                data = data.set_column(
+                    data.schema.get_field_index("scan_id"), "scan_id", pa.array([scan_id] * len(data))
+                )
+                if table == "objects":
+                    status = pa.array([STATUS_CARRIED] * len(data), pa.string())
+                    data = data.set_column(data.schema.get_field_index("status"), "status", status)
+                    rows += data.num_rows
+                else:
+                    entities.update(data["entity"].to_pylist())
+                for start in range(0, data.num_rows, part_rows):
+                    writer.write_part(table, data.slice(start, part_rows).cast(TABLES[table]))
         return rows, entities
+
+
+def _parts_of(scan_dir: str, table: str) -> Iterator[pa.Table]:
+    """A scan's `table` one committed part at a time (memory bounded by a part), or at once from a bucket."""
+    if remote_store(scan_dir) is not None:
+        yield read_table(scan_dir, table)
+        return
+    committed = committed_parts(read_manifest(scan_dir), table)
+    for part in sorted((Path(scan_dir) / table).glob("part-*.parquet")):
+        if committed is None or part.name in committed:
+            yield pq.read_table(part, schema=TABLES[table])
