@@ -648,7 +648,7 @@ def run_scan(
     if previous is not None:
         state = ScanState.resume(out, writer, summary, fixed, previous, key_of=key_of)
     else:
-        state = ScanState.start(out, writer, summary, fixed, key_of=key_of)
+        state = ScanState.start(writer, summary, fixed, key_of=key_of)
     signals = Signals()
 
     def absorb(result: ObjectResult) -> None:

@@ -149,7 +149,6 @@ class ScanState:
 
     def __init__(
         self,
-        out: str,
         writer: ScanDirWriter,
         summary: ScanSummary,
         fixed: dict[str, Any],
@@ -159,7 +158,6 @@ class ScanState:
         seconds_before: float = 0.0,
         key_of: Callable[[str, str | None], ObjectKey] = lambda uri, version: (uri, None),
     ) -> None:
-        self.out = out
         self.writer = writer
         self.summary = summary
         self.fixed = fixed
@@ -177,10 +175,8 @@ class ScanState:
     # -- starting --------------------------------------------------------------------------
 
     @classmethod
-    def start(
-        cls, out: str, writer: ScanDirWriter, summary: ScanSummary, fixed: dict[str, Any], **kw: Any
-    ) -> ScanState:
-        state = cls(out, writer, summary, fixed, **kw)
+    def start(cls, writer: ScanDirWriter, summary: ScanSummary, fixed: dict[str, Any], **kw: Any) -> ScanState:
+        state = cls(writer, summary, fixed, **kw)
         state.checkpoint(force=True)  # "running" from the first moment
         return state
 
@@ -194,7 +190,7 @@ class ScanState:
         previous: Mapping[str, Any],
         **kw: Any,
     ) -> ScanState:
-        """Continue the scan `previous` (its manifest): its committed parts stay, the rest goes."""
+        """Continue the scan in `out` whose manifest is `previous`: its committed parts stay, the rest goes."""
         counts = previous.get("counts") or {}
         summary.scanned = int(counts.get("scanned", 0))
         summary.skipped = int(counts.get("skipped", 0))
@@ -208,7 +204,6 @@ class ScanState:
         summary.record_times = Counter({k: int(v) for k, v in times.items() if k != "fields"})
         fixed = {**fixed, "started": previous.get("started", fixed["started"])}
         state = cls(
-            out,
             writer,
             summary,
             fixed,
