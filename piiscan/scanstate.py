@@ -157,6 +157,7 @@ class ScanState:
         parts: Mapping[str, Sequence[str]] | None = None,
         seconds_before: float = 0.0,
         key_of: Callable[[str, str | None], ObjectKey] = lambda uri, version: (uri, None),
+        allow_labels: Sequence[str] = (),
     ) -> None:
         self.writer = writer
         self.summary = summary
@@ -164,6 +165,8 @@ class ScanState:
         self.attempt = attempt
         self.parts: dict[str, list[str]] = {t: list((parts or {}).get(t, ())) for t in TABLES}
         self.key_of = key_of
+        #: the allow entries of --rules: each is counted in the manifest, 0 included
+        self.allow_labels = list(allow_labels)
         #: objects whose top-level row is committed (a resumed scan leaves them alone)
         self.done: set[ObjectKey] = set()
         #: listing errors committed already: listing again must not write them twice
@@ -202,6 +205,7 @@ class ScanState:
         summary.source_failures = list(previous.get("source_failures") or [])
         times = previous.get("record_times") or {}
         summary.record_times = Counter({k: int(v) for k, v in times.items() if k != "fields"})
+        summary.allowed = Counter({k: int(v) for k, v in (previous.get("allowed") or {}).items() if v})
         fixed = {**fixed, "started": previous.get("started", fixed["started"])}
         state = cls(
             writer,
@@ -281,6 +285,8 @@ class ScanState:
             "source_failures": s.source_failures,
             #: records' own times read from --timestamp-field fields
             "record_times": {"fields": fields, **s.record_times} if fields else None,
+            #: findings an allow entry dropped, by the entry's label (every entry of --rules, 0 included)
+            "allowed": {**dict.fromkeys(self.allow_labels, 0), **dict(sorted(s.allowed.items()))},
             "interrupted_by": s.interrupted_by,
             "parts": {t: sorted(names) for t, names in self.parts.items()},
         }
