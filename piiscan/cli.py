@@ -390,9 +390,10 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
       9  --fail-on score:X: findings scored at least X
      10  --min-coverage: too many objects skipped or failed
       2  usage or configuration error (also: --resume of a finished scan, unusable --since)
+    130  stopped by SIGINT (Ctrl-C), after writing what was done (status: interrupted);
+         continue with the same command and --resume
+    143  stopped by SIGTERM, after writing what was done (status: interrupted)
     The first failing --fail-on given wins, then 10; 5 wins over them, they over 3.
-    130  stopped by SIGINT (Ctrl-C), 143  stopped by SIGTERM: what was done is written
-         (status: interrupted); continue with the same command and --resume
     """
     from piiscan.connectors import Selection, SourceError, scheme_of
     from piiscan.detectors import load_detectors
