@@ -320,6 +320,17 @@ def fixed_manifest(
     }
 
 
+#: manifest keys a --since scan must share with the new one: else its rows are not what a full scan would write
+CARRIED_WHEN_SAME = (
+    "key_fingerprint",
+    "detectors",
+    "entities",
+    "min_score",
+    "sampling",
+    "regions",
+    "timestamp_fields",
+)
+
 #: manifest keys a resumed scan must share with the scan it continues: else the rows would mix
 SAME_WHEN_RESUMED = (
     "sources",
@@ -387,8 +398,8 @@ class SinceIndex:
         status = manifest.get("status")
         if status not in FINISHED:
             raise ScanStateError(f"--since {path}: that scan is {status}, not finished: nothing can be carried from it")
-        for key in ("key_fingerprint", "detectors", "entities", "min_score", "sampling"):
-            if manifest.get(key) != fixed.get(key):
+        for key in CARRIED_WHEN_SAME:
+            if (manifest.get(key) or None) != (fixed.get(key) or None):
                 what = key.replace("_", " ")
                 raise ScanStateError(f"--since {path}: made with other {what}: its findings cannot be carried")
         return cls(path, manifest, key_of)
