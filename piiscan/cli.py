@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -146,7 +147,7 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            fail("interrupted", ExitCode.ERROR)
+            fail("interrupted", ExitCode.INTERRUPTED)
         except Exception as exc:
             if os.environ.get("PIISCAN_DEBUG"):
                 raise
@@ -170,7 +171,11 @@ def main() -> None:
 @main.command(cls=SectionedCommand)
 @click.argument("sources", nargs=-1, required=True)
 @click.option(
-    "--out", "-o", required=True, metavar="DIR", help="Scan directory to create (must not hold a scan already)."
+    "--out",
+    "-o",
+    required=True,
+    metavar="DIR",
+    help="Scan directory to create (one holding a scan only with --resume).",
 )
 @click.option(
     "--entities", metavar="LIST", help="Comma-separated entities to look for (default: all). See `piiscan detectors`."
@@ -369,6 +374,16 @@ def main() -> None:
     help="Read text by OCR (extra `ocr`): auto: images and PDF pages without text; on: every PDF page too.",
     cls=in_section(SELECTION),
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the running or interrupted scan in --out: finished objects are not read again.",
+)
+@click.option(
+    "--since",
+    metavar="SCAN",
+    help="Carry the rows of objects unchanged since this finished scan directory instead of reading them.",
+)
 def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
@@ -382,7 +397,10 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
       8  --fail-on entity:LIST: findings of a listed entity
       9  --fail-on score:X: findings scored at least X
      10  --min-coverage: too many objects skipped or failed
-      2  usage or configuration error
+      2  usage or configuration error (also: --resume of a finished scan, unusable --since)
+    130  stopped by SIGINT (Ctrl-C), after writing what was done (status: interrupted);
+         continue with the same command and --resume
+    143  stopped by SIGTERM, after writing what was done (status: interrupted)
     The first failing --fail-on given wins, then 10; 5 wins over them, they over 3.
     """
     from piiscan.connectors import Selection, SourceError, scheme_of
@@ -395,6 +413,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     from piiscan.redact import safe_message
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import holds_scan
+    from piiscan.scanstate import ScanInterrupted, ScanStateError
 
     rules = _rule_packs(params["rule_packs"], params["key_file"], params["create_key"])
     try:
@@ -406,6 +425,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     except PluginError as exc:
         fail(str(exc))
     out_path = Path(out)
+    resume, since = params["resume"], params["since"]
     _check_local_out(out)
     _check_local_sources(sources)
     declared_regions = _regions(params["regions"], sources)
@@ -419,8 +439,10 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         fail(f"--out {out}: {exc}")
     except Exception as exc:
         fail(f"--out {out} cannot be checked: {type(exc).__name__}: {safe_message(exc)}", ExitCode.SOURCE)
-    if already:
+    if already and not resume:
         fail(f"{out} already holds a scan: choose a new --out folder")
+    if resume and not already:
+        fail(f"--resume: {out} holds no scan to continue")
     if scheme_of(out) == "file" and out_path.exists() and not out_path.is_dir():
         fail(f"--out {out} exists and is not a folder")
     try:
@@ -476,10 +498,19 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
             workers=params["workers"] or os.cpu_count() or 1,
             progress=progress,
             detector_ids=[d.id for d in detectors],
+            resume=resume,
+            since=since,
         )
     except SourceError as exc:
         done()
         fail(str(exc))
+    except ScanStateError as exc:
+        done()
+        fail(str(exc))
+    except ScanInterrupted as stop:
+        done()
+        click.echo(f"piiscan: stopped by {stop}: what was done is in {out}; continue with --resume", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED if stop.signum == signal.SIGINT else ExitCode.TERMINATED))
     done()
     if not quiet:
         print_summary(summary, out)

@@ -17,6 +17,11 @@ from piiscan.exitcodes import ExitCode
 
 _FORMAT = click.Choice(["table", "csv", "json", "parquet"])
 _SCANS = click.argument("scans", nargs=-1, required=True, metavar="SCAN...")
+_ALLOW_INCOMPLETE = click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help="Also read scans that did not finish (running, killed or interrupted), and say so.",
+)
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
@@ -25,13 +30,17 @@ def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     fail(message, code)
 
 
-def _open(paths: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _open(paths: tuple[str, ...], allow_incomplete: bool):  # type: ignore[no-untyped-def]
     from piiscan.tools.scans import ScanDirError, open_scans
 
     try:
-        return open_scans(paths)
+        opened = open_scans(paths, allow_incomplete)
     except ScanDirError as exc:
         _fail(str(exc))
+    for scan in opened:
+        if scan.incomplete:
+            click.echo(f"piiscan: scan {scan.scan_id} is {scan.status}: results cover only what it finished", err=True)
+    return opened
 
 
 def _emit(table, fmt: str | None, output: str | None, title: str, extra_json: dict | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -117,6 +126,7 @@ class _SubjectFind(click.Command):
 @click.option("--all-scans", is_flag=True, help="Answer from every scan given, not only each object's latest.")
 @click.option("--case", "case_path", metavar="FILE", help="Save the request and its answer as a case file (JSON).")
 @click.option("--received", metavar="DATE", help="With --case: the day the request was received  [default: today]")
+@_ALLOW_INCOMPLETE
 def subject_find(
     scans: tuple[str, ...],
     from_file: str | None,
@@ -131,6 +141,7 @@ def subject_find(
     all_scans: bool,
     case_path: str | None,
     received: str | None,
+    allow_incomplete: bool,
     **given: tuple[str, ...],
 ) -> None:
     """List every object, member and locator in SCAN... holding any of the subject's identifiers.
@@ -145,7 +156,7 @@ def subject_find(
     \b
     Exit codes:
       0  searched (whether or not anything was found)
-      2  malformed identifier, no identifier, unreadable scan, or scans made with another key
+      2  malformed identifier, no identifier, unreadable or unfinished scan, or scans made with another key
     """
     from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
     from piiscan.tools import subject as subj
@@ -160,7 +171,7 @@ def subject_find(
         identifiers = subj.make_identifiers(pairs, key)
     except (subj.IdentifierError, HmacKeyError) as exc:
         _fail(str(exc))
-    opened = _open(scans)
+    opened = _open(scans, allow_incomplete)
     mine = key_fingerprint(key)
     other = [s.scan_id for s in opened if s.manifest.get("key_fingerprint") not in (None, mine)]
     if other:
@@ -259,6 +270,7 @@ def retention() -> None:
 )
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
 @click.option("--output", "-o", metavar="FILE", help="Write the problem items here (.csv, .json, .parquet).")
+@_ALLOW_INCOMPLETE
 def retention_check(
     scans: tuple[str, ...],
     rules_path: str | None,
@@ -266,6 +278,7 @@ def retention_check(
     since: tuple[str, ...],
     fmt: str | None,
     output: str | None,
+    allow_incomplete: bool,
 ) -> None:
     """List every object, message or record in SCAN... kept past its rule's maximum age, and
     (with --since) every object deleted before its rule's minimum age.
@@ -274,7 +287,7 @@ def retention_check(
     Exit codes:
       0  nothing overdue or deleted early
       6  something is overdue or was deleted early (VIOLATIONS)
-      2  unreadable or invalid rule pack, bad --now, unreadable scan
+      2  unreadable or invalid rule pack, bad --now, unreadable or unfinished scan
     """
     from piiscan.tools.retention import check, load_rules
     from piiscan.tools.rules import RulesError
@@ -284,7 +297,9 @@ def retention_check(
     except RulesError as exc:
         _fail(str(exc))
     when = _parse_now(now)
-    problems, summary = check(_open(scans), rules, when, _open(since) if since else ())
+    problems, summary = check(
+        _open(scans, allow_incomplete), rules, when, _open(since, allow_incomplete) if since else ()
+    )
     for s in summary:
         limits = [f"max {s['max_age']}"] if s["max_age"] else []
         limits += [f"min {s['min_age']}"] if s["min_age"] else []
@@ -314,7 +329,10 @@ def residency() -> None:
 @click.option("--rules", "rules_path", metavar="FILE", help="Residency rule pack (YAML)  [default: EU regions]")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
 @click.option("--output", "-o", metavar="FILE", help="Write the violations here (.csv, .json, .parquet).")
-def residency_check(scans: tuple[str, ...], rules_path: str | None, fmt: str | None, output: str | None) -> None:
+@_ALLOW_INCOMPLETE
+def residency_check(
+    scans: tuple[str, ...], rules_path: str | None, fmt: str | None, output: str | None, allow_incomplete: bool
+) -> None:
     """List objects in SCAN... holding personal data in a region outside the allowed ones.
 
     \b
@@ -322,7 +340,7 @@ def residency_check(scans: tuple[str, ...], rules_path: str | None, fmt: str | N
       0  every object with findings is in an allowed region or under an exception
          (objects of unknown region: violations under `unknown_region: fail`)
       6  some are not (VIOLATIONS)
-      2  unreadable or invalid rule pack, unreadable scan
+      2  unreadable or invalid rule pack, unreadable or unfinished scan
     """
     from piiscan.tools.residency import check, load_rule
     from piiscan.tools.rules import RulesError
@@ -331,7 +349,7 @@ def residency_check(scans: tuple[str, ...], rules_path: str | None, fmt: str | N
         rule = load_rule(rules_path)
     except RulesError as exc:
         _fail(str(exc))
-    violations, counts = check(_open(scans), rule)
+    violations, counts = check(_open(scans, allow_incomplete), rule)
     unknown = "judged as violations" if rule.unknown_region == "fail" else "not judged"
     click.echo(
         f"{counts['violations']} of {counts['objects']} object(s) with findings in violation (allowed: "
@@ -376,6 +394,7 @@ def register(main: click.Group) -> None:
     help="sarif: file:// objects under this folder get paths relative to it (the repository root).",
 )
 @click.option("--with-absent", is_flag=True, help="sarif: also list the baseline's absent findings.")
+@_ALLOW_INCOMPLETE
 def report(
     scans: tuple[str, ...],
     fmt: str,
@@ -385,19 +404,21 @@ def report(
     fail_on: tuple[str, ...] = (),
     source_root: str | None = None,
     with_absent: bool = False,
+    allow_incomplete: bool = False,
 ) -> None:
     """Summarise SCAN...: findings by entity and source prefix, top objects, coverage, changes, errors.
 
     `--format markdown` suits a CI job summary; `--format html` is one self-contained page with
     inline SVG charts (no script, nothing fetched); `sarif` is SARIF 2.1.0 for code scanning;
-    `junit` is JUnit XML, a test case per object. Exit code 0, or 2 for an unreadable scan or a
-    bad --fail-on.
+    `junit` is JUnit XML, a test case per object. Exit code 0, or 2 for an unreadable or
+    unfinished scan (read an unfinished one with --allow-incomplete: its status is in the report)
+    or a bad --fail-on.
     """
     from piiscan.tools.output import to_json
     from piiscan.tools.render import html_page, markdown, print_sections
     from piiscan.tools.report import sections, summarise
 
-    opened = _open(scans)
+    opened = _open(scans, allow_incomplete)
     if fmt in ("sarif", "junit"):
         from piiscan.tools.ci import junit, sarif
 
@@ -453,7 +474,8 @@ def _policies(given: tuple[str, ...], scans):  # type: ignore[no-untyped-def]
 @click.argument("new", metavar="NEW")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
 @click.option("--output", "-o", metavar="FILE", help="Write the changes here (.csv, .json, .parquet).")
-def diff(old: str, new: str, fmt: str | None, output: str | None) -> None:
+@_ALLOW_INCOMPLETE
+def diff(old: str, new: str, fmt: str | None, output: str | None, allow_incomplete: bool) -> None:
     """List the findings scan NEW added since scan OLD, and those it no longer has (an erasure's proof).
 
     Findings match by fingerprint (object, member, entity, value hash, field, row key, occurrence),
@@ -463,13 +485,14 @@ def diff(old: str, new: str, fmt: str | None, output: str | None) -> None:
     \b
     Exit codes:
       0  compared (whether or not anything changed)
-      2  unreadable scan, not one scan each, or scans made with different HMAC keys
+      2  unreadable or unfinished scan, not one scan each, or scans made with different HMAC keys
     """
     from piiscan.tools.baseline import BaselineError, one_scan
     from piiscan.tools.diff import diff as compare
 
     try:
-        before, after = one_scan(_open((old,)), "OLD"), one_scan(_open((new,)), "NEW")
+        before = one_scan(_open((old,), allow_incomplete), "OLD")
+        after = one_scan(_open((new,), allow_incomplete), "NEW")
         changes, counts = compare(before, after)
     except BaselineError as exc:
         _fail(str(exc))

@@ -73,7 +73,9 @@ def print_summary(s: ScanSummary, out: str) -> None:
     table.add_row("[b]total[/b]", f"[b]{sum(s.findings.values())}[/b]")
     console.print(table)
     console.print(
-        f"objects: {s.scanned} scanned, {s.skipped} skipped, {s.failed} failed; "
+        f"objects: {s.scanned} scanned, {s.skipped} skipped, {s.failed} failed"
+        + (f", {s.carried} carried (unchanged since {s.since}), {s.gone} gone" if s.since else "")
+        + "; "
         f"{_human(s.bytes_read)} in {s.seconds:.1f} s",
         highlight=False,
     )

@@ -1,10 +1,18 @@
 """A scan: sources listed by connectors, objects read by extractors, text run through the engine.
 
-The parent process lists sources lazily and hands objects to workers (processes, or this one
-process with one worker) a few at a time, so the first object is scanned before a listing ends.
-A worker reads one object, recursing into container members, and returns its rows; the parent
-writes them as Parquet parts. Whatever fails becomes an `errors` row and a `failed` objects row,
-and the scan goes on.
+The parent process lists sources lazily and groups the objects into *batches* (a few dozen
+objects, or a few tens of MB), so the first batch is scanned before a listing ends. A batch goes
+to `scan_batch`, a plain function of a picklable `Batch` (its id, the attempt, its objects as
+(scheme, ObjectRef) pairs) and the `ScanOptions`: it reads each object, recursing into container
+members, writes the batch's rows as Parquet parts of its own (named after the batch and attempt;
+a dense object spills parts while it is read), and returns a small `BatchResult` (counts and part
+names). The local process pool, and this process when there is one worker, call exactly that
+function; a Dask cluster can run it unchanged (`client.submit(scan_batch, batch, options)`), as
+long as its workers can reach the sources and the scan directory.
+
+The parent commits a batch by listing its parts in the manifest (piiscan.scanstate): what a
+killed worker or scan wrote and did not commit is never read, and `--resume` scans those objects
+again. Whatever fails becomes an `errors` row and a `failed` objects row, and the scan goes on.
 """
 
 from __future__ import annotations
@@ -13,10 +21,8 @@ import contextlib
 import gc
 import itertools
 import json
-import os
-import socket
+import multiprocessing
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -25,7 +31,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import IO, Any, TypeVar
 
-from piiscan import __version__
 from piiscan.connectors import (
     Connector,
     ListFailure,
@@ -35,6 +40,7 @@ from piiscan.connectors import (
     connector_for,
     scheme_of,
 )
+from piiscan.connectors.local import file_uri, path_of
 from piiscan.connectors.maildir import FOLDER_KEY, POSITION_KEY
 from piiscan.connectors.options import ConnectorOptions
 from piiscan.detectors import load_detectors
@@ -53,7 +59,6 @@ from piiscan.extract.maildir import header_block, message_file_events
 from piiscan.extract.options import ExtractOptions
 from piiscan.extract.recordtime import RecordClock, field_rule
 from piiscan.extract.table import table_events
-from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
 from piiscan.markers import drop_allowed, drop_allowed_batch, drop_allowed_record
 from piiscan.model import (
@@ -71,10 +76,27 @@ from piiscan.model import (
 )
 from piiscan.redact import safe_message, strip_password
 from piiscan.rulepacks import AllowList, RulePacks
-from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
+from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter, read_manifest
+from piiscan.scanstate import (
+    COMPLETE,
+    INTERRUPTED,
+    PARTIAL,
+    RUNNING,
+    ScanInterrupted,
+    ScanState,
+    Signals,
+    SinceIndex,
+    check_resumable,
+    fixed_manifest,
+    worker_follows_parent,
+)
 from piiscan.streams import read_head
 
 UNKNOWN_BINARY = "binary content of no supported format"
+#: a batch closes at this many objects per I/O thread, or at BATCH_BYTES of listed size: a batch
+#: is the unit of commit (a part per table, a manifest entry) and of retry after a crash
+BATCH_OBJECTS_PER_THREAD = 16
+BATCH_BYTES = 8 * 1024 * 1024
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -96,7 +118,7 @@ class ScanOptions:
     io_threads: int = 0
     #: an installed spaCy pipeline whose place entities become LOCATION findings (--nlp-model)
     nlp_model: str | None = None
-    #: the scan directory: a worker writes the findings of a large object there as it goes
+    #: the scan directory: a batch writes its parts there (a large object's as it goes)
     out: str | None = None
     #: `--timestamp-field` rules (`field` or `glob=field`): records' own times in files
     timestamp_fields: tuple[str, ...] = ()
@@ -127,22 +149,73 @@ class ObjectResult:
     row_fallbacks: int = 0
 
 
-@dataclass
-class ScanSummary:
-    scan_id: str
-    status: str  # complete | partial
+@dataclass(kw_only=True)
+class Tally:
+    """What a batch, and then the whole scan, adds up: objects rows by status, errors, bytes, findings."""
+
     scanned: int = 0
     skipped: int = 0
     failed: int = 0
     errors: int = 0
     bytes_read: int = 0
     findings: Counter[str] = field(default_factory=Counter)
-    source_failures: list[str] = field(default_factory=list)
-    seconds: float = 0.0
+    #: records whose time was read from --timestamp-field: parsed, unparsed, missing
     record_times: Counter[str] = field(default_factory=Counter)
+    #: findings dropped by an allow entry, by the entry's label
     allowed: Counter[str] = field(default_factory=Counter)
+    #: table batches scanned as columns, and blocks a native reader refused (read row by row)
     column_batches: int = 0
     row_fallbacks: int = 0
+
+    def add(self, other: Tally) -> None:
+        self.scanned += other.scanned
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.errors += other.errors
+        self.bytes_read += other.bytes_read
+        self.findings.update(other.findings)
+        self.record_times.update(other.record_times)
+        self.allowed.update(other.allowed)
+        self.column_batches += other.column_batches
+        self.row_fallbacks += other.row_fallbacks
+
+
+@dataclass
+class ScanSummary(Tally):
+    scan_id: str
+    status: str  # running | complete | partial | interrupted (piiscan.scanstate)
+    #: objects rows copied from the --since scan, not read
+    carried: int = 0
+    #: objects of the --since scan that the listing did not meet any more
+    gone: int = 0
+    #: the id of the --since scan
+    since: str | None = None
+    source_failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    #: the signal that stopped the scan (SIGINT, SIGTERM)
+    interrupted_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Objects scanned together by one worker; the parts it writes are named after it (picklable)."""
+
+    batch_id: int
+    #: 1 for a scan's first run, one more for each --resume: part names never repeat
+    attempt: int
+    objects: tuple[tuple[str, ObjectRef], ...]
+
+    @property
+    def prefix(self) -> str:
+        return f"a{self.attempt:03d}-b{self.batch_id:06d}"
+
+
+@dataclass
+class BatchResult(Tally):
+    """What a batch did: counts for the manifest and progress, and the parts it wrote (by table)."""
+
+    batch_id: int
+    parts: dict[str, list[str]] = field(default_factory=dict)
 
 
 # -- one object, in a worker ------------------------------------------------------------------
@@ -168,22 +241,6 @@ class _Worker:
         self.allow = AllowList(options.rules.allow if options.rules else ())
         self.connectors: dict[str, Connector] = {}
         self._lock = threading.Lock()  # I/O threads share the connectors
-        self._writer: ScanDirWriter | None = None
-        self._writer_lock = threading.Lock()
-
-    def spill(self, rows: Rows, table: str) -> None:
-        """Write the `table` rows gathered so far as a part now: memory stays flat, whatever an
-        object holds. Without a scan directory (a library caller), rows stay with the result."""
-        out = self.options.out
-        if not out:
-            return
-        data = rows.take(table)
-        with self._writer_lock:
-            if self._writer is None:
-                self._writer = ScanDirWriter(
-                    out, self.options.limits.part_rows, self.options.connector_options.get(scheme_of(out))
-                )
-            self._writer.write_part(table, data)
 
     def connector(self, scheme: str) -> Connector:
         with self._lock:
@@ -191,15 +248,26 @@ class _Worker:
                 self.connectors[scheme] = connector_for(scheme, self.options.connector_options.get(scheme))
             return self.connectors[scheme]
 
-    def scan_object(self, scheme: str, ref: ObjectRef) -> ObjectResult:
+    def scan_object(self, scheme: str, ref: ObjectRef, spill: Spill | None = None) -> ObjectResult:
+        """One object's rows; `spill` writes a table's rows gathered so far as a part now, so
+        memory stays flat whatever an object holds (without it, rows stay with the result)."""
         result = ObjectResult(Rows())
-        _ObjectScan(self, ref, result).run(self.connector(scheme))
+        connector = self.connector(scheme)
+        _ObjectScan(self, connector.identify(ref), result, spill).run(connector)
         return result
+
+    def close(self) -> None:
+        for c in self.connectors.values():
+            c.close()
+
+
+Spill = Callable[[Rows, str], None]
 
 
 class _ObjectScan:
-    def __init__(self, worker: _Worker, ref: ObjectRef, result: ObjectResult) -> None:
+    def __init__(self, worker: _Worker, ref: ObjectRef, result: ObjectResult, spill: Spill | None) -> None:
         self.worker = worker
+        self.spill = spill or (lambda rows, table: None)
         self.engine = worker.engine
         self.limits = worker.options.limits
         self.scan_id = worker.options.scan_id
@@ -421,7 +489,7 @@ class _ObjectScan:
         self.result.findings.update(f.entity for f in findings)
         row["findings"] += n
         if rows.count("findings") >= self.limits.part_rows:
-            self.worker.spill(rows, "findings")
+            self.spill(rows, "findings")
 
     def _masked_key(self, row_key: str) -> str:
         """A row's key (JSON) with any identifier in its values masked, whatever its score."""
@@ -459,7 +527,7 @@ class _ObjectScan:
     def _done(self, row: dict[str, Any]) -> None:
         self.result.rows.add("objects", row)
         if self.result.rows.count("objects") >= self.limits.part_rows:
-            self.worker.spill(self.result.rows, "objects")  # a mailbox of a million messages: a row each
+            self.spill(self.result.rows, "objects")  # a mailbox of a million messages: a row each
         status = row["status"]
         if status == STATUS_SCANNED:
             self.result.scanned += 1
@@ -495,26 +563,77 @@ def _scanning_heap() -> Iterator[None]:
 
 def _init_worker(options: ScanOptions) -> None:
     global _WORKER
+    worker_follows_parent()
     _WORKER = _Worker(options)
     _tune_heap()  # a worker process lives for one scan
 
 
-def _scan_in_worker(scheme: str, ref: ObjectRef) -> ObjectResult:
-    assert _WORKER is not None
-    return _WORKER.scan_object(scheme, ref)
+def _worker_for(options: ScanOptions) -> _Worker:
+    """This process's worker for `options`, built on first use (a pool or Dask worker keeps it)."""
+    global _WORKER
+    if _WORKER is None or _WORKER.options != options:
+        if _WORKER is not None:
+            _WORKER.close()
+        _WORKER = _Worker(options)
+    return _WORKER
 
 
 _IO_POOL: ThreadPoolExecutor | None = None
 
 
-def _scan_batch_in_worker(batch: list[tuple[str, ObjectRef]], io_threads: int) -> list[ObjectResult]:
-    """A batch of objects scanned on this process's I/O threads, so their reads overlap."""
+def _io_pool(threads: int) -> ThreadPoolExecutor:
     global _IO_POOL
-    assert _WORKER is not None
     if _IO_POOL is None:
-        _IO_POOL = ThreadPoolExecutor(io_threads, thread_name_prefix="piiscan-io")
-    worker = _WORKER
-    return list(_IO_POOL.map(lambda item: worker.scan_object(*item), batch))
+        _IO_POOL = ThreadPoolExecutor(threads, thread_name_prefix="piiscan-io")
+    return _IO_POOL
+
+
+def scan_batch(batch: Batch, options: ScanOptions) -> BatchResult:
+    """Scan the objects of `batch` (their reads overlapping on `options.io_threads` threads) and
+    write their rows as parts of the scan directory `options.out`, named after the batch.
+
+    The parts are not committed: the caller lists `BatchResult.parts` in the manifest once it has
+    the result. Runs in any process that can import piiscan (a pool worker, a Dask worker)."""
+    if not options.out:
+        raise ValueError("scan_batch needs ScanOptions.out, the scan directory to write to")
+    worker = _worker_for(options)
+    writer = ScanDirWriter(
+        options.out,
+        options.limits.part_rows,
+        options.connector_options.get(scheme_of(options.out)),
+        prefix=batch.prefix,
+    )
+    lock = threading.Lock()  # the I/O threads share the writer and the result
+    done = BatchResult(batch.batch_id)
+
+    def spill(rows: Rows, table: str) -> None:
+        data = rows.take(table)
+        with lock:
+            writer.write_part(table, data)
+
+    def scan_one(item: tuple[str, ObjectRef]) -> None:
+        result = worker.scan_object(*item, spill=spill)
+        with lock:
+            done.errors += result.rows.count("errors")
+            writer.extend(result.rows)
+            done.scanned += result.scanned
+            done.skipped += result.skipped
+            done.failed += result.failed
+            done.bytes_read += result.bytes_read
+            done.findings.update(result.findings)
+            done.record_times.update(result.record_times)
+            done.allowed.update(result.allowed)
+            done.column_batches += result.column_batches
+            done.row_fallbacks += result.row_fallbacks
+
+    if options.io_threads > 1 and len(batch.objects) > 1:
+        list(_io_pool(options.io_threads).map(scan_one, batch.objects))
+    else:
+        for item in batch.objects:
+            scan_one(item)
+    writer.flush()
+    done.parts = {table: names for table, names in writer.written.items() if names}
+    return done
 
 
 # -- the whole scan, in the parent -------------------------------------------------------------
@@ -542,116 +661,196 @@ def run_scan(
     workers: int = 1,
     progress: Progress | None = None,
     detector_ids: Sequence[str] = (),
+    resume: bool = False,
+    since: str | None = None,
 ) -> ScanSummary:
-    """Scan `sources` into the scan directory `out`; the summary says what happened."""
-    options = replace(options, out=out)
-    started = datetime.now(UTC)
-    t0 = time.monotonic()
-    writer = ScanDirWriter(out, options.limits.part_rows, options.connector_options.get(scheme_of(out)))
-    summary = ScanSummary(scan_id=options.scan_id, status="complete")
-    listers = {scheme_of(s): connector_for(scheme_of(s), options.connector_options.get(scheme_of(s))) for s in sources}
+    """Scan `sources` into the scan directory `out`; the summary says what happened.
 
-    def absorb(result: ObjectResult, ref: ObjectRef | None) -> None:
-        writer.extend(result.rows)
-        summary.scanned += result.scanned
-        summary.skipped += result.skipped
-        summary.failed += result.failed
-        summary.errors += result.rows.count("errors")
-        summary.bytes_read += result.bytes_read
-        summary.findings.update(result.findings)
-        summary.record_times.update(result.record_times)
-        summary.allowed.update(result.allowed)
-        summary.column_batches += result.column_batches
-        summary.row_fallbacks += result.row_fallbacks
+    `resume` continues the running or interrupted scan in `out` (its id, options and committed
+    parts); `since` names a finished scan whose unchanged objects are carried, not read.
+    Raises ScanInterrupted on SIGINT or SIGTERM, after writing what is done
+    (`"status": "interrupted"`), and ScanStateError when `out` or `since` cannot be used."""
+    listers = {scheme_of(s): connector_for(scheme_of(s), options.connector_options.get(scheme_of(s))) for s in sources}
+    io_threads = options.io_threads or max([c.default_io_threads for c in listers.values()] or [1])
+    versioned = {scheme for scheme, c in listers.items() if c.lists_versions}
+
+    def key_of(uri: str, version: str | None) -> tuple[str, str | None]:
+        return uri, version if scheme_of(uri) in versioned else None
+
+    fixed = fixed_manifest(sources, options, detector_ids, workers, None)
+    previous = read_manifest(out) if resume else None
+    since = since or (previous or {}).get("since_dir")
+    index = SinceIndex.open(since, fixed, key_of) if since else None
+    fixed.update(since=index.scan_id if index else None, since_dir=index.path if index else None)
+    if previous is not None:
+        check_resumable(previous, fixed)
+        options = replace(options, scan_id=str(previous["scan_id"]))
+    options = replace(options, out=out, io_threads=io_threads)
+    summary = ScanSummary(scan_id=options.scan_id, status=RUNNING, since=index.scan_id if index else None)
+    store_options = options.connector_options.get(scheme_of(out))
+    attempt = int(previous.get("attempts", 1)) + 1 if previous else 1
+    allow_labels = [entry.label for entry in options.rules.allow] if options.rules else []
+    writer = ScanDirWriter(out, options.limits.part_rows, store_options, prefix=f"a{attempt:03d}-list")
+    if previous is not None:
+        state = ScanState.resume(out, writer, summary, fixed, previous, key_of=key_of, allow_labels=allow_labels)
+    else:
+        state = ScanState.start(writer, summary, fixed, key_of=key_of, allow_labels=allow_labels)
+    signals = Signals()
+
+    def absorb(result: ObjectResult) -> None:
+        """Rows the parent makes itself (skipped by the listing, listing errors)."""
+        with signals.critical():
+            writer.extend(result.rows)
+            summary.skipped += result.skipped
+            summary.errors += result.rows.count("errors")
         if progress:
-            progress(summary, ref)
+            progress(summary, None)
+
+    def absorb_batch(result: BatchResult) -> None:
+        with signals.critical():
+            summary.add(result)
+            state.commit(result.parts)
+            state.checkpoint()
+        if progress:
+            progress(summary, None)
+
+    def list_failure(failure: ListFailure, shown: str | None = None) -> None:
+        seen = (failure.uri, failure.error, safe_message(failure.message))
+        if seen not in state.listing_errors:  # a resumed scan lists again: a committed error stays one
+            state.listing_errors.add(seen)
+            absorb(_list_failure_result(options.scan_id, failure))
+        message = shown or f"{failure.uri}: {failure.message}"
+        if failure.fatal and message not in summary.source_failures:
+            summary.source_failures.append(message)
+
+    own = _output_prefix(out)
 
     def listed() -> Iterator[tuple[str, ObjectRef]]:
         for source in sources:
             scheme = scheme_of(source)
+            lister = listers[scheme]
             declared = declared_region(options.regions, source)
             try:
-                for item in listers[scheme].list(source, selection):
+                for item in lister.list(source, selection):
+                    if isinstance(item, ListFailure):
+                        list_failure(item)
+                        continue
+                    ref = item.ref if isinstance(item, Skipped) else item
+                    if ref.uri.startswith(own):
+                        continue  # the scan directory itself, inside a scanned folder or prefix
+                    if index is not None:
+                        index.seen.add(ref.uri)
+                    if state.is_done(ref.uri, ref.version):
+                        continue  # committed by an earlier attempt of this scan
                     if isinstance(item, Skipped):
-                        if declared and not item.ref.region:
-                            item = replace(item, ref=replace(item.ref, region=declared))
-                        absorb(_skipped_result(options.scan_id, item), item.ref)
-                    elif isinstance(item, ListFailure):
-                        absorb(_list_failure_result(options.scan_id, item), None)
-                        if item.fatal:
-                            summary.source_failures.append(f"{item.uri}: {item.message}")
+                        if declared and not ref.region:
+                            item = replace(item, ref=replace(ref, region=declared))
+                        absorb(_skipped_result(options.scan_id, item))
+                    elif index is not None and ref.uri in index.old and index.unchanged(*_identity(lister, ref)):
+                        index.carried.add(ref.uri)
                     else:
-                        yield scheme, item if item.region or not declared else replace(item, region=declared)
+                        yield scheme, ref if ref.region or not declared else replace(ref, region=declared)
             except SourceError as exc:
-                summary.source_failures.append(str(exc))
-                absorb(
-                    _list_failure_result(options.scan_id, ListFailure(strip_password(source), "SourceError", str(exc))),
-                    None,
-                )
+                list_failure(ListFailure(strip_password(source), "SourceError", str(exc)), shown=str(exc))
 
-    io_threads = options.io_threads or max([c.default_io_threads for c in listers.values()] or [1])
-    items = listed()
-    first = list(itertools.islice(items, 2))
-    items = itertools.chain(first, items)
-    if len(first) < 2:
-        workers = 1  # one object: worker processes would only add their start-up
-    if workers <= 1:
-        worker = _Worker(options)
-        with _scanning_heap():
-            _scan_here(worker, items, io_threads, absorb)
-    else:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(options,)) as pool:
-            if io_threads > 1:
-                # each task is a batch of objects that the worker process reads on its own I/O threads
-                def absorb_batch(fut: Future[list[ObjectResult]], batch: list[tuple[str, ObjectRef]]) -> None:
-                    for result, (_, ref) in zip(fut.result(), batch, strict=True):
-                        absorb(result, ref)
+    def batches(items: Iterable[tuple[str, ObjectRef]]) -> Iterator[Batch]:
+        group: list[tuple[str, ObjectRef]] = []
+        size, n = 0, 0
+        for item in items:
+            group.append(item)
+            size += item[1].size or 0
+            if len(group) >= BATCH_OBJECTS_PER_THREAD * io_threads or size >= BATCH_BYTES:
+                yield Batch(n, attempt, tuple(group))
+                group, size, n = [], 0, n + 1
+        if group:
+            yield Batch(n, attempt, tuple(group))
 
-                _bounded(
-                    lambda batch: pool.submit(_scan_batch_in_worker, batch, io_threads),
-                    _batches(items, io_threads),
-                    workers * 2,
-                    absorb_batch,
-                )
+    with signals.installed():
+        try:
+            items = listed()
+            first = list(itertools.islice(items, 2))
+            items = itertools.chain(first, items)
+            if len(first) < 2:
+                workers = state.fixed["workers"] = 1  # one object: worker processes would only add their start-up
+            if workers <= 1:
+                with _scanning_heap():
+                    try:
+                        for batch in batches(items):
+                            absorb_batch(scan_batch(batch, options))
+                    finally:
+                        _end_in_process_worker()
             else:
-                _bounded(
-                    lambda item: pool.submit(_scan_in_worker, *item),
-                    items,
-                    workers * 4,
-                    lambda fut, item: absorb(fut.result(), item[1]),
-                )
-    for c in listers.values():
-        c.close()
-
-    writer.flush()
-    if summary.failed or summary.errors or summary.source_failures:
-        summary.status = "partial"
-    summary.seconds = time.monotonic() - t0
-    writer.write_manifest(_manifest(summary, sources, options, started, detector_ids, workers))
+                _scan_in_pool(options, batches(items), workers, absorb_batch)
+            for c in listers.values():
+                c.close()
+            with signals.critical():
+                if index is not None:
+                    _carry(index, out, options, store_options, attempt, state)
+                    summary.gone = index.gone()
+                failed = summary.failed or summary.errors or summary.source_failures
+                state.finish(PARTIAL if failed else COMPLETE)
+        except ScanInterrupted as stop:
+            summary.interrupted_by = str(stop)
+            with signals.critical():
+                state.finish(INTERRUPTED)
+            raise
     return summary
 
 
-def _scan_here(
-    worker: _Worker,
-    items: Iterable[tuple[str, ObjectRef]],
-    io_threads: int,
-    absorb: Callable[[ObjectResult, ObjectRef | None], None],
+def _output_prefix(out: str) -> str:
+    """What the URI of every object inside the scan directory `out` starts with."""
+    if scheme_of(out) == "file":
+        return file_uri(path_of(out).absolute()) + "/"
+    return out.rstrip("/") + "/"
+
+
+def _identity(lister: Connector, ref: ObjectRef) -> tuple[str, str | None]:
+    """A listed object's URI and version as --since compares them (a table's, asked now)."""
+    ref = lister.identify(ref)
+    return ref.uri, ref.version
+
+
+def _carry(
+    index: SinceIndex, out: str, options: ScanOptions, store_options: Any, attempt: int, state: ScanState
 ) -> None:
-    """Scan every object in this process (one worker), reads overlapping on I/O threads if asked."""
-    if io_threads <= 1:
-        for scheme, ref in items:
-            absorb(worker.scan_object(scheme, ref), ref)
-    else:
-        # reads overlap on I/O threads; results are absorbed (written) here, on this thread only
-        with ThreadPoolExecutor(io_threads, thread_name_prefix="piiscan-io") as threads:
-            _bounded(
-                lambda item: threads.submit(worker.scan_object, *item),
-                items,
-                io_threads * 2,
-                lambda fut, item: absorb(fut.result(), item[1]),
-            )
-    for c in worker.connectors.values():
-        c.close()
+    """Copy the rows of the objects the listing found unchanged since the --since scan."""
+    if not index.carried:
+        return
+    writer = ScanDirWriter(out, options.limits.part_rows, store_options, prefix=f"a{attempt:03d}-carry")
+    rows, findings = index.carry(writer, options.scan_id, options.limits.part_rows)
+    state.summary.carried += rows
+    state.summary.findings.update(findings)
+    state.commit(writer.written)
+
+
+def _end_in_process_worker() -> None:
+    """The scan ran in this process: its connectors, engine and I/O threads go with it."""
+    global _WORKER, _IO_POOL
+    if _WORKER is not None:
+        _WORKER.close()
+        _WORKER = None
+    if _IO_POOL is not None:
+        _IO_POOL.shutdown()
+        _IO_POOL = None
+
+
+def _scan_in_pool(
+    options: ScanOptions, batches: Iterable[Batch], workers: int, absorb: Callable[[BatchResult], None]
+) -> None:
+    """Batches on a pool of worker processes, a few in flight each. When the scan is stopped,
+    the workers are ended at once: what they were doing is not committed, so nothing is lost."""
+    pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(options,))
+    try:
+        _bounded(
+            lambda batch: pool.submit(scan_batch, batch, options), batches, workers * 2, lambda f, _: absorb(f.result())
+        )
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in multiprocessing.active_children():
+            process.kill()
+            process.join()
+        raise
+    pool.shutdown()
 
 
 def _bounded(
@@ -670,12 +869,6 @@ def _bounded(
                 finish(fut, pending.pop(fut))
     for fut in list(pending):
         finish(fut, pending.pop(fut))
-
-
-def _batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
-    it = iter(items)
-    while batch := list(itertools.islice(it, size)):
-        yield batch
 
 
 def _skipped_result(scan_id: str, item: Skipped) -> ObjectResult:
@@ -713,57 +906,3 @@ def _list_failure_result(scan_id: str, item: ListFailure) -> ObjectResult:
         },
     )
     return ObjectResult(rows)
-
-
-def _manifest(
-    summary: ScanSummary,
-    sources: Sequence[str],
-    options: ScanOptions,
-    started: datetime,
-    detector_ids: Sequence[str],
-    workers: int,
-) -> dict[str, Any]:
-    return {
-        "scan_id": summary.scan_id,
-        "status": summary.status,
-        "started": started.isoformat(),
-        "finished": datetime.now(UTC).isoformat(),
-        "seconds": round(summary.seconds, 3),
-        "tool": {"name": "piiscan", "version": __version__},
-        "host": socket.gethostname(),
-        "sources": [strip_password(s) for s in sources],
-        "detectors": list(detector_ids),
-        "entities": list(options.entities) if options.entities else None,
-        "min_score": options.min_score,
-        "key_fingerprint": key_fingerprint(options.key),
-        "workers": workers,
-        "engine": {
-            "backend": options.backend,
-            "column_batches": summary.column_batches,
-            "row_fallbacks": summary.row_fallbacks,
-        },
-        "counts": {
-            "objects": summary.scanned + summary.skipped + summary.failed,
-            "scanned": summary.scanned,
-            "skipped": summary.skipped,
-            "failed": summary.failed,
-            "errors": summary.errors,
-            "bytes": summary.bytes_read,
-            "findings": sum(summary.findings.values()),
-            "findings_by_entity": dict(sorted(summary.findings.items())),
-        },
-        "source_failures": summary.source_failures,
-        #: --region declarations, and records' own times read from --timestamp-field fields
-        "regions": {source or "*": region for source, region in options.regions},
-        "record_times": {"fields": list(options.timestamp_fields), **summary.record_times}
-        if options.timestamp_fields
-        else None,
-        #: connectors that read only a sample (e.g. --sample-rows): the scan is not exhaustive
-        "sampling": {s: o.sampling for s, o in sorted(options.connector_options.items()) if o.sampling},
-        #: findings an allow entry dropped, by the entry's label (every entry of --rules, 0 included)
-        "allowed": {
-            **{entry.label: 0 for entry in (options.rules.allow if options.rules else ())},
-            **dict(sorted(summary.allowed.items())),
-        },
-        "pid": os.getpid(),
-    }

@@ -6,6 +6,9 @@
     OUT/errors/part-*.parquet     one row per object or member that could not be read fully
 
 Parts are written under a temporary name and renamed, so a reader never sees half a file.
+A part is named after who wrote it (`part-a001-b000042-00001.parquet`: attempt 1, batch 42), and
+the manifest lists the parts a scan has committed; readers go by that list when there is one,
+so a part left by a killed attempt is never read (piiscan.scanstate).
 OUT may also be `s3://bucket/prefix` or `gs://bucket/prefix`: each part is then one upload,
 which the object store makes visible whole or not at all.
 """
@@ -79,6 +82,7 @@ TABLES: dict[str, pa.Schema] = {
 STATUS_SCANNED = "scanned"
 STATUS_SKIPPED = "skipped"
 STATUS_FAILED = "failed"
+STATUS_CARRIED = "carried"
 STAGES = ("list", "read", "extract", "detect", "write")
 
 
@@ -148,7 +152,11 @@ class ScanDirWriter:
     """Writes parts of the three tables into a scan directory (a folder or a bucket), atomically."""
 
     def __init__(
-        self, out: str | os.PathLike[str], part_rows: int = 200_000, options: Mapping[str, Any] | None = None
+        self,
+        out: str | os.PathLike[str],
+        part_rows: int = 200_000,
+        options: Mapping[str, Any] | None = None,
+        prefix: str | None = None,
     ) -> None:
         self.root = Path(out)
         self.store = remote_store(out, options)
@@ -158,8 +166,11 @@ class ScanDirWriter:
         # object each (100,000 buffered findings took ~100 MB as lists, ~15 MB as Arrow)
         self._pending: dict[str, list[pa.Table]] = {table: [] for table in TABLES}
         self._pending_rows = dict.fromkeys(TABLES, 0)
-        self._prefix = uuid.uuid4().hex[:12]
+        #: part names start `part-PREFIX-`: a batch's id and attempt, so a scan's state can name them
+        self._prefix = prefix or uuid.uuid4().hex[:12]
         self._seq = 0
+        #: the parts written so far, by table (file names): what a checkpoint commits
+        self.written: dict[str, list[str]] = {table: [] for table in TABLES}
         if self.store is None:
             for table in TABLES:
                 (self.root / table).mkdir(parents=True, exist_ok=True)
@@ -197,6 +208,7 @@ class ScanDirWriter:
         """One part of `table`, written at once (atomically: temporary name, then rename)."""
         self._seq += 1
         name = f"part-{self._prefix}-{self._seq:05d}.parquet"
+        self.written[table].append(name)
         if self.store is not None:
             buffer = pa.BufferOutputStream()
             pq.write_table(data, buffer, compression="zstd")
@@ -225,6 +237,9 @@ def read_table(scan_dir: str | os.PathLike[str], table: str, columns: Iterable[s
         return _read_remote_table(store, table, columns)
     folder = Path(scan_dir) / table
     parts = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+    committed = committed_parts(_manifest_if_any(scan_dir), table)
+    if committed is not None:
+        parts = [p for p in parts if p.name in committed]
     schema = TABLES[table]
     cols = list(columns) if columns is not None else None
     if not parts:
@@ -236,6 +251,9 @@ def read_table(scan_dir: str | os.PathLike[str], table: str, columns: Iterable[s
 def _read_remote_table(store: RemoteStore, table: str, columns: Iterable[str] | None) -> pa.Table:
     cols = list(columns) if columns is not None else None
     names = [n for n in store.names(table) if n.rsplit("/", 1)[-1].startswith("part-") and n.endswith(".parquet")]
+    committed = committed_parts(json.loads(store.get("manifest.json")) if store.exists("manifest.json") else {}, table)
+    if committed is not None:
+        names = [n for n in names if n.rsplit("/", 1)[-1] in committed]
     parts = [pq.read_table(pa.BufferReader(store.get(n)), columns=cols) for n in names]
     schema = TABLES[table] if cols is None else pa.schema([TABLES[table].field(c) for c in cols])
     return pa.concat_tables(parts) if parts else schema.empty_table()
@@ -246,3 +264,15 @@ def read_manifest(scan_dir: str | os.PathLike[str]) -> dict[str, Any]:
     if store is not None:
         return json.loads(store.get("manifest.json"))
     return json.loads((Path(scan_dir) / "manifest.json").read_text())
+
+
+def committed_parts(manifest: Mapping[str, Any], table: str) -> set[str] | None:
+    """The part names of `table` the manifest lists as committed; None: it lists none (an older
+    scan, whose every part counts)."""
+    parts = manifest.get("parts")
+    return set(parts.get(table, ())) if isinstance(parts, Mapping) else None
+
+
+def _manifest_if_any(scan_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    path = Path(scan_dir) / "manifest.json"
+    return json.loads(path.read_text()) if path.is_file() else {}

@@ -100,6 +100,8 @@ def test_rows_and_manifest(tmp_path: Path) -> None:
         "scanned": 1,
         "skipped": 1,
         "failed": 0,
+        "carried": 0,
+        "gone": 0,
         "errors": 1,
         "bytes": 16,
         "findings": 1,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, ClassVar, Generic, TypeVar
 
-from piiscan.connectors.options import ConnectorOptions
+from piiscan.connectors.options import BucketOptions, ConnectorOptions
 from piiscan.model import Events, ObjectRef
 
 
@@ -90,6 +90,16 @@ class Connector:
         """Events for objects that are not byte streams (a table's `TableRows`); None (the default): use `open`."""
         return None
 
+    def identify(self, ref: ObjectRef) -> ObjectRef:
+        """`ref` with the version `--since` compares, where listing does not give it cheaply
+        (a table's row count and newest change, asked just before it is read); as is by default."""
+        return ref
+
+    @property
+    def lists_versions(self) -> bool:
+        """The listing may hold several versions of one URI (objects differ by `version` too)."""
+        return False
+
     def close(self) -> None:
         """Release clients and connections (called once per worker at the end)."""
 
@@ -133,6 +143,10 @@ class BucketConnector(Connector):
         if bucket not in self._regions:
             self._regions[bucket] = self.bucket_region(bucket)
         return self._regions[bucket]
+
+    @property
+    def lists_versions(self) -> bool:
+        return isinstance(self.options, BucketOptions) and self.options.versions
 
     def bucket_region(self, bucket: str) -> str | None:
         """Ask the store; raise SourceError when the bucket does not exist or cannot be reached."""

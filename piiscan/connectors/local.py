@@ -116,7 +116,8 @@ class LocalConnector(Connector):
             uri=file_uri(path),
             size=st.st_size if stat.S_ISREG(st.st_mode) else None,
             modified=datetime.fromtimestamp(st.st_mtime, UTC),
-            version=f"{st.st_mtime_ns}-{st.st_size}",
+            # a Maildir message file is never rewritten: its name (flags and all) is its version
+            version=path.name if isinstance(where, MessageFile) else f"{st.st_mtime_ns}-{st.st_size}",
             extra={FOLDER_KEY: where.folder, POSITION_KEY: where.position} if isinstance(where, MessageFile) else {},
         )
         reason = _not_data(lst.st_mode, st.st_mode)

@@ -21,7 +21,7 @@ import fnmatch
 import io
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
@@ -226,6 +226,23 @@ class PostgresConnector(Connector):
                 yield Skipped(ref, f"larger than --max-object-size ({selection.max_object_size} bytes)")
             else:
                 yield ref
+
+    def identify(self, ref: ObjectRef) -> ObjectRef:
+        """A table's version for --since: its row count and newest xmin (the last transaction
+        that wrote a row), so an insert, update or delete changes it. Views have none."""
+        x = ref.extra
+        if ref.version is not None or x.get("relkind") not in ("r", "p", "m"):
+            return ref
+        query = sql.SQL("SELECT count(*), max(xmin::text::bigint) FROM {}").format(
+            sql.Identifier(x["schema"], x["table"])
+        )
+        conn = self._connect(x["conninfo"])
+        try:
+            with conn.transaction():
+                rows, newest = conn.execute(query).fetchone() or (0, None)
+        except psycopg.Error:
+            return ref  # no version: the table is read (and a denied SELECT fails there, as a row)
+        return replace(ref, version=f"rows={rows};xmin={newest}")
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any
 from piiscan.exitcodes import ExitCode
 from piiscan.redact import safe_message
 from piiscan.scandir import FINDINGS_SCHEMA, ScanDirWriter, read_manifest, read_table
+from piiscan.scanstate import FINISHED
 from piiscan.tools import baseline as bl
 from piiscan.tools.policy import Policy, coverage, verdict
 
@@ -41,6 +42,10 @@ def load_baseline(source: str, key_fingerprint: str) -> Baseline:
         raise bl.BaselineError(f"{source}: no scan directory (no manifest.json)") from None
     except Exception as exc:  # a bucket that cannot be read, a manifest that is not JSON
         raise bl.BaselineError(f"{source}: cannot be read: {type(exc).__name__}: {safe_message(exc)}") from None
+    if manifest.get("status") not in FINISHED:  # a scan that did not finish would make findings look new
+        raise bl.BaselineError(
+            f"{source}: that scan is {manifest.get('status')}, not finished: it cannot be a baseline"
+        )
     bl.check_keys(manifest, key_fingerprint, source)
     return Baseline(source, manifest)
 

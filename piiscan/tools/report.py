@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from piiscan.scanstate import FINISHED
 from piiscan.tools.baseline import ABSENT, NEW, STATES, UNCHANGED, UNREAD, read_comparison
 from piiscan.tools.policy import coverage as covered_share
 from piiscan.tools.render import Section
@@ -125,13 +126,15 @@ def _changes(scans: Sequence[ScanDir]) -> list[dict[str, Any]]:
 
 def sections(summary: dict[str, Any]) -> list[Section]:
     scans = ", ".join(f"{s['scan_id']} ({s['status']})" for s in summary["scans"])
+    unfinished = [s["scan_id"] for s in summary["scans"] if s["status"] not in FINISHED]
+    warning = f" Not finished, read with --allow-incomplete: {', '.join(unfinished)}." if unfinished else ""
     coverage = summary["coverage"]
     statuses = [
         (s, coverage.get(s, 0)) for s in ("scanned", "carried", "skipped", "failed") if s != "carried" or s in coverage
     ]
     total = sum(coverage.values())
     return [
-        Section("Scans", text=f"{len(summary['scans'])} scan(s): {scans}. {summary['findings']} finding(s)."),
+        Section("Scans", text=f"{len(summary['scans'])} scan(s): {scans}. {summary['findings']} finding(s).{warning}"),
         Section(
             "Findings by entity",
             ["entity", "findings"],
