@@ -97,7 +97,7 @@ def many_files(root: Path, n: int = 120) -> Path:
     """Enough files of dense text for several batches per worker (16 files a batch)."""
     src = root / "many"
     src.mkdir()
-    text = "".join(f"regel {j} bsn 123456782 iban NL91ABNA0417164300\n" for j in range(400))
+    text = "".join(f"regel {j} bsn 123456782 iban NL91ABNA0417164300\n" for j in range(40))
     for i in range(n):
         (src / f"f{i:03d}.log").write_text(text)
     return src
