@@ -715,16 +715,7 @@ def run_scan(
                 list_failure(ListFailure(strip_password(source), "SourceError", str(exc)), shown=str(exc))
 
     def batches(items: Iterable[tuple[str, ObjectRef]]) -> Iterator[Batch]:
-        group: list[tuple[str, ObjectRef]] = []
-        size, n = 0, 0
-        for item in items:
-            group.append(item)
-            size += item[1].size or 0
-            if len(group) >= BATCH_OBJECTS_PER_THREAD * io_threads or size >= BATCH_BYTES:
-                yield Batch(n, attempt, tuple(group))
-                group, size, n = [], 0, n + 1
-        if group:
-            yield Batch(n, attempt, tuple(group))
+        return make_batches(items, attempt, BATCH_OBJECTS_PER_THREAD * io_threads)
 
     with signals.installed():
         try:
@@ -758,6 +749,22 @@ def run_scan(
                 state.finish(INTERRUPTED)
             raise
     return summary
+
+
+def make_batches(
+    items: Iterable[tuple[str, ObjectRef]], attempt: int, max_objects: int, max_bytes: int = BATCH_BYTES
+) -> Iterator[Batch]:
+    """The listed objects in batches that close at `max_objects` or `max_bytes` of listed size."""
+    group: list[tuple[str, ObjectRef]] = []
+    size, n = 0, 0
+    for item in items:
+        group.append(item)
+        size += item[1].size or 0
+        if len(group) >= max_objects or size >= max_bytes:
+            yield Batch(n, attempt, tuple(group))
+            group, size, n = [], 0, n + 1
+    if group:
+        yield Batch(n, attempt, tuple(group))
 
 
 def _output_prefix(out: str) -> str:
