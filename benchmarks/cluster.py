@@ -5,8 +5,9 @@
    (`piiscan.scan.make_batches`, 8 I/O threads: 128 objects or 8 MB a batch), and each batch's
    part names are committed in a ScanState's parts list as a scan commits them. Prints keys/s,
    the batches, how much the client's peak RSS grew, and the manifest's size at the end.
-2. Real data on a LocalCluster of 1 and then 2 worker processes (one thread each): generated
-   support logs scanned with `--scheduler`, MB/s side by side in one run (the cores are shared).
+2. Real data: generated support logs scanned by one local process (`--workers 1`), then with
+   `--scheduler` on a LocalCluster of 1 and of 2 worker processes (one thread each), start-up
+   included, MB/s side by side in one run (the cores are shared).
 
     python benchmarks/cluster.py [--keys 10000000] [--mb 40]
 """
@@ -17,9 +18,9 @@ import argparse
 import json
 import os
 import random
+import resource
 import tempfile
 import time
-import resource
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,6 +67,11 @@ def on_cluster(mb: int) -> None:
         files = 40
         for i in range(files):
             write_text(src / f"support-{i:03d}.log", mb * 1_000_000 // files, seed=i)
+        out = Path(tmp) / "out-local"
+        t0 = time.perf_counter()
+        CliRunner().invoke(main, ["scan", str(src), "--out", str(out), "--quiet", "--workers", "1"])
+        local = time.perf_counter() - t0
+        print(f"local, --workers 1: {_bytes(out) / 1e6:.1f} MB in {local:.1f} s = {_bytes(out) / 1e6 / local:.1f} MB/s")
         env = {"PIISCAN_HMAC_KEY": os.environ.setdefault("PIISCAN_HMAC_KEY", "benchmark key, 32 bytes long....")}
         for workers in (1, 2):
             with LocalCluster(
@@ -82,6 +88,10 @@ def on_cluster(mb: int) -> None:
                     f"{seconds:.1f} s = {counts['bytes'] / 1e6 / seconds:.1f} MB/s, {counts['findings']:,} findings "
                     f"(exit {result.exit_code})"
                 )
+
+
+def _bytes(out: Path) -> int:
+    return json.loads((out / "manifest.json").read_text())["counts"]["bytes"]
 
 
 def main_() -> None:

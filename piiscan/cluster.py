@@ -35,7 +35,7 @@ from distributed import Client, as_completed
 from piiscan.connectors import scheme_of
 from piiscan.connectors.local import path_of
 from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
-from piiscan.scan import Batch, BatchResult, ScanOptions, scan_batch
+from piiscan.scan import Batch, BatchResult, ScanOptions, _tune_heap, scan_batch
 
 #: batches in flight per worker thread: enough that a worker never waits for the client
 WINDOW_PER_THREAD = 2
@@ -127,8 +127,15 @@ def _for_workers(options: ScanOptions) -> ScanOptions:
     return replace(options, out=out)
 
 
+_HEAP_TUNED = False
+
+
 def run_batch(batch: Batch, options: ScanOptions, fingerprint: str) -> BatchResult:
     """On a worker: `scan_batch` for this run of `batch`, with the worker's own key if none was sent."""
+    global _HEAP_TUNED
+    if not _HEAP_TUNED:
+        _tune_heap()  # as in a local worker process: a batch of 16,000 findings took 2.7 s, then 1.5 s
+        _HEAP_TUNED = True
     if not options.key:
         options = replace(options, key=worker_key(fingerprint))
     return scan_batch(replace(batch, run=uuid.uuid4().hex[:8]), options)
