@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -23,12 +24,10 @@ from click.core import ParameterSource
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 from piiscan import __version__
-from piiscan.cli_help import BUCKETS, FILES, POSTGRES, SELECTION, SectionedCommand, in_section
+from piiscan.cli_help import BUCKETS, CI, FILES, POSTGRES, SELECTION, SectionedCommand, in_section
 from piiscan.exitcodes import ExitCode
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from piiscan.cluster import Cluster
     from piiscan.connectors.options import ConnectorOptions, GcsOptions, PostgresOptions, S3Options
 
@@ -64,15 +63,17 @@ def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     sys.exit(int(code))
 
 
-def _entities(value: str | None) -> tuple[str, ...] | None:
-    from piiscan.entities import ALL_ENTITIES
+def _entities(value: str | None, also: Sequence[str] = ()) -> tuple[str, ...] | None:
+    """The entities of --entities: those of the installed detectors, and `also` (a rule pack's)."""
+    from piiscan.detectors import known_entities
 
     if not value:
         return None
     chosen = tuple(e.strip().upper() for e in value.split(",") if e.strip())
-    unknown = [e for e in chosen if e not in ALL_ENTITIES]
+    known = sorted({*known_entities(), *also})
+    unknown = [e for e in chosen if e not in known]
     if unknown:
-        raise click.BadParameter(f"unknown entity {', '.join(unknown)} (known: {', '.join(ALL_ENTITIES)})")
+        raise click.BadParameter(f"unknown entity {', '.join(unknown)} (known: {', '.join(known)})")
     return chosen
 
 
@@ -289,6 +290,14 @@ def main() -> None:
     cls=in_section(BUCKETS),
 )
 @click.option(
+    "--max-attempts",
+    type=click.IntRange(1, 50),
+    default=10,
+    show_default=True,
+    help="Attempts per request to a bucket before a throttled or failing one is given up (its object fails).",
+    cls=in_section(BUCKETS),
+)
+@click.option(
     "--sample-rows",
     type=click.IntRange(1),
     default=None,
@@ -331,6 +340,35 @@ def main() -> None:
     help="Create a new random key at --key-file (or $PIISCAN_KEY_FILE) if there is none: a typo must not.",
 )
 @click.option(
+    "--rules",
+    "rule_packs",
+    multiple=True,
+    metavar="FILE",
+    help="A rule pack (YAML) of custom detectors and allow-lists; repeatable. See README, Rule packs.",
+)
+@click.option(
+    "--baseline",
+    metavar="SCAN",
+    help="Compare every finding with this earlier scan directory: new, unchanged, absent (see `piiscan diff`).",
+    cls=in_section(CI),
+)
+@click.option(
+    "--fail-on",
+    multiple=True,
+    metavar="POLICY",
+    help="Fail with the policy's exit code (above) on: any | new (not in --baseline) | entity:LIST | score:X.",
+    cls=in_section(CI),
+)
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 1),
+    default=None,
+    metavar="SHARE",
+    help=f"Exit {int(ExitCode.LOW_COVERAGE)} when less than SHARE (0-1) of objects and members were covered, "
+    "not skipped or failed.",
+    cls=in_section(CI),
+)
+@click.option(
     "--resume",
     is_flag=True,
     help="Continue the running or interrupted scan in --out: finished objects are not read again.",
@@ -360,25 +398,38 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     Exit codes:
       0  complete, nothing failed
       3  complete, but some objects or members could not be read (status: partial)
-      4  --fail-on-findings and something was found
+      4  --fail-on any (or --fail-on-findings) and something was found
       5  a source could not be listed at all
+      7  --fail-on new: findings not in the --baseline scan
+      8  --fail-on entity:LIST: findings of a listed entity
+      9  --fail-on score:X: findings scored at least X
+     10  --min-coverage: too many objects skipped or failed
       2  usage or configuration error (also: --resume of a finished scan, unusable --since)
-      130  stopped by SIGINT (Ctrl-C), 143  stopped by SIGTERM: what was done is written
-           (status: interrupted); continue with the same command and --resume
+    130  stopped by SIGINT (Ctrl-C), after writing what was done (status: interrupted);
+         continue with the same command and --resume
+    143  stopped by SIGTERM, after writing what was done (status: interrupted)
+    The first failing --fail-on given wins, then 10; 5 wins over them, they over 3.
     """
     from piiscan.connectors import Selection, SourceError, scheme_of
     from piiscan.detectors import load_detectors
+    from piiscan.extract import extractors
     from piiscan.hashing import HmacKeyError, load_key
+    from piiscan.plugins import PluginError
     from piiscan.progress import make_progress, print_summary
     from piiscan.redact import safe_message
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import holds_scan
     from piiscan.scanstate import ScanInterrupted, ScanStateError
 
+    rules = _rule_packs(params["rule_packs"], params["key_file"], params["create_key"])
     try:
-        chosen = _entities(params["entities"])
+        chosen = _entities(params["entities"], rules.entities if rules else ())
+        detectors = [*load_detectors(chosen), *(rules.detectors_for(chosen) if rules else ())]
+        extractors()  # a plugin that cannot be imported stops the scan here, not in every object
     except click.BadParameter as exc:
         fail(f"--entities: {exc.message}")
+    except PluginError as exc:
+        fail(str(exc))
     out_path = Path(out)
     resume, since = params["resume"], params["since"]
     _check_local_out(out)
@@ -404,8 +455,10 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         key = load_key(params["key_file"], create_named=params["create_key"])
     except HmacKeyError as exc:
         fail(str(exc))
+    policies, base = _gate_options(
+        params["fail_on"], params["fail_on_findings"], params["baseline"], key, rules.entities if rules else ()
+    )
     nlp_model = params["nlp_model"]
-    detectors = load_detectors(chosen)
     if nlp_model:
         from piiscan.detectors.nlp import ModelNotFound, nlp_detectors
 
@@ -429,6 +482,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         ),
         timestamp_fields=params["timestamp_field"],
         regions=declared_regions,
+        rules=rules,
     )
     selection = Selection(
         include=params["include"], exclude=params["exclude"], max_object_size=params["max_object_size"]
@@ -470,10 +524,20 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         print_summary(summary, out)
     for failure in summary.source_failures:
         click.echo(f"piiscan: cannot list {failure}", err=True)
+    judged = None
+    min_coverage = params["min_coverage"]
+    if base is not None or policies or min_coverage is not None:
+        from piiscan.tools.gate import judge
+
+        judged = judge(out, base, policies, min_coverage, connector_options.get(scheme_of(out)))
+        if judged.baseline_counts is not None and not quiet:
+            click.echo("since the baseline: " + ", ".join(f"{n} {s}" for s, n in judged.baseline_counts.items()))
+        for message in judged.messages:
+            click.echo(f"piiscan: {message}", err=True)
     if summary.source_failures:
         sys.exit(int(ExitCode.SOURCE))
-    if params["fail_on_findings"] and sum(summary.findings.values()):
-        sys.exit(int(ExitCode.FINDINGS))
+    if judged is not None and judged.code is not None:
+        sys.exit(int(judged.code))
     if summary.status == "partial":
         sys.exit(int(ExitCode.PARTIAL))
 
@@ -502,6 +566,31 @@ def _cluster(params: dict[str, Any], sources: Sequence[str], quiet: bool) -> Clu
     return cluster
 
 
+def _gate_options(
+    fail_on: tuple[str, ...], fail_on_findings: bool, baseline: str | None, key: bytes, pack_entities: Sequence[str]
+) -> Any:
+    """The --fail-on policies (--fail-on-findings is `any`) and the --baseline scan, checked before scanning."""
+    from piiscan.detectors import known_entities
+    from piiscan.hashing import key_fingerprint
+    from piiscan.tools.baseline import BaselineError
+    from piiscan.tools.gate import load_baseline
+    from piiscan.tools.policy import PolicyError, parse
+
+    try:
+        policies = [parse(text, sorted({*known_entities(), *pack_entities})) for text in fail_on]
+    except PolicyError as exc:
+        fail(f"--fail-on {exc}")
+    if fail_on_findings and "any" not in [p.kind for p in policies]:
+        policies.insert(0, parse("any"))
+    if "new" in [p.kind for p in policies] and not baseline:
+        fail("--fail-on new needs --baseline SCAN")
+    try:
+        base = load_baseline(baseline, key_fingerprint(key)) if baseline else None
+    except BaselineError as exc:
+        fail(f"--baseline {exc}")
+    return policies, base
+
+
 # -- `scan`'s options, one object per source kind, from the parsed parameters ---------------------
 
 
@@ -524,6 +613,7 @@ def _s3_options(params: dict[str, Any]) -> S3Options:
         page_size=params["list_page_size"] or S3Options.page_size,
         endpoint_url=params["endpoint_url"],
         io_threads=params["io_threads"],
+        max_attempts=params["max_attempts"],
     )
 
 
@@ -534,6 +624,7 @@ def _gcs_options(params: dict[str, Any]) -> GcsOptions:
         versions=params["versions"],
         anonymous=params["anonymous"],
         page_size=params["list_page_size"] or GcsOptions.page_size,
+        max_attempts=params["max_attempts"],
     )
 
 
@@ -548,32 +639,71 @@ def _postgres_options(params: dict[str, Any]) -> PostgresOptions:
     )
 
 
-@main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def detectors(fmt: str) -> None:
-    """List every detector: its entity, version, canonical form and context words."""
-    from piiscan.detectors import REGISTRY, load_detectors
-    from piiscan.entities import CANONICAL_FORMS
+def _rule_packs(paths: Sequence[str], key_file: str | None, create_key: bool = False) -> Any:
+    """The compiled rule packs of --rules (None without), or exit 2 naming the place of a problem."""
+    if not paths:
+        return None
+    from piiscan.hashing import HmacKeyError, load_key
+    from piiscan.plugins import PluginError
+    from piiscan.rulepacks import RulePackError, load_rule_packs
 
+    try:
+        return load_rule_packs(paths, load_key(key_file, create_named=create_key))
+    except (RulePackError, HmacKeyError, PluginError) as exc:
+        fail(f"--rules: {exc}")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("--rules", "rule_packs", multiple=True, metavar="FILE", help="Also list this rule pack's detectors.")
+def detectors(fmt: str, rule_packs: tuple[str, ...]) -> None:
+    """List every detector: entity, version, what it validates, canonical form, subject option, context."""
+    from piiscan.detectors import load_detectors
+    from piiscan.plugins import PluginError
+
+    try:
+        found = load_detectors()
+    except PluginError as exc:
+        fail(str(exc))
+    rules = _rule_packs(rule_packs, None)
     rows = [
         {
             "detector": d.id,
             "entity": d.entity,
             "version": d.version,
-            "canonical": CANONICAL_FORMS.get(d.entity, ""),
+            "explanation": d.explanation,
+            "canonical": d.canonical_form,
+            "subject_option": f"--{d.subject.name}" if d.subject else None,
             "context": list(d.context),
         }
-        for d in load_detectors(names=REGISTRY)
+        for d in [*found, *(rules.detectors if rules else ())]
     ]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
+    if fmt == "markdown":  # the README's table of detectors is this output
+        click.echo("| detector | entity | what is found and validated | canonical form | `subject find` |")
+        click.echo("| --- | --- | --- | --- | --- |")
+        for r in rows:
+            option = f"`{r['subject_option']}`" if r["subject_option"] else "—"
+            cells = [f"`{r['detector']}`", f"`{r['entity']}`", r["explanation"], r["canonical"], option]
+            click.echo("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("detector", "entity", "canonical form", "context words")
+    table = Table(
+        "detector", "entity", "what is found and validated", "canonical form", "subject find", "context words"
+    )
     for r in rows:
-        table.add_row(r["detector"], r["entity"], r["canonical"], ", ".join(r["context"]))
+        table.add_row(
+            r["detector"],
+            r["entity"],
+            r["explanation"],
+            r["canonical"],
+            r["subject_option"] or "",
+            ", ".join(r["context"]),
+        )
     Console().print(table)
 
 

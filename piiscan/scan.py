@@ -60,8 +60,10 @@ from piiscan.extract.options import ExtractOptions
 from piiscan.extract.recordtime import RecordClock, field_rule
 from piiscan.extract.table import table_events
 from piiscan.limits import DEFAULT_LIMITS, Limits
+from piiscan.markers import drop_allowed, drop_allowed_record
 from piiscan.model import MESSAGE_MIME, ContentType, Events, Finding, Member, ObjectRef, Record, TableRows, TextUnit
 from piiscan.redact import safe_message, strip_password
+from piiscan.rulepacks import AllowList, RulePacks
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter, read_manifest
 from piiscan.scanstate import (
     COMPLETE,
@@ -112,6 +114,8 @@ class ScanOptions:
     regions: tuple[tuple[str | None, str], ...] = ()
     #: each extractor family's options (`piiscan.extract.options`)
     extract: ExtractOptions = field(default_factory=ExtractOptions)
+    #: the compiled rule packs (--rules): their detectors join the engine, their allow-lists apply
+    rules: RulePacks | None = None
 
 
 @dataclass
@@ -126,6 +130,8 @@ class ObjectResult:
     failed: int = 0
     #: records whose time was read from --timestamp-field: parsed, unparsed, missing
     record_times: Counter[str] = field(default_factory=Counter)
+    #: findings dropped by an allow entry or an inline `piiscan:allow` marker, by label
+    allowed: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(kw_only=True)
@@ -140,6 +146,8 @@ class Tally:
     findings: Counter[str] = field(default_factory=Counter)
     #: records whose time was read from --timestamp-field: parsed, unparsed, missing
     record_times: Counter[str] = field(default_factory=Counter)
+    #: findings dropped by an allow entry, by the entry's label
+    allowed: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Tally) -> None:
         self.scanned += other.scanned
@@ -149,6 +157,7 @@ class Tally:
         self.bytes_read += other.bytes_read
         self.findings.update(other.findings)
         self.record_times.update(other.record_times)
+        self.allowed.update(other.allowed)
 
 
 @dataclass
@@ -203,11 +212,16 @@ class _Worker:
         from piiscan.detectors.nlp import nlp_detectors
 
         self.engine = Engine(
-            [*load_detectors(options.entities), *nlp_detectors(options.nlp_model, options.entities)],
+            [
+                *load_detectors(options.entities),
+                *nlp_detectors(options.nlp_model, options.entities),
+                *(options.rules.detectors_for(options.entities) if options.rules else ()),
+            ],
             options.key,
             min_score=options.min_score,
             backend=options.backend,
         )
+        self.allow = AllowList(options.rules.allow if options.rules else ())
         self.connectors: dict[str, Connector] = {}
         self._lock = threading.Lock()  # I/O threads share the connectors
 
@@ -326,10 +340,10 @@ class _ObjectScan:
             for event in self._tables_read(events, row["member"] or self.ref.name, depth):
                 if isinstance(event, TextUnit):
                     stage = "detect"
-                    self._findings(self.engine.scan(event), row)
+                    self._findings(drop_allowed(event, self.engine.scan(event), self.result.allowed), row)
                 elif isinstance(event, Record):
                     stage = "detect"
-                    self._findings(self.engine.scan_record(event), row)
+                    self._findings(drop_allowed_record(event, self.engine.scan_record(event), self.result.allowed), row)
                 elif isinstance(event, Member):
                     self._member(event, member, depth + 1, row["modified"])
                 elif isinstance(event, ContentType):
@@ -425,6 +439,8 @@ class _ObjectScan:
         }
 
     def _findings(self, findings: list[Finding], row: dict[str, Any]) -> None:
+        if findings and self.worker.allow:
+            findings = self.worker.allow.keep(findings, row["object"], self.result.allowed)
         if not findings:
             return
         rows = self.result.rows
@@ -583,6 +599,7 @@ def scan_batch(batch: Batch, options: ScanOptions) -> BatchResult:
             done.bytes_read += result.bytes_read
             done.findings.update(result.findings)
             done.record_times.update(result.record_times)
+            done.allowed.update(result.allowed)
 
     if options.io_threads > 1 and len(batch.objects) > 1:
         list(_io_pool(options.io_threads).map(scan_one, batch.objects))
@@ -651,11 +668,12 @@ def run_scan(
     summary = ScanSummary(scan_id=options.scan_id, status=RUNNING, since=index.scan_id if index else None)
     store_options = options.connector_options.get(scheme_of(out))
     attempt = int(previous.get("attempts", 1)) + 1 if previous else 1
+    allow_labels = [entry.label for entry in options.rules.allow] if options.rules else []
     writer = ScanDirWriter(out, options.limits.part_rows, store_options, prefix=f"a{attempt:03d}-list")
     if previous is not None:
-        state = ScanState.resume(out, writer, summary, fixed, previous, key_of=key_of)
+        state = ScanState.resume(out, writer, summary, fixed, previous, key_of=key_of, allow_labels=allow_labels)
     else:
-        state = ScanState.start(out, writer, summary, fixed, key_of=key_of)
+        state = ScanState.start(writer, summary, fixed, key_of=key_of, allow_labels=allow_labels)
     signals = Signals()
 
     def absorb(result: ObjectResult) -> None:

@@ -149,7 +149,6 @@ class ScanState:
 
     def __init__(
         self,
-        out: str,
         writer: ScanDirWriter,
         summary: ScanSummary,
         fixed: dict[str, Any],
@@ -158,14 +157,16 @@ class ScanState:
         parts: Mapping[str, Sequence[str]] | None = None,
         seconds_before: float = 0.0,
         key_of: Callable[[str, str | None], ObjectKey] = lambda uri, version: (uri, None),
+        allow_labels: Sequence[str] = (),
     ) -> None:
-        self.out = out
         self.writer = writer
         self.summary = summary
         self.fixed = fixed
         self.attempt = attempt
         self.parts: dict[str, list[str]] = {t: list((parts or {}).get(t, ())) for t in TABLES}
         self.key_of = key_of
+        #: the allow entries of --rules: each is counted in the manifest, 0 included
+        self.allow_labels = list(allow_labels)
         #: objects whose top-level row is committed (a resumed scan leaves them alone)
         self.done: set[ObjectKey] = set()
         #: listing errors committed already: listing again must not write them twice
@@ -177,10 +178,8 @@ class ScanState:
     # -- starting --------------------------------------------------------------------------
 
     @classmethod
-    def start(
-        cls, out: str, writer: ScanDirWriter, summary: ScanSummary, fixed: dict[str, Any], **kw: Any
-    ) -> ScanState:
-        state = cls(out, writer, summary, fixed, **kw)
+    def start(cls, writer: ScanDirWriter, summary: ScanSummary, fixed: dict[str, Any], **kw: Any) -> ScanState:
+        state = cls(writer, summary, fixed, **kw)
         state.checkpoint(force=True)  # "running" from the first moment
         return state
 
@@ -194,7 +193,7 @@ class ScanState:
         previous: Mapping[str, Any],
         **kw: Any,
     ) -> ScanState:
-        """Continue the scan `previous` (its manifest): its committed parts stay, the rest goes."""
+        """Continue the scan in `out` whose manifest is `previous`: its committed parts stay, the rest goes."""
         counts = previous.get("counts") or {}
         summary.scanned = int(counts.get("scanned", 0))
         summary.skipped = int(counts.get("skipped", 0))
@@ -206,9 +205,9 @@ class ScanState:
         summary.source_failures = list(previous.get("source_failures") or [])
         times = previous.get("record_times") or {}
         summary.record_times = Counter({k: int(v) for k, v in times.items() if k != "fields"})
+        summary.allowed = Counter({k: int(v) for k, v in (previous.get("allowed") or {}).items() if v})
         fixed = {**fixed, "started": previous.get("started", fixed["started"])}
         state = cls(
-            out,
             writer,
             summary,
             fixed,
@@ -286,6 +285,8 @@ class ScanState:
             "source_failures": s.source_failures,
             #: records' own times read from --timestamp-field fields
             "record_times": {"fields": fields, **s.record_times} if fields else None,
+            #: findings an allow entry dropped, by the entry's label (every entry of --rules, 0 included)
+            "allowed": {**dict.fromkeys(self.allow_labels, 0), **dict(sorted(s.allowed.items()))},
             "interrupted_by": s.interrupted_by,
             "parts": {t: sorted(names) for t, names in self.parts.items()},
         }
@@ -318,6 +319,17 @@ def fixed_manifest(
         "timestamp_fields": list(options.timestamp_fields),
     }
 
+
+#: manifest keys a --since scan must share with the new one: else its rows are not what a full scan would write
+CARRIED_WHEN_SAME = (
+    "key_fingerprint",
+    "detectors",
+    "entities",
+    "min_score",
+    "sampling",
+    "regions",
+    "timestamp_fields",
+)
 
 #: manifest keys a resumed scan must share with the scan it continues: else the rows would mix
 SAME_WHEN_RESUMED = (
@@ -386,8 +398,8 @@ class SinceIndex:
         status = manifest.get("status")
         if status not in FINISHED:
             raise ScanStateError(f"--since {path}: that scan is {status}, not finished: nothing can be carried from it")
-        for key in ("key_fingerprint", "detectors", "entities", "min_score", "sampling"):
-            if manifest.get(key) != fixed.get(key):
+        for key in CARRIED_WHEN_SAME:
+            if (manifest.get(key) or None) != (fixed.get(key) or None):
                 what = key.replace("_", " ")
                 raise ScanStateError(f"--since {path}: made with other {what}: its findings cannot be carried")
         return cls(path, manifest, key_of)

@@ -219,6 +219,7 @@ def test_resume_refuses_a_finished_scan_and_other_options(tmp_path: Path, corpus
         ["subject", "find", "--bsn", "123456782"],
         ["retention", "check"],
         ["residency", "check"],
+        ["diff", "WHOLE"],  # the finished scan, then the unfinished one
     ],
 )
 def test_every_tool_refuses_an_unfinished_scan_unless_allowed(
@@ -229,6 +230,7 @@ def test_every_tool_refuses_an_unfinished_scan_unless_allowed(
     assert piiscan(*scan_args(src, out), point="manifest", n=2).returncode == -9
     scan_id = manifest(out)["scan_id"]
     runner = CliRunner()
+    command = [str(corpus[1]) if word == "WHOLE" else word for word in command]
     refused = runner.invoke(main, [*command, str(out)])
     assert refused.exit_code == 2
     assert refused.output == (
@@ -314,6 +316,11 @@ def test_since_refuses_an_unfinished_scan_and_other_detectors(tmp_path: Path) ->
     assert (result.exit_code, result.output.strip()) == (
         2,
         f"piiscan: --since {killed}: that scan is running, not finished: nothing can be carried from it",
+    )
+    result = runner.invoke(main, [*scan_args(src, tmp_path / "c"), "--baseline", str(killed)])
+    assert (result.exit_code, result.output.strip()) == (
+        2,
+        f"piiscan: --baseline {killed}: that scan is running, not finished: it cannot be a baseline",
     )
     first = tmp_path / "first"
     assert runner.invoke(main, scan_args(src, first)).exit_code == 3
