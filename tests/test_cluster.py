@@ -61,10 +61,14 @@ def manifest(out: Path) -> dict:
     return json.loads((out / "manifest.json").read_text())
 
 
-def test_a_folder_scanned_on_a_cluster_gives_the_rows_of_a_local_scan(tmp_path: Path, scheduler: str) -> None:
+def test_a_folder_scanned_on_a_cluster_gives_the_rows_of_a_local_scan(
+    tmp_path: Path, scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     src = mail_corpus(tmp_path)
     assert local_scan(src, tmp_path / "local") == 3  # broken.zip: an errors row, on both
-    cluster_scan(src, tmp_path / "cluster", scheduler)
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", scheduler)  # as --scheduler
+    result = CliRunner().invoke(main, scan_args(src, tmp_path / "cluster"))
+    assert result.exit_code == 3, result.output
     same_rows(tmp_path / "local", tmp_path / "cluster")
     on_cluster = manifest(tmp_path / "cluster")
     assert (on_cluster["status"], on_cluster["workers"]) == ("partial", 2)
@@ -161,7 +165,11 @@ def test_a_cluster_scan_interrupted_is_resumed_on_the_cluster(tmp_path: Path, sc
 def test_workers_hash_with_their_own_key_when_the_client_sends_none(tmp_path: Path, scheduler: str) -> None:
     src = mail_corpus(tmp_path)
     local_scan(src, tmp_path / "local")
-    cluster_scan(src, tmp_path / "cluster", scheduler, "--workers-own-key")
+    with Client(scheduler, set_as_default=False) as client:
+        client.write_scheduler_file(str(tmp_path / "scheduler.json"))
+    args = scan_args(src, tmp_path / "cluster", "--scheduler-file", str(tmp_path / "scheduler.json"))
+    result = CliRunner().invoke(main, [*args, "--workers-own-key"])
+    assert result.exit_code == 3, result.output
     same_rows(tmp_path / "local", tmp_path / "cluster")
 
 
