@@ -22,11 +22,11 @@ This module is imported only when a scheduler is named: a local scan never impor
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,7 +43,7 @@ WINDOW_PER_THREAD = 2
 RETRIES = 2
 #: seconds between asking the scheduler how many workers there are (for progress)
 WORKERS_EVERY = 2.0
-CONNECT_TIMEOUT = "20s"
+CONNECT_SECONDS = 20
 
 
 class ClusterError(Exception):
@@ -153,11 +153,15 @@ def worker_key(fingerprint: str) -> bytes:
 
 
 def connect(address: str | None, scheduler_file: str | None, *, own_key: bool = False) -> Cluster:
-    """A client of the scheduler at `address` or named in `scheduler_file`; ClusterError when unreachable."""
-    if scheduler_file and not Path(scheduler_file).is_file():
-        raise ClusterError(f"--scheduler-file {scheduler_file}: no such file")
+    """A client of the scheduler at `address` or named in `scheduler_file` (waited for: a job script
+    may start the scheduler and the scan together); ClusterError when unreachable within CONNECT_SECONDS."""
+    deadline = time.monotonic() + CONNECT_SECONDS
+    while scheduler_file and not os.path.exists(scheduler_file):
+        if time.monotonic() > deadline:  # Dask itself would wait for the file for ever
+            raise ClusterError(f"--scheduler-file {scheduler_file}: no such file after {CONNECT_SECONDS} s")
+        time.sleep(0.2)
     try:
-        client = Client(address, scheduler_file=scheduler_file, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        client = Client(address, scheduler_file=scheduler_file, timeout=f"{CONNECT_SECONDS}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler {address or scheduler_file}: {exc}") from None
     return Cluster(client, own_key=own_key)

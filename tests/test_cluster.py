@@ -204,3 +204,52 @@ def test_a_local_scan_never_imports_dask(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
     assert manifest(tmp_path / "out")["status"] == "partial"
+
+
+def test_the_command_line_against_dask_scheduler_and_dask_worker_commands(tmp_path: Path) -> None:
+    """As the README says: `dask scheduler`, `dask worker`, then `piiscan scan --scheduler-file`."""
+    src = mail_corpus(tmp_path)
+    local_scan(src, tmp_path / "local")
+    file = tmp_path / "scheduler.json"
+    dask = [sys.executable, "-m", "dask"]
+    env = {**os.environ, **WORKER_ENV}
+    started = [
+        subprocess.Popen(
+            [
+                *dask,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--scheduler-file",
+                str(file),
+                "--dashboard-address",
+                ":0",
+            ],
+            env=env,
+            stderr=subprocess.DEVNULL,
+        ),
+    ]
+    try:
+        started.append(
+            subprocess.Popen(
+                [*dask, "worker", "--scheduler-file", str(file), "--nthreads", "1", "--no-nanny"],
+                env=env,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        scan = subprocess.run(
+            [sys.executable, "-m", "piiscan", *scan_args(src, tmp_path / "cluster"), "--scheduler-file", str(file)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    finally:
+        for process in reversed(started):
+            process.terminate()
+            process.wait(timeout=30)
+    assert scan.returncode == 3, scan.stderr
+    same_rows(tmp_path / "local", tmp_path / "cluster")
+    assert manifest(tmp_path / "cluster")["workers"] == 1
