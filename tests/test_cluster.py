@@ -253,3 +253,23 @@ def test_the_command_line_against_dask_scheduler_and_dask_worker_commands(tmp_pa
     assert scan.returncode == 3, scan.stderr
     same_rows(tmp_path / "local", tmp_path / "cluster")
     assert manifest(tmp_path / "cluster")["workers"] == 1
+
+
+def test_progress_names_the_cluster_its_workers_and_dashboard(tmp_path: Path, scheduler: str) -> None:
+    src = tmp_path / "one"
+    src.mkdir()
+    (src / "a.txt").write_text("BSN 111222333\n")
+    args = ["scan", str(src), "--out", str(tmp_path / "out"), "--scheduler", scheduler, *("--entities", "NL_BSN")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first.startswith(f"piiscan: scanning on {scheduler}: 2 workers, dashboard http://"), first
+    assert first.endswith("/status")
+
+
+def test_the_progress_line_counts_a_clusters_workers() -> None:
+    from piiscan.progress import _line
+    from piiscan.scan import ScanSummary
+
+    summary = ScanSummary(scan_id="s", status="running", scanned=3, bytes_read=2000)
+    assert _line(summary, 1.0, lambda: 2) == "3 objects (0 skipped, 0 failed), 2.0 kB, 0 findings, 2.0 kB/s, 2 workers"
