@@ -165,8 +165,7 @@ def test_a_cluster_scan_interrupted_is_resumed_on_the_cluster(tmp_path: Path, sc
 def test_workers_hash_with_their_own_key_when_the_client_sends_none(tmp_path: Path, scheduler: str) -> None:
     src = mail_corpus(tmp_path)
     local_scan(src, tmp_path / "local")
-    with Client(scheduler, set_as_default=False) as client:
-        client.write_scheduler_file(str(tmp_path / "scheduler.json"))
+    (tmp_path / "scheduler.json").write_text(json.dumps({"address": scheduler}))  # what a client reads of it
     args = scan_args(src, tmp_path / "cluster", "--scheduler-file", str(tmp_path / "scheduler.json"))
     result = CliRunner().invoke(main, [*args, "--workers-own-key"])
     assert result.exit_code == 3, result.output
