@@ -91,6 +91,12 @@ class _Owner:
         """A preview that lets a person recognise the value by eye, never the whole value."""
         return mask_tail(canonical)
 
+    def spellings(self, value: str) -> tuple[str, ...]:
+        """Further canonical values a typed value may have been hashed under where it is written
+        another way (an address: by its key, and with or without a comma); `subject find` looks
+        for each. Most entities have one canonical form and none."""
+        return ()
+
 
 class Detector(_Owner):
     """Base of the pattern detectors. Subclasses set the class attributes and `validate`."""
@@ -106,6 +112,9 @@ class Detector(_Owner):
     #: needs context and has none near is dropped at once; off for a detector whose context words
     #: are everyday words and whose context-gated candidates are rare (hints would cost more)
     hint_context: ClassVar[bool] = True
+    #: lines above a candidate's own whose context words count too (a chat's question, answered a
+    #: few turns later); the engine bounds the reach in bytes
+    context_lines: ClassVar[int] = 0
 
     def validate(self, text: str) -> Candidate | None:
         """Settle a candidate: its canonical form when valid, None when not."""
