@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+from click.core import ParameterSource
 
 # Arrow's default allocator (jemalloc) keeps freed pages cached in every process; with parts
 # built and written one after the other, the system allocator keeps resident memory lower (a
@@ -27,6 +28,7 @@ from piiscan.cli_help import BUCKETS, CI, FILES, POSTGRES, SELECTION, SectionedC
 from piiscan.exitcodes import ExitCode
 
 if TYPE_CHECKING:
+    from piiscan.cluster import Cluster
     from piiscan.connectors.options import ConnectorOptions, GcsOptions, PostgresOptions, S3Options
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
@@ -384,6 +386,19 @@ def main() -> None:
     metavar="SCAN",
     help="Carry the rows of objects unchanged since this finished scan directory instead of reading them.",
 )
+@click.option(
+    "--scheduler",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    metavar="ADDRESS",
+    help="Scan on this Dask cluster (tcp://host:8786; also $DASK_SCHEDULER_ADDRESS): its workers read the "
+    "sources and write to --out themselves.",
+)
+@click.option("--scheduler-file", type=click.Path(dir_okay=False), help="Scan on the Dask cluster this file names.")
+@click.option(
+    "--workers-own-key",
+    is_flag=True,
+    help="On a cluster: send the workers only the key's fingerprint; each hashes with its own $PIISCAN_HMAC_KEY.",
+)
 def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
@@ -488,18 +503,20 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         include=params["include"], exclude=params["exclude"], max_object_size=params["max_object_size"]
     )
     quiet = params["quiet"]
-    progress, done = make_progress(quiet)
+    cluster = _cluster(params, sources, quiet)
+    progress, done = make_progress(quiet, cluster.workers if cluster else None)
     try:
         summary = run_scan(
             sources,
             out,
             options,
             selection,
-            workers=params["workers"] or os.cpu_count() or 1,
+            workers=cluster.workers() if cluster else params["workers"] or os.cpu_count() or 1,
             progress=progress,
             detector_ids=[d.id for d in detectors],
             resume=resume,
             since=since,
+            run_batches=cluster.run_batches if cluster else None,
         )
     except SourceError as exc:
         done()
@@ -507,10 +524,16 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     except ScanStateError as exc:
         done()
         fail(str(exc))
+    except HmacKeyError as exc:  # a cluster's worker holds another key (--workers-own-key)
+        done()
+        fail(str(exc))
     except ScanInterrupted as stop:
         done()
         click.echo(f"piiscan: stopped by {stop}: what was done is in {out}; continue with --resume", err=True)
         sys.exit(int(ExitCode.INTERRUPTED if stop.signum == signal.SIGINT else ExitCode.TERMINATED))
+    finally:
+        if cluster is not None:
+            cluster.close()
     done()
     if not quiet:
         print_summary(summary, out)
@@ -532,6 +555,30 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         sys.exit(int(judged.code))
     if summary.status == "partial":
         sys.exit(int(ExitCode.PARTIAL))
+
+
+def _cluster(params: dict[str, Any], sources: Sequence[str], quiet: bool) -> Cluster | None:
+    """The Dask cluster named by --scheduler, --scheduler-file or $DASK_SCHEDULER_ADDRESS, connected; None: none."""
+    address, scheduler_file = params["scheduler"], params["scheduler_file"]
+    if not address and not scheduler_file:
+        if params["workers_own_key"]:
+            fail("--workers-own-key needs a cluster (--scheduler or --scheduler-file)")
+        return None
+    if address and scheduler_file:
+        if click.get_current_context().get_parameter_source("scheduler") is not ParameterSource.ENVIRONMENT:
+            fail("choose one of --scheduler and --scheduler-file")
+        address = None  # the file named on the command line wins over $DASK_SCHEDULER_ADDRESS
+    from piiscan.cluster import ClusterError, connect, refuse_passwords
+
+    try:
+        refuse_passwords(sources)
+        cluster = connect(address, scheduler_file, own_key=params["workers_own_key"])
+    except ClusterError as exc:
+        fail(str(exc))
+    if not quiet:
+        board = f", dashboard {cluster.dashboard}" if cluster.dashboard else ""
+        click.echo(f"piiscan: scanning on {address or scheduler_file}: {cluster.workers()} workers{board}", err=True)
+    return cluster
 
 
 def _gate_options(

@@ -24,16 +24,20 @@ def _human(n: float) -> str:
     return f"{n:.1f} TB"
 
 
-def _line(s: ScanSummary, elapsed: float) -> str:
+def _line(s: ScanSummary, elapsed: float, workers: Callable[[], int] | None = None) -> str:
     rate = s.bytes_read / elapsed if elapsed > 0 else 0.0
     return (
         f"{s.scanned + s.skipped + s.failed} objects ({s.skipped} skipped, {s.failed} failed), "
         f"{_human(s.bytes_read)}, {sum(s.findings.values())} findings, {_human(rate)}/s"
+        + (f", {workers()} workers" if workers else "")
     )
 
 
-def make_progress(quiet: bool) -> tuple[Callable[[ScanSummary, ObjectRef | None], None] | None, Callable[[], None]]:
-    """A progress callback for `run_scan`, and a function that ends the display."""
+def make_progress(
+    quiet: bool, workers: Callable[[], int] | None = None
+) -> tuple[Callable[[ScanSummary, ObjectRef | None], None] | None, Callable[[], None]]:
+    """A progress callback for `run_scan`, and a function that ends the display; `workers`
+    counts a cluster's workers now."""
     if quiet:
         return None, lambda: None
     start = time.monotonic()
@@ -45,7 +49,7 @@ def make_progress(quiet: bool) -> tuple[Callable[[ScanSummary, ObjectRef | None]
         live.start()
 
         def update(s: ScanSummary, ref: ObjectRef | None) -> None:
-            live.update(_line(s, time.monotonic() - start))
+            live.update(_line(s, time.monotonic() - start, workers))
 
         return update, live.stop
     last = [start]
@@ -54,7 +58,7 @@ def make_progress(quiet: bool) -> tuple[Callable[[ScanSummary, ObjectRef | None]
         now = time.monotonic()
         if now - last[0] >= PLAIN_EVERY:
             last[0] = now
-            print(f"piiscan: {_line(s, now - start)}", file=sys.stderr, flush=True)
+            print(f"piiscan: {_line(s, now - start, workers)}", file=sys.stderr, flush=True)
 
     return plain, lambda: None
 

@@ -204,10 +204,13 @@ class Batch:
     #: 1 for a scan's first run, one more for each --resume: part names never repeat
     attempt: int
     objects: tuple[tuple[str, ObjectRef], ...]
+    #: a token of this run where a batch may run more than once at a time (a Dask worker thought
+    #: lost may still be writing): the parts of each run are then named apart
+    run: str = ""
 
     @property
     def prefix(self) -> str:
-        return f"a{self.attempt:03d}-b{self.batch_id:06d}"
+        return f"a{self.attempt:03d}-b{self.batch_id:06d}" + (f"-{self.run}" if self.run else "")
 
 
 @dataclass
@@ -640,6 +643,8 @@ def scan_batch(batch: Batch, options: ScanOptions) -> BatchResult:
 
 
 Progress = Callable[[ScanSummary, ObjectRef | None], None]
+#: runs batches elsewhere (piiscan.cluster, on Dask), handing each BatchResult to the callback in this process
+BatchRunner = Callable[[ScanOptions, Iterable[Batch], Callable[[BatchResult], None]], None]
 
 
 def declared_region(regions: Sequence[tuple[str | None, str]], source: str) -> str | None:
@@ -663,11 +668,13 @@ def run_scan(
     detector_ids: Sequence[str] = (),
     resume: bool = False,
     since: str | None = None,
+    run_batches: BatchRunner | None = None,
 ) -> ScanSummary:
     """Scan `sources` into the scan directory `out`; the summary says what happened.
 
     `resume` continues the running or interrupted scan in `out` (its id, options and committed
-    parts); `since` names a finished scan whose unchanged objects are carried, not read.
+    parts); `since` names a finished scan whose unchanged objects are carried, not read;
+    `run_batches` scans the batches instead of this process or its pool (a Dask cluster).
     Raises ScanInterrupted on SIGINT or SIGTERM, after writing what is done
     (`"status": "interrupted"`), and ScanStateError when `out` or `since` cannot be used."""
     listers = {scheme_of(s): connector_for(scheme_of(s), options.connector_options.get(scheme_of(s))) for s in sources}
@@ -754,25 +761,18 @@ def run_scan(
                 list_failure(ListFailure(strip_password(source), "SourceError", str(exc)), shown=str(exc))
 
     def batches(items: Iterable[tuple[str, ObjectRef]]) -> Iterator[Batch]:
-        group: list[tuple[str, ObjectRef]] = []
-        size, n = 0, 0
-        for item in items:
-            group.append(item)
-            size += item[1].size or 0
-            if len(group) >= BATCH_OBJECTS_PER_THREAD * io_threads or size >= BATCH_BYTES:
-                yield Batch(n, attempt, tuple(group))
-                group, size, n = [], 0, n + 1
-        if group:
-            yield Batch(n, attempt, tuple(group))
+        return make_batches(items, attempt, BATCH_OBJECTS_PER_THREAD * io_threads)
 
     with signals.installed():
         try:
             items = listed()
             first = list(itertools.islice(items, 2))
             items = itertools.chain(first, items)
-            if len(first) < 2:
+            if len(first) < 2 and run_batches is None:
                 workers = state.fixed["workers"] = 1  # one object: worker processes would only add their start-up
-            if workers <= 1:
+            if run_batches is not None:
+                run_batches(options, batches(items), absorb_batch)
+            elif workers <= 1:
                 with _scanning_heap():
                     try:
                         for batch in batches(items):
@@ -795,6 +795,22 @@ def run_scan(
                 state.finish(INTERRUPTED)
             raise
     return summary
+
+
+def make_batches(
+    items: Iterable[tuple[str, ObjectRef]], attempt: int, max_objects: int, max_bytes: int = BATCH_BYTES
+) -> Iterator[Batch]:
+    """The listed objects in batches that close at `max_objects` or `max_bytes` of listed size."""
+    group: list[tuple[str, ObjectRef]] = []
+    size, n = 0, 0
+    for item in items:
+        group.append(item)
+        size += item[1].size or 0
+        if len(group) >= max_objects or size >= max_bytes:
+            yield Batch(n, attempt, tuple(group))
+            group, size, n = [], 0, n + 1
+    if group:
+        yield Batch(n, attempt, tuple(group))
 
 
 def _output_prefix(out: str) -> str:

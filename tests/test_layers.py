@@ -20,7 +20,7 @@ ROOT = Path(piiscan.__file__).parent
 LAYERS: list[tuple[str, ...]] = [
     ("piiscan.cli", "piiscan.cli_tools", "piiscan.cli_help", "piiscan.progress", "piiscan.__main__"),
     # rule packs compile detectors and allow-lists for a scan, read as the tools' packs are
-    ("piiscan.tools", "piiscan.scan", "piiscan.scanstate", "piiscan.rulepacks"),
+    ("piiscan.tools", "piiscan.scan", "piiscan.scanstate", "piiscan.rulepacks", "piiscan.cluster"),
     ("piiscan.connectors", "piiscan.extract", "piiscan.scandir"),
     # the Presidio adapter runs the engine for Presidio: it sits with the engine, not the detectors
     ("piiscan.engine", "piiscan.columnar_engine", "piiscan.detectors.presidio"),
