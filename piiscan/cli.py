@@ -253,6 +253,7 @@ def scan(
     from piiscan.redact import safe_message
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import holds_scan
+    from piiscan.store import StoreError, StoreOptions
 
     try:
         chosen = _entities(entities)
@@ -273,9 +274,10 @@ def scan(
             "entities": chosen,
             "min_score": min_score,
         }
+    store = StoreOptions(endpoint_url=endpoint_url, anonymous=anonymous)
     try:
-        already = holds_scan(out, connector_options.get(scheme_of(out)))
-    except SourceError as exc:
+        already = holds_scan(out, store)
+    except StoreError as exc:
         fail(f"--out {out}: {exc}")
     except Exception as exc:
         fail(f"--out {out} cannot be checked: {type(exc).__name__}: {safe_message(exc)}", ExitCode.SOURCE)
@@ -306,6 +308,7 @@ def scan(
         nlp_model=nlp_model,
         connector_options=connector_options,
         io_threads=io_threads or 0,
+        store=store,
         limits=_limits(max_depth, max_members, max_expanded_size, max_expansion_ratio),
     )
     selection = Selection(include=include, exclude=exclude, max_object_size=max_object_size)

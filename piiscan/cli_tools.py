@@ -6,10 +6,12 @@ parses options, picks output formats and maps outcomes to exit codes (piiscan.ex
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -17,6 +19,28 @@ from piiscan.exitcodes import ExitCode
 
 _FORMAT = click.Choice(["table", "csv", "json", "parquet"])
 _SCANS = click.argument("scans", nargs=-1, required=True, metavar="SCAN...")
+_STORE = "piiscan.store"
+
+
+def _store_options(command: Callable[..., None]) -> Callable[..., None]:
+    """How a tool reaches scan directories in buckets: the same options and variables as `scan --out`.
+
+    They are kept on the click context for `_open`, so the commands' own parameters stay theirs."""
+
+    @functools.wraps(command)
+    def run(*args: Any, endpoint_url: str | None, anonymous: bool, **kwargs: Any) -> None:
+        from piiscan.store import StoreOptions
+
+        click.get_current_context().meta[_STORE] = StoreOptions(endpoint_url=endpoint_url, anonymous=anonymous)
+        command(*args, **kwargs)
+
+    run = click.option("--anonymous", is_flag=True, help="s3:// and gs:// scans: unsigned requests.")(run)
+    return click.option(
+        "--endpoint-url",
+        envvar="AWS_ENDPOINT_URL",
+        metavar="URL",
+        help="S3-compatible endpoint for s3:// scans (MinIO, Ceph); also $AWS_ENDPOINT_URL.",
+    )(run)
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
@@ -29,7 +53,7 @@ def _open(paths: tuple[str, ...]):  # type: ignore[no-untyped-def]
     from piiscan.tools.scans import ScanDirError, open_scans
 
     try:
-        return open_scans(paths)
+        return open_scans(paths, click.get_current_context().meta.get(_STORE))
     except ScanDirError as exc:
         _fail(str(exc))
 
@@ -88,6 +112,7 @@ def subject() -> None:
 @click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
 @click.option("--report", metavar="FILE", help="Also write a request report: FILE.md (Markdown) or FILE.html.")
 @click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the scans were made with.")
+@_store_options
 def subject_find(
     scans: tuple[str, ...],
     from_file: str | None,
@@ -143,6 +168,7 @@ def retention() -> None:
 @click.option("--now", metavar="DATE", help="Judge ages as of this date/time (ISO 8601, UTC)  [default: now]")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
 @click.option("--output", "-o", metavar="FILE", help="Write the overdue items here (.csv, .json, .parquet).")
+@_store_options
 def retention_check(
     scans: tuple[str, ...], rules_path: str | None, now: str | None, fmt: str | None, output: str | None
 ) -> None:
@@ -190,6 +216,7 @@ def residency() -> None:
 @click.option("--rules", "rules_path", metavar="FILE", help="Residency rule pack (YAML)  [default: EU regions]")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
 @click.option("--output", "-o", metavar="FILE", help="Write the violations here (.csv, .json, .parquet).")
+@_store_options
 def residency_check(scans: tuple[str, ...], rules_path: str | None, fmt: str | None, output: str | None) -> None:
     """List objects in SCAN... holding personal data in a region outside the allowed ones.
 
@@ -230,6 +257,7 @@ def register(main: click.Group) -> None:
 @click.option("--output", "-o", metavar="FILE", help="Write the report here instead of the terminal.")
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="How many top objects to list.")
 @click.option("--depth", type=click.IntRange(0), default=1, show_default=True, help="Path segments in a source prefix.")
+@_store_options
 def report(scans: tuple[str, ...], fmt: str, output: str | None, top: int, depth: int) -> None:
     """Summarise SCAN...: findings by entity and source prefix, top objects, coverage and errors.
 

@@ -51,6 +51,7 @@ from piiscan.limits import DEFAULT_LIMITS, Limits
 from piiscan.model import MESSAGE_MIME, ContentType, Finding, Member, ObjectRef, Record, TextUnit
 from piiscan.redact import safe_message, strip_password
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
+from piiscan.store import StoreOptions
 from piiscan.streams import read_head
 
 UNKNOWN_BINARY = "binary content of no supported format"
@@ -76,6 +77,8 @@ class ScanOptions:
     nlp_model: str | None = None
     #: the scan directory: a worker writes the findings of a large object there as it goes
     out: str | None = None
+    #: how to reach the scan directory when it is in a bucket
+    store: StoreOptions = field(default_factory=StoreOptions)
 
 
 @dataclass
@@ -134,9 +137,7 @@ class _Worker:
         data = rows.take(table)
         with self._writer_lock:
             if self._writer is None:
-                self._writer = ScanDirWriter(
-                    out, self.options.limits.part_rows, self.options.connector_options.get(scheme_of(out))
-                )
+                self._writer = ScanDirWriter(out, self.options.limits.part_rows, self.options.store)
             self._writer.write_part(table, data)
 
     def connector(self, scheme: str) -> Connector:
@@ -435,7 +436,7 @@ def run_scan(
     options = replace(options, out=out)
     started = datetime.now(UTC)
     t0 = time.monotonic()
-    writer = ScanDirWriter(out, options.limits.part_rows, options.connector_options.get(scheme_of(out)))
+    writer = ScanDirWriter(out, options.limits.part_rows, options.store)
     summary = ScanSummary(scan_id=options.scan_id, status="complete")
     listers = {scheme_of(s): connector_for(scheme_of(s), options.connector_options.get(scheme_of(s))) for s in sources}
 
