@@ -104,7 +104,10 @@ class Store:
         """Write `data` as `name`, replacing any earlier `name` atomically."""
         final = self.path(name)
         # an upload appears whole when its stream closes; a local file needs a rename for that
-        target = posixpath.join(posixpath.dirname(final), f".{uuid.uuid4().hex[:12]}.tmp") if self.local else final
+        folder = posixpath.dirname(final)
+        target = posixpath.join(folder, f".{uuid.uuid4().hex[:12]}.tmp") if self.local else final
+        if self.local:
+            self.fs.create_dir(folder, recursive=True)
         try:
             with self.fs.open_output_stream(target) as stream:
                 stream.write(data)

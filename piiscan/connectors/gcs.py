@@ -105,4 +105,3 @@ class GcsConnector(BucketConnector):
             raise PermissionError(describe(exc) + " (access denied: check IAM and the KMS key)") from None
         except gexc.GoogleAPIError as exc:
             raise OSError(describe(exc)) from None
-

@@ -156,4 +156,3 @@ class S3Connector(BucketConnector):
             return self.client.get_object(**args)["Body"]  # a streaming body, read as the scanner goes
         except ClientError as exc:
             raise read_error(exc) from None
-
