@@ -19,6 +19,7 @@ from piiscan.cli import main
 from piiscan.scandir import TABLES, ScanDirWriter, read_manifest, read_table
 from tests.connectors.cloud_servers import (
     ENTITIES,
+    FailingProxy,
     gcs_env,  # noqa: F401 - a fixture
     moto_endpoint,
     new_bucket_name,
@@ -216,4 +217,27 @@ def test_endpoint_url_option_and_a_missing_bucket(tmp_path: Path, monkeypatch: p
     assert (missing.exit_code, missing.output) == (
         2,
         "piiscan: s3://no-such-bucket-here/scans: no such scan directory\n",
+    )
+
+
+def test_reads_ride_out_503_and_connection_resets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    remote = bucket("s3") + "/scans/hand"
+    copy_scan(hand_scan(tmp_path / "hand"), remote)
+    proxy = FailingProxy(moto_endpoint(), failures=("503", "reset", "503"))
+    try:
+        result = tool("residency", "check", remote, "--endpoint-url", proxy.url, "--format", "csv")
+    finally:
+        proxy.close()
+    assert (result.exit_code, result.output) == (6, HAND[2][2])
+    assert proxy.failed == 3
+
+
+def test_a_manifest_that_is_not_json_cannot_be_read() -> None:
+    remote = bucket("gs") + "/scans/broken"
+    storage.Client().bucket(remote.split("/")[2]).blob("scans/broken/manifest.json").upload_from_string(b"{oops")
+    result = tool("report", remote)
+    assert (result.exit_code, result.output) == (
+        2,
+        f"piiscan: {remote}: cannot be read: Expecting property name enclosed in double quotes: line 1 column 2 "
+        "(char 1)\n",
     )
