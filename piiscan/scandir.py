@@ -111,8 +111,11 @@ class Rows:
 
 
 def holds_scan(out: str | os.PathLike[str] | Store, options: StoreOptions | None = None) -> bool:
-    """Whether OUT (a folder or a bucket prefix) already holds a manifest or a part."""
+    """Whether OUT (a folder or a bucket prefix) already holds a manifest or a part.
+
+    Raises FileNotFoundError for a bucket that does not exist: nothing could be written there."""
     store = _store(out, options)
+    store.require_bucket()
     return store.exists("manifest.json") or any(part_names(store, t) for t in TABLES)
 
 

@@ -135,6 +135,12 @@ class Store:
         """Whether `name` is a file."""
         return self.fs.get_file_info(self.path(name)).type == pafs.FileType.File
 
+    def require_bucket(self) -> None:
+        """Raise FileNotFoundError if the root is in a bucket that does not exist."""
+        bucket = self.root.split("/", 1)[0]
+        if not self.local and self.fs.get_file_info(bucket).type == pafs.FileType.NotFound:
+            raise FileNotFoundError(f"{scheme_of(self.uri)}://{bucket}: no such bucket")
+
     def is_folder(self) -> bool:
         """Whether the root is a folder: a local one, or a bucket prefix that holds anything."""
         if self.local:

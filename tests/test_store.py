@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from click.testing import CliRunner
 from google.cloud import storage
 
+from piiscan.cli import main
 from piiscan.store import Store, StoreError, StoreOptions
 from tests.connectors.cloud_servers import (
     gcs_env,  # noqa: F401 - a fixture
@@ -101,3 +103,14 @@ def test_unusable_uris(uri: str, message: str) -> None:
     with pytest.raises(StoreError) as caught:
         Store(uri)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("scheme", ["s3", "gs"])
+def test_scan_out_to_a_missing_bucket_stops_before_scanning(scheme: str, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("bsn 123456782\n")
+    out = f"{scheme}://no-such-bucket-here/scans/1"
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "a.txt"), "--out", out, "--workers", "1", "--quiet"])
+    assert (result.exit_code, result.output) == (
+        5,
+        f"piiscan: --out {out} cannot be checked: FileNotFoundError: {scheme}://no-such-bucket-here: no such bucket\n",
+    )
