@@ -32,7 +32,7 @@ def scan_seconds(src: Path, entities: list[str]) -> tuple[float, int]:
     out = Path(tempfile.mkdtemp(prefix="piiscan-loc-bench-")) / "scan"
     cmd = [sys.executable, "-m", "piiscan", "scan", str(src), "--out", str(out), "--workers", "1", "--quiet"]
     cmd += ["--entities", ",".join(entities)]
-    env = {**os.environ, "PIISCAN_HMAC_KEY": os.environ.get("PIISCAN_HMAC_KEY", "benchmark-key")}
+    env = {**os.environ, "PIISCAN_HMAC_KEY": os.environ.get("PIISCAN_HMAC_KEY", "piiscan-benchmark-key")}
     t0 = time.perf_counter()
     done = subprocess.run(cmd, env=env, check=False)
     seconds = time.perf_counter() - t0

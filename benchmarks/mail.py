@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="print pyinstrument's profile of the scan")
     args = parser.parse_args()
     size = args.size or args.size_mb or _UNITS["GB"]
-    os.environ.setdefault("PIISCAN_HMAC_KEY", "bench")
+    os.environ.setdefault("PIISCAN_HMAC_KEY", "piiscan-benchmark-key")
     with tempfile.TemporaryDirectory(prefix="piiscan-mail-bench-") as tmp:
         mbox = Path(tmp) / "bench.mbox"
         t0 = time.monotonic()

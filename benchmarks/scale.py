@@ -83,7 +83,7 @@ def main() -> None:
         print(f"# built {total / MB:,.0f} MB in {objects:,} objects in {time.monotonic() - t0:.0f} s", file=sys.stderr)
         out = base / "scan"
         cmd = [sys.executable, "-m", "piiscan", "scan", str(src), "--out", str(out), "--workers", str(args.workers)]
-        run = measure([*cmd, "--quiet"], {**os.environ, "PIISCAN_HMAC_KEY": "bench"})
+        run = measure([*cmd, "--quiet"], {**os.environ, "PIISCAN_HMAC_KEY": "piiscan-benchmark-key"})
         if run.returncode not in (0, 4):
             raise SystemExit(f"piiscan scan exited {run.returncode}")
         seconds = run.seconds

@@ -109,7 +109,7 @@ def main() -> None:
 
     base = args.keep or Path(tempfile.mkdtemp(prefix="piiscan-bench-"))
     extra = ["--entities", args.entities] if args.entities else []
-    os.environ.setdefault("PIISCAN_HMAC_KEY", "benchmark-key")
+    os.environ.setdefault("PIISCAN_HMAC_KEY", "piiscan-benchmark-key")
     engine = presidio_engine() if args.presidio_mb > 0 else None
     rows = []
     for kind in args.types.split(","):

@@ -26,7 +26,7 @@ from piiscan.cli import main
 from piiscan.hashing import key_fingerprint, value_hash
 from piiscan.scandir import FINDINGS_SCHEMA, OBJECTS_SCHEMA
 
-KEY = "bench-key"
+KEY = "piiscan-tools-benchmark-key"
 PARTS = 20
 PREFIXES = [
     "s3://acme/support-chat/",

@@ -10,7 +10,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -21,7 +21,11 @@ import click
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 from piiscan import __version__
+from piiscan.cli_help import BUCKETS, FILES, POSTGRES, SELECTION, SectionedCommand, in_section
 from piiscan.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from piiscan.connectors.options import ConnectorOptions, GcsOptions, PostgresOptions, S3Options
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
@@ -77,6 +81,59 @@ def _limits(depth: int | None, members: int | None, expanded: int | None, ratio:
     return dataclasses.replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
 
 
+def _regions(values: tuple[str, ...], sources: tuple[str, ...]) -> tuple[tuple[str | None, str], ...]:
+    """`--region REGION` (every source) or `--region SOURCE=REGION` (SOURCE exactly as given)."""
+    out: list[tuple[str | None, str]] = []
+    for value in values:
+        source, sep, region = value.rpartition("=")
+        if not region.strip() or (sep and not source):
+            fail(f"--region {value}: give REGION or SOURCE=REGION")
+        if sep and source not in sources:
+            fail(f"--region {value}: {source} is not one of the SOURCES (write it exactly as given)")
+        out.append((source or None, region.strip()))
+    return tuple(out)
+
+
+def _check_local_out(out: str) -> None:
+    """An --out that cannot become a scan directory is refused before anything is written."""
+    from piiscan.connectors import SourceError, scheme_of
+
+    if not out.strip():
+        fail("--out is empty: name the scan directory to create")
+    if scheme_of(out) != "file":
+        return
+    from piiscan.connectors.local import path_of
+
+    try:
+        path = path_of(out)
+    except SourceError as exc:
+        fail(f"--out {out}: {exc}")
+    if path.is_dir() and any(path.iterdir()) and not (path / "manifest.json").exists():
+        fail(f"--out {out} is a folder holding other files: choose a new or empty folder")
+    ancestor = path
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor != path and not ancestor.is_dir():
+        fail(f"--out {out} cannot be created: {ancestor} is not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        fail(f"--out {out} cannot be created: {ancestor} is not writable")
+
+
+def _check_local_sources(sources: tuple[str, ...]) -> None:
+    """A local source that does not exist is named before anything is written (a re-run then works)."""
+    from piiscan.connectors import SourceError, scheme_of
+    from piiscan.connectors.local import path_of
+
+    for source in sources:
+        if scheme_of(source) in ("file", "maildir"):
+            try:
+                path = path_of(source)
+            except SourceError as exc:
+                fail(str(exc))
+            if not path.exists() and not path.is_symlink():
+                fail(f"cannot list {source}: no such file or folder", ExitCode.SOURCE)
+
+
 class _Group(click.Group):
     """Turns unexpected exceptions into one line and exit code 1 (a traceback with --debug)."""
 
@@ -107,7 +164,7 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(cls=SectionedCommand)
 @click.argument("sources", nargs=-1, required=True)
 @click.option(
     "--out", "-o", required=True, metavar="DIR", help="Scan directory to create (must not hold a scan already)."
@@ -122,26 +179,53 @@ def main() -> None:
     show_default=True,
     help="Report findings scored at least this (0-1).",
 )
-@click.option("--include", multiple=True, metavar="GLOB", help="Only objects whose path (or name) matches; repeatable.")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip objects whose path (or name) matches; repeatable.")
 @click.option(
-    "--max-object-size", type=SizeParam(), help="Skip objects larger than this (e.g. 100MB), before reading them."
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Only objects whose path (or name) matches; repeatable.",
+    cls=in_section(SELECTION),
 )
 @click.option(
-    "--max-depth", type=click.IntRange(0), default=None, help="Containers nested deeper are skipped  [default: 10]"
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Skip objects whose path (or name) matches; repeatable.",
+    cls=in_section(SELECTION),
 )
-@click.option("--max-members", type=click.IntRange(1), default=None, help="Members read per object  [default: 100000]")
+@click.option(
+    "--max-object-size",
+    type=SizeParam(),
+    help="Skip objects larger than this (e.g. 100MB), before reading them.",
+    cls=in_section(SELECTION),
+)
+@click.option(
+    "--max-depth",
+    type=click.IntRange(0),
+    default=None,
+    help="Containers nested deeper are skipped  [default: 10]",
+    cls=in_section(SELECTION),
+)
+@click.option(
+    "--max-members",
+    type=click.IntRange(1),
+    default=None,
+    help="Members read per object  [default: 100000]",
+    cls=in_section(SELECTION),
+)
 @click.option(
     "--max-expanded-size",
     type=SizeParam(),
     default=None,
     help="Bytes expanded out of one object's containers, all levels  [default: 20GiB]",
+    cls=in_section(SELECTION),
 )
 @click.option(
     "--max-expansion-ratio",
     type=click.FloatRange(1),
     default=None,
     help="Expanded/compressed size of a member (judged past 1 MiB)  [default: 200]",
+    cls=in_section(SELECTION),
 )
 @click.option(
     "--workers",
@@ -176,9 +260,12 @@ def main() -> None:
     envvar="AWS_ENDPOINT_URL",
     metavar="URL",
     help="S3-compatible endpoint for s3:// sources and --out (MinIO, Ceph); also $AWS_ENDPOINT_URL.",
+    cls=in_section(BUCKETS),
 )
-@click.option("--versions", is_flag=True, help="s3:// and gs://: scan every stored version, not only the latest.")
-@click.option("--anonymous", is_flag=True, help="s3:// and gs://: unsigned requests, for public buckets.")
+@click.option(
+    "--versions", is_flag=True, help="Scan every stored version, not only the latest.", cls=in_section(BUCKETS)
+)
+@click.option("--anonymous", is_flag=True, help="Unsigned requests, for public buckets.", cls=in_section(BUCKETS))
 @click.option(
     "--io-threads",
     type=click.IntRange(1, 256),
@@ -189,53 +276,52 @@ def main() -> None:
     "--list-page-size",
     type=click.IntRange(1, 1000),
     default=None,
-    help="s3:// and gs://: objects per listing request  [default: 1000]",
+    help="Objects per listing request  [default: 1000]",
+    cls=in_section(BUCKETS),
 )
 @click.option(
     "--sample-rows",
     type=click.IntRange(1),
     default=None,
-    help="postgresql://: read at most N rows per table (TABLESAMPLE BERNOULLI), marked as sampled.",
+    help="Read at most N rows per table (TABLESAMPLE BERNOULLI), marked as sampled.",
+    cls=in_section(POSTGRES),
 )
 @click.option(
     "--sample-percent",
     type=click.FloatRange(0, 100, min_open=True),
     default=None,
-    help="postgresql://: read about P% of each table's rows (TABLESAMPLE SYSTEM), marked as sampled.",
+    help="Read about P% of each table's rows (TABLESAMPLE SYSTEM), marked as sampled.",
+    cls=in_section(POSTGRES),
 )
 @click.option(
     "--timestamp-column",
     multiple=True,
     metavar="[TABLE=]COLUMN",
-    help="postgresql://: each finding's `modified` comes from this column of its row; TABLE is a glob; repeatable.",
+    help="Each finding's `modified` comes from this column of its row; TABLE is a glob; repeatable.",
+    cls=in_section(POSTGRES),
 )
-def scan(
-    sources: tuple[str, ...],
-    out: str,
-    entities: str | None,
-    min_score: float,
-    include: tuple[str, ...],
-    exclude: tuple[str, ...],
-    max_object_size: int | None,
-    workers: int | None,
-    key_file: str | None,
-    fail_on_findings: bool,
-    quiet: bool,
-    engine: str,
-    endpoint_url: str | None = None,
-    versions: bool = False,
-    anonymous: bool = False,
-    io_threads: int | None = None,
-    list_page_size: int | None = None,
-    max_depth: int | None = None,
-    max_members: int | None = None,
-    max_expanded_size: int | None = None,
-    max_expansion_ratio: float | None = None,
-    sample_rows: int | None = None,
-    sample_percent: float | None = None,
-    timestamp_column: tuple[str, ...] = (),
-    nlp_model: str | None = None,
-) -> None:
+@click.option(
+    "--timestamp-field",
+    multiple=True,
+    metavar="[GLOB=]FIELD",
+    help="Files: each record's `modified` comes from this field (CSV/TSV column, JSON key or $.path, Parquet/ORC/"
+    "Avro column, XLSX header); GLOB matches the file name or URI; repeatable, first match wins.",
+    cls=in_section(FILES),
+)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    metavar="[SOURCE=]REGION",
+    help="Where a source with no region API lives (PostgreSQL, mail exports, folders): fills objects.region; "
+    "repeatable.",
+)
+@click.option(
+    "--create-key",
+    is_flag=True,
+    help="Create a new random key at --key-file (or $PIISCAN_KEY_FILE) if there is none: a typo must not.",
+)
+def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
     \b
@@ -256,25 +342,18 @@ def scan(
     from piiscan.store import StoreError, StoreOptions
 
     try:
-        chosen = _entities(entities)
+        chosen = _entities(params["entities"])
     except click.BadParameter as exc:
         fail(f"--entities: {exc.message}")
     out_path = Path(out)
-    remote = {"versions": versions, "anonymous": anonymous, "io_threads": io_threads, "page_size": list_page_size}
-    connector_options = {"s3": {**remote, "endpoint_url": endpoint_url}, "gs": remote}
-    if sample_rows is not None and sample_percent is not None:
-        fail("choose one of --sample-rows and --sample-percent")
-    sample = {"rows": sample_rows} if sample_rows else ({"percent": sample_percent} if sample_percent else None)
-    for scheme in {scheme_of(s) for s in sources} & {"postgresql", "postgres"}:
-        connector_options[scheme] = {
-            "sample_rows": sample_rows,
-            "sample_percent": sample_percent,
-            "sample": sample,
-            "timestamp_columns": list(timestamp_column),
-            "entities": chosen,
-            "min_score": min_score,
-        }
-    store = StoreOptions(endpoint_url=endpoint_url, anonymous=anonymous)
+    _check_local_out(out)
+    _check_local_sources(sources)
+    declared_regions = _regions(params["regions"], sources)
+    for rule in params["timestamp_field"]:
+        if not rule.rpartition("=")[2].strip():
+            fail(f"--timestamp-field {rule}: name a field (FIELD or GLOB=FIELD)")
+    connector_options = _connector_options({scheme_of(s) for s in (*sources, out)}, params)
+    store = StoreOptions(endpoint_url=params["endpoint_url"], anonymous=params["anonymous"])
     try:
         already = holds_scan(out, store)
     except StoreError as exc:
@@ -286,9 +365,10 @@ def scan(
     if scheme_of(out) == "file" and out_path.exists() and not out_path.is_dir():
         fail(f"--out {out} exists and is not a folder")
     try:
-        key = load_key(key_file)
+        key = load_key(params["key_file"], create_named=params["create_key"])
     except HmacKeyError as exc:
         fail(str(exc))
+    nlp_model = params["nlp_model"]
     detectors = load_detectors(chosen)
     if nlp_model:
         from piiscan.detectors.nlp import ModelNotFound, nlp_detectors
@@ -303,16 +383,22 @@ def scan(
         scan_id=new_scan_id(),
         key=key,
         entities=chosen,
-        min_score=min_score,
-        backend=engine,
+        min_score=params["min_score"],
+        backend=params["engine"],
         nlp_model=nlp_model,
         connector_options=connector_options,
-        io_threads=io_threads or 0,
+        io_threads=params["io_threads"] or 0,
+        limits=_limits(
+            params["max_depth"], params["max_members"], params["max_expanded_size"], params["max_expansion_ratio"]
+        ),
+        timestamp_fields=params["timestamp_field"],
+        regions=declared_regions,
         store=store,
-        limits=_limits(max_depth, max_members, max_expanded_size, max_expansion_ratio),
     )
-    selection = Selection(include=include, exclude=exclude, max_object_size=max_object_size)
-    n_workers = workers or os.cpu_count() or 1
+    selection = Selection(
+        include=params["include"], exclude=params["exclude"], max_object_size=params["max_object_size"]
+    )
+    quiet = params["quiet"]
     progress, done = make_progress(quiet)
     try:
         summary = run_scan(
@@ -320,7 +406,7 @@ def scan(
             out,
             options,
             selection,
-            workers=n_workers,
+            workers=params["workers"] or os.cpu_count() or 1,
             progress=progress,
             detector_ids=[d.id for d in detectors],
         )
@@ -334,10 +420,56 @@ def scan(
         click.echo(f"piiscan: cannot list {failure}", err=True)
     if summary.source_failures:
         sys.exit(int(ExitCode.SOURCE))
-    if fail_on_findings and sum(summary.findings.values()):
+    if params["fail_on_findings"] and sum(summary.findings.values()):
         sys.exit(int(ExitCode.FINDINGS))
     if summary.status == "partial":
         sys.exit(int(ExitCode.PARTIAL))
+
+
+# -- `scan`'s options, one object per source kind, from the parsed parameters ---------------------
+
+
+def _connector_options(schemes: set[str], params: dict[str, Any]) -> dict[str, ConnectorOptions]:
+    """The connector options of the schemes a scan reads or writes (the others: their defaults)."""
+    try:
+        postgres = _postgres_options(params)
+    except ValueError as exc:
+        fail(str(exc))
+    built = {"s3": _s3_options(params), "gs": _gcs_options(params), "postgresql": postgres, "postgres": postgres}
+    return {scheme: built[scheme] for scheme in schemes if scheme in built}
+
+
+def _s3_options(params: dict[str, Any]) -> S3Options:
+    from piiscan.connectors.options import S3Options
+
+    return S3Options(
+        versions=params["versions"],
+        anonymous=params["anonymous"],
+        page_size=params["list_page_size"] or S3Options.page_size,
+        endpoint_url=params["endpoint_url"],
+        io_threads=params["io_threads"],
+    )
+
+
+def _gcs_options(params: dict[str, Any]) -> GcsOptions:
+    from piiscan.connectors.options import GcsOptions
+
+    return GcsOptions(
+        versions=params["versions"],
+        anonymous=params["anonymous"],
+        page_size=params["list_page_size"] or GcsOptions.page_size,
+    )
+
+
+def _postgres_options(params: dict[str, Any]) -> PostgresOptions:
+    """Raises ValueError when the options exclude each other."""
+    from piiscan.connectors.options import PostgresOptions
+
+    return PostgresOptions(
+        sample_rows=params["sample_rows"],
+        sample_percent=params["sample_percent"],
+        timestamp_columns=params["timestamp_column"],
+    )
 
 
 @main.command()

@@ -166,18 +166,31 @@ def retention() -> None:
 @_SCANS
 @click.option("--rules", "rules_path", metavar="FILE", help="Retention rule pack (YAML)  [default: the shipped one]")
 @click.option("--now", metavar="DATE", help="Judge ages as of this date/time (ISO 8601, UTC)  [default: now]")
+@click.option(
+    "--since",
+    "since",
+    multiple=True,
+    metavar="SCAN",
+    help="An earlier scan of the same sources: objects of min_age rules gone since, too young, are deleted early.",
+)
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the overdue items here (.csv, .json, .parquet).")
+@click.option("--output", "-o", metavar="FILE", help="Write the problem items here (.csv, .json, .parquet).")
 @_store_options
 def retention_check(
-    scans: tuple[str, ...], rules_path: str | None, now: str | None, fmt: str | None, output: str | None
+    scans: tuple[str, ...],
+    rules_path: str | None,
+    now: str | None,
+    since: tuple[str, ...],
+    fmt: str | None,
+    output: str | None,
 ) -> None:
-    """List every object, message or record in SCAN... kept past its rule's maximum age.
+    """List every object, message or record in SCAN... kept past its rule's maximum age, and
+    (with --since) every object deleted before its rule's minimum age.
 
     \b
     Exit codes:
-      0  nothing overdue
-      6  something is overdue (VIOLATIONS)
+      0  nothing overdue or deleted early
+      6  something is overdue or was deleted early (VIOLATIONS)
       2  unreadable or invalid rule pack, bad --now, unreadable scan
     """
     from piiscan.tools.retention import check, load_rules
@@ -188,21 +201,23 @@ def retention_check(
     except RulesError as exc:
         _fail(str(exc))
     when = _parse_now(now)
-    overdue, summary = check(_open(scans), rules, when)
+    problems, summary = check(_open(scans), rules, when, _open(since) if since else ())
     for s in summary:
-        click.echo(
-            f"{s['rule']}: {s['overdue']} overdue of {s['checked']} checked (max {s['max_age']} by {s['age_of']}"
-            f" time; {s['undated']} undated)",
-            err=True,
-        )
+        limits = [f"max {s['max_age']}"] if s["max_age"] else []
+        limits += [f"min {s['min_age']}"] if s["min_age"] else []
+        line = f"{s['rule']}: {s['overdue']} overdue of {s['checked']} checked ({', '.join(limits)} by {s['age_of']}"
+        line += f" time; {s['undated']} undated)"
+        if since and s["min_age"]:
+            line += f"; {s['deleted_early']} deleted early"
+        click.echo(line, err=True)
     _emit(
-        overdue,
+        problems,
         fmt,
         output,
-        f"{overdue.num_rows} item(s) past retention as of {when.date()}",
+        f"{problems.num_rows} item(s) past retention or deleted early as of {when.date()}",
         {"now": when, "summary": summary},
     )
-    if overdue.num_rows:
+    if problems.num_rows:
         sys.exit(int(ExitCode.VIOLATIONS))
 
 
@@ -222,7 +237,8 @@ def residency_check(scans: tuple[str, ...], rules_path: str | None, fmt: str | N
 
     \b
     Exit codes:
-      0  every object with findings and a known region is in an allowed region
+      0  every object with findings is in an allowed region or under an exception
+         (objects of unknown region: violations under `unknown_region: fail`)
       6  some are not (VIOLATIONS)
       2  unreadable or invalid rule pack, unreadable scan
     """
@@ -234,11 +250,16 @@ def residency_check(scans: tuple[str, ...], rules_path: str | None, fmt: str | N
     except RulesError as exc:
         _fail(str(exc))
     violations, counts = check(_open(scans), rule)
+    unknown = "judged as violations" if rule.unknown_region == "fail" else "not judged"
     click.echo(
-        f"{counts['violations']} of {counts['objects']} object(s) with findings outside "
-        f"{', '.join(rule.allowed_regions)}; {counts['unknown_region']} of unknown region",
+        f"{counts['violations']} of {counts['objects']} object(s) with findings in violation (allowed: "
+        f"{', '.join(rule.allowed_regions)}); {counts['unknown_region']} of unknown region ({unknown})",
         err=True,
     )
+    for name, n in dict(counts.get("exceptions") or {}).items():  # type: ignore[call-overload]
+        if not n:
+            continue
+        click.echo(f"exception {name}: {n} object(s) allowed outside those regions", err=True)
     _emit(violations, fmt, output, "objects with personal data outside the allowed regions", {"counts": counts})
     if violations.num_rows:
         sys.exit(int(ExitCode.VIOLATIONS))

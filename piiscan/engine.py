@@ -404,6 +404,35 @@ class Engine:
             findings.append(Finding(entity, detector_id, round(score, 4), told[0], told[1], locator, start, end))
         return _dedupe(findings)
 
+    def mask_identifiers(self, text: str) -> str:
+        """`text` with every candidate a detector validates masked, whatever its score or context.
+
+        For what is written beside findings rather than scanned for them (a row's key): a value
+        that only might be an identifier is not reported, but is not shown either.
+        """
+        spans: list[tuple[int, int, str]] = []
+        if self._backend is not None:
+            data = text.encode("utf-8", "replace")
+            raw, _ = self._backend.matches(data)
+            for start, end, pid in raw:
+                det = self.detectors[self._slots[pid].detector]
+                cand = det.validate(data[start:end].decode("utf-8", "replace"))
+                if cand is not None:
+                    bstart, bend = start + cand.start, end if cand.end is None else start + cand.end
+                    cstart = len(data[:bstart].decode("utf-8", "replace"))
+                    cend = cstart + len(data[bstart:bend].decode("utf-8", "replace"))
+                    spans.append((cstart, cend, det.mask(cand.canonical)))
+        for det in self._custom:
+            spans.extend((start, end, det.mask(cand.canonical)) for start, end, cand in det.scan_text(text))
+        out, at = [], 0
+        for start, end, masked in sorted(spans, key=lambda s: (s[0], -s[1])):
+            if start >= at:  # of overlapping candidates, the first (the longest there) masks them
+                out.append(text[at:start] + masked)
+                at = end
+            elif end > at:
+                at = end
+        return "".join(out) + text[at:]
+
     # -- records ----------------------------------------------------------------------------
 
     def wants_records(self, names: Sequence[str], kind: str = "") -> bool:

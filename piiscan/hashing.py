@@ -1,8 +1,12 @@
 """Keyed hashes of detected values (FINDINGS.md "Never the raw value").
 
 value_hash = lowercase hex HMAC-SHA256(key, ENTITY + ":" + canonical value). The key is the
-UTF-8 bytes of $PIISCAN_HMAC_KEY when set; otherwise the content of a key file (whitespace at
-either end stripped), by default created once, mode 0600, in the user's config directory.
+UTF-8 bytes of $PIISCAN_HMAC_KEY when set; otherwise the content of a key file, by default created
+once, mode 0600, in the user's config directory. Either way white space at both ends is stripped,
+so the same secret gives the same hashes from the environment and from a file. A key shorter than
+16 bytes, an empty `PIISCAN_HMAC_KEY`, a named key file that does not exist (unless it is to be
+created) and a key file readable by group or others are errors: each would otherwise weaken or
+silently change every hash a scan writes.
 """
 
 from __future__ import annotations
@@ -19,38 +23,67 @@ KEY_ENV = "PIISCAN_HMAC_KEY"
 KEY_FILE_ENV = "PIISCAN_KEY_FILE"
 
 
+#: a shorter key is refused: a BSN has only 10^9 values, the key is all that protects them
+MIN_KEY_BYTES = 16
+
+
 class HmacKeyError(Exception):
-    """The HMAC key cannot be had (unreadable or empty key file)."""
+    """The HMAC key cannot be had, or is not fit to protect hashed values."""
 
 
 def default_key_file() -> Path:
     return Path(platformdirs.user_config_dir("piiscan")) / "hmac.key"
 
 
-def load_key(key_file: str | os.PathLike[str] | None = None, *, create: bool = True) -> bytes:
-    """The scan key: $PIISCAN_HMAC_KEY, else the key file (created when missing and `create`)."""
+def load_key(
+    key_file: str | os.PathLike[str] | None = None, *, create: bool = True, create_named: bool = False
+) -> bytes:
+    """The scan key: $PIISCAN_HMAC_KEY, else the key file.
+
+    The default key file is created when missing if `create`; a key file named by `key_file` or
+    $PIISCAN_KEY_FILE only if `create_named` (`--create-key`): a typo must not start a new key.
+    """
     env = os.environ.get(KEY_ENV)
-    if env:
-        return env.encode("utf-8")
-    path = Path(key_file or os.environ.get(KEY_FILE_ENV) or default_key_file())
+    if env is not None:
+        return _checked(env.encode("utf-8").strip(), f"{KEY_ENV}")
+    named = key_file or os.environ.get(KEY_FILE_ENV)
+    path = Path(named) if named else default_key_file()
     if not path.exists():
-        if not create:
+        if named and not create_named:
+            raise HmacKeyError(f"the HMAC key file {path} does not exist (give --create-key to create a new key there)")
+        if not named and not create:
             raise HmacKeyError(f"no HMAC key: set {KEY_ENV} or create the key file {path}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two scans starting at once must not each write a different key
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32) + "\n")
+        _create(path, parents=not named)
     try:
+        mode = path.stat().st_mode
         key = path.read_bytes().strip()
     except OSError as exc:
         raise HmacKeyError(f"cannot read the HMAC key file {path}: {exc.strerror}") from None
+    if os.name == "posix" and mode & 0o077:
+        raise HmacKeyError(f"the HMAC key file {path} is readable by others: run `chmod 600 {path}`")
+    return _checked(key, f"the HMAC key file {path}")
+
+
+def _create(path: Path, *, parents: bool) -> None:
+    """A new random key at `path`, mode 0600; the folder is made only for the default location."""
+    if parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: two scans starting at once must not each write a different key
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise HmacKeyError(f"cannot create the HMAC key file {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32) + "\n")
+
+
+def _checked(key: bytes, where: str) -> bytes:
     if not key:
-        raise HmacKeyError(f"the HMAC key file {path} is empty")
+        raise HmacKeyError(f"{where} is empty")
+    if len(key) < MIN_KEY_BYTES:
+        raise HmacKeyError(f"{where} is too short: an HMAC key needs at least {MIN_KEY_BYTES} bytes")
     return key
 
 

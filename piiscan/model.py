@@ -1,13 +1,14 @@
 """The values that flow through a scan: objects, text units, members, findings, rows.
 
-connectors yield `ObjectRef`s; extractors turn a byte stream into `TextUnit`s (text with its
+connectors yield `ObjectRef`s, and `TableRows` for a source whose objects are tables, not byte
+streams; extractors turn a byte stream (or a table's rows) into `TextUnit`s (text with its
 locator), `Record`s (a structured record, for detectors that look across fields) and `Member`s
 (a container's inner objects); the engine turns text into `Finding`s; sinks write rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
@@ -112,7 +113,33 @@ class ContentType:
     reason: str | None = None
 
 
-Event = TextUnit | Record | Member | ContentType
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column a source streams: its name, and the kind of its values as the driver gives them."""
+
+    name: str
+    #: text | number (both as text) | float | json (decoded), or array:<one of those> (a list)
+    kind: str
+
+
+@dataclass(slots=True)
+class TableRows:
+    """A table's rows as its source streams them (a database table): `piiscan.extract.table`
+    turns them into records and text units, as an extractor does a file's bytes.
+
+    Each row is a tuple: the values of the `keys` columns (the row's identity), then, when
+    `timestamped`, the row's own time in seconds since the epoch (a Decimal, or None), then one
+    value per column of `columns` (None: NULL).
+    """
+
+    columns: Sequence[Column]
+    keys: Sequence[str]
+    timestamped: bool
+    #: batches of rows, streamed; closing it releases the source's cursor
+    batches: Iterator[Sequence[tuple[Any, ...]]]
+
+
+Event = TextUnit | Record | Member | ContentType | TableRows
 Events = Iterator[Event]
 
 

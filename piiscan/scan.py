@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import gc
 import itertools
+import json
 import os
 import socket
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ from piiscan.connectors import (
     connector_for,
     scheme_of,
 )
+from piiscan.connectors.maildir import FOLDER_KEY, POSITION_KEY
+from piiscan.connectors.options import ConnectorOptions
 from piiscan.detectors import load_detectors
 from piiscan.engine import Engine
 from piiscan.extract import SNIFF_BYTES, ExtractContext, sniff
@@ -46,9 +49,13 @@ from piiscan.extract.budget import (
     ratio_reason,
     total_reason,
 )
+from piiscan.extract.maildir import header_block, message_file_events
+from piiscan.extract.options import ExtractOptions
+from piiscan.extract.recordtime import RecordClock, field_rule
+from piiscan.extract.table import table_events
 from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
-from piiscan.model import MESSAGE_MIME, ContentType, Finding, Member, ObjectRef, Record, TextUnit
+from piiscan.model import MESSAGE_MIME, ContentType, Events, Finding, Member, ObjectRef, Record, TableRows, TextUnit
 from piiscan.redact import safe_message, strip_password
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
 from piiscan.store import StoreOptions
@@ -69,7 +76,8 @@ class ScanOptions:
     entities: tuple[str, ...] | None = None
     min_score: float = 0.5
     limits: Limits = DEFAULT_LIMITS
-    connector_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: each source scheme's connector options (`piiscan.connectors.options`); a scheme not here: its defaults
+    connector_options: Mapping[str, ConnectorOptions] = field(default_factory=dict)
     backend: str = "auto"
     #: objects read at once in each worker (0: the sources' default, 8 for buckets, 1 for files)
     io_threads: int = 0
@@ -77,6 +85,12 @@ class ScanOptions:
     nlp_model: str | None = None
     #: the scan directory: a worker writes the findings of a large object there as it goes
     out: str | None = None
+    #: `--timestamp-field` rules (`field` or `glob=field`): records' own times in files
+    timestamp_fields: tuple[str, ...] = ()
+    #: `--region` declarations (source or None for every source, region) for sources with no region API
+    regions: tuple[tuple[str | None, str], ...] = ()
+    #: each extractor family's options (`piiscan.extract.options`)
+    extract: ExtractOptions = field(default_factory=ExtractOptions)
     #: how to reach the scan directory when it is in a bucket
     store: StoreOptions = field(default_factory=StoreOptions)
 
@@ -91,6 +105,8 @@ class ObjectResult:
     scanned: int = 0
     skipped: int = 0
     failed: int = 0
+    #: records whose time was read from --timestamp-field: parsed, unparsed, missing
+    record_times: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -105,6 +121,7 @@ class ScanSummary:
     findings: Counter[str] = field(default_factory=Counter)
     source_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    record_times: Counter[str] = field(default_factory=Counter)
 
 
 # -- one object, in a worker ------------------------------------------------------------------
@@ -160,6 +177,8 @@ class _ObjectScan:
         self.scan_id = worker.options.scan_id
         self.ref = ref
         self.result = result
+        #: row keys as written: any identifier in a key value masked (a row's key is in all its findings)
+        self.row_keys: dict[str, str] = {}
         self.members = 0
         self.budget = ExpansionBudget(self.limits)  # bytes really expanded, counted as they stream
         #: the connector gave events, not a stream: the bytes read are those of its top members
@@ -172,6 +191,8 @@ class _ObjectScan:
             events = connector.read(ref)
             if events is None:
                 stream = connector.open(ref)
+                if FOLDER_KEY in ref.extra:
+                    events = self._maildir_message(connector, stream)
         except Exception as exc:
             self._fail(row, "read", exc)
             return
@@ -181,6 +202,15 @@ class _ObjectScan:
             return
         with stream:
             self._stream(stream, ref.name, ref.size, row, depth=0, member="")
+
+    def _maildir_message(self, connector: Connector, stream: IO[bytes]) -> Events:
+        """A Maildir message file (so the connector listed it): one member, the message, named by
+        its folder and Message-ID. Its header is read now: a file gone since the listing fails at stage read."""
+        ref = self.ref
+        with stream:
+            header = header_block(stream)
+        folder, position = ref.extra[FOLDER_KEY], ref.extra[POSITION_KEY]
+        return message_file_events(header, lambda: connector.open(ref), ref.name, folder, position, ref.size)
 
     # a stream: sniff, extract, recurse -----------------------------------------------------
 
@@ -206,6 +236,8 @@ class _ObjectScan:
             return
         extractor, mime = claimed
         row["content_type"] = mime
+        clock_field = field_rule(self.worker.options.timestamp_fields, name, self.ref.uri)
+        clock = RecordClock(clock_field) if clock_field else None
         ctx = ExtractContext(
             name=name,
             head=head,
@@ -213,16 +245,20 @@ class _ObjectScan:
             depth=depth,
             limits=self.limits,
             want_records=bool(self.engine.record_detectors),
+            options=self.worker.options.extract,
             records_wanted=self.engine.wants_records,
+            clock=clock,
         )
         self._events(extractor.extract(buffered, mime, ctx), row, member, depth=depth)
+        if clock is not None:
+            self.result.record_times.update(parsed=clock.parsed, unparsed=clock.unparsed, missing=clock.missing)
         if depth == 0 or (depth == 1 and self.stream_less):
             self.result.bytes_read += buffered.raw.bytes_read  # type: ignore[attr-defined]
 
     def _events(self, events: Iterator[Any], row: dict[str, Any], member: str, depth: int = 0) -> None:
         stage = "extract"
         try:
-            for event in events:
+            for event in self._tables_read(events, row["member"] or self.ref.name, depth):
                 if isinstance(event, TextUnit):
                     stage = "detect"
                     self._findings(self.engine.scan(event), row)
@@ -243,6 +279,21 @@ class _ObjectScan:
             self._fail(row, stage, exc)
             return
         self._done(row)
+
+    def _tables_read(self, events: Iterator[Any], name: str, depth: int) -> Iterator[Any]:
+        """The events, with a table's rows (from a database) turned into records and text units."""
+        for event in events:
+            if isinstance(event, TableRows):
+                ctx = ExtractContext(
+                    name=name,
+                    depth=depth,
+                    limits=self.limits,
+                    want_records=bool(self.engine.record_detectors),
+                    options=self.worker.options.extract,
+                )
+                yield from table_events(event, ctx)
+            else:
+                yield event
 
     def _member(self, m: Member, parent: str, depth: int, parent_modified: datetime | None) -> None:
         path = f"{parent}!{m.name}" if parent else m.name
@@ -323,7 +374,7 @@ class _ObjectScan:
         cols["record"].extend([loc.record for loc in locators])
         cols["field"].extend([loc.field for loc in locators])
         cols["page"].extend([loc.page for loc in locators])
-        cols["row_key"].extend([loc.row_key for loc in locators])
+        cols["row_key"].extend([loc.row_key and self._masked_key(loc.row_key) for loc in locators])
         modified = row["modified"]
         cols["modified"].extend([loc.modified or modified for loc in locators])
         cols["entity"].extend([f.entity for f in findings])
@@ -335,6 +386,23 @@ class _ObjectScan:
         row["findings"] += n
         if rows.count("findings") >= self.limits.part_rows:
             self.worker.spill(rows, "findings")
+
+    def _masked_key(self, row_key: str) -> str:
+        """A row's key (JSON) with any identifier in its values masked, whatever its score."""
+        masked = self.row_keys.get(row_key)
+        if masked is None:
+            values = json.loads(row_key)
+            for name, value in values.items():
+                if isinstance(value, (str, int)) and not isinstance(value, bool):
+                    text = str(value)
+                    shown = self.engine.mask_identifiers(text)
+                    if shown != text:
+                        values[name] = shown
+            masked = json.dumps(values, ensure_ascii=False)
+            if len(self.row_keys) >= _MASKED_KEYS:
+                self.row_keys.clear()
+            self.row_keys[row_key] = masked
+        return masked
 
     def _fail(self, row: dict[str, Any], stage: str, exc: BaseException) -> None:
         message = safe_message(exc)
@@ -366,6 +434,7 @@ class _ObjectScan:
 
 
 _WORKER: _Worker | None = None
+_MASKED_KEYS = 50_000  # row keys remembered per object: a row's findings share one
 
 
 def _tune_heap() -> None:
@@ -418,6 +487,12 @@ def _scan_batch_in_worker(batch: list[tuple[str, ObjectRef]], io_threads: int) -
 Progress = Callable[[ScanSummary, ObjectRef | None], None]
 
 
+def declared_region(regions: Sequence[tuple[str | None, str]], source: str) -> str | None:
+    """The region `--region` declares for `source`: its own declaration, else one for every source."""
+    named = [r for s, r in regions if s == source]
+    return named[0] if named else next((r for s, r in regions if s is None), None)
+
+
 def new_scan_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
 
@@ -448,22 +523,26 @@ def run_scan(
         summary.errors += result.rows.count("errors")
         summary.bytes_read += result.bytes_read
         summary.findings.update(result.findings)
+        summary.record_times.update(result.record_times)
         if progress:
             progress(summary, ref)
 
     def listed() -> Iterator[tuple[str, ObjectRef]]:
         for source in sources:
             scheme = scheme_of(source)
+            declared = declared_region(options.regions, source)
             try:
                 for item in listers[scheme].list(source, selection):
                     if isinstance(item, Skipped):
+                        if declared and not item.ref.region:
+                            item = replace(item, ref=replace(item.ref, region=declared))
                         absorb(_skipped_result(options.scan_id, item), item.ref)
                     elif isinstance(item, ListFailure):
                         absorb(_list_failure_result(options.scan_id, item), None)
                         if item.fatal:
                             summary.source_failures.append(f"{item.uri}: {item.message}")
                     else:
-                        yield scheme, item
+                        yield scheme, item if item.region or not declared else replace(item, region=declared)
             except SourceError as exc:
                 summary.source_failures.append(str(exc))
                 absorb(
@@ -631,7 +710,12 @@ def _manifest(
             "findings_by_entity": dict(sorted(summary.findings.items())),
         },
         "source_failures": summary.source_failures,
+        #: --region declarations, and records' own times read from --timestamp-field fields
+        "regions": {source or "*": region for source, region in options.regions},
+        "record_times": {"fields": list(options.timestamp_fields), **summary.record_times}
+        if options.timestamp_fields
+        else None,
         #: connectors that read only a sample (e.g. --sample-rows): the scan is not exhaustive
-        "sampling": {s: o["sample"] for s, o in sorted(options.connector_options.items()) if o.get("sample")},
+        "sampling": {s: o.sampling for s, o in sorted(options.connector_options.items()) if o.sampling},
         "pid": os.getpid(),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,8 @@ def test_an_unreadable_entry_makes_the_scan_partial(tmp_path: Path, src: Path) -
 def test_a_missing_source_exits_5_with_one_line(tmp_path: Path) -> None:
     scan = run_scan(tmp_path, str(tmp_path / "nope"))
     assert scan.exit_code == ExitCode.SOURCE
-    assert scan.result.output == f"piiscan: cannot list no such file or folder: {tmp_path / 'nope'}\n"
+    assert scan.result.output == f"piiscan: cannot list {tmp_path / 'nope'}: no such file or folder\n"
+    assert not scan.out.exists()  # nothing written: the same command works once the source is there
 
 
 def test_include_exclude_and_max_object_size(tmp_path: Path, src: Path) -> None:
@@ -150,3 +152,85 @@ def test_every_command_explains_itself(command: list[str]) -> None:
 )
 def test_parse_size(text: str, size: int) -> None:
     assert parse_size(text) == size
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        (None, ["--out", ""], "piiscan: --out is empty: name the scan directory to create"),
+        ("busy", ["--out", "{tmp}/busy"], "piiscan: --out {tmp}/busy is a folder holding other files"),
+        ("file", ["--out", "{tmp}/file/scan"], "piiscan: --out {tmp}/file/scan cannot be created: {tmp}/file is not"),
+        (None, ["--key-file", "{tmp}/typo.key"], "piiscan: the HMAC key file {tmp}/typo.key does not exist"),
+        ("open-key", ["--key-file", "{tmp}/open.key"], "is readable by others: run `chmod 600 {tmp}/open.key`"),
+    ],
+)
+def test_operator_mistakes_are_one_line_and_write_nothing(
+    tmp_path: Path, src: Path, monkeypatch: pytest.MonkeyPatch, setup: str | None, args: list[str], message: str
+) -> None:
+    monkeypatch.delenv("PIISCAN_HMAC_KEY")
+    if setup == "busy":
+        (tmp_path / "busy").mkdir()
+        (tmp_path / "busy" / "notes.txt").write_text("mine")
+    elif setup == "file":
+        (tmp_path / "file").write_text("x")
+    elif setup == "open-key":
+        (tmp_path / "open.key").write_text("0123456789abcdef0123456789abcdef\n")
+        (tmp_path / "open.key").chmod(0o644)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    full = [a.format(tmp=tmp_path) for a in args]
+    if "--out" not in full:
+        full += ["--out", str(tmp_path / "scan")]
+    result = CliRunner().invoke(main, ["scan", str(src), *full])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert message.format(tmp=tmp_path) in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_create_key_makes_a_named_key_file(tmp_path: Path, src: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PIISCAN_HMAC_KEY")
+    key = tmp_path / "audit.key"
+    scan = run_scan(tmp_path, str(src), "--key-file", str(key), "--create-key")
+    assert scan.exit_code == 0, scan.result.output
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    again = run_scan(tmp_path, str(src), "--key-file", str(key), out_name="again")
+    assert again.exit_code == 0, again.result.output
+    fingerprints = {json.loads((s.out / "manifest.json").read_text())["key_fingerprint"] for s in (scan, again)}
+    assert len(fingerprints) == 1
+
+
+@pytest.mark.parametrize("value", ["", "short"])
+def test_an_empty_or_short_environment_key_stops_the_scan(
+    tmp_path: Path, src: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("PIISCAN_HMAC_KEY", value)
+    scan = run_scan(tmp_path, str(src))
+    assert scan.exit_code == ExitCode.USAGE
+    assert scan.result.output.startswith("piiscan: PIISCAN_HMAC_KEY is ")
+    assert not scan.out.exists()
+
+
+def test_scan_help_lists_options_under_their_source_kinds_heading() -> None:
+    result = CliRunner().invoke(main, ["scan", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    headings: dict[str, list[str]] = {}
+    current = ""
+    for line in result.output.splitlines():
+        if line and not line.startswith(" ") and line.endswith(":"):
+            current = line[:-1]
+            headings[current] = []
+        elif current in headings and line.startswith("  -"):
+            headings[current].append(re.search(r"--[a-z-]+", line).group())  # type: ignore[union-attr]
+    sections = {title: options for title, options in headings.items() if title not in ("Exit codes", "Usage")}
+    assert list(sections) == [
+        "Options",
+        "What is read (every source)",
+        "S3 and GCS (s3://, gs://)",
+        "PostgreSQL (postgresql://)",
+        "Files (in folders and in buckets)",
+    ]
+    assert sections["S3 and GCS (s3://, gs://)"] == ["--endpoint-url", "--versions", "--anonymous", "--list-page-size"]
+    assert sections["PostgreSQL (postgresql://)"] == ["--sample-rows", "--sample-percent", "--timestamp-column"]
+    assert sections["Files (in folders and in buckets)"] == ["--timestamp-field"]
+    assert sections["What is read (every source)"][:3] == ["--include", "--exclude", "--max-object-size"]
+    assert "--out" in sections["Options"] and "--region" in sections["Options"]

@@ -100,3 +100,19 @@ def test_backends_agree_on_a_mixed_text(backend: str) -> None:
 @pytest.mark.parametrize("backend", ["hyperscan", "re2", "re"])
 def test_text_without_any_candidate(backend: str) -> None:
     assert found(TextUnit("no digits, no account numbers here\n", Locator(line=1)), backend) == []
+
+
+@pytest.mark.parametrize("backend", ["hyperscan", "re2", "re"])
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("123456782", "****6782"),  # a bare BSN scores 0.4: not a finding, masked all the same
+        ("123456789", "123456789"),  # fails the 11-proof
+        ("é-123456782/NL91ABNA0417164300", "é-****6782/NL91 **** **** **** 4300"),
+        ("ord-7", "ord-7"),
+    ],
+)
+def test_mask_identifiers_masks_every_validated_candidate_whatever_its_score(
+    backend: str, text: str, masked: str
+) -> None:
+    assert engine(backend).mask_identifiers(text) == masked

@@ -6,8 +6,6 @@ An unused connector costs no import; a missing optional dependency gives a one-l
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
-from typing import Any
 
 from piiscan.connectors.base import (
     Connector,
@@ -17,6 +15,7 @@ from piiscan.connectors.base import (
     Skipped,
     SourceError,
 )
+from piiscan.connectors.options import ConnectorOptions
 
 __all__ = [
     "REGISTRY",
@@ -47,7 +46,7 @@ def scheme_of(uri: str) -> str:
     return head.lower() if sep and len(head) > 1 else "file"
 
 
-def connector_for(scheme: str, options: Mapping[str, Any] | None = None) -> Connector:
+def connector_for(scheme: str, options: ConnectorOptions | None = None) -> Connector:
     try:
         target, extra = REGISTRY[scheme]
     except KeyError:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import fnmatch
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, ClassVar, Generic, TypeVar
 
+from piiscan.connectors.options import ConnectorOptions
 from piiscan.model import Events, ObjectRef
 
 
@@ -69,11 +70,15 @@ class Connector:
     """Base of the connectors, registered by URI scheme in `piiscan.connectors.REGISTRY`."""
 
     scheme: ClassVar[str]
+    #: the options this connector takes (`piiscan.connectors.options`); none given: its defaults
+    options_type: ClassVar[type[ConnectorOptions]] = ConnectorOptions
     #: objects read at once per worker by default (remote stores: overlap the round trips)
     default_io_threads: ClassVar[int] = 1
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        self.options: dict[str, Any] = dict(options or {})
+    def __init__(self, options: ConnectorOptions | None = None) -> None:
+        if options is not None and not isinstance(options, self.options_type):
+            raise TypeError(f"{type(self).__name__} takes {self.options_type.__name__}, not {type(options).__name__}")
+        self.options = options if options is not None else self.options_type()
 
     def list(self, uri: str, selection: Selection) -> Listing:
         raise NotImplementedError
@@ -82,7 +87,7 @@ class Connector:
         raise NotImplementedError
 
     def read(self, ref: ObjectRef) -> Events | None:
-        """Events for objects that are not byte streams; None (the default): use `open`."""
+        """Events for objects that are not byte streams (a table's `TableRows`); None (the default): use `open`."""
         return None
 
     def close(self) -> None:
@@ -111,7 +116,7 @@ class BucketConnector(Connector):
 
     default_io_threads = 8
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, options: ConnectorOptions | None = None) -> None:
         super().__init__(options)
         self._clients = PerThread(self.make_client)
         self._regions: dict[str, str | None] = {}

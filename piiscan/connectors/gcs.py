@@ -11,14 +11,14 @@ deadline than its defaults, so a long scan rides out a few minutes of trouble.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO
 
 from google.api_core import exceptions as gexc
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError
+from piiscan.connectors.options import GcsOptions
 from piiscan.model import ObjectRef
 
 #: ARCHIVE objects are online, but every byte read is billed as a retrieval: not read by default
@@ -36,10 +36,10 @@ def split_uri(uri: str) -> tuple[str, str]:
     return bucket, name
 
 
-def make_client(options: Mapping[str, Any]) -> storage.Client:
-    if options.get("anonymous"):
+def make_client(options: GcsOptions) -> storage.Client:
+    if options.anonymous:
         return storage.Client.create_anonymous_client()
-    return storage.Client(project=options.get("project"))
+    return storage.Client(project=options.project)
 
 
 def describe(exc: BaseException) -> str:
@@ -50,6 +50,8 @@ def describe(exc: BaseException) -> str:
 
 class GcsConnector(BucketConnector):
     scheme = "gs"
+    options_type = GcsOptions
+    options: GcsOptions
 
     def make_client(self) -> storage.Client:
         return make_client(self.options)
@@ -57,8 +59,8 @@ class GcsConnector(BucketConnector):
     def list(self, uri: str, selection: Selection) -> Listing:
         bucket, prefix = split_uri(uri)
         region = self.region(bucket)
-        versions = bool(self.options.get("versions"))
-        page_size = int(self.options.get("page_size") or 1000)
+        versions = self.options.versions
+        page_size = self.options.page_size
         try:
             blobs = self.client.list_blobs(
                 bucket, prefix=prefix or None, versions=versions, page_size=page_size, retry=RETRY

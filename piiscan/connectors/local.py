@@ -1,26 +1,29 @@
 """Local files and folders: plain paths, file:// and maildir:// URIs, walked recursively in name order.
 
-Symbolic links to files are read; links to folders are not followed (no loops, no escaping the
-tree). Objects are named `file:///absolute/path`. A Maildir met on the way is recognised by its
+Symbolic links to files inside the source are read; links to folders and links leaving the source
+are not followed (no loops, no escaping the tree) and, like FIFOs, sockets and device files, are
+listed as skipped with the reason. A folder that cannot be listed is an errors row (stage list).
+Objects are named `file:///absolute/path`. A Maildir met on the way is recognised by its
 layout (`piiscan.connectors.maildir`): each message file stays an object of its own (listed,
-read and scanned in parallel like any file) and holds one member, the message, named by its
-folder and Message-ID; files in a Maildir's tmp/ (deliveries in progress) are listed as skipped.
-`maildir://` lists only the messages of the Maildirs under its path.
+read and scanned in parallel like any file), its folder and position in the ref's `extra`, and
+the scan reads it as one member, the message, named by its folder and Message-ID
+(`piiscan.extract.maildir`); files in a Maildir's tmp/ (deliveries in progress) are listed as
+skipped. `maildir://` lists only the messages of the Maildirs under its path.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 from urllib.parse import quote, unquote, urlparse
 
 from piiscan.connectors.base import Connector, ListFailure, Listing, Selection, Skipped, SourceError
 from piiscan.connectors.maildir import FOLDER_KEY, POSITION_KEY, MaildirLayout, MessageFile
-from piiscan.extract.maildir import header_block, message_file_events
-from piiscan.model import Events, ObjectRef
+from piiscan.connectors.options import ConnectorOptions, LocalOptions
+from piiscan.model import ObjectRef
 
 
 def path_of(uri: str) -> Path:
@@ -37,51 +40,91 @@ def file_uri(path: Path) -> str:
     return "file://" + quote(str(path.absolute()), safe="/:@!$&'()*+,;=-._~")
 
 
+def _not_data(link_mode: int, mode: int) -> str | None:
+    """Why an entry that is not a regular file is not read (None: it is one, or a link to one)."""
+    if stat.S_ISDIR(mode):
+        return "a link to a folder (not followed)"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe): not data at rest"
+    if stat.S_ISSOCK(mode):
+        return "a socket: not data at rest"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file: not data at rest"
+    return "not a regular file"
+
+
+def _inside(path: Path, top: Path) -> bool:
+    try:
+        path.resolve().relative_to(top)
+    except ValueError:
+        return False
+    return True
+
+
 class LocalConnector(Connector):
     scheme = "file"
+    options_type = LocalOptions
     #: list only the messages of Maildirs (maildir://), not every file
     messages_only = False
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, options: ConnectorOptions | None = None) -> None:
         super().__init__(options)
         self.maildirs = MaildirLayout()
 
     def list(self, uri: str, selection: Selection) -> Listing:
         root = path_of(uri)
-        if not root.exists():
-            raise SourceError(f"no such file or folder: {root}")
-        if root.is_file():
-            yield from self._entry(root, root.name, selection)
+        if not root.exists() and not root.is_symlink():
+            raise SourceError(f"{root}: no such file or folder")
+        if not root.is_dir():
+            yield from self._entry(root, root.name, selection, None)
             return
-        for dirpath, dirnames, filenames in os.walk(root, onerror=None, followlinks=False):
+        unlisted: list[OSError] = []
+        top = root.resolve()
+        for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted.append, followlinks=False):
+            yield from self._unlisted(unlisted)
             dirnames.sort()
             base = Path(dirpath)
-            if not os.access(dirpath, os.R_OK | os.X_OK):
-                yield ListFailure(file_uri(base), "PermissionError", "folder cannot be read", fatal=False)
-                continue
-            for name in sorted(filenames):
+            names = sorted([*filenames, *(d for d in dirnames if (base / d).is_symlink())])
+            for name in names:
                 path = base / name
-                yield from self._entry(path, path.relative_to(root).as_posix(), selection)
+                yield from self._entry(path, path.relative_to(root).as_posix(), selection, top)
+        yield from self._unlisted(unlisted)
 
-    def _entry(self, path: Path, relative: str, selection: Selection) -> Listing:
+    @staticmethod
+    def _unlisted(errors: list[OSError]) -> Listing:
+        """Folders os.walk could not list: an errors row each (stage list), the walk goes on."""
+        for exc in errors:
+            where = Path(exc.filename) if exc.filename else Path(".")
+            yield ListFailure(
+                file_uri(where), type(exc).__name__, exc.strerror or "folder cannot be listed", fatal=False
+            )
+        errors.clear()
+
+    def _entry(self, path: Path, relative: str, selection: Selection, top: Path | None) -> Listing:
         where = self.maildirs.where(path)
         if (self.messages_only and where is None) or not selection.wants(relative):
             return
         try:
+            lst = path.lstat()
             st = path.stat()
         except OSError as exc:
             yield ListFailure(file_uri(path), type(exc).__name__, exc.strerror or "cannot stat", fatal=False)
             return
-        if not path.is_file():
-            return  # sockets, fifos, devices: not data at rest
         ref = ObjectRef(
             uri=file_uri(path),
-            size=st.st_size,
+            size=st.st_size if stat.S_ISREG(st.st_mode) else None,
             modified=datetime.fromtimestamp(st.st_mtime, UTC),
             version=f"{st.st_mtime_ns}-{st.st_size}",
             extra={FOLDER_KEY: where.folder, POSITION_KEY: where.position} if isinstance(where, MessageFile) else {},
         )
-        if isinstance(where, str):
+        reason = _not_data(lst.st_mode, st.st_mode)
+        if reason is None and stat.S_ISLNK(lst.st_mode) and top is not None and not _inside(path, top):
+            reason = "a link leaving the source tree (not followed)"
+        if reason is not None:
+            yield Skipped(ref, reason)
+        elif isinstance(where, str):
             yield Skipped(ref, where)
         elif selection.too_large(st.st_size):
             yield Skipped(ref, f"larger than --max-object-size ({selection.max_object_size} bytes)")
@@ -90,14 +133,6 @@ class LocalConnector(Connector):
 
     def open(self, ref: ObjectRef) -> IO[bytes]:
         return open(path_of(ref.uri), "rb")
-
-    def read(self, ref: ObjectRef) -> Events | None:
-        if FOLDER_KEY not in ref.extra:
-            return None
-        with self.open(ref) as stream:  # now: a message gone since the listing fails at stage read
-            header = header_block(stream)
-        folder, position = ref.extra[FOLDER_KEY], ref.extra[POSITION_KEY]
-        return message_file_events(header, lambda: self.open(ref), ref.name, folder, position, ref.size)
 
 
 class MaildirConnector(LocalConnector):

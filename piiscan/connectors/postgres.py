@@ -8,25 +8,20 @@ folder is percent-encoded as the host; a dot inside a name is written `%2E`).
 
 Rows stream through a server-side cursor in batches, inside a read-only transaction, with a
 statement and a lock timeout; every identifier is quoted by `psycopg.sql.Identifier`. Text-like
-columns (text, varchar, char, citext, enum, inet, xml), json/jsonb (one field per JSON path:
-`profile$.contact.email`), arrays of those (`tags[0]`) and the integer columns wide enough for a
-BSN or card number (integer, bigint, numeric) are scanned; bytea and PostGIS columns are
-reported as skipped members of the table. A row is located by its 0-based position in the
-stream (`record`) and its primary key as JSON (`row_key`, `{"ctid": "(0,7)"}` without one);
-a key value that is itself personal data is masked.
+columns (text, varchar, char, citext, enum, inet, xml), json/jsonb, arrays of those and the
+integer columns wide enough for a BSN or card number (integer, bigint, numeric) are read (float
+columns too, for record detectors); bytea and PostGIS columns are reported as skipped members of
+the table. A table is read as `TableRows`: its primary key (`ctid` without one; nothing for a
+view), the `--timestamp-column` value, the columns; `piiscan.extract.table` makes records of them.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import io
-import json
 import os
-from bisect import bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
@@ -34,29 +29,20 @@ import psycopg
 from psycopg import sql
 
 from piiscan.connectors.base import Connector, Listing, Selection, Skipped, SourceError
-from piiscan.extract.base import ExtractError
-from piiscan.extract.cells import CellPacker
-from piiscan.extract.jsondoc import flatten
-from piiscan.limits import DEFAULT_LIMITS
-from piiscan.model import ContentType, Events, Locator, Member, ObjectRef, Record, TextUnit
+from piiscan.connectors.options import PostgresOptions
+from piiscan.model import Column, ContentType, Events, Member, ObjectRef, TableRows
 from piiscan.redact import safe_message
 
 MIME = "application/x-postgresql-table"
-BATCH_ROWS = 2000
-DEFAULT_STATEMENT_TIMEOUT = "5min"  # one FETCH of a batch; a plan that slow is not worth waiting for
-DEFAULT_LOCK_TIMEOUT = "5s"  # never queue behind DDL: a waiting lock would hold up writers behind us
-SMALL_KEY = 10_000_000  # integer keys below this (7 digits) cannot be a BSN, card or phone number
 SAMPLE_SEED = 0  # REPEATABLE: the same database gives the same sample twice
 _NUMBER_TYPES = {"int4", "int8", "numeric"}  # int2 (max 32767) cannot hold a BSN or a card number
 _FLOAT_TYPES = {"float4", "float8"}  # read only for record detectors (latitude/longitude fields)
-_SCALAR = {"text", "number", "float"}  # read as one value (text and number columns as text)
 _TIME_TYPES = {"timestamp", "timestamptz", "date"}
 _SKIP_TYPES = {
     "bytea": "bytea column: binary values are not scanned",
     "geometry": "PostGIS geometry column: not scanned",
     "geography": "PostGIS geography column: not scanned",
 }
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _COLUMNS = """
 SELECT a.attname, t.typname, t.typcategory, e.typname, e.typcategory
@@ -134,11 +120,8 @@ def object_uri(host: str, port: int | str, dbname: str, schema: str, table: str)
     return f"postgresql://{host_part}:{port}/{enc(dbname)}/{enc(schema)}.{enc(table)}"
 
 
-@dataclass(frozen=True)
-class _Column:
-    name: str
-    kind: str  # text | number | json | float | array:<element kind>
-    select: sql.Composable
+class TimestampRuleError(ValueError):
+    """A `--timestamp-column` rule naming a table does not hold for it: that table fails."""
 
 
 def _kind(typname: str, category: str, elem: str | None, elem_category: str | None) -> tuple[str | None, str | None]:
@@ -170,43 +153,14 @@ def _select(name: str, kind: str) -> sql.Composable:
     return col
 
 
-def _cells(column: _Column, value: Any) -> Iterator[tuple[str, Any]]:
-    """(field, scalar) for one column value: JSON paths after `$`, array elements as `[i]`."""
-    kind = column.kind
-    if kind in ("text", "number", "float"):
-        yield column.name, value
-    elif kind == "json":
-        yield from flatten(value, column.name + "$")
-    elif kind == "array:json":
-        for i, element in enumerate(value):
-            yield from flatten(element, f"{column.name}[{i}]$")
-    else:
-        yield from flatten(value, column.name)
-
-
-def _utc(epoch: Decimal | None) -> datetime | None:
-    if epoch is None or not epoch.is_finite():
-        return None
-    try:
-        return _EPOCH + timedelta(microseconds=int(epoch * 1_000_000))
-    except OverflowError:
-        return None
-
-
-def _json_default(value: Any) -> Any:
-    return str(value)  # Decimal, uuid, dates…: their text form
-
-
 class PostgresConnector(Connector):
-    """Options (from the CLI, picklable): sample_rows, sample_percent, timestamp_columns,
-    statement_timeout, lock_timeout, batch_rows, entities and min_score (for masking row keys)."""
-
     scheme = "postgresql"
+    options_type = PostgresOptions
+    options: PostgresOptions
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, options: PostgresOptions | None = None) -> None:
         super().__init__(options)
         self._connections: dict[str, psycopg.Connection[Any]] = {}
-        self._engine: Any = None
 
     # -- connections -----------------------------------------------------------------------
 
@@ -219,8 +173,8 @@ class PostgresConnector(Connector):
         )
         conn = psycopg.connect(conninfo, autocommit=True, **timeout)
         settings = {
-            "statement_timeout": str(self.options.get("statement_timeout") or DEFAULT_STATEMENT_TIMEOUT),
-            "lock_timeout": str(self.options.get("lock_timeout") or DEFAULT_LOCK_TIMEOUT),
+            "statement_timeout": self.options.statement_timeout,
+            "lock_timeout": self.options.lock_timeout,
             "default_transaction_read_only": "on",
             "TimeZone": "UTC",
             "application_name": "piiscan",
@@ -294,7 +248,8 @@ class PostgresConnector(Connector):
 
     def _plan(self, conn: psycopg.Connection[Any], x: Mapping[str, Any]) -> _Plan:
         oid, relkind = x["oid"], x["relkind"]
-        columns: list[_Column] = []
+        columns: list[Column] = []
+        selects: list[sql.Composable] = []
         skipped: list[tuple[str, str]] = []
         timestamp_candidates: set[str] = set()
         types: dict[str, str] = {}
@@ -306,7 +261,8 @@ class PostgresConnector(Connector):
             if reason:
                 skipped.append((name, reason))
             elif kind:
-                columns.append(_Column(name, kind, _select(name, kind)))
+                columns.append(Column(name, kind))
+                selects.append(_select(name, kind))
         keys = [r[0] for r in conn.execute(_PRIMARY_KEY, (oid,)).fetchall()]
         timestamp = self._timestamp_column(f"{x['schema']}.{x['table']}", x["table"], timestamp_candidates, types)
 
@@ -315,17 +271,15 @@ class PostgresConnector(Connector):
             selected.append(sql.SQL("ctid::text"))
         if timestamp:
             selected.append(sql.SQL("extract(epoch FROM {})::numeric").format(sql.Identifier(timestamp)))
-        selected.extend(c.select for c in columns)
+        selected.extend(selects)
         relation = sql.Identifier(x["schema"], x["table"])
         sample_sql, note = self._sample(relkind, x.get("rows_estimate"))
         query = sql.SQL("SELECT {} FROM {} {}").format(sql.SQL(", ").join(selected), relation, sample_sql)
-        key_kinds = {c.name: c.kind for c in columns}
         return _Plan(
             query=query,
             columns=columns,
             skipped=skipped,
             keys=keys or (["ctid"] if relkind != "v" else []),
-            maskable_keys=[i for i, k in enumerate(keys) if key_kinds.get(k) in ("text", "number")],
             timestamp=timestamp is not None,
             note=note,
         )
@@ -334,7 +288,7 @@ class PostgresConnector(Connector):
         self, qualified: str, table: str, candidates: set[str], types: Mapping[str, str]
     ) -> str | None:
         """The first `--timestamp-column` rule (`column` or `table-glob=column`) for this table."""
-        for rule in self.options.get("timestamp_columns") or ():
+        for rule in self.options.timestamp_columns:
             glob, sep, column = rule.rpartition("=")
             if sep and not (fnmatch.fnmatchcase(qualified, glob) or fnmatch.fnmatchcase(table, glob)):
                 continue
@@ -342,11 +296,11 @@ class PostgresConnector(Connector):
                 return column
             if sep:  # a rule naming this table explicitly must hold: retention depends on it
                 what = "has no such column" if column not in types else "is not a timestamp or date column"
-                raise ExtractError(f"--timestamp-column {glob}={column}: the table {what}")
+                raise TimestampRuleError(f"--timestamp-column {glob}={column}: the table {what}")
         return None
 
     def _sample(self, relkind: str, estimate: float | None) -> tuple[sql.Composable, str | None]:
-        rows, percent = self.options.get("sample_rows"), self.options.get("sample_percent")
+        rows, percent = self.options.sample_rows, self.options.sample_percent
         seed = sql.Literal(SAMPLE_SEED)
         if percent is not None:
             p = float(percent)
@@ -369,111 +323,21 @@ class PostgresConnector(Connector):
             yield ContentType(MIME, reason=plan.note)
             for name, reason in plan.skipped:
                 yield Member(name=name, open=lambda: io.BytesIO(b""), skip_reason=reason)
-            packer = CellPacker(DEFAULT_LIMITS.chunk_chars)
-            n_keys = len(plan.keys)
-            offset = n_keys + plan.timestamp
-            record = 0
-            batch_rows = int(self.options.get("batch_rows") or BATCH_ROWS)
-            while batch := cursor.fetchmany(batch_rows):
-                row_keys = self._row_keys(plan, batch)
-                for i, row in enumerate(batch):
-                    locator = Locator(
-                        record=record + i,
-                        row_key=row_keys[i],
-                        modified=_utc(row[n_keys]) if plan.timestamp else None,
-                    )
-                    # every row is also a Record: record detectors (lat/lon fields) read across columns
-                    fields: dict[str, Any] = {}
-                    text_fields: list[str] = []
-                    cells: list[str] = []
-                    for column, value in zip(plan.columns, row[offset:], strict=False):
-                        if value is None:
-                            continue
-                        if column.kind in _SCALAR:
-                            fields[column.name] = value
-                            if column.kind != "float":
-                                text_fields.append(column.name)
-                                cells.append(value)
-                            continue
-                        for f, v in _cells(column, value):
-                            fields[f] = v
-                            if not isinstance(v, float):  # a float holds no identifier as text
-                                text_fields.append(f)
-                                cells.append(str(v))
-                    if fields:
-                        yield Record(fields, locator)
-                    if cells:
-                        unit = packer.add(locator, text_fields, cells)
-                        if unit is not None:
-                            yield unit
-                record += len(batch)
-            unit = packer.flush()
-            if unit is not None:
-                yield unit
-        finally:
+            yield TableRows(plan.columns, plan.keys, plan.timestamp, self._batches(cursor))
+        finally:  # the scanner has read the rows (or given up): the next event is asked for after
             cursor.close()
             conn.rollback()
 
-    # -- row keys --------------------------------------------------------------------------
-
-    def _key_engine(self) -> Any:
-        """An engine over the scan's detectors, to tell which key values are personal data."""
-        if self._engine is None:
-            from piiscan.detectors import load_detectors
-            from piiscan.engine import Engine
-
-            entities = self.options.get("entities")
-            # the key is never used to hash here: only masks leave this engine
-            self._engine = Engine(
-                load_detectors(entities),
-                b"row-key-mask",
-                min_score=float(self.options.get("min_score", 0.5)),
-            )
-        return self._engine
-
-    def _row_keys(self, plan: _Plan, batch: Sequence[tuple[Any, ...]]) -> list[str | None]:
-        if not plan.keys:
-            return [None] * len(batch)
-        n = len(plan.keys)
-        keys = [list(row[:n]) for row in batch]
-        for k in plan.maskable_keys:
-            self._mask_column(plan.keys[k], [row[k] for row in keys], keys, k)
-        return [
-            json.dumps(dict(zip(plan.keys, row, strict=True)), default=_json_default, ensure_ascii=False)
-            for row in keys
-        ]
-
-    def _mask_column(self, name: str, values: list[Any], keys: list[list[Any]], k: int) -> None:
-        """Replace each key value holding a finding by the value with the finding masked."""
-        if all(type(v) is int and -SMALL_KEY < v < SMALL_KEY for v in values):
-            return  # serial ids: too short for any identifier, and no engine is built for them
-        texts = ["" if v is None else str(v) for v in values]
-        starts: list[int] = []
-        pos = 0
-        for t in texts:
-            starts.append(pos)
-            pos += len(t) + 1
-        unit = TextUnit("\n".join(texts), locator=Locator(field=name), context=name)
-        masked: dict[int, str] = {}
-        for f in reversed(self._key_engine().scan(unit)):  # from the end: earlier offsets stay valid
-            i = _bisect(starts, f.start)
-            text = masked.get(i, texts[i])
-            s, e = f.start - starts[i], f.end - starts[i]
-            masked[i] = text[:s] + f.masked + text[e:]
-        for i, text in masked.items():
-            keys[i][k] = text
+    def _batches(self, cursor: psycopg.ServerCursor[Any]) -> Iterator[list[tuple[Any, ...]]]:
+        while batch := cursor.fetchmany(self.options.batch_rows):
+            yield batch
 
 
 @dataclass(frozen=True)
 class _Plan:
     query: sql.Composable
-    columns: list[_Column]
+    columns: list[Column]
     skipped: list[tuple[str, str]]
     keys: list[str]  # primary key column names, ["ctid"], or [] (views)
-    maskable_keys: list[int]  # positions in `keys` of columns that can hold personal data
     timestamp: bool
     note: str | None
-
-
-def _bisect(starts: list[int], offset: int) -> int:
-    return bisect_right(starts, offset) - 1

@@ -11,7 +11,7 @@ throttling, 5xx and connection errors, plus client-side rate limiting once S3 sa
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import IO, Any
 
 import boto3
@@ -20,12 +20,11 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError
+from piiscan.connectors.options import S3Options
 from piiscan.model import ObjectRef
 
 #: storage classes whose objects must be restored before they can be read
 ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})
-#: 10 attempts at adaptive backoff ride out about a minute of throttling or 5xx per request
-MAX_ATTEMPTS = 10
 DENIED = frozenset(
     {"AccessDenied", "AllAccessDisabled", "AccountProblem", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
 )
@@ -40,17 +39,17 @@ def split_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def make_client(options: Mapping[str, Any]) -> Any:
+def make_client(options: S3Options) -> Any:
     """An S3 client from boto3's credential chain, with tuned retries and timeouts."""
     config = Config(
-        retries={"mode": "adaptive", "max_attempts": int(options.get("max_attempts", MAX_ATTEMPTS))},
+        retries={"mode": "adaptive", "max_attempts": options.max_attempts},
         connect_timeout=10,
         read_timeout=60,
-        max_pool_connections=max(10, int(options.get("io_threads") or 0) * 2),
-        signature_version=UNSIGNED if options.get("anonymous") else None,
+        max_pool_connections=max(10, (options.io_threads or 0) * 2),
+        signature_version=UNSIGNED if options.anonymous else None,
     )
-    session = boto3.session.Session(profile_name=options.get("profile"))
-    return session.client("s3", endpoint_url=options.get("endpoint_url") or None, config=config)
+    session = boto3.session.Session(profile_name=options.profile)
+    return session.client("s3", endpoint_url=options.endpoint_url or None, config=config)
 
 
 def _code(exc: ClientError) -> str:
@@ -81,6 +80,8 @@ def read_error(exc: ClientError) -> OSError:
 
 class S3Connector(BucketConnector):
     scheme = "s3"
+    options_type = S3Options
+    options: S3Options
 
     def make_client(self) -> Any:
         return make_client(self.options)
@@ -88,7 +89,7 @@ class S3Connector(BucketConnector):
     def list(self, uri: str, selection: Selection) -> Listing:
         bucket, prefix = split_uri(uri)
         region = self.region(bucket)
-        versions = bool(self.options.get("versions"))
+        versions = self.options.versions
         try:
             for entry in self._entries(bucket, prefix, versions):
                 key = entry["Key"]
@@ -102,7 +103,7 @@ class S3Connector(BucketConnector):
             raise SourceError(f"{uri}: {type(exc).__name__}") from None
 
     def _entries(self, bucket: str, prefix: str, versions: bool) -> Iterator[dict[str, Any]]:
-        paging = {"PageSize": int(self.options.get("page_size") or 1000)}
+        paging = {"PageSize": self.options.page_size}
         if versions:
             pages = self.client.get_paginator("list_object_versions")
             for page in pages.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig=paging):
@@ -143,7 +144,7 @@ class S3Connector(BucketConnector):
             headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
             return headers.get("x-amz-bucket-region")
         except BotoCoreError as exc:
-            raise SourceError(f"s3://{bucket} cannot be reached: {type(exc).__name__}") from None
+            raise SourceError(f"s3://{bucket}: cannot be reached: {type(exc).__name__}") from None
 
     def open(self, ref: ObjectRef) -> IO[bytes]:
         extra = ref.extra

@@ -17,6 +17,7 @@ REGISTRY: dict[str, str] = {
     "nl_bsn": "piiscan.detectors.bsn:BsnDetector",
     "credit_card": "piiscan.detectors.card:CardDetector",
     "mrz": "piiscan.detectors.mrz:MrzDetector",
+    "nl_bsn_mrz": "piiscan.detectors.mrz_bsn:MrzBsnDetector",
     "email": "piiscan.detectors.email:EmailDetector",
     "phone": "piiscan.detectors.phone:PhoneDetector",
     "ip_address": "piiscan.detectors.ip:IpDetector",

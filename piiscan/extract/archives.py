@@ -15,6 +15,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import stat
 import tarfile
 import zipfile
 import zlib
@@ -121,6 +122,9 @@ def _zip_members(stream: IO[bytes], ctx: ExtractContext) -> Events:
             for info in archive.infolist():
                 if info.is_dir():
                     continue
+                if stat.S_ISLNK(info.external_attr >> 16):
+                    yield Member(name=info.filename, open=_no_content, skip_reason=LINK_MEMBER)
+                    continue
                 yield Member(
                     name=info.filename,
                     open=partial(archive.open, info),
@@ -138,13 +142,36 @@ def _document_extractor(mime: str) -> Extractor:
     return {DOCX: DocxExtractor, XLSX: XlsxExtractor, PPTX: PptxExtractor}[mime]()
 
 
+LINK_MEMBER = "a symbolic link (not followed)"
+
+
+def _tar_kind(info: tarfile.TarInfo) -> str:
+    """Why a tar member that is not a regular file is not read: each kind gets an objects row."""
+    if info.issym():
+        return LINK_MEMBER
+    if info.islnk():
+        return "a hard link to another member (read as that member)"
+    if info.ischr() or info.isblk():
+        return "a device file: not data"
+    if info.isfifo():
+        return "a FIFO (named pipe): not data"
+    return f"a tar member of type {info.type!r}: not a regular file"
+
+
+def _no_content() -> IO[bytes]:
+    raise ExtractError("a member that is not a regular file has no content")
+
+
 def _tar_members(stream: IO[bytes]) -> Events:
     # stream mode ("r|"): members are read in order, without seeking, so any stream will do
     count = 0
     try:
         with tarfile.open(fileobj=stream, mode="r|") as archive:
             for info in archive:
+                if info.isdir():
+                    continue
                 if not info.isfile():
+                    yield Member(name=info.name, open=_no_content, skip_reason=_tar_kind(info))
                     continue
                 data = archive.extractfile(info)
                 if data is None:

@@ -37,7 +37,7 @@ class AvroExtractor(Extractor):
         import fastavro
 
         yield ContentType(mime)
-        packer = CellPacker(ctx.limits.chunk_chars)
+        packer = CellPacker(ctx.limits.chunk_chars, ctx.clock)
         record = 0
         try:
             for value in fastavro.reader(stream):

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, ClassVar
 
+from piiscan.extract.options import ExtractOptions
+from piiscan.extract.recordtime import RecordClock
 from piiscan.limits import DEFAULT_LIMITS, Limits
 from piiscan.model import Events
 
@@ -26,9 +28,12 @@ class ExtractContext:
     limits: Limits = DEFAULT_LIMITS
     #: the engine has record detectors: structured extractors also emit `Record`s
     want_records: bool = False
-    options: dict[str, object] = field(default_factory=dict)
+    #: the scan's options for each extractor family (`piiscan.extract.options`)
+    options: ExtractOptions = field(default_factory=ExtractOptions)
     #: whether records with given field names are wanted at all (None: all are, if want_records)
     records_wanted: Callable[[Sequence[str]], bool] | None = None
+    #: reads each record's own time from a field (`--timestamp-field`); None: records have their object's
+    clock: RecordClock | None = None
 
     def wants_records(self, names: Sequence[str]) -> bool:
         """For extractors whose records share one set of field names: ask once, not per record."""

@@ -6,12 +6,14 @@ offset is mapped back to its record and field only when a candidate is found the
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from piiscan.extract.recordtime import RecordClock
 from piiscan.model import Locator, TextUnit
 
 
@@ -34,11 +36,13 @@ def is_header(values: Sequence[object]) -> bool:
 class CellPacker:
     """Collects records' cells; `add` returns a full `TextUnit` once `max_chars` are packed.
 
-    Cells are joined with newlines (no pattern crosses one), records likewise.
+    Cells are joined with newlines (no pattern crosses one), records likewise. With a `clock`
+    (`--timestamp-field`), each record's locator carries the time read from that field.
     """
 
-    def __init__(self, max_chars: int) -> None:
+    def __init__(self, max_chars: int, clock: RecordClock | None = None) -> None:
         self.max_chars = max_chars
+        self.clock = clock
         self._parts: list[str] = []
         self._rows: list[_Row] = []
         self._size = 0
@@ -48,6 +52,10 @@ class CellPacker:
     ) -> TextUnit | None:
         """Pack one record; `labels` name the cells' columns where the field does not (a
         spreadsheet's header text for `Sheet!C7`): the engine reads them as context."""
+        if self.clock is not None:
+            when = self.clock.find(fields, labels or (), cells)
+            if when is not None:
+                locator = dataclasses.replace(locator, modified=when)
         text = "\n".join(cells)
         self._rows.append(_Row(locator, fields, cells, fields if labels is None else labels))
         self._parts.append(text)

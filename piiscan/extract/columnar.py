@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +19,7 @@ import pyarrow.compute as pc
 
 from piiscan.extract.base import ExtractContext, ExtractError
 from piiscan.extract.jsondoc import flatten, json_path
+from piiscan.extract.recordtime import RecordClock
 from piiscan.model import Events, Locator, Record, TextUnit
 
 
@@ -83,8 +85,20 @@ def _as_text(values: pa.Array) -> pa.Array | None:
         return None
 
 
-def batch_units(batch: pa.RecordBatch, first_record: int) -> Iterator[TextUnit]:
+def batch_times(batch: pa.RecordBatch, clock: RecordClock | None) -> list[datetime | None] | None:
+    """Each row's own time from the clock's top-level column (`--timestamp-field`), or None."""
+    if clock is None:
+        return None
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if clock.names(name):
+            return [None if v is None else clock.read(v) for v in column.to_pylist()]
+    clock.missing += batch.num_rows
+    return None
+
+
+def batch_units(batch: pa.RecordBatch, first_record: int, clock: RecordClock | None = None) -> Iterator[TextUnit]:
     """One unit per scalar leaf column of `batch`; record numbers start at `first_record`."""
+    times = batch_times(batch, clock)
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
         for leaf in _leaves(name, column):
             text_values = _as_text(leaf.values)
@@ -101,7 +115,9 @@ def batch_units(batch: pa.RecordBatch, first_record: int) -> Iterator[TextUnit]:
                 offset: int, leaf: _Leaf = leaf, valid: np.ndarray = valid, starts: np.ndarray = starts
             ) -> Locator:
                 i = int(valid[int(np.searchsorted(starts, offset, side="right")) - 1])
-                return Locator(record=first_record + int(leaf.rows[i]), field=leaf.field(i))
+                row = int(leaf.rows[i])
+                when = times[row] if times is not None else None
+                return Locator(record=first_record + row, field=leaf.field(i), modified=when)
 
             yield TextUnit("\n".join(cells), index=index)
 
@@ -111,7 +127,9 @@ def rows_per_batch(bytes_per_row: float, most_rows: int, most_bytes: int) -> int
     return max(1, min(most_rows, int(most_bytes / bytes_per_row))) if bytes_per_row else most_rows
 
 
-def batch_events(batches: Iterator[pa.RecordBatch], records: bool, kind: str) -> Events:
+def batch_events(
+    batches: Iterator[pa.RecordBatch], records: bool, kind: str, clock: RecordClock | None = None
+) -> Events:
     """The text units (and, if `records`, the records) of a file's batches, numbered over the file;
     a batch that cannot be decoded ends the file with an `ExtractError` naming the record."""
     record = 0
@@ -122,7 +140,7 @@ def batch_events(batches: Iterator[pa.RecordBatch], records: bool, kind: str) ->
             raise ExtractError(f"malformed {kind} data after record {record}: {exc}") from None
         if batch is None:
             return
-        yield from batch_units(batch, record)
+        yield from batch_units(batch, record, clock)
         if records:
             yield from batch_records(batch, record)
         record += batch.num_rows

@@ -76,7 +76,7 @@ class DelimitedExtractor(Extractor):
         sample = ctx.head.decode(text.encoding.replace("-sig", ""), "replace")
         dialect = _dialect(sample, ctx.name) or (csv.excel_tab if "tab" in mime else csv.excel)
         reader = csv.reader(text, dialect)
-        packer = CellPacker(ctx.limits.chunk_chars)
+        packer = CellPacker(ctx.limits.chunk_chars, ctx.clock)
         record = 0
         try:
             first = next(reader, None)

@@ -80,7 +80,7 @@ class JsonExtractor(Extractor):
         except ValueError:
             yield from text_units(io.StringIO(content), ctx.limits)
             return
-        packer = CellPacker(ctx.limits.chunk_chars)
+        packer = CellPacker(ctx.limits.chunk_chars, ctx.clock)
         if isinstance(doc, list):
             records: Iterator[tuple[int | None, Any]] = enumerate(doc)
         else:
@@ -92,7 +92,7 @@ class JsonExtractor(Extractor):
             yield unit
 
     def _lines(self, text: IO[str], ctx: ExtractContext) -> Events:
-        packer = CellPacker(ctx.limits.chunk_chars)
+        packer = CellPacker(ctx.limits.chunk_chars, ctx.clock)
         for i, line in enumerate(text):
             if not line.strip():
                 continue

@@ -38,12 +38,9 @@ from piiscan.detectors.mail_headers import MAIL_HEADERS_KIND
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
 from piiscan.extract.html import html_to_text
 from piiscan.extract.text import text_units
-from piiscan.limits import MiB
 from piiscan.model import MESSAGE_MIME, ContentType, Events, Locator, Member, Record, TextUnit
 
 ADDRESS_HEADERS = ("From", "To", "Cc", "Bcc", "Reply-To", "Sender")
-#: a message larger than this is an errors row, not read into memory (ExtractContext option)
-DEFAULT_MAX_MESSAGE_SIZE = 256 * MiB
 
 _HEADER_LINE = re.compile(rb"[!-9;-~]+:")
 #: headers that, among the first ones, say a text is a mail message
@@ -115,7 +112,7 @@ def message_id(msg: Message) -> str | None:
 
 
 def parse_message(stream: IO[bytes], ctx: ExtractContext) -> EmailMessage:
-    limit = int(ctx.options.get("max_message_size", DEFAULT_MAX_MESSAGE_SIZE))  # type: ignore[call-overload]
+    limit = ctx.options.mail.max_message_size
     data = stream.read(limit + 1)
     if len(data) > limit:
         raise ExtractError(f"message larger than the maximum message size ({limit} bytes)")

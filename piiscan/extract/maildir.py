@@ -2,9 +2,10 @@
 
 The member is `FOLDER/<id@host>` (`<id@host>` in the Maildir's own folder, the INBOX), or
 `FOLDER/#N` where the message has no Message-ID, N its 0-based position in the folder (see
-`piiscan.connectors.maildir`). Only the header block is read first (by the connector, so a file
-gone since the listing fails at stage `read`), for the name and the date; the scanner reads the
-member through `piiscan.extract.mail` like any other message. Its `modified` is
+`piiscan.connectors.maildir`, which lists the file with its folder and position). Only the header
+block is read first (by the scanner when it opens the file, so a file gone since the listing fails
+at stage `read`), for the name and the date; the scanner reads the member through
+`piiscan.extract.mail` like any other message. Its `modified` is
 its `Date:`, else the delivery time that starts the file's unique name, else the file's time.
 """
 

@@ -22,7 +22,7 @@ from email.parser import BytesParser
 from typing import IO
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
-from piiscan.extract.mail import DEFAULT_MAX_MESSAGE_SIZE, looks_like_headers, message_date, message_id
+from piiscan.extract.mail import looks_like_headers, message_date, message_id
 from piiscan.limits import MiB
 from piiscan.model import MESSAGE_MIME, ContentType, Events, Member
 
@@ -114,7 +114,7 @@ class MboxExtractor(Extractor):
 
     def extract(self, stream: IO[bytes], mime: str, ctx: ExtractContext) -> Events:
         yield ContentType(MBOX_MIME)
-        limit = int(ctx.options.get("max_message_size", DEFAULT_MAX_MESSAGE_SIZE))  # type: ignore[call-overload]
+        limit = ctx.options.mail.max_message_size
         seen: set[str] = set()
         position = 0
         current: _Message | None = None

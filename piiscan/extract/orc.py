@@ -42,4 +42,4 @@ class OrcExtractor(Extractor):
                 batches = fragment.to_batches(batch_size=size, use_threads=False)
             except (pa.ArrowException, OSError) as exc:
                 raise ExtractError(f"malformed ORC footer: {exc}") from None
-            yield from batch_events(batches, records, "ORC")
+            yield from batch_events(batches, records, "ORC", ctx.clock)

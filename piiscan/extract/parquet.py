@@ -53,4 +53,4 @@ class ParquetExtractor(Extractor):
             except (pa.ArrowException, OSError) as exc:
                 raise ExtractError(f"malformed Parquet footer: {exc}") from None
             batches = parquet.iter_batches(batch_size=size, use_threads=False)
-            yield from batch_events(batches, records_wanted(parquet.schema_arrow, ctx), "Parquet")
+            yield from batch_events(batches, records_wanted(parquet.schema_arrow, ctx), "Parquet", ctx.clock)

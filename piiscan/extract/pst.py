@@ -10,7 +10,8 @@ and attachments follow, and `piiscan.extract.mail` reads it like any other messa
 Items that are not e-mail (appointments, contacts, distribution lists) carry their other string
 properties, one `0xTAG: value` line each, as a second text part (field `body#1`), so a contact's
 addresses are scanned too. A PST password is only a property of the file, not encryption: such a store is read
-like any other. The stream is spooled to a temporary file, since libpff reads at random offsets.
+like any other. The stream is spooled to an anonymous temporary file (no name on disk, gone with the
+process however it ends), since libpff reads at random offsets.
 """
 
 from __future__ import annotations
@@ -150,12 +151,14 @@ class PstExtractor(Extractor):
         except ImportError:
             raise ReaderUnavailable("reading .pst needs libpff-python: pip install 'piiscan[mail]'") from None
         yield ContentType(mime)
-        with tempfile.NamedTemporaryFile(suffix=".pst") as spool:
+        # an anonymous file (no name, unlinked at creation): a killed scan leaves no copy behind
+        with tempfile.TemporaryFile(prefix="piiscan-") as spool:
             shutil.copyfileobj(stream, spool, 1024 * 1024)
             spool.flush()
+            spool.seek(0)
             store = pypff.file()
             try:
-                store.open(spool.name)
+                store.open_file_object(spool)
             except OSError as exc:
                 raise ExtractError("not a readable PST file") from exc
             try:

@@ -35,7 +35,7 @@ class XlsxExtractor(Extractor):
                 book = openpyxl.load_workbook(f, read_only=True, data_only=True)
             except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
                 raise ExtractError(f"unreadable xlsx workbook: {type(exc).__name__}") from None
-            packer = CellPacker(ctx.limits.chunk_chars)
+            packer = CellPacker(ctx.limits.chunk_chars, ctx.clock)
             try:
                 for page, sheet in enumerate(book.worksheets, start=1):
                     # from A1, so that a position in the row is its column

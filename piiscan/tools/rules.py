@@ -33,7 +33,11 @@ RETENTION_SCHEMA: dict[str, Any] = {
             "minItems": 1,
             "items": {
                 "type": "object",
-                "required": ["name", "basis", "select", "max_age", "age_of"],
+                "required": ["name", "basis", "select", "age_of"],
+                "anyOf": [{"required": ["max_age"]}, {"required": ["min_age"]}],
+                # objects without findings have no record time: they are judged as whole objects
+                "if": {"required": ["requires_findings"], "properties": {"requires_findings": {"const": False}}},
+                "then": {"properties": {"age_of": {"const": "object"}}},
                 "additionalProperties": False,
                 "properties": {
                     "name": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_.\-]*$"},
@@ -55,7 +59,9 @@ RETENTION_SCHEMA: dict[str, Any] = {
                         },
                     },
                     "max_age": {"type": "string", "pattern": DURATION},
+                    "min_age": {"type": "string", "pattern": DURATION},
                     "age_of": {"enum": ["object", "record"]},
+                    "requires_findings": {"type": "boolean"},
                 },
             },
         },
@@ -72,6 +78,22 @@ RESIDENCY_SCHEMA: dict[str, Any] = {
         "basis": {"type": "string"},
         "source": {"type": "string"},
         "allowed_regions": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+        "unknown_region": {"enum": ["fail", "ignore"]},
+        "exceptions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "objects", "regions", "basis"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_.\-]*$"},
+                    "objects": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+                    "regions": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+                    "basis": {"type": "string", "minLength": 1},
+                    "source": {"type": "string"},
+                },
+            },
+        },
     },
 }
 
@@ -105,10 +127,10 @@ def load_pack(path: str | Path | None, default: str, schema: dict[str, Any]) -> 
         err = errors[0]
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.path).lstrip(".") or "(top)"
         raise RulesError(f"rule pack {source}: {where}: {err.message}")
-    names = [r["name"] for r in data.get("rules", [])]
+    names = [r["name"] for r in data.get("rules", data.get("exceptions", []))]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise RulesError(f"rule pack {source}: rule names must be unique: {', '.join(dupes)}")
+        raise RulesError(f"rule pack {source}: names must be unique: {', '.join(dupes)}")
     return data
 
 

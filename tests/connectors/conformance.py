@@ -1,9 +1,9 @@
 """The contract every byte-stream connector proves (fsspec style: subclass once per backend).
 
 A subclass provides `source(tmp_path)`: the URI of a prefix holding `CORPUS`, plus the
-connector options to use. The tests then check listing, selection before reading, reading, the
-metadata of an ObjectRef, and the findings of a whole scan through the CLI, which must be the
-same for every backend.
+connector options to use (None: the connector's defaults). The tests then check listing,
+selection before reading, reading, the metadata of an ObjectRef, and the findings of a whole
+scan through the CLI, which must be the same for every backend.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from piiscan.connectors import Selection, Skipped, connector_for, scheme_of
+from piiscan.connectors.options import ConnectorOptions
 from piiscan.model import ObjectRef
 from tests.connectors.cloud_servers import CORPUS, ENTITIES
 from tests.helpers import h, run_scan
@@ -41,7 +42,7 @@ def relative_findings(rows: list[dict[str, Any]], source: str) -> list[tuple[Any
 class ConnectorConformance:
     """Subclass and implement `source`; every test here then runs against that backend."""
 
-    def source(self, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    def source(self, tmp_path: Path) -> tuple[str, ConnectorOptions | None]:
         raise NotImplementedError
 
     def listed(self, tmp_path: Path, selection: Selection | None = None) -> tuple[str, list[Any]]:

@@ -6,7 +6,6 @@ The emulator ignores maxResults and pageToken, so paging is proven against moto 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -15,6 +14,7 @@ from google.cloud import storage
 from piiscan.cli import main
 from piiscan.connectors import Selection, Skipped
 from piiscan.connectors.gcs import GcsConnector
+from piiscan.connectors.options import ConnectorOptions
 from piiscan.scandir import read_manifest, read_table
 from tests.connectors.cloud_servers import (
     CORPUS,
@@ -36,10 +36,10 @@ def corpus_bucket(prefix: str = "corpus") -> str:
 
 
 class TestGcsConformance(ConnectorConformance):
-    def source(self, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    def source(self, tmp_path: Path) -> tuple[str, ConnectorOptions | None]:
         if not hasattr(self, "_uri"):
             self._uri = corpus_bucket()
-        return self._uri, {}
+        return self._uri, None
 
 
 def test_refs_carry_generation_and_location() -> None:

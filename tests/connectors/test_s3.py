@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -12,6 +11,7 @@ from click.testing import CliRunner
 
 from piiscan.cli import main
 from piiscan.connectors import Selection, connector_for
+from piiscan.connectors.options import ConnectorOptions, S3Options
 from piiscan.connectors.s3 import S3Connector
 from piiscan.scandir import read_manifest, read_table
 from tests.connectors.cloud_servers import (
@@ -42,10 +42,10 @@ def corpus_bucket(prefix: str = "corpus") -> str:
 
 
 class TestS3Conformance(ConnectorConformance):
-    def source(self, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    def source(self, tmp_path: Path) -> tuple[str, ConnectorOptions | None]:
         if not hasattr(self, "_uri"):
             self._uri = corpus_bucket()
-        return self._uri, {}
+        return self._uri, None
 
 
 def test_listing_pages_through_more_objects_than_one_page() -> None:
@@ -54,7 +54,7 @@ def test_listing_pages_through_more_objects_than_one_page() -> None:
     client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     for i in range(25):
         client.put_object(Bucket=bucket, Key=f"p/{i:03d}.txt", Body=b"x")
-    connector = S3Connector({"page_size": 4})
+    connector = S3Connector(S3Options(page_size=4))
     listing = connector.list(f"s3://{bucket}/p", Selection())
     first = next(listing)  # the first object comes before the listing has ended
     assert first.uri == f"s3://{bucket}/p/000.txt"

@@ -20,6 +20,7 @@ from piiscan.entities import EMAIL_ADDRESS, IBAN_CODE, NL_BSN, PERSON
 from piiscan.extract import ExtractContext, ExtractError
 from piiscan.extract.mail import MessageExtractor, html_to_text, looks_like_headers
 from piiscan.extract.mbox import MboxExtractor, delivery_time
+from piiscan.extract.options import ExtractOptions, MailOptions
 from piiscan.model import Member
 from tests.helpers import h, located, run_scan, utc
 
@@ -221,7 +222,7 @@ def test_duplicate_message_ids_and_delivery_time(tmp_path: Path) -> None:
 
 def test_too_large_message_is_an_error_and_the_rest_is_read() -> None:
     raw = _mbox_bytes([_plain_qp().as_bytes(policy=default), _html_only().as_bytes(policy=default)])
-    ctx = ExtractContext(name="x.mbox", head=raw[:100], options={"max_message_size": 300})
+    ctx = ExtractContext(name="x.mbox", head=raw[:100], options=ExtractOptions(mail=MailOptions(max_message_size=300)))
     opened: list[tuple[str, bytes | str]] = []
     for event in MboxExtractor().extract(io.BytesIO(raw), "application/mbox", ctx):
         if isinstance(event, Member):  # open it now, as the scanner does before reading on

@@ -87,3 +87,23 @@ def test_damaged_msg_is_a_failed_object_and_the_scan_goes_on(tmp_path: Path) -> 
         ("broken.msg", "extract", "ExtractError", "not a readable Outlook message (ValueError)")
     ]
     assert [(r["object"].rsplit("/", 1)[-1], r["line"]) for r in scan.rows("findings")] == [("ok.txt", 1)]
+
+
+def test_a_pst_is_spooled_to_no_named_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While its messages are read, the temporary folder holds no copy of the PST under any name:
+    a scan killed there leaves nothing behind."""
+    import tempfile
+
+    from piiscan.extract import ExtractContext
+    from piiscan.extract.pst import PST_MIME, PstExtractor
+
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    path = _pst("dist-list.pst")
+    with path.open("rb") as stream:
+        events = PstExtractor().extract(stream, PST_MIME, ExtractContext(name=path.name, size=path.stat().st_size))
+        first_member = next(e for e in events if hasattr(e, "open"))
+        assert first_member.name
+        assert list(spool.iterdir()) == []
+        events.close()

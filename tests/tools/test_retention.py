@@ -61,21 +61,23 @@ def test_default_pack_overdue_items(scan: Path, tmp_path: Path) -> None:
     data = json.loads((out / "overdue.json").read_text())
     got = [(i["rule"], i["object"], i["member"], i["record"], i["row_key"], i["age_days"]) for i in data["items"]]
     assert got == [
-        ("calls-and-messaging", CALL, "", None, None, 205),
         ("e-mail", MBOX, "<old@x>", None, None, 3653),
         ("e-mail", EML, "", None, None, 3674),
         ("financial-records", INVOICE, "", 5, None, 4335),
         ("inactive-accounts", ACCOUNTS, "", 0, '{"id": 1}', 731),
+        ("recorded-calls", CALL, "", None, None, 205),
         ("support-chat", CHAT, "", 0, None, 22),
     ]
     summary = {s["rule"]: (s["checked"], s["overdue"], s["undated"]) for s in data["summary"]}
     assert summary == {
         "financial-records": (1, 1, 0),
         "support-chat": (2, 1, 0),
-        "calls-and-messaging": (1, 1, 0),
+        "recorded-calls": (1, 1, 0),
+        "whatsapp": (0, 0, 0),
         "e-mail": (3, 2, 0),
         "complaints": (0, 0, 0),
         "inactive-accounts": (3, 1, 1),
+        "id-copies": (0, 0, 0),
     }
     assert "support-chat: 1 overdue of 2 checked" in result.output
     assert leaked(output_files(out)) == []
@@ -143,18 +145,21 @@ def test_invalid_rule_pack_is_a_clear_error(scan: Path, tmp_path: Path, text: st
 
 def test_default_pack_ships_and_quotes_the_policy() -> None:
     rules = load_rules(None)
-    assert {r.name: (r.max_age, r.age_of) for r in rules} == {
-        "financial-records": ("10 years", "record"),
-        "support-chat": ("14 days", "record"),
-        "calls-and-messaging": ("3 months", "record"),
-        "e-mail": ("10 years", "record"),
-        "complaints": ("10 years", "record"),
-        "inactive-accounts": ("2 years", "record"),
+    got = {r.name: (r.max_age, r.min_age, r.age_of, r.requires_findings) for r in rules}
+    assert got == {
+        "financial-records": ("10 years", "10 years", "record", True),
+        "support-chat": ("14 days", None, "record", True),
+        "recorded-calls": ("3 months", None, "object", False),
+        "whatsapp": ("3 months", None, "record", True),
+        "e-mail": ("10 years", None, "record", True),
+        "complaints": ("10 years", None, "record", True),
+        "inactive-accounts": ("2 years", None, "record", True),
+        "id-copies": ("4 weeks", None, "object", False),
     }
     policy = Path(__file__).parents[1] / "fixtures" / "policies" / "conneqtech-privacy-statement.txt"
-    if policy.exists():
-        text = " ".join(policy.read_text().split())
-        assert all(r.basis in text for r in rules)
+    text = " ".join(policy.read_text().split())
+    # every rule quotes the statement (an elision written [...])
+    assert [r.name for r in rules if not all(part in text for part in r.basis.split(" [...] "))] == []
 
 
 @pytest.mark.parametrize(

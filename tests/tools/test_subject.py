@@ -154,7 +154,7 @@ def test_malformed_identifier_is_a_clear_error(scans: Path, args: list[str], mes
 
 
 def test_scan_made_with_another_key_is_refused(scans: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PIISCAN_HMAC_KEY", "another key")
+    monkeypatch.setenv("PIISCAN_HMAC_KEY", "another key of 16+ bytes")
     result = invoke(str(scans), "--bsn", BSN)
     assert result.exit_code == ExitCode.USAGE
     assert "was made with a different HMAC key" in result.output
