@@ -352,7 +352,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     for rule in params["timestamp_field"]:
         if not rule.rpartition("=")[2].strip():
             fail(f"--timestamp-field {rule}: name a field (FIELD or GLOB=FIELD)")
-    connector_options = _connector_options({scheme_of(s) for s in (*sources, out)}, params)
+    connector_options = _connector_options({scheme_of(s) for s in sources}, params)
     store = StoreOptions(endpoint_url=params["endpoint_url"], anonymous=params["anonymous"])
     try:
         already = holds_scan(out, store)
@@ -430,7 +430,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
 
 
 def _connector_options(schemes: set[str], params: dict[str, Any]) -> dict[str, ConnectorOptions]:
-    """The connector options of the schemes a scan reads or writes (the others: their defaults)."""
+    """The connector options of the schemes a scan reads (the others: their defaults; --out: StoreOptions)."""
     try:
         postgres = _postgres_options(params)
     except ValueError as exc:

@@ -64,8 +64,8 @@ def scheme_of(uri: str) -> str:
 
 
 def join(uri: str, *names: str) -> str:
-    """`uri` with `names` appended: a bucket URI with `/`, a local path as the platform does."""
-    if scheme_of(uri) in BUCKET_SCHEMES:
+    """`uri` with `names` appended: a URI with `/`, a local path as the platform does."""
+    if "://" in uri:
         return "/".join([uri.rstrip("/"), *names])
     return str(Path(uri).joinpath(*names))
 
@@ -73,10 +73,14 @@ def join(uri: str, *names: str) -> str:
 class Store:
     """A root folder (or bucket prefix) and the filesystem it is in; names are relative to it."""
 
-    def __init__(self, uri: str | os.PathLike[str], options: StoreOptions | None = None) -> None:
+    def __init__(
+        self, uri: str | os.PathLike[str], options: StoreOptions | None = None, *, fs: pafs.FileSystem | None = None
+    ) -> None:
+        """`fs`: an open filesystem to share (a store's children use their parent's)."""
         self.uri = str(uri)
         self.options = options or StoreOptions()
-        self.fs, self.root = _filesystem(self.uri, self.options)
+        self.root = _root(self.uri)
+        self.fs = fs or _filesystem(self.uri, self.root, self.options)
         self.local = isinstance(self.fs, pafs.LocalFileSystem)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -90,7 +94,7 @@ class Store:
         return posixpath.join(self.root, name) if name else self.root
 
     def child(self, name: str) -> Store:
-        return Store(join(self.uri, name), self.options)
+        return Store(join(self.uri, name), self.options, fs=self.fs)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -157,6 +161,8 @@ class Store:
         children: dict[str, pafs.FileInfo] = {}
         for info in self.fs.get_file_info(pafs.FileSelector(base, allow_not_found=True, recursive=True)):
             head, sep, _ = info.path[len(base) :].lstrip("/").partition("/")
+            if not head:
+                continue  # a marker object for the folder itself
             children[head] = pafs.FileInfo(f"{base}/{head}", pafs.FileType.Directory) if sep else info
         return [children[name] for name in sorted(children)]
 
@@ -173,18 +179,24 @@ class Store:
         return ds.dataset([self.path(n) for n in names], schema=schema, format="parquet", filesystem=self.fs)
 
 
-def _filesystem(uri: str, options: StoreOptions) -> tuple[pafs.FileSystem, str]:
+def _root(uri: str) -> str:
+    """The path of `uri` in its filesystem: an absolute local path, or `bucket/prefix`."""
     scheme = scheme_of(uri)
     if scheme == "file":
-        path = unquote(urlsplit(uri).path) if "://" in uri else uri
-        return pafs.LocalFileSystem(), str(Path(path).absolute())
+        return str(Path(unquote(urlsplit(uri).path) if "://" in uri else uri).absolute())
     if scheme not in BUCKET_SCHEMES:
         raise StoreError(f"{uri}: a scan directory is a folder, s3://bucket/prefix or gs://bucket/prefix")
     bucket, _, prefix = uri.partition("://")[2].partition("/")
     if not bucket:
         raise StoreError(f"{uri}: no bucket name (use {scheme}://bucket/prefix)")
-    root = posixpath.join(bucket, prefix.strip("/")) if prefix.strip("/") else bucket
-    return (_s3(bucket, options) if scheme == "s3" else _gcs(options)), root
+    return posixpath.join(bucket, prefix.strip("/")) if prefix.strip("/") else bucket
+
+
+def _filesystem(uri: str, root: str, options: StoreOptions) -> pafs.FileSystem:
+    scheme = scheme_of(uri)
+    if scheme == "file":
+        return pafs.LocalFileSystem()
+    return _s3(root.split("/", 1)[0], options) if scheme == "s3" else _gcs(options)
 
 
 def _s3(bucket: str, options: StoreOptions) -> pafs.S3FileSystem:

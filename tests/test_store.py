@@ -114,3 +114,11 @@ def test_scan_out_to_a_missing_bucket_stops_before_scanning(scheme: str, tmp_pat
         5,
         f"piiscan: --out {out} cannot be checked: FileNotFoundError: {scheme}://no-such-bucket-here: no such bucket\n",
     )
+
+
+def test_a_file_uri_names_the_same_folder(tmp_path: Path) -> None:
+    Store(str(tmp_path / "scans" / "one")).put("manifest.json", b"{}")
+    scans = Store((tmp_path / "scans").as_uri())
+    assert scans.folders() == ["one"]
+    one = scans.child("one")
+    assert (one.uri, one.get("manifest.json")) == (f"{(tmp_path / 'scans').as_uri()}/one", b"{}")
