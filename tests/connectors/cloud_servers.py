@@ -116,6 +116,7 @@ class FailingProxy:
         self.failures = list(failures)
         self.failed = 0
         self.forwarded = 0
+        self.bytes_forwarded = 0  # response bodies passed on to the client
         self._lock = threading.Lock()
         host, port = upstream.removeprefix("http://").split(":")
         proxy = self
@@ -161,6 +162,7 @@ class FailingProxy:
                     self.wfile.write(data)
                 with proxy._lock:
                     proxy.forwarded += 1
+                    proxy.bytes_forwarded += len(data)
                 upstream_conn.close()
 
             do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _any
