@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -59,15 +60,17 @@ def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     sys.exit(int(code))
 
 
-def _entities(value: str | None) -> tuple[str, ...] | None:
-    from piiscan.entities import ALL_ENTITIES
+def _entities(value: str | None, also: Sequence[str] = ()) -> tuple[str, ...] | None:
+    """The entities of --entities: those of the installed detectors, and `also` (a rule pack's)."""
+    from piiscan.detectors import known_entities
 
     if not value:
         return None
     chosen = tuple(e.strip().upper() for e in value.split(",") if e.strip())
-    unknown = [e for e in chosen if e not in ALL_ENTITIES]
+    known = sorted({*known_entities(), *also})
+    unknown = [e for e in chosen if e not in known]
     if unknown:
-        raise click.BadParameter(f"unknown entity {', '.join(unknown)} (known: {', '.join(ALL_ENTITIES)})")
+        raise click.BadParameter(f"unknown entity {', '.join(unknown)} (known: {', '.join(known)})")
     return chosen
 
 
@@ -280,6 +283,14 @@ def main() -> None:
     cls=in_section(BUCKETS),
 )
 @click.option(
+    "--max-attempts",
+    type=click.IntRange(1, 50),
+    default=10,
+    show_default=True,
+    help="Attempts per request to a bucket before a throttled or failing one is given up (its object fails).",
+    cls=in_section(BUCKETS),
+)
+@click.option(
     "--sample-rows",
     type=click.IntRange(1),
     default=None,
@@ -321,6 +332,13 @@ def main() -> None:
     is_flag=True,
     help="Create a new random key at --key-file (or $PIISCAN_KEY_FILE) if there is none: a typo must not.",
 )
+@click.option(
+    "--rules",
+    "rule_packs",
+    multiple=True,
+    metavar="FILE",
+    help="A rule pack (YAML) of custom detectors and allow-lists; repeatable. See README, Rule packs.",
+)
 def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
@@ -334,17 +352,24 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     """
     from piiscan.connectors import Selection, SourceError, scheme_of
     from piiscan.detectors import load_detectors
+    from piiscan.extract import extractors
     from piiscan.hashing import HmacKeyError, load_key
+    from piiscan.plugins import PluginError
     from piiscan.progress import make_progress, print_summary
     from piiscan.redact import safe_message
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import holds_scan
     from piiscan.store import StoreError, StoreOptions
 
+    rules = _rule_packs(params["rule_packs"], params["key_file"], params["create_key"])
     try:
-        chosen = _entities(params["entities"])
+        chosen = _entities(params["entities"], rules.entities if rules else ())
+        detectors = [*load_detectors(chosen), *(rules.detectors_for(chosen) if rules else ())]
+        extractors()  # a plugin that cannot be imported stops the scan here, not in every object
     except click.BadParameter as exc:
         fail(f"--entities: {exc.message}")
+    except PluginError as exc:
+        fail(str(exc))
     out_path = Path(out)
     _check_local_out(out)
     _check_local_sources(sources)
@@ -369,7 +394,6 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     except HmacKeyError as exc:
         fail(str(exc))
     nlp_model = params["nlp_model"]
-    detectors = load_detectors(chosen)
     if nlp_model:
         from piiscan.detectors.nlp import ModelNotFound, nlp_detectors
 
@@ -393,6 +417,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         ),
         timestamp_fields=params["timestamp_field"],
         regions=declared_regions,
+        rules=rules,
         store=store,
     )
     selection = Selection(
@@ -448,6 +473,7 @@ def _s3_options(params: dict[str, Any]) -> S3Options:
         page_size=params["list_page_size"] or S3Options.page_size,
         endpoint_url=params["endpoint_url"],
         io_threads=params["io_threads"],
+        max_attempts=params["max_attempts"],
     )
 
 
@@ -458,6 +484,7 @@ def _gcs_options(params: dict[str, Any]) -> GcsOptions:
         versions=params["versions"],
         anonymous=params["anonymous"],
         page_size=params["list_page_size"] or GcsOptions.page_size,
+        max_attempts=params["max_attempts"],
     )
 
 
@@ -472,32 +499,71 @@ def _postgres_options(params: dict[str, Any]) -> PostgresOptions:
     )
 
 
-@main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def detectors(fmt: str) -> None:
-    """List every detector: its entity, version, canonical form and context words."""
-    from piiscan.detectors import REGISTRY, load_detectors
-    from piiscan.entities import CANONICAL_FORMS
+def _rule_packs(paths: Sequence[str], key_file: str | None, create_key: bool = False) -> Any:
+    """The compiled rule packs of --rules (None without), or exit 2 naming the place of a problem."""
+    if not paths:
+        return None
+    from piiscan.hashing import HmacKeyError, load_key
+    from piiscan.plugins import PluginError
+    from piiscan.rulepacks import RulePackError, load_rule_packs
 
+    try:
+        return load_rule_packs(paths, load_key(key_file, create_named=create_key))
+    except (RulePackError, HmacKeyError, PluginError) as exc:
+        fail(f"--rules: {exc}")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("--rules", "rule_packs", multiple=True, metavar="FILE", help="Also list this rule pack's detectors.")
+def detectors(fmt: str, rule_packs: tuple[str, ...]) -> None:
+    """List every detector: entity, version, what it validates, canonical form, subject option, context."""
+    from piiscan.detectors import load_detectors
+    from piiscan.plugins import PluginError
+
+    try:
+        found = load_detectors()
+    except PluginError as exc:
+        fail(str(exc))
+    rules = _rule_packs(rule_packs, None)
     rows = [
         {
             "detector": d.id,
             "entity": d.entity,
             "version": d.version,
-            "canonical": CANONICAL_FORMS.get(d.entity, ""),
+            "explanation": d.explanation,
+            "canonical": d.canonical_form,
+            "subject_option": f"--{d.subject.name}" if d.subject else None,
             "context": list(d.context),
         }
-        for d in load_detectors(names=REGISTRY)
+        for d in [*found, *(rules.detectors if rules else ())]
     ]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
+    if fmt == "markdown":  # the README's table of detectors is this output
+        click.echo("| detector | entity | what is found and validated | canonical form | `subject find` |")
+        click.echo("| --- | --- | --- | --- | --- |")
+        for r in rows:
+            option = f"`{r['subject_option']}`" if r["subject_option"] else "—"
+            cells = [f"`{r['detector']}`", f"`{r['entity']}`", r["explanation"], r["canonical"], option]
+            click.echo("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("detector", "entity", "canonical form", "context words")
+    table = Table(
+        "detector", "entity", "what is found and validated", "canonical form", "subject find", "context words"
+    )
     for r in rows:
-        table.add_row(r["detector"], r["entity"], r["canonical"], ", ".join(r["context"]))
+        table.add_row(
+            r["detector"],
+            r["entity"],
+            r["explanation"],
+            r["canonical"],
+            r["subject_option"] or "",
+            ", ".join(r["context"]),
+        )
     Console().print(table)
 
 

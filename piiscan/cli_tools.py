@@ -93,16 +93,29 @@ def subject() -> None:
     """Answer a data subject's request from scan directories."""
 
 
-@subject.command("find")
+class _SubjectFind(click.Command):
+    """`subject find`, with one identifier option per installed detector that answers to one
+    (`Detector.subject`): built only when the command is used, so other commands import no detector."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        from piiscan.tools.subject import kinds
+
+        if not getattr(self, "_identifier_options", False):
+            self._identifier_options = True
+            taken = {opt for p in self.params for opt in p.opts}
+            clash = [f"--{name}" for name in kinds() if f"--{name}" in taken]
+            if clash:
+                raise click.UsageError(f"a detector plugin's subject option {', '.join(clash)} is an option already")
+            options = [
+                click.Option([f"--{name}"], multiple=True, metavar=option.metavar, help=option.help)
+                for name, option in kinds().items()
+            ]
+            self.params[1:1] = options  # after SCAN..., before --from-file
+        return super().get_params(ctx)
+
+
+@subject.command("find", cls=_SubjectFind)
 @_SCANS
-@click.option("--bsn", multiple=True, metavar="NUMBER", help="Dutch BSN (11-proof checked); repeatable.")
-@click.option("--iban", multiple=True, metavar="IBAN", help="IBAN, with or without spaces; repeatable.")
-@click.option("--email", multiple=True, metavar="ADDRESS", help="E-mail address; repeatable.")
-@click.option("--phone", multiple=True, metavar="NUMBER", help="Phone number (E.164, or Dutch); repeatable.")
-@click.option("--card", multiple=True, metavar="PAN", help="Payment card number (Luhn checked); repeatable.")
-@click.option("--passport", multiple=True, metavar="DOCNO", help="Passport/ID document number (as in the MRZ).")
-@click.option("--name", multiple=True, metavar="NAME", help="A person's name; repeatable.")
-@click.option("--ip", multiple=True, metavar="ADDRESS", help="IPv4 or IPv6 address; repeatable.")
 @click.option(
     "--from-file",
     type=click.Path(exists=True, dir_okay=False),
@@ -140,7 +153,7 @@ def subject_find(
         if from_file:
             pairs += subj.parse_request_file(Path(from_file).read_text(encoding="utf-8"))
         if not pairs:
-            _fail(f"give at least one identifier ({', '.join('--' + k for k in subj.KINDS)}) or --from-file")
+            _fail(f"give at least one identifier ({', '.join('--' + k for k in subj.kinds())}) or --from-file")
         key = load_key(key_file, create=False)
         identifiers = subj.make_identifiers(pairs, key)
     except (subj.IdentifierError, HmacKeyError) as exc:

@@ -77,4 +77,6 @@ def print_summary(s: ScanSummary, out: str) -> None:
         f"{_human(s.bytes_read)} in {s.seconds:.1f} s",
         highlight=False,
     )
+    if s.allowed:
+        console.print(f"allowed: {sum(s.allowed.values())} finding(s) not written (manifest: allowed)", highlight=False)
     console.print(f"scan directory: {out}", highlight=False, soft_wrap=True)

@@ -57,6 +57,7 @@ from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
 from piiscan.model import MESSAGE_MIME, ContentType, Events, Finding, Member, ObjectRef, Record, TableRows, TextUnit
 from piiscan.redact import safe_message, strip_password
+from piiscan.rulepacks import AllowList, RulePacks
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter
 from piiscan.store import StoreOptions
 from piiscan.streams import read_head
@@ -91,6 +92,8 @@ class ScanOptions:
     regions: tuple[tuple[str | None, str], ...] = ()
     #: each extractor family's options (`piiscan.extract.options`)
     extract: ExtractOptions = field(default_factory=ExtractOptions)
+    #: the compiled rule packs (--rules): their detectors join the engine, their allow-lists apply
+    rules: RulePacks | None = None
     #: how to reach the scan directory when it is in a bucket
     store: StoreOptions = field(default_factory=StoreOptions)
 
@@ -107,6 +110,8 @@ class ObjectResult:
     failed: int = 0
     #: records whose time was read from --timestamp-field: parsed, unparsed, missing
     record_times: Counter[str] = field(default_factory=Counter)
+    #: findings dropped by an allow entry, by the entry's label
+    allowed: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -122,6 +127,7 @@ class ScanSummary:
     source_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     record_times: Counter[str] = field(default_factory=Counter)
+    allowed: Counter[str] = field(default_factory=Counter)
 
 
 # -- one object, in a worker ------------------------------------------------------------------
@@ -135,11 +141,16 @@ class _Worker:
         from piiscan.detectors.nlp import nlp_detectors
 
         self.engine = Engine(
-            [*load_detectors(options.entities), *nlp_detectors(options.nlp_model, options.entities)],
+            [
+                *load_detectors(options.entities),
+                *nlp_detectors(options.nlp_model, options.entities),
+                *(options.rules.detectors_for(options.entities) if options.rules else ()),
+            ],
             options.key,
             min_score=options.min_score,
             backend=options.backend,
         )
+        self.allow = AllowList(options.rules.allow if options.rules else ())
         self.connectors: dict[str, Connector] = {}
         self._lock = threading.Lock()  # I/O threads share the connectors
         self._writer: ScanDirWriter | None = None
@@ -360,6 +371,8 @@ class _ObjectScan:
         }
 
     def _findings(self, findings: list[Finding], row: dict[str, Any]) -> None:
+        if findings and self.worker.allow:
+            findings = self.worker.allow.keep(findings, row["object"], self.result.allowed)
         if not findings:
             return
         rows = self.result.rows
@@ -524,6 +537,7 @@ def run_scan(
         summary.bytes_read += result.bytes_read
         summary.findings.update(result.findings)
         summary.record_times.update(result.record_times)
+        summary.allowed.update(result.allowed)
         if progress:
             progress(summary, ref)
 
@@ -717,5 +731,10 @@ def _manifest(
         else None,
         #: connectors that read only a sample (e.g. --sample-rows): the scan is not exhaustive
         "sampling": {s: o.sampling for s, o in sorted(options.connector_options.items()) if o.sampling},
+        #: findings an allow entry dropped, by the entry's label (every entry of --rules, 0 included)
+        "allowed": {
+            **{entry.label: 0 for entry in (options.rules.allow if options.rules else ())},
+            **dict(sorted(summary.allowed.items())),
+        },
         "pid": os.getpid(),
     }

@@ -229,7 +229,13 @@ def test_scan_help_lists_options_under_their_source_kinds_heading() -> None:
         "PostgreSQL (postgresql://)",
         "Files (in folders and in buckets)",
     ]
-    assert sections["S3 and GCS (s3://, gs://)"] == ["--endpoint-url", "--versions", "--anonymous", "--list-page-size"]
+    assert sections["S3 and GCS (s3://, gs://)"] == [
+        "--endpoint-url",
+        "--versions",
+        "--anonymous",
+        "--list-page-size",
+        "--max-attempts",
+    ]
     assert sections["PostgreSQL (postgresql://)"] == ["--sample-rows", "--sample-percent", "--timestamp-column"]
     assert sections["Files (in folders and in buckets)"] == ["--timestamp-field"]
     assert sections["What is read (every source)"][:3] == ["--include", "--exclude", "--max-object-size"]

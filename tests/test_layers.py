@@ -19,7 +19,8 @@ ROOT = Path(piiscan.__file__).parent
 #: from the top down: a module may import its own layer and those below it, never one above
 LAYERS: list[tuple[str, ...]] = [
     ("piiscan.cli", "piiscan.cli_tools", "piiscan.cli_help", "piiscan.progress", "piiscan.__main__"),
-    ("piiscan.tools", "piiscan.scan"),
+    # rule packs compile detectors and allow-lists for a scan, read as the tools' packs are
+    ("piiscan.tools", "piiscan.scan", "piiscan.rulepacks"),
     ("piiscan.connectors", "piiscan.extract", "piiscan.scandir", "piiscan.store"),
     # the Presidio adapter runs the engine for Presidio: it sits with the engine, not the detectors
     ("piiscan.engine", "piiscan.detectors.presidio"),
@@ -32,6 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
         "piiscan.redact",
         "piiscan.streams",
         "piiscan.exitcodes",
+        "piiscan.plugins",  # the entry-point loader of detectors, connectors and extractors
         "piiscan",
     ),
 ]

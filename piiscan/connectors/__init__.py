@@ -1,11 +1,9 @@
-"""The connector registry: URI scheme -> "module:Class", plus what to install when it is missing.
+"""Connectors by URI scheme: the `piiscan.connectors` entry points (piiscan/plugins.py).
 
 An unused connector costs no import; a missing optional dependency gives a one-line hint.
 """
 
 from __future__ import annotations
-
-import importlib
 
 from piiscan.connectors.base import (
     Connector,
@@ -16,9 +14,9 @@ from piiscan.connectors.base import (
     SourceError,
 )
 from piiscan.connectors.options import ConnectorOptions
+from piiscan.plugins import CONNECTORS, PluginError, plugins
 
 __all__ = [
-    "REGISTRY",
     "Connector",
     "ListFailure",
     "Listing",
@@ -29,16 +27,6 @@ __all__ = [
     "scheme_of",
 ]
 
-#: scheme -> (target, the pip extra that provides its dependencies)
-REGISTRY: dict[str, tuple[str, str]] = {
-    "file": ("piiscan.connectors.local:LocalConnector", ""),
-    "maildir": ("piiscan.connectors.local:MaildirConnector", ""),
-    "s3": ("piiscan.connectors.s3:S3Connector", "s3"),
-    "gs": ("piiscan.connectors.gcs:GcsConnector", "gcs"),
-    "postgresql": ("piiscan.connectors.postgres:PostgresConnector", "postgres"),
-    "postgres": ("piiscan.connectors.postgres:PostgresConnector", "postgres"),
-}
-
 
 def scheme_of(uri: str) -> str:
     """The URI's scheme; plain paths (and Windows drive letters) are `file`."""
@@ -47,15 +35,13 @@ def scheme_of(uri: str) -> str:
 
 
 def connector_for(scheme: str, options: ConnectorOptions | None = None) -> Connector:
+    """A connector for `scheme`; SourceError for an unknown scheme or a missing dependency."""
+    installed = plugins(CONNECTORS)
+    if scheme not in installed:
+        known = ", ".join(f"{s}://" for s in installed)
+        raise SourceError(f"unsupported source scheme {scheme}:// (supported: {known})")
     try:
-        target, extra = REGISTRY[scheme]
-    except KeyError:
-        known = ", ".join(f"{s}://" for s in sorted(REGISTRY))
-        raise SourceError(f"unsupported source scheme {scheme}:// (supported: {known})") from None
-    module, _, cls_name = target.partition(":")
-    try:
-        cls = getattr(importlib.import_module(module), cls_name)
-    except ImportError as exc:
-        hint = f"pip install 'piiscan[{extra}]'" if extra else "reinstall piiscan"
-        raise SourceError(f"{scheme}:// needs {exc.name}, which is not installed: {hint}") from None
+        cls = installed[scheme].load()
+    except PluginError as exc:
+        raise SourceError(str(exc)) from None
     return cls(options)

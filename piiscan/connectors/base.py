@@ -67,7 +67,7 @@ class SourceError(Exception):
 
 
 class Connector:
-    """Base of the connectors, registered by URI scheme in `piiscan.connectors.REGISTRY`."""
+    """Base of the connectors, registered by URI scheme as `piiscan.connectors` entry points."""
 
     scheme: ClassVar[str]
     #: the options this connector takes (`piiscan.connectors.options`); none given: its defaults

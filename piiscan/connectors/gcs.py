@@ -5,8 +5,9 @@ listing ends); globs and the size limit apply before any byte is read. Objects a
 `blob.open("rb")`: ranged reads of CHUNK bytes, pinned to the listed generation. Credentials
 come only from Google's application default credentials (or none with `anonymous`, for public
 buckets); `STORAGE_EMULATOR_HOST` points the client at an emulator. Retries: the library's
-DEFAULT_RETRY predicate (429, 5xx, connection resets), with a shorter first delay and a longer
-deadline than its defaults, so a long scan rides out a few minutes of trouble.
+DEFAULT_RETRY predicate (429, 5xx, connection resets), with a shorter first delay, until the
+backoff of `max_attempts` attempts runs out (10: about two minutes), so a long scan rides out a
+few minutes of trouble and an object that keeps failing is given up.
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ from piiscan.model import ObjectRef
 ARCHIVED = frozenset({"ARCHIVE"})
 CHUNK = 4 * 1024 * 1024  # bytes per ranged read: bounds memory per object in flight
 RETRY = DEFAULT_RETRY.with_delay(initial=0.25, maximum=30.0, multiplier=2.0).with_timeout(300.0)
+
+
+def retry_for(attempts: int) -> object:
+    """RETRY bounded by the delays of `attempts` attempts (0.25 s doubling, at most 30 s each).
+
+    >>> round(retry_for(3)._timeout, 2)
+    1.75
+    """
+    return RETRY.with_timeout(sum(min(0.25 * 2**i, 30.0) for i in range(attempts)))
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -56,6 +66,10 @@ class GcsConnector(BucketConnector):
     def make_client(self) -> storage.Client:
         return make_client(self.options)
 
+    @property
+    def retry(self) -> object:
+        return retry_for(self.options.max_attempts)
+
     def list(self, uri: str, selection: Selection) -> Listing:
         bucket, prefix = split_uri(uri)
         region = self.region(bucket)
@@ -63,7 +77,7 @@ class GcsConnector(BucketConnector):
         page_size = self.options.page_size
         try:
             blobs = self.client.list_blobs(
-                bucket, prefix=prefix or None, versions=versions, page_size=page_size, retry=RETRY
+                bucket, prefix=prefix or None, versions=versions, page_size=page_size, retry=self.retry
             )
             for blob in blobs:
                 relative = blob.name[len(prefix) :].lstrip("/") or blob.name.rsplit("/", 1)[-1]
@@ -92,7 +106,7 @@ class GcsConnector(BucketConnector):
     def bucket_region(self, bucket: str) -> str | None:
         """The bucket's location (`EUROPE-WEST4`, `EU`…)."""
         try:
-            return self.client.get_bucket(bucket, retry=RETRY).location
+            return self.client.get_bucket(bucket, retry=self.retry).location
         except gexc.NotFound:
             raise SourceError(f"gs://{bucket}: no such bucket") from None
         except gexc.Forbidden:
@@ -102,7 +116,7 @@ class GcsConnector(BucketConnector):
         extra = ref.extra
         blob = self.client.bucket(extra["bucket"]).blob(extra["name"], generation=extra.get("generation"))
         try:
-            return blob.open("rb", chunk_size=CHUNK, retry=RETRY)
+            return blob.open("rb", chunk_size=CHUNK, retry=self.retry)
         except gexc.Forbidden as exc:
             raise PermissionError(describe(exc) + " (access denied: check IAM and the KMS key)") from None
         except gexc.GoogleAPIError as exc:

@@ -35,6 +35,10 @@ class BucketOptions(ConnectorOptions):
     anonymous: bool = False
     #: objects per listing request (--list-page-size)
     page_size: int = 1000
+    #: attempts per request before a throttled or failing request is given up (--max-attempts):
+    #: S3's adaptive retries count them, GCS retries until their backoff (0.25 s doubling, at most
+    #: 30 s apart) would have run this many times
+    max_attempts: int = 10
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,6 @@ class S3Options(BucketOptions):
     #: an S3-compatible endpoint (--endpoint-url, else boto3's own AWS_ENDPOINT_URL)
     endpoint_url: str | None = None
     profile: str | None = None
-    #: attempts per request, with adaptive backoff (about a minute of throttling or 5xx)
-    max_attempts: int = 10
     #: objects read at once per worker (--io-threads): the connection pool is sized for it
     io_threads: int | None = None
 

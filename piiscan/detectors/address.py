@@ -122,6 +122,8 @@ def street_start(words: list[str]) -> int:
 class AddressDetector(Detector):
     name = "address"
     entity = LOCATION
+    explanation = "postal addresses in Dutch, Belgian, German and British formats (street, number, postcode, place)"
+    canonical_form = "lower case, runs of white space collapsed to one space"
     patterns = PATTERNS
     context = (
         "adres",

@@ -1,10 +1,12 @@
 """What a detector is: candidate patterns with a base score, context words, and a validator.
 
-A detector knows one kind of identifier. It declares, as data, the patterns that find
-candidates (all detectors' patterns are compiled into one multi-pattern pass by the engine),
-the words that raise confidence when they stand nearby, and a `validate` that settles a
-candidate (checksum, structure) and returns its canonical form. Nothing here scans text: the
-engine does, once for all detectors.
+A detector knows one kind of identifier, and owns its entity: the canonical form of a bare value
+(`canonicalise`), its mask, its explanation and the `piiscan subject find` option that asks for
+it (`subject`); the tools ask the detector and keep no per-entity tables of their own. It
+declares, as data, the patterns that find candidates (all detectors' patterns are compiled into
+one multi-pattern pass by the engine), the words that raise confidence when they stand nearby,
+and a `validate` that settles a candidate (checksum, structure) and returns its canonical form.
+Nothing here scans text: the engine does, once for all detectors.
 
 Patterns are matched on UTF-8 bytes by Hyperscan and, where it is missing, by Python's `re`:
 write them in the common subset (ASCII classes, `\\b`, no look-around, no back-references,
@@ -52,12 +54,47 @@ class Candidate:
     end: int | None = None
 
 
-class Detector:
-    """Base of the pattern detectors. Subclasses set the class attributes and `validate`."""
+@dataclass(frozen=True, slots=True)
+class SubjectOption:
+    """How `piiscan subject find` takes values of a detector's entity: `--bsn NUMBER`, `bsn:` lines."""
+
+    name: str  # the option without dashes, and the type in request files
+    metavar: str
+    help: str
+    #: what a responder is told when a value does not canonicalise (it never quotes the value)
+    invalid: str
+
+
+class _Owner:
+    """What every detector says about its entity, for `piiscan detectors` and the tools."""
 
     name: ClassVar[str]
     version: ClassVar[int] = 1
     entity: ClassVar[str]
+    #: one line: what is found and how it is validated (`piiscan detectors`, the README tables)
+    explanation: ClassVar[str] = ""
+    #: the canonical value that is hashed, in words (docs/scan-directory.md)
+    canonical_form: ClassVar[str] = ""
+    #: the `subject find` option of the entity; one detector per entity answers to it
+    subject: ClassVar[SubjectOption | None] = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def canonicalise(self, value: str) -> str | None:
+        """The canonical form of a bare value a person typed (`subject find`, allow-lists), or
+        None when it is no value of this entity: exactly the form the scanner hashes."""
+        return None
+
+    def mask(self, canonical: str) -> str:
+        """A preview that lets a person recognise the value by eye, never the whole value."""
+        return mask_tail(canonical)
+
+
+class Detector(_Owner):
+    """Base of the pattern detectors. Subclasses set the class attributes and `validate`."""
+
     patterns: ClassVar[tuple[Pattern, ...]] = ()
     #: lower-case words that, standing near a candidate (or naming its field), raise its score
     context: ClassVar[tuple[str, ...]] = ()
@@ -70,17 +107,13 @@ class Detector:
     #: are everyday words and whose context-gated candidates are rare (hints would cost more)
     hint_context: ClassVar[bool] = True
 
-    @property
-    def id(self) -> str:
-        return f"{self.name}@{self.version}"
-
     def validate(self, text: str) -> Candidate | None:
         """Settle a candidate: its canonical form when valid, None when not."""
         raise NotImplementedError
 
-    def mask(self, canonical: str) -> str:
-        """A preview that lets a person recognise the value by eye, never the whole value."""
-        return mask_tail(canonical)
+    def canonicalise(self, value: str) -> str | None:
+        candidate = self.validate(value.strip())
+        return candidate.canonical if candidate is not None else None
 
     def scan_text(self, text: str) -> Iterator[tuple[int, int, Candidate]]:
         """Optional custom pass for detectors that are not pattern-based (e.g. a gazetteer).
@@ -90,18 +123,11 @@ class Detector:
         return iter(())
 
 
-class RecordDetector:
+class RecordDetector(_Owner):
     """A detector that looks across the fields of one structured record (e.g. lat and lon)."""
 
-    name: ClassVar[str]
-    version: ClassVar[int] = 1
-    entity: ClassVar[str]
     context: ClassVar[tuple[str, ...]] = ()
     patterns: ClassVar[tuple[Pattern, ...]] = ()
-
-    @property
-    def id(self) -> str:
-        return f"{self.name}@{self.version}"
 
     def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
         """Yield the locator (usually naming the first field) and candidate of each occurrence."""
@@ -112,9 +138,6 @@ class RecordDetector:
         detector: an extractor whose records all share their names (a CSV header, a table's
         columns) asks once, and hands over no records when no detector wants them."""
         return True
-
-    def mask(self, canonical: str) -> str:
-        return mask_tail(canonical)
 
 
 def mask_tail(value: str, keep: int = 4, fill: str = "*") -> str:

@@ -17,7 +17,7 @@ True
 
 from __future__ import annotations
 
-from piiscan.detectors.base import Candidate, Detector, Pattern, mask_tail
+from piiscan.detectors.base import Candidate, Detector, Pattern, SubjectOption, mask_tail
 from piiscan.entities import NL_BSN
 
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
@@ -33,6 +33,11 @@ def eleven_proof(number: str) -> bool:
 class BsnDetector(Detector):
     name = "nl_bsn"
     entity = NL_BSN
+    explanation = "11-proof on 9 digits, or 8 with an implied leading zero; plain or grouped 3-3-3 (space, dot, dash)"
+    canonical_form = "9 digits, an 8-digit one left-padded with 0"
+    subject = SubjectOption(
+        "bsn", "NUMBER", "Dutch BSN (11-proof checked); repeatable.", "not a BSN (8 or 9 digits passing the 11-proof)"
+    )
     patterns = (
         Pattern(r"\b\d{9}\b", 0.4),
         Pattern(r"\b\d{3}[ .\-]\d{3}[ .\-]\d{3}\b", 0.45),

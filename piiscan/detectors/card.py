@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from stdnum import luhn
 
-from piiscan.detectors.base import Candidate, Detector, Pattern, mask_groups
+from piiscan.detectors.base import Candidate, Detector, Pattern, SubjectOption, mask_groups
 from piiscan.detectors.bounds import Bounded
 from piiscan.entities import CREDIT_CARD
 
@@ -58,6 +58,11 @@ def brand(digits: str) -> str | None:
 class CardDetector(Detector):
     name = "credit_card"
     entity = CREDIT_CARD
+    explanation = "Luhn (stdnum) and the brand's IIN prefixes and lengths; spaces or dashes"
+    canonical_form = "digits only"
+    subject = SubjectOption(
+        "card", "PAN", "Payment card number (Luhn checked); repeatable.", "not a card number (Luhn, known brand length)"
+    )
     patterns = (Pattern(_BODY.regex, 0.75),)
     context = (
         "card",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from piiscan.detectors.base import Candidate, Detector, Pattern
+from piiscan.detectors.base import Candidate, Detector, Pattern, SubjectOption
 from piiscan.entities import EMAIL_ADDRESS
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -35,6 +35,11 @@ _FILE_EXTENSIONS = frozenset(
 class EmailDetector(Detector):
     name = "email"
     entity = EMAIL_ADDRESS
+    explanation = (
+        "dot-atom local part, two or more domain labels, an alphabetic top-level domain that is no file extension"
+    )
+    canonical_form = "lower case, trimmed"
+    subject = SubjectOption("email", "ADDRESS", "E-mail address; repeatable.", "not an e-mail address")
     # bounded so that Hyperscan can report the start (it cannot with a 253-character domain);
     # domains longer than 49 characters are not found
     patterns = (Pattern(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-]{1,64}@[A-Za-z0-9][A-Za-z0-9.\-]{0,47}[A-Za-z0-9]\b", 0.8),)

@@ -166,6 +166,8 @@ def parse_nmea(sentence: str) -> tuple[float, float] | None:
 class GpsDetector(Detector):
     name = "gps"
     entity = GPS_COORDINATES
+    explanation = "latitude/longitude pairs in free text: decimal, DMS, NMEA sentences, geo: URIs, E7 integers"
+    canonical_form = "lat,lon each rounded to 4 decimals (%.4f,%.4f)"
     patterns = PATTERNS
     context = (
         "gps",

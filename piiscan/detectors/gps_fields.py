@@ -142,6 +142,8 @@ def _plan(paths: tuple[str, ...]) -> _Plan:
 class GpsFieldsDetector(RecordDetector):
     name = "gps_fields"
     entity = GPS_COORDINATES
+    explanation = "latitude and longitude in two fields of one record (lat/lon, latitudeE7, GeoJSON geometries)"
+    canonical_form = "lat,lon each rounded to 4 decimals (%.4f,%.4f)"
     context = ("lat", "lon", "lng", "latitude", "longitude")
 
     def __init__(self) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 from stdnum import iban
 from stdnum.exceptions import ValidationError
 
-from piiscan.detectors.base import Candidate, Detector, Pattern, mask_groups
+from piiscan.detectors.base import Candidate, Detector, Pattern, SubjectOption, mask_groups
 from piiscan.entities import IBAN_CODE
 
 
@@ -80,6 +80,11 @@ def is_valid(compact: str) -> bool:
 class IbanDetector(Detector):
     name = "iban"
     entity = IBAN_CODE
+    explanation = "ISO 13616: every country's length and BBAN structure, mod-97 (stdnum); compact or in groups of four"
+    canonical_form = "upper case, no spaces or separators"
+    subject = SubjectOption(
+        "iban", "IBAN", "IBAN, with or without spaces; repeatable.", "not an IBAN (country, check digits, mod-97)"
+    )
     patterns = (Pattern(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}\b", 0.85),)
     context = ("iban", "rekening", "rekeningnummer", "account", "bank", "konto", "compte", "banque")
     context_boost = 0.15

@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from piiscan.detectors.base import Candidate, Detector, Pattern
+from piiscan.detectors.base import Candidate, Detector, Pattern, SubjectOption
 from piiscan.detectors.bounds import Bounded
 from piiscan.entities import IP_ADDRESS
 
@@ -47,6 +47,11 @@ _VERSION = re.compile(r"(?i)(?:^|[^a-z])(?:version|versie|release|build|firmware
 class IpDetector(Detector):
     name = "ip_address"
     entity = IP_ADDRESS
+    explanation = (
+        "IPv4 and IPv6 (stdlib ipaddress); unspecified, loopback, multicast, reserved addresses and OIDs refused"
+    )
+    canonical_form = "the address in its compressed standard form"
+    subject = SubjectOption("ip", "ADDRESS", "IPv4 or IPv6 address; repeatable.", "not an IPv4 or IPv6 address")
     patterns = (Pattern(_V4.regex, 0.6), Pattern(_V6.regex, 0.6))
     context = ("ip", "ip-adres", "ip address", "ipv4", "ipv6", "remote", "src", "peer", "login", "adres")
     context_boost = 0.3

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from piiscan.detectors.base import Candidate, RecordDetector, mask_tail
+from piiscan.detectors.base import Candidate, RecordDetector, SubjectOption, mask_tail
 from piiscan.entities import EMAIL_ADDRESS, PERSON
 from piiscan.model import Locator, Record
 
@@ -46,6 +46,8 @@ def _pairs(record: Record) -> Iterator[tuple[Locator, str, str]]:
 class MailAddressDetector(RecordDetector):
     name = "mail_address"
     entity = EMAIL_ADDRESS
+    explanation = "addresses in the From, To, Cc, Bcc, Reply-To and Sender headers of mail messages"
+    canonical_form = "lower case, trimmed"
 
     def may_find(self, names: Sequence[str], kind: str = "") -> bool:
         return kind == MAIL_HEADERS_KIND
@@ -64,6 +66,9 @@ class MailAddressDetector(RecordDetector):
 class MailNameDetector(RecordDetector):
     name = "mail_display_name"
     entity = PERSON
+    explanation = "display names in the address headers of mail messages"
+    canonical_form = "lower case, white space collapsed"
+    subject = SubjectOption("name", "NAME", "A person's name; repeatable.", "not a name")
 
     def may_find(self, names: Sequence[str], kind: str = "") -> bool:
         return kind == MAIL_HEADERS_KIND
@@ -73,6 +78,9 @@ class MailNameDetector(RecordDetector):
             name = " ".join(display_name.split())
             if name and not _NOT_A_NAME.search(name):
                 yield locator, Candidate(name.lower(), score=0.85)
+
+    def canonicalise(self, value: str) -> str | None:
+        return " ".join(value.split()).lower() or None
 
     def mask(self, canonical: str) -> str:
         return " ".join(w[:1] + "*" * (len(w) - 1) if len(w) > 1 else "*" for w in canonical.split()) or mask_tail(

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from piiscan.detectors.base import Candidate, Detector
+from piiscan.detectors.base import Candidate, Detector, SubjectOption
 from piiscan.entities import MRZ
 
 _VALUES = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")} | {"<": 0}
@@ -88,9 +88,20 @@ def _lower_line(lower: str, *, composite: bool) -> str | None:
     return lower[0:9] if ok and lower[20] in "MFX<" else None
 
 
+_DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9]{1,20}$")
+
+
 class MrzDetector(Detector):
     name = "mrz"
     entity = MRZ
+    explanation = "ICAO 9303 TD1, TD2, TD3 and visa zones: every check digit, the composite included"
+    canonical_form = "the document number field, upper case, '<' fillers removed"
+    subject = SubjectOption(
+        "passport",
+        "DOCNO",
+        "Passport/ID document number (as in the MRZ).",
+        "not a document number (letters and digits, at most 20)",
+    )
     # not Hyperscan patterns: it cannot report where a 2×44 zone with optional spaces starts
     # ("pattern too large"), so `scan_text` looks with Python's re, only in text holding "<<"
     score = 0.95
@@ -132,6 +143,11 @@ class MrzDetector(Detector):
         if number is None:
             return None
         return Candidate(number.replace("<", ""), score=self.score)
+
+    def canonicalise(self, value: str) -> str | None:
+        # a person gives the document number alone, not a whole zone
+        number = re.sub(r"[\s<]", "", value).upper()
+        return number if _DOCUMENT_NUMBER.match(number) else None
 
     def mask(self, canonical: str) -> str:
         keep = min(4, len(canonical) // 2)

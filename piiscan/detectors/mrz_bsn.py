@@ -29,6 +29,8 @@ _SPACES = re.compile(r"[ \t\r]")
 class MrzBsnDetector(Detector):
     name = "nl_bsn_mrz"
     entity = NL_BSN
+    explanation = "the BSN in the MRZ of a Dutch passport (TD3 personal number) or identity card (TD1), 11-proof"
+    canonical_form = "9 digits, an 8-digit one left-padded with 0"
     # every check digit of the zone and the 11-proof hold: as sure as the MRZ finding around it,
     # which must not hide it (overlapping findings of two entities scored alike are both kept)
     score = 1.0

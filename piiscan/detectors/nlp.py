@@ -42,6 +42,8 @@ def load_pipeline(name: str) -> Any:
 class SpacyLocationDetector(Detector):
     name = "spacy_location"
     entity = LOCATION
+    explanation = "GPE, LOC and FAC entities of an installed spaCy pipeline (--nlp-model)"
+    canonical_form = "lower case, runs of white space collapsed to one space"
     patterns = ()
 
     def __init__(self, model: str) -> None:

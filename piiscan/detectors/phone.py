@@ -24,7 +24,7 @@ from typing import Any
 
 import phonenumbers
 
-from piiscan.detectors.base import Candidate, Detector, Pattern
+from piiscan.detectors.base import Candidate, Detector, Pattern, SubjectOption
 from piiscan.detectors.bounds import Bounded
 from piiscan.entities import PHONE_NUMBER
 
@@ -131,6 +131,14 @@ def _e164(body: str) -> str | None:
 class PhoneDetector(Detector):
     name = "phone"
     entity = PHONE_NUMBER
+    explanation = "a valid number of its region (phonenumbers), default region NL; dates refused"
+    canonical_form = "E.164, default region NL"
+    subject = SubjectOption(
+        "phone",
+        "NUMBER",
+        "Phone number (E.164, or Dutch); repeatable.",
+        "not a phone number (E.164, or Dutch without country code)",
+    )
     # international (+ or the 00 prefix) and national numbers
     patterns = (Pattern(_INTERNATIONAL.regex, 0.65), Pattern(_IDD.regex, 0.65), Pattern(_NATIONAL.regex, 0.4))
     context = (

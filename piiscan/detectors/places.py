@@ -134,6 +134,8 @@ def gazetteer() -> frozenset[str]:
 class PlaceDetector(Detector):
     name = "places"
     entity = LOCATION
+    explanation = "a place name from the GeoNames gazetteer where context says someone lives, was born or moved"
+    canonical_form = "lower case, runs of white space collapsed to one space"
     patterns = PATTERNS
     context = ()
 

@@ -19,7 +19,7 @@ import secrets
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from piiscan.detectors import REGISTRY, load_detectors
+from piiscan.detectors import load_detectors
 from piiscan.detectors.base import Detector
 from piiscan.engine import Engine
 from piiscan.model import TextUnit
@@ -68,6 +68,6 @@ def piiscan_recognizers(
     """A recognizer for every registered text detector (optionally only those for `entities`)."""
     return [
         PiiscanRecognizer(d, min_score=min_score, supported_language=supported_language)
-        for d in load_detectors(entities, names=REGISTRY)
+        for d in load_detectors(entities)
         if isinstance(d, Detector)
     ]

@@ -1,50 +1,28 @@
 """Format extractors and content sniffing.
 
-`REGISTRY` lists extractors in the order they are asked to claim a stream: binary formats with
-magic numbers first, then structured text, then plain text last. The first to claim it wins.
+Extractors are the `piiscan.extractors` entry points (piiscan/plugins.py), built-in ones
+included. They are asked to claim a stream in their `order`: binary formats with magic numbers
+first, then structured text, then plain text last. The first to claim it wins.
 """
 
 from __future__ import annotations
 
-import importlib
 from functools import cache
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
+from piiscan.plugins import EXTRACTORS, plugins
 
-__all__ = ["REGISTRY", "SNIFF_BYTES", "ExtractContext", "ExtractError", "Extractor", "sniff"]
+__all__ = ["SNIFF_BYTES", "ExtractContext", "ExtractError", "Extractor", "extractors", "sniff"]
 
 #: bytes read ahead to decide a stream's type
 SNIFF_BYTES = 64 * 1024
 
-REGISTRY: list[str] = [
-    "piiscan.extract.parquet:ParquetExtractor",
-    "piiscan.extract.orc:OrcExtractor",
-    "piiscan.extract.avro:AvroExtractor",
-    "piiscan.extract.pdf:PdfExtractor",
-    "piiscan.extract.docx:DocxExtractor",
-    "piiscan.extract.xlsx:XlsxExtractor",
-    "piiscan.extract.pptx:PptxExtractor",
-    "piiscan.extract.odt:OdtExtractor",
-    "piiscan.extract.rtf:RtfExtractor",
-    "piiscan.extract.archives:ArchiveExtractor",
-    "piiscan.extract.pst:PstExtractor",
-    "piiscan.extract.msg:MsgExtractor",
-    "piiscan.extract.mbox:MboxExtractor",
-    "piiscan.extract.mail:MessageExtractor",
-    "piiscan.extract.html:HtmlExtractor",
-    "piiscan.extract.jsondoc:JsonExtractor",
-    "piiscan.extract.delimited:DelimitedExtractor",
-    "piiscan.extract.text:TextExtractor",
-]
-
 
 @cache
 def extractors() -> list[Extractor]:
-    out = []
-    for target in REGISTRY:
-        module, _, cls_name = target.partition(":")
-        out.append(getattr(importlib.import_module(module), cls_name)())
-    return out
+    """Every installed extractor, in the order they claim streams; PluginError if one cannot load."""
+    classes = [plugin.load() for plugin in plugins(EXTRACTORS).values()]
+    return [cls() for cls in sorted(classes, key=lambda cls: (cls.order, cls.name))]
 
 
 def sniff(head: bytes, name: str) -> tuple[Extractor, str] | None:

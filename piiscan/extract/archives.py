@@ -84,6 +84,7 @@ def _decompressor(mime: str) -> Callable[[IO[bytes]], IO[bytes]]:
 
 class ArchiveExtractor(Extractor):
     name = "archive"
+    order = 200
 
     def sniff(self, head: bytes, name: str) -> str | None:
         for magic, mime in _MAGIC:

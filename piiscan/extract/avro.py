@@ -29,6 +29,7 @@ def _fields(record: dict[str, Any]) -> dict[str, Any]:
 
 class AvroExtractor(Extractor):
     name = "avro"
+    order = 120
 
     def sniff(self, head: bytes, name: str) -> str | None:
         return MIME if head.startswith(b"Obj\x01") else None

@@ -49,6 +49,7 @@ def has_header(first: Sequence[str]) -> bool:
 
 class DelimitedExtractor(Extractor):
     name = "csv"
+    order = 840
 
     def sniff(self, head: bytes, name: str) -> str | None:
         lower = name.lower()

@@ -20,6 +20,7 @@ from piiscan.model import ContentType, Events, Locator, TextUnit
 
 class DocxExtractor(Extractor):
     name = "docx"
+    order = 140
 
     def sniff(self, head: bytes, name: str) -> str | None:
         return DOCX if office_mime(head) == DOCX else None

@@ -85,6 +85,7 @@ class _VisibleText:
 
 class HtmlExtractor(Extractor):
     name = "html"
+    order = 820
 
     def sniff(self, head: bytes, name: str) -> str | None:
         if not looks_like_text(head):

@@ -48,6 +48,7 @@ def flatten(value: Any, path: str = "$") -> Iterator[tuple[str, Any]]:
 
 class JsonExtractor(Extractor):
     name = "json"
+    order = 830
 
     def sniff(self, head: bytes, name: str) -> str | None:
         if not looks_like_text(head):

@@ -221,6 +221,7 @@ class MessageExtractor(Extractor):
     """A lone message: an .eml file, a message in a bucket, an attachment or Maildir file."""
 
     name = "mail"
+    order = 810
 
     def sniff(self, head: bytes, name: str) -> str | None:
         return MESSAGE_MIME if looks_like_headers(head) else None

@@ -105,6 +105,7 @@ class _Message:
 
 class MboxExtractor(Extractor):
     name = "mbox"
+    order = 800
 
     def sniff(self, head: bytes, name: str) -> str | None:
         if not head.startswith(b"From "):

@@ -65,6 +65,7 @@ def _to_email(msg: Any) -> EmailMessage:
 
 class MsgExtractor(Extractor):
     name = "msg"
+    order = 220
 
     def sniff(self, head: bytes, name: str) -> str | None:
         if head.startswith(_OLE) and (_SUBSTG in head or name.lower().endswith(".msg")):

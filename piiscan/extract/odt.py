@@ -19,6 +19,7 @@ _TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 
 class OdtExtractor(Extractor):
     name = "odt"
+    order = 170
 
     def sniff(self, head: bytes, name: str) -> str | None:
         return ODT if office_mime(head) == ODT else None

@@ -22,6 +22,7 @@ MIME = "application/vnd.apache.orc"
 
 class OrcExtractor(Extractor):
     name = "orc"
+    order = 110
 
     def sniff(self, head: bytes, name: str) -> str | None:
         return MIME if head.startswith(b"ORC") else None

@@ -40,6 +40,7 @@ def batch_rows(metadata: pq.FileMetaData) -> int:
 
 class ParquetExtractor(Extractor):
     name = "parquet"
+    order = 100
 
     def sniff(self, head: bytes, name: str) -> str | None:
         return MIME if head.startswith(b"PAR1") else None

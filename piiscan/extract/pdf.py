@@ -19,6 +19,7 @@ MIME = "application/pdf"
 
 class PdfExtractor(Extractor):
     name = "pdf"
+    order = 130
 
     def sniff(self, head: bytes, name: str) -> str | None:
         # the header may follow up to 1024 bytes of junk (ISO 32000-1, annex H)

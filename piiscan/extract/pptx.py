@@ -30,6 +30,7 @@ def _shape_lines(shape: Any) -> Iterator[str]:
 
 class PptxExtractor(Extractor):
     name = "pptx"
+    order = 160
 
     def sniff(self, head: bytes, name: str) -> str | None:
         return PPTX if office_mime(head) == PPTX else None

@@ -141,6 +141,7 @@ def render(message: Any) -> tuple[bytes, str | None, datetime | None]:
 
 class PstExtractor(Extractor):
     name = "pst"
+    order = 210
 
     def sniff(self, head: bytes, name: str) -> str | None:
         return PST_MIME if head.startswith(_MAGIC) else None

@@ -53,6 +53,7 @@ def rtf_text(rtf: bytes) -> str:
 
 class RtfExtractor(Extractor):
     name = "rtf"
+    order = 180
 
     def sniff(self, head: bytes, name: str) -> str | None:
         return MIME if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{\\rtf") else None

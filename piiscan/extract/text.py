@@ -92,6 +92,7 @@ def text_units(text: IO[str], limits: Limits, first_line: int = 1) -> Iterator[T
 
 class TextExtractor(Extractor):
     name = "text"
+    order = 900
 
     def sniff(self, head: bytes, name: str) -> str | None:
         if not looks_like_text(head):

@@ -21,6 +21,7 @@ from piiscan.model import ContentType, Events, Locator, Record
 
 class XlsxExtractor(Extractor):
     name = "xlsx"
+    order = 150
 
     def sniff(self, head: bytes, name: str) -> str | None:
         return XLSX if office_mime(head) == XLSX else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.resources
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import reduce
 from pathlib import Path
 from typing import Any
@@ -111,8 +111,14 @@ def default_pack(name: str) -> Path:
         return Path(__file__).resolve().parents[2] / "rules" / name
 
 
-def load_pack(path: str | Path | None, default: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """The pack at `path` (default: the shipped `default`), validated; RulesError says what is wrong."""
+def load_pack(
+    path: str | Path | None,
+    default: str,
+    schema: dict[str, Any],
+    message: Callable[[jsonschema.ValidationError], str] = lambda err: err.message,
+) -> dict[str, Any]:
+    """The pack at `path` (default: the shipped `default`), validated; RulesError says what is
+    wrong, in the words of `message` (which must not quote personal data a pack may hold)."""
     source = Path(path) if path else default_pack(default)
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
@@ -126,7 +132,7 @@ def load_pack(path: str | Path | None, default: str, schema: dict[str, Any]) -> 
     if errors:
         err = errors[0]
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.path).lstrip(".") or "(top)"
-        raise RulesError(f"rule pack {source}: {where}: {err.message}")
+        raise RulesError(f"rule pack {source}: {where}: {message(err)}")
     names = [r["name"] for r in data.get("rules", data.get("exceptions", []))]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

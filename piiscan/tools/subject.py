@@ -1,66 +1,28 @@
 """`piiscan subject find`: every place a data subject's identifiers occur, from scan directories.
 
-A responder has what the subject gave them (a BSN, an IBAN, an e-mail address…). Each value is
-canonicalised by the registered detector for its entity (its own `validate`, so the form is
-exactly the scanner's), hashed with the scan key (FINDINGS.md `value_hash`), and looked up in
-the findings' `value_hash` column. The identifiers themselves are never written anywhere: an
+A responder has what the subject gave them (a BSN, an IBAN, an e-mail address…). Each type of
+identifier is the `subject` option of one installed detector, which canonicalises the value
+(`Detector.canonicalise`, so the form is exactly the scanner's) and masks it; the canonical value
+is hashed with the scan key (FINDINGS.md `value_hash`) and looked up in the findings'
+`value_hash` column. The identifiers themselves are never written anywhere: an
 identifier is named by its type and its masked form (`bsn ****6782`).
 """
 
 from __future__ import annotations
 
 import csv
-import importlib
 import io
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from piiscan.detectors import REGISTRY
-from piiscan.detectors.base import Detector, RecordDetector, mask_tail
-from piiscan.entities import (
-    CREDIT_CARD,
-    EMAIL_ADDRESS,
-    IBAN_CODE,
-    IP_ADDRESS,
-    MRZ,
-    NL_BSN,
-    PERSON,
-    PHONE_NUMBER,
-)
+from piiscan.detectors import Detector, RecordDetector, SubjectOption, subject_options
 from piiscan.hashing import value_hash
 from piiscan.tools.scans import ScanDir, read
-
-#: option / --from-file type -> entity (FINDINGS.md names)
-KINDS: dict[str, str] = {
-    "bsn": NL_BSN,
-    "iban": IBAN_CODE,
-    "email": EMAIL_ADDRESS,
-    "phone": PHONE_NUMBER,
-    "card": CREDIT_CARD,
-    "passport": MRZ,
-    "name": PERSON,
-    "ip": IP_ADDRESS,
-}
-
-#: what a responder is told when a value does not validate
-_WHY = {
-    NL_BSN: "not a BSN (8 or 9 digits passing the 11-proof)",
-    IBAN_CODE: "not an IBAN (country, check digits, mod-97)",
-    EMAIL_ADDRESS: "not an e-mail address",
-    PHONE_NUMBER: "not a phone number (E.164, or Dutch without country code)",
-    CREDIT_CARD: "not a card number (Luhn, known brand length)",
-    MRZ: "not a document number (letters and digits, at most 20)",
-    PERSON: "not a name",
-    IP_ADDRESS: "not an IPv4 or IPv6 address",
-}
-
-_DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9]{1,20}$")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 FOUND_COLUMNS = ("scan_id", "object", "member", "line", "record", "field", "page", "row_key", "modified", "entity")
 
@@ -83,58 +45,25 @@ class Identifier:
         return f"{self.kind} {self.masked}"
 
 
-def _document_number(value: str) -> str | None:
-    # the MRZ detector hashes the document-number field: upper case, `<` fillers removed
-    number = re.sub(r"[\s<]", "", value).upper()
-    return number if _DOCUMENT_NUMBER.match(number) else None
+@cache
+def kinds() -> dict[str, SubjectOption]:
+    """Identifier type (option and --from-file type) -> its option, from the installed detectors."""
+    return {name: cls.subject for name, cls in subject_options().items() if cls.subject is not None}
 
 
-def _email(value: str) -> str | None:
-    address = value.strip().lower()
-    return address if _EMAIL.fullmatch(address) else None
+@cache
+def _detector(kind: str) -> Detector | RecordDetector:
+    return subject_options()[kind]()
 
 
-def _person(value: str) -> str | None:
-    return " ".join(value.split()).lower() or None
-
-
-#: canonical forms FINDINGS.md defines in a phrase, for entities whose detectors have no
-#: `validate` of a bare value (MRZ validates a whole zone; names and header addresses are
-#: found by record detectors). A pattern detector with `validate` always takes precedence.
-_PLAIN_FORMS = {MRZ: _document_number, EMAIL_ADDRESS: _email, PERSON: _person}
-
-
-def detectors_for(entity: str) -> list[Detector | RecordDetector]:
-    """The registered detectors of `entity`, instantiated; a detector whose module cannot be
-    imported (a missing optional extra) is passed over, and others' are never instantiated."""
-    out: list[Detector | RecordDetector] = []
-    for target in REGISTRY.values():
-        module, _, cls_name = target.partition(":")
-        try:
-            cls = getattr(importlib.import_module(module), cls_name)
-        except (ImportError, AttributeError):
-            continue
-        if cls.entity == entity:
-            out.append(cls())
-    return out
-
-
-def canonicalise(kind: str, value: str) -> tuple[str, str]:
-    """(canonical value, masked preview) of `value` as the scanner would hash it, or IdentifierError."""
-    entity = KINDS[kind]
-    detectors = detectors_for(entity)
-    validators = [d for d in detectors if isinstance(d, Detector)]
-    if entity != MRZ and validators:
-        candidate = validators[0].validate(value.strip())
-        canonical = candidate.canonical if candidate is not None else None
-    elif entity in _PLAIN_FORMS:
-        canonical = _PLAIN_FORMS[entity](value)
-    else:
-        raise IdentifierError(f"--{kind}: no detector for {entity} is installed, so it cannot be canonicalised")
+def canonicalise(kind: str, value: str) -> tuple[str, str, str]:
+    """(entity, canonical value, masked preview) of `value` as the scanner would hash it, or
+    IdentifierError. The detector that answers to `kind` says all three."""
+    detector = _detector(kind)
+    canonical = detector.canonicalise(value)
     if not canonical:
-        raise IdentifierError(f"--{kind}: {_WHY[entity]}")
-    masked = detectors[0].mask(canonical) if detectors and entity != MRZ else mask_tail(canonical)
-    return canonical, masked
+        raise IdentifierError(f"--{kind}: {kinds()[kind].invalid}")
+    return detector.entity, canonical, detector.mask(canonical)
 
 
 def make_identifiers(pairs: Iterable[tuple[str, str]], key: bytes) -> list[Identifier]:
@@ -144,10 +73,10 @@ def make_identifiers(pairs: Iterable[tuple[str, str]], key: bytes) -> list[Ident
     for kind, value in pairs:
         counts[kind] = counts.get(kind, 0) + 1
         try:
-            canonical, masked = canonicalise(kind, value)
+            entity, canonical, masked = canonicalise(kind, value)
         except IdentifierError as exc:
             raise IdentifierError(f"{exc} (the {_ordinal(counts[kind])} --{kind} given)") from None
-        ident = Identifier(kind, KINDS[kind], masked, value_hash(key, KINDS[kind], canonical))
+        ident = Identifier(kind, entity, masked, value_hash(key, entity, canonical))
         out.setdefault((ident.entity, ident.value_hash), ident)
     return list(out.values())
 
@@ -175,11 +104,11 @@ def parse_request_file(text: str) -> list[tuple[str, str]]:
         for n, line in enumerate(lines, start=1):
             kind, sep, value = line.partition(":")
             if not sep:
-                raise IdentifierError(f"line {n}: expected `type: value` (types: {', '.join(KINDS)})")
+                raise IdentifierError(f"line {n}: expected `type: value` (types: {', '.join(kinds())})")
             pairs.append((kind.strip().lower(), value.strip()))
-    unknown = sorted({k for k, _ in pairs if k not in KINDS})
+    unknown = sorted({k for k, _ in pairs if k not in kinds()})
     if unknown:
-        raise IdentifierError(f"unknown identifier type {', '.join(unknown)} (types: {', '.join(KINDS)})")
+        raise IdentifierError(f"unknown identifier type {', '.join(unknown)} (types: {', '.join(kinds())})")
     return pairs
 
 

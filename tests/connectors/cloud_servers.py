@@ -110,10 +110,15 @@ def new_bucket_name(stem: str) -> str:
 
 
 class FailingProxy:
-    """Forwards HTTP to `upstream`, but answers the first requests with a 503 or a reset."""
+    """Forwards HTTP to `upstream`, but answers the first requests with a 503 or a reset, and every
+    request whose path holds a key of `always` with that fault: `503`, `reset`, or `truncate` (the
+    upstream's status and full Content-Length, then half the body and a closed connection)."""
 
-    def __init__(self, upstream: str, failures: tuple[str, ...] = ("503", "reset")) -> None:
+    def __init__(
+        self, upstream: str, failures: tuple[str, ...] = ("503", "reset"), always: dict[str, str] | None = None
+    ) -> None:
         self.failures = list(failures)
+        self.always = dict(always or {})
         self.failed = 0
         self.forwarded = 0
         self.bytes_forwarded = 0  # response bodies passed on to the client
@@ -131,6 +136,7 @@ class FailingProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with proxy._lock:
                     failure = proxy.failures.pop(0) if proxy.failures else None
+                    failure = failure or next((f for k, f in proxy.always.items() if k in self.path), None)
                     proxy.failed += failure is not None
                 if failure == "reset":  # RST instead of an answer: a connection error for the client
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -158,7 +164,12 @@ class FailingProxy:
                 length = resp.getheader("Content-Length", "0") if self.command == "HEAD" else str(len(data))
                 self.send_header("Content-Length", length)
                 self.end_headers()
-                if self.command != "HEAD":
+                if failure == "truncate":
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                elif self.command != "HEAD":
                     self.wfile.write(data)
                 with proxy._lock:
                     proxy.forwarded += 1
