@@ -4,8 +4,8 @@ One `Store` per scan directory (or per folder of scan directories), on pyarrow.f
 so the writer and every tool speak one interface and Parquet is read in place: a dataset over a
 bucket's parts fetches the footer and the projected columns' pages of one row group after another
 with ranged reads, never a whole part (benchmarks/store.py compares this with fsspec's s3fs and
-gcsfs: pyarrow.fs imports in a fraction of the time, writes faster, streams with less memory, and
-adds no dependency).
+gcsfs: pyarrow.fs imports in a fraction of the time, fetches only the columns it reads, and adds
+no dependency; see the README).
 
 Every write is whole or invisible: a local file is written under a temporary name and renamed;
 an object is one upload, which S3 and GCS show only once it is complete. Writing the same name
