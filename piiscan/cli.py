@@ -22,7 +22,7 @@ import click
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 from piiscan import __version__
-from piiscan.cli_help import BUCKETS, FILES, POSTGRES, SELECTION, SectionedCommand, in_section
+from piiscan.cli_help import BUCKETS, CI, FILES, POSTGRES, SELECTION, SectionedCommand, in_section
 from piiscan.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -339,6 +339,28 @@ def main() -> None:
     metavar="FILE",
     help="A rule pack (YAML) of custom detectors and allow-lists; repeatable. See README, Rule packs.",
 )
+@click.option(
+    "--baseline",
+    metavar="SCAN",
+    help="Compare every finding with this earlier scan directory: new, unchanged, absent (see `piiscan diff`).",
+    cls=in_section(CI),
+)
+@click.option(
+    "--fail-on",
+    multiple=True,
+    metavar="POLICY",
+    help="Fail with the policy's exit code (above) on: any | new (not in --baseline) | entity:LIST | score:X.",
+    cls=in_section(CI),
+)
+@click.option(
+    "--min-coverage",
+    type=click.FloatRange(0, 1),
+    default=None,
+    metavar="SHARE",
+    help=f"Exit {int(ExitCode.LOW_COVERAGE)} when less than SHARE (0-1) of objects and members were covered, "
+    "not skipped or failed.",
+    cls=in_section(CI),
+)
 def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
@@ -346,9 +368,14 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     Exit codes:
       0  complete, nothing failed
       3  complete, but some objects or members could not be read (status: partial)
-      4  --fail-on-findings and something was found
+      4  --fail-on any (or --fail-on-findings) and something was found
       5  a source could not be listed at all
+      7  --fail-on new: findings not in the --baseline scan
+      8  --fail-on entity:LIST: findings of a listed entity
+      9  --fail-on score:X: findings scored at least X
+     10  --min-coverage: too many objects skipped or failed
       2  usage or configuration error
+    The first failing --fail-on given wins, then 10; 5 wins over them, they over 3.
     """
     from piiscan.connectors import Selection, SourceError, scheme_of
     from piiscan.detectors import load_detectors
@@ -393,6 +420,9 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         key = load_key(params["key_file"], create_named=params["create_key"])
     except HmacKeyError as exc:
         fail(str(exc))
+    policies, base = _gate_options(
+        params["fail_on"], params["fail_on_findings"], params["baseline"], key, rules.entities if rules else ()
+    )
     nlp_model = params["nlp_model"]
     if nlp_model:
         from piiscan.detectors.nlp import ModelNotFound, nlp_detectors
@@ -443,12 +473,47 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         print_summary(summary, out)
     for failure in summary.source_failures:
         click.echo(f"piiscan: cannot list {failure}", err=True)
+    judged = None
+    min_coverage = params["min_coverage"]
+    if base is not None or policies or min_coverage is not None:
+        from piiscan.tools.gate import judge
+
+        judged = judge(out, base, policies, min_coverage, store)
+        if judged.baseline_counts is not None and not quiet:
+            click.echo("since the baseline: " + ", ".join(f"{n} {s}" for s, n in judged.baseline_counts.items()))
+        for message in judged.messages:
+            click.echo(f"piiscan: {message}", err=True)
     if summary.source_failures:
         sys.exit(int(ExitCode.SOURCE))
-    if params["fail_on_findings"] and sum(summary.findings.values()):
-        sys.exit(int(ExitCode.FINDINGS))
+    if judged is not None and judged.code is not None:
+        sys.exit(int(judged.code))
     if summary.status == "partial":
         sys.exit(int(ExitCode.PARTIAL))
+
+
+def _gate_options(
+    fail_on: tuple[str, ...], fail_on_findings: bool, baseline: str | None, key: bytes, pack_entities: Sequence[str]
+) -> Any:
+    """The --fail-on policies (--fail-on-findings is `any`) and the --baseline scan, checked before scanning."""
+    from piiscan.detectors import known_entities
+    from piiscan.hashing import key_fingerprint
+    from piiscan.tools.baseline import BaselineError
+    from piiscan.tools.gate import load_baseline
+    from piiscan.tools.policy import PolicyError, parse
+
+    try:
+        policies = [parse(text, sorted({*known_entities(), *pack_entities})) for text in fail_on]
+    except PolicyError as exc:
+        fail(f"--fail-on {exc}")
+    if fail_on_findings and "any" not in [p.kind for p in policies]:
+        policies.insert(0, parse("any"))
+    if "new" in [p.kind for p in policies] and not baseline:
+        fail("--fail-on new needs --baseline SCAN")
+    try:
+        base = load_baseline(baseline, key_fingerprint(key)) if baseline else None
+    except BaselineError as exc:
+        fail(f"--baseline {exc}")
+    return policies, base
 
 
 # -- `scan`'s options, one object per source kind, from the parsed parameters ---------------------

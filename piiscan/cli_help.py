@@ -21,6 +21,7 @@ SELECTION = "What is read (every source)"
 FILES = "Files (in folders and in buckets)"
 BUCKETS = "S3 and GCS (s3://, gs://)"
 POSTGRES = "PostgreSQL (postgresql://)"
+CI = "CI audits: baselines and what fails the job"
 
 
 class SectionedOption(click.Option):

@@ -279,41 +279,136 @@ def residency_check(scans: tuple[str, ...], rules_path: str | None, fmt: str | N
 
 
 def register(main: click.Group) -> None:
-    for command in (subject, retention, residency, report):
+    for command in (subject, retention, residency, report, diff):
         main.add_command(command)
 
 
 @click.command()
 @_SCANS
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "markdown", "html", "json"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "markdown", "html", "json", "sarif", "junit"]),
+    default="table",
+    show_default=True,
 )
 @click.option("--output", "-o", metavar="FILE", help="Write the report here instead of the terminal.")
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="How many top objects to list.")
 @click.option("--depth", type=click.IntRange(0), default=1, show_default=True, help="Path segments in a source prefix.")
+@click.option(
+    "--fail-on",
+    multiple=True,
+    metavar="POLICY",
+    help="sarif, junit: findings failing it are errors / failed cases  [default: the scan's --fail-on, else any]",
+)
+@click.option(
+    "--source-root",
+    type=click.Path(exists=True, file_okay=False),
+    help="sarif: file:// objects under this folder get paths relative to it (the repository root).",
+)
+@click.option("--with-absent", is_flag=True, help="sarif: also list the baseline's absent findings.")
 @_store_options
-def report(scans: tuple[str, ...], fmt: str, output: str | None, top: int, depth: int) -> None:
-    """Summarise SCAN...: findings by entity and source prefix, top objects, coverage and errors.
+def report(
+    scans: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    top: int,
+    depth: int,
+    fail_on: tuple[str, ...] = (),
+    source_root: str | None = None,
+    with_absent: bool = False,
+) -> None:
+    """Summarise SCAN...: findings by entity and source prefix, top objects, coverage, changes, errors.
 
     `--format markdown` suits a CI job summary; `--format html` is one self-contained page with
-    inline SVG charts (no script, nothing fetched). Exit code 0, or 2 for an unreadable scan.
+    inline SVG charts (no script, nothing fetched); `sarif` is SARIF 2.1.0 for code scanning;
+    `junit` is JUnit XML, a test case per object. Exit code 0, or 2 for an unreadable scan or a
+    bad --fail-on.
     """
     from piiscan.tools.output import to_json
     from piiscan.tools.render import html_page, markdown, print_sections
     from piiscan.tools.report import sections, summarise
 
-    summary = summarise(_open(scans), top=top, depth=depth)
-    title = "piiscan report"
-    if fmt == "table" and not output:
-        print_sections(title, sections(summary))
-        return
-    text = {
-        "json": lambda: to_json(summary),
-        "html": lambda: html_page(title, sections(summary)),
-        "markdown": lambda: markdown(title, sections(summary)) + "\n",
-        "table": lambda: markdown(title, sections(summary)) + "\n",
-    }[fmt]()
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
+    opened = _open(scans)
+    if fmt in ("sarif", "junit"):
+        from piiscan.tools.ci import junit, sarif
+
+        policies = _policies(fail_on, opened)
+        root = Path(source_root) if source_root else None
+        pieces = sarif(opened, policies, root, with_absent) if fmt == "sarif" else iter([junit(opened, policies)])
     else:
-        click.echo(text, nl=False)
+        summary = summarise(opened, top=top, depth=depth)
+        title = "piiscan report"
+        if fmt == "table" and not output:
+            print_sections(title, sections(summary))
+            return
+        pieces = iter(
+            [
+                {
+                    "json": lambda: to_json(summary),
+                    "html": lambda: html_page(title, sections(summary)),
+                    "markdown": lambda: markdown(title, sections(summary)) + "\n",
+                    "table": lambda: markdown(title, sections(summary)) + "\n",
+                }[fmt]()
+            ]
+        )
+    if output:
+        with Path(output).open("w", encoding="utf-8") as sink:
+            sink.writelines(pieces)
+    else:
+        for piece in pieces:
+            click.echo(piece, nl=False)
+
+
+def _policies(given: tuple[str, ...], scans):  # type: ignore[no-untyped-def]
+    """--fail-on as given, else the first scan's own (manifest `fail_on`), else `any`."""
+    from piiscan.detectors import known_entities
+    from piiscan.tools.policy import PolicyError, parse
+
+    # the installed detectors' entities, and those the scans found (a rule pack's own)
+    entities = {
+        *known_entities(),
+        *(e for s in scans for e in s.manifest.get("counts", {}).get("findings_by_entity", {})),
+    }
+    texts = given or next((tuple(s.manifest["fail_on"]) for s in scans if s.manifest.get("fail_on")), ("any",))
+    try:
+        policies = [parse(text, sorted(entities)) for text in texts]
+    except PolicyError as exc:
+        _fail(f"--fail-on {exc}")
+    if "new" in [p.kind for p in policies] and not all(s.store.files("baseline") for s in scans):
+        _fail("--fail-on new needs scans made with --baseline")
+    return policies
+
+
+@click.command()
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
+@click.option("--output", "-o", metavar="FILE", help="Write the changes here (.csv, .json, .parquet).")
+def diff(old: str, new: str, fmt: str | None, output: str | None) -> None:
+    """List the findings scan NEW added since scan OLD, and those it no longer has (an erasure's proof).
+
+    Findings match by fingerprint (object, member, entity, value hash, field, row key, occurrence),
+    so lines moving are no change. Columns: change (added | removed | unread: in an object or
+    member NEW skipped or failed, so not proven gone), where, entity, masked form.
+
+    \b
+    Exit codes:
+      0  compared (whether or not anything changed)
+      2  unreadable scan, not one scan each, or scans made with different HMAC keys
+    """
+    from piiscan.tools.baseline import BaselineError, one_scan
+    from piiscan.tools.diff import diff as compare
+
+    try:
+        before, after = one_scan(_open((old,)), "OLD"), one_scan(_open((new,)), "NEW")
+        changes, counts = compare(before, after)
+    except BaselineError as exc:
+        _fail(str(exc))
+    click.echo(
+        f"{counts['added']} added, {counts['removed']} removed, {counts['unchanged']} unchanged, "
+        f"{counts['unread']} unread ({before.scan_id} -> {after.scan_id})",
+        err=True,
+    )
+    extra = {"old": before.scan_id, "new": after.scan_id, "counts": counts}
+    _emit(changes, fmt, output, f"findings changed from {before.scan_id} to {after.scan_id}", extra)

@@ -55,6 +55,7 @@ from piiscan.extract.recordtime import RecordClock, field_rule
 from piiscan.extract.table import table_events
 from piiscan.hashing import key_fingerprint
 from piiscan.limits import DEFAULT_LIMITS, Limits
+from piiscan.markers import drop_allowed, drop_allowed_record
 from piiscan.model import MESSAGE_MIME, ContentType, Events, Finding, Member, ObjectRef, Record, TableRows, TextUnit
 from piiscan.redact import safe_message, strip_password
 from piiscan.rulepacks import AllowList, RulePacks
@@ -110,7 +111,7 @@ class ObjectResult:
     failed: int = 0
     #: records whose time was read from --timestamp-field: parsed, unparsed, missing
     record_times: Counter[str] = field(default_factory=Counter)
-    #: findings dropped by an allow entry, by the entry's label
+    #: findings dropped by an allow entry or an inline `piiscan:allow` marker, by label
     allowed: Counter[str] = field(default_factory=Counter)
 
 
@@ -272,10 +273,10 @@ class _ObjectScan:
             for event in self._tables_read(events, row["member"] or self.ref.name, depth):
                 if isinstance(event, TextUnit):
                     stage = "detect"
-                    self._findings(self.engine.scan(event), row)
+                    self._findings(drop_allowed(event, self.engine.scan(event), self.result.allowed), row)
                 elif isinstance(event, Record):
                     stage = "detect"
-                    self._findings(self.engine.scan_record(event), row)
+                    self._findings(drop_allowed_record(event, self.engine.scan_record(event), self.result.allowed), row)
                 elif isinstance(event, Member):
                     self._member(event, member, depth + 1, row["modified"])
                 elif isinstance(event, ContentType):

@@ -228,7 +228,9 @@ def test_scan_help_lists_options_under_their_source_kinds_heading() -> None:
         "S3 and GCS (s3://, gs://)",
         "PostgreSQL (postgresql://)",
         "Files (in folders and in buckets)",
+        "CI audits: baselines and what fails the job",
     ]
+    assert sections["CI audits: baselines and what fails the job"] == ["--baseline", "--fail-on", "--min-coverage"]
     assert sections["S3 and GCS (s3://, gs://)"] == [
         "--endpoint-url",
         "--versions",
