@@ -385,6 +385,7 @@ def _policies(given: tuple[str, ...], scans):  # type: ignore[no-untyped-def]
 @click.argument("new", metavar="NEW")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
 @click.option("--output", "-o", metavar="FILE", help="Write the changes here (.csv, .json, .parquet).")
+@_store_options
 def diff(old: str, new: str, fmt: str | None, output: str | None) -> None:
     """List the findings scan NEW added since scan OLD, and those it no longer has (an erasure's proof).
 

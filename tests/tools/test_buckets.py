@@ -263,3 +263,15 @@ def test_a_manifest_that_is_not_json_cannot_be_read() -> None:
         f"piiscan: {remote}: cannot be read: Expecting property name enclosed in double quotes: line 1 column 2 "
         "(char 1)\n",
     )
+
+
+def test_diff_of_a_local_scan_and_its_copy_in_a_bucket_finds_no_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local = hand_scan(tmp_path / "hand")
+    remote = bucket("s3") + "/scans/hand"
+    copy_scan(local, remote)
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    result = tool("diff", str(local), remote, "--endpoint-url", moto_endpoint(), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == "0 added, 0 removed, 4 unchanged, 0 unread (hand -> hand)"
