@@ -27,6 +27,7 @@ from piiscan.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from piiscan.connectors.options import ConnectorOptions, GcsOptions, PostgresOptions, S3Options
+    from piiscan.store import StoreOptions
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
@@ -421,7 +422,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     except HmacKeyError as exc:
         fail(str(exc))
     policies, base = _gate_options(
-        params["fail_on"], params["fail_on_findings"], params["baseline"], key, rules.entities if rules else ()
+        params["fail_on"], params["fail_on_findings"], params["baseline"], key, rules.entities if rules else (), store
     )
     nlp_model = params["nlp_model"]
     if nlp_model:
@@ -492,7 +493,12 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
 
 
 def _gate_options(
-    fail_on: tuple[str, ...], fail_on_findings: bool, baseline: str | None, key: bytes, pack_entities: Sequence[str]
+    fail_on: tuple[str, ...],
+    fail_on_findings: bool,
+    baseline: str | None,
+    key: bytes,
+    pack_entities: Sequence[str],
+    store: StoreOptions | None = None,
 ) -> Any:
     """The --fail-on policies (--fail-on-findings is `any`) and the --baseline scan, checked before scanning."""
     from piiscan.detectors import known_entities
@@ -510,7 +516,7 @@ def _gate_options(
     if "new" in [p.kind for p in policies] and not baseline:
         fail("--fail-on new needs --baseline SCAN")
     try:
-        base = load_baseline(baseline, key_fingerprint(key)) if baseline else None
+        base = load_baseline(baseline, key_fingerprint(key), store) if baseline else None
     except BaselineError as exc:
         fail(f"--baseline {exc}")
     return policies, base

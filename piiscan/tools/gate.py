@@ -34,10 +34,10 @@ class Baseline:
         return str(self.manifest.get("scan_id", self.source))
 
 
-def load_baseline(source: str, key_fingerprint: str) -> Baseline:
+def load_baseline(source: str, key_fingerprint: str, store_options: StoreOptions | None = None) -> Baseline:
     """The scan directory `source` (a folder or a bucket prefix), made with our key."""
     try:
-        manifest = read_manifest(source)
+        manifest = read_manifest(source, store_options)
     except FileNotFoundError:
         raise bl.BaselineError(f"{source}: no scan directory (no manifest.json)") from None
     except Exception as exc:  # a bucket that cannot be read, a manifest that is not JSON
