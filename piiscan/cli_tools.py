@@ -125,6 +125,22 @@ class _SubjectFind(click.Command):
 @click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
 @click.option("--report", metavar="FILE", help="Also write a request report: FILE.md (Markdown) or FILE.html.")
 @click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the scans were made with.")
+@click.option("--expand", is_flag=True, help="Also find the identifiers held in the same records as the subject's.")
+@click.option("--depth", type=click.IntRange(1), help="Links to follow with --expand  [default: 1]")
+@click.option(
+    "--scope",
+    type=click.Choice(["record", "object"]),
+    help="What holds identifiers together with --expand  [default: record]",
+)
+@click.option(
+    "--max-fanout",
+    type=click.IntRange(1),
+    metavar="N",
+    help="With --expand, an identifier held in more than N records is reported, not followed  [default: 100]",
+)
+@click.option("--all-scans", is_flag=True, help="Answer from every scan given, not only each object's latest.")
+@click.option("--case", "case_path", metavar="FILE", help="Save the request and its answer as a case file (JSON).")
+@click.option("--received", metavar="DATE", help="With --case: the day the request was received  [default: today]")
 @_store_options
 def subject_find(
     scans: tuple[str, ...],
@@ -133,12 +149,23 @@ def subject_find(
     output: str | None,
     report: str | None,
     key_file: str | None,
+    expand: bool,
+    depth: int | None,
+    scope: str | None,
+    max_fanout: int | None,
+    all_scans: bool,
+    case_path: str | None,
+    received: str | None,
     **given: tuple[str, ...],
 ) -> None:
     """List every object, member and locator in SCAN... holding any of the subject's identifiers.
 
     Each identifier is canonicalised and hashed exactly as the scanner does; outputs name it only
     by type and masked form. A SCAN is a scan directory or a folder of scan directories.
+
+    With --expand, the records holding them are read for the other identifiers they hold, which
+    are looked for too (to --depth links); each row says how it was reached. Each object is
+    answered from the latest scan that read it fully (--all-scans: from every scan given).
 
     \b
     Exit codes:
@@ -163,11 +190,80 @@ def subject_find(
     other = [s.scan_id for s in opened if s.manifest.get("key_fingerprint") not in (None, mine)]
     if other:
         _fail(f"scan {', '.join(other)} was made with a different HMAC key: its hashes cannot match (see --key-file)")
-    found = subj.find(opened, identifiers)
+    if not expand and (depth or scope or max_fanout):
+        _fail("--depth, --scope and --max-fanout go with --expand")
+    if received and not case_path:
+        _fail("--received goes with --case")
+    from piiscan.tools.latest import Answering
+
+    current = None if all_scans else Answering(opened)
+    held = list(identifiers)  # what a case keeps: the identifiers given, and with --expand those reached
+    if expand:
+        from piiscan.tools.links import DEFAULT_MAX_RECORDS
+        from piiscan.tools.links import expand as follow
+
+        bound = max_fanout or DEFAULT_MAX_RECORDS
+        expansion = follow(opened, identifiers, depth or 1, scope or "record", bound, current)
+        for label, how, count in expansion.not_followed:
+            click.echo(
+                f"not followed: {label} is held in {count} records (over --max-fanout); reached as {how}", err=True
+            )
+        found = expansion.found
+        held += expansion.reached
+    else:
+        found = subj.find(opened, identifiers)
+        found = current.only_current(found) if current is not None else found
+    if case_path:
+        from piiscan.tools.cases import write_case
+
+        search = {"expand": expand, "depth": depth or 1, "scope": scope or "record", "all_scans": all_scans}
+        write_case(Path(case_path), held, mine, _parse_now(received).date(), search, opened, found)
     if report:
         when = datetime.now(UTC).isoformat(timespec="seconds")
-        subj.write_report(Path(report), opened, identifiers, found, subj.not_searched(opened), when)
-    _emit(found, fmt, output, f"{found.num_rows} occurrence(s) of {len(identifiers)} identifier(s)")
+        subj.write_report(Path(report), opened, held, found, subj.not_searched(opened), when)
+    asked = len({i.label for i in identifiers})
+    _emit(found, fmt, output, f"{found.num_rows} occurrence(s) of {asked} identifier(s)")
+
+
+@subject.command("verify")
+@click.argument("case_path", metavar="CASE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the case's scans were made with.")
+@click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
+@click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
+def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output: str | None) -> None:
+    """Scan again exactly the objects of CASE (a `subject find --case` file) and say which still
+    hold any of its identifiers: the proof that an erasure worked.
+
+    \b
+    Exit codes:
+      0  none remains: every object is clean or no longer there
+      6  some object still holds an identifier of the case (VIOLATIONS)
+      3  none found, but some object could not be read fully: not proven (PARTIAL)
+      2  unreadable case, or a key other than the case's
+    """
+    from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
+    from piiscan.tools.cases import CaseError, read_case, verify
+
+    try:
+        case = read_case(Path(case_path))
+        key = load_key(key_file, create=False)
+    except (CaseError, HmacKeyError) as exc:
+        _fail(str(exc))
+    if key_fingerprint(key) != case.key_fingerprint:
+        _fail("the case was made with a different HMAC key: its hashes cannot match (see --key-file)")
+    result = verify(case, key)
+    states = result.column("state").to_pylist()
+    click.echo(
+        f"{states.count('holds')} of {len(states)} object(s) still hold the subject's identifiers; "
+        f"{states.count('clean')} clean, {states.count('not found')} no longer found, "
+        f"{states.count('unreadable')} unreadable",
+        err=True,
+    )
+    _emit(result, fmt, output, "objects of the case, scanned again")
+    if "holds" in states:
+        sys.exit(int(ExitCode.VIOLATIONS))
+    if "unreadable" in states:
+        sys.exit(int(ExitCode.PARTIAL))
 
 
 @click.group()

@@ -37,7 +37,10 @@ def test_complete_scan_exits_0(tmp_path: Path, src: Path) -> None:
 
 def test_file_uris_and_single_files(tmp_path: Path, src: Path) -> None:
     scan = run_scan(tmp_path, f"file://{src}/a.txt", str(src / "sub" / "c.csv"))
-    assert sorted(r["object"] for r in scan.rows("findings")) == [f"file://{src}/a.txt", f"file://{src}/sub/c.csv"]
+    found = sorted((r["object"], r["entity"]) for r in scan.rows("findings"))
+    # c.csv: the IBAN, and the name in `naam` (a person's: the record holds an IBAN)
+    csv = f"file://{src}/sub/c.csv"
+    assert found == [(f"file://{src}/a.txt", "NL_BSN"), (csv, "IBAN_CODE"), (csv, "PERSON")]
 
 
 def test_fail_on_findings_exits_4(tmp_path: Path, src: Path) -> None:
@@ -55,7 +58,7 @@ def test_an_unreadable_entry_makes_the_scan_partial(tmp_path: Path, src: Path) -
         (f"file://{src}/dangling.txt", "list", "FileNotFoundError")
     ]
     assert json.loads((scan.out / "manifest.json").read_text())["status"] == "partial"
-    assert len(scan.rows("findings")) == 2  # the rest was scanned
+    assert len(scan.rows("findings")) == 3  # the rest was scanned (c.csv: an IBAN and a name)
 
 
 def test_a_missing_source_exits_5_with_one_line(tmp_path: Path) -> None:

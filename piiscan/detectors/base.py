@@ -91,6 +91,12 @@ class _Owner:
         """A preview that lets a person recognise the value by eye, never the whole value."""
         return mask_tail(canonical)
 
+    def spellings(self, value: str) -> tuple[str, ...]:
+        """Further canonical values a typed value may have been hashed under where it is written
+        another way (an address: by its key, and with or without a comma); `subject find` looks
+        for each. Most entities have one canonical form and none."""
+        return ()
+
 
 class Detector(_Owner):
     """Base of the pattern detectors. Subclasses set the class attributes and `validate`."""

@@ -24,7 +24,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from piiscan.detectors.base import Candidate, RecordDetector, SubjectOption, mask_tail
+from piiscan.detectors.base import Candidate, RecordDetector, SubjectOption
+from piiscan.detectors.person import canonical_name, mask_name
 from piiscan.entities import EMAIL_ADDRESS, PERSON
 from piiscan.model import Locator, Record
 
@@ -75,14 +76,12 @@ class MailNameDetector(RecordDetector):
 
     def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
         for locator, display_name, _ in _pairs(record):
-            name = " ".join(display_name.split())
+            name = canonical_name(display_name)
             if name and not _NOT_A_NAME.search(name):
-                yield locator, Candidate(name.lower(), score=0.85)
+                yield locator, Candidate(name, score=0.85)
 
     def canonicalise(self, value: str) -> str | None:
-        return " ".join(value.split()).lower() or None
+        return canonical_name(value) or None
 
     def mask(self, canonical: str) -> str:
-        return " ".join(w[:1] + "*" * (len(w) - 1) if len(w) > 1 else "*" for w in canonical.split()) or mask_tail(
-            canonical
-        )
+        return mask_name(canonical)

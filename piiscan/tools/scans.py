@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,13 @@ class ScanDir:
     #: the scan directory as named: a local path, or an s3:// or gs:// URI
     path: str
     manifest: dict[str, Any]
-    store: Store
+    #: where its tables are read from (default: `path` with the default StoreOptions)
+    store: Store = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", str(self.path))
+        if self.store is None:
+            object.__setattr__(self, "store", Store(self.path))
 
     @property
     def scan_id(self) -> str:

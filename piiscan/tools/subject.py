@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -66,6 +67,11 @@ def canonicalise(kind: str, value: str) -> tuple[str, str, str]:
     return detector.entity, canonical, detector.mask(canonical)
 
 
+def spellings(kind: str, value: str) -> tuple[str, ...]:
+    """Further canonical values `value` may have been hashed under (`Detector.spellings`)."""
+    return _detector(kind).spellings(value)
+
+
 def make_identifiers(pairs: Iterable[tuple[str, str]], key: bytes) -> list[Identifier]:
     """Identifiers for (kind, value) pairs; a malformed value raises IdentifierError naming its position."""
     out: dict[tuple[str, str], Identifier] = {}
@@ -76,8 +82,10 @@ def make_identifiers(pairs: Iterable[tuple[str, str]], key: bytes) -> list[Ident
             entity, canonical, masked = canonicalise(kind, value)
         except IdentifierError as exc:
             raise IdentifierError(f"{exc} (the {_ordinal(counts[kind])} --{kind} given)") from None
-        ident = Identifier(kind, entity, masked, value_hash(key, entity, canonical))
-        out.setdefault((ident.entity, ident.value_hash), ident)
+        # one identifier, looked for under each canonical value it may have been hashed as
+        for form in dict.fromkeys((canonical, *spellings(kind, value))):
+            ident = Identifier(kind, entity, masked, value_hash(key, entity, form))
+            out.setdefault((ident.entity, ident.value_hash), ident)
     return list(out.values())
 
 
@@ -151,8 +159,9 @@ def write_report(
 
     per_ident: dict[str, int] = {i.label: 0 for i in identifiers}
     for label in found.column("identifier").to_pylist():
-        per_ident[label] += 1
-    searched = [[i.kind, i.entity, i.masked, str(per_ident[i.label])] for i in identifiers]
+        per_ident[label] = per_ident.get(label, 0) + 1
+    unique = {i.label: i for i in identifiers}.values()  # an address is looked for under several hashes
+    searched = [[i.kind, i.entity, i.masked, str(per_ident[i.label])] for i in unique]
     scan_rows = [
         [s.scan_id, str(s.path), str(s.manifest.get("finished", "")), str(s.manifest.get("status", ""))] for s in scans
     ]
@@ -173,6 +182,12 @@ def write_report(
             text=f"Searched on {when} over {len(scans)} scan(s). Identifiers are shown masked; "
             "they were matched by keyed hash (HMAC-SHA256), never stored in clear.",
         ),
+        Section(
+            "Summary by object",
+            ["object", "entities", "occurrences", "first record time", "last record time"],
+            summary_rows(found),
+            empty="No object holds any of the identifiers.",
+        ),
         Section("Identifiers searched", ["type", "entity", "masked", "occurrences"], searched),
         Section("Scans searched", ["scan", "path", "finished", "status"], scan_rows),
         Section(
@@ -185,10 +200,34 @@ def write_report(
             f"Not searched: {missing.num_rows} object(s) skipped or failed",
             ["object", "member", "status", "reason"],
             missing_rows,
+            text=CANNOT_READ,
             empty="Every object of these scans was read fully.",
         ),
     ]
     render_document(path, "Data subject request: search report", sections)
+
+
+#: what no scan reads, whatever its status says: a responder must look there by other means
+CANNOT_READ = (
+    "piiscan does not read the content of audio and video (recorded calls, voice messages), the text "
+    "in images and scanned documents without a text layer (no OCR), nor encrypted files and members: "
+    "where the estate holds such content, search it by other means."
+)
+
+
+def summary_rows(found: pa.Table) -> list[list[str]]:
+    """Per object: the entities found, the number of occurrences, the first and last record time."""
+    by_object: dict[str, tuple[set[str], list[int], list[Any]]] = {}
+    for row in found.select(["object", "entity", "modified"]).to_pylist():
+        entities, count, times = by_object.setdefault(row["object"], (set(), [0], []))
+        entities.add(row["entity"])
+        count[0] += 1
+        if row["modified"] is not None:
+            times.append(row["modified"])
+    return [
+        [obj, ", ".join(sorted(entities)), str(count[0]), _ts(min(times, default=None)), _ts(max(times, default=None))]
+        for obj, (entities, count, times) in sorted(by_object.items())
+    ]
 
 
 def locator_text(row: dict) -> str:

@@ -114,6 +114,7 @@ def _expected_findings(archived: str) -> list[tuple[Any, ...]]:
             (ANNA, "<anna@example.nl>", "From", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "anna@example.nl")),
             (ANNA, "<anna@example.nl>", "From", None, None, d3, PERSON, h(PERSON, "anna bakker")),
             (ANNA, "<anna@example.nl>", "To", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "jan@example.com")),
+            (ANNA, "<anna@example.nl>", "body", 1, None, d3, PERSON, h(PERSON, "jan")),  # Beste Jan,
             (ANNA, "<anna@example.nl>", "body", 2, None, d3, NL_BSN, h(NL_BSN, BSN)),
             (NO_ID, "#1", "From", None, None, d4, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "noreply@example.com")),
             (NO_ID, "#1", "body", 1, None, d4, IBAN_CODE, h(IBAN_CODE, IBAN)),
@@ -136,7 +137,7 @@ def _expected_objects(archived: str) -> list[tuple[Any, ...]]:
     return sorted(
         [
             (ANNA, "", mail, "scanned", None, FILE_TIME, 0),
-            (ANNA, "<anna@example.nl>", mail, "scanned", None, utc(2025, 1, 3, 9), 4),
+            (ANNA, "<anna@example.nl>", mail, "scanned", None, utc(2025, 1, 3, 9), 5),
             (NO_ID, "", mail, "scanned", None, FILE_TIME, 0),
             (NO_ID, "#1", mail, "scanned", None, utc(2025, 1, 4, 8, 30), 2),
             (NEW, "", mail, "scanned", None, FILE_TIME, 0),

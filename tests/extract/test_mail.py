@@ -134,6 +134,7 @@ def test_mbox_findings_are_located_exactly(tmp_path: Path, mbox: Path) -> None:
             ("<qp@example.nl>", "Cc", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "piet@example.org")),
             ("<qp@example.nl>", "Cc", None, None, d3, PERSON, h(PERSON, "bakker, piet")),
             ("<qp@example.nl>", "Subject", None, None, d3, IBAN_CODE, h(IBAN_CODE, IBAN)),
+            ("<qp@example.nl>", "body", 1, None, d3, PERSON, h(PERSON, "müller")),  # Geachte heer Müller,
             ("<qp@example.nl>", "body", 3, None, d3, NL_BSN, h(NL_BSN, BSN)),
             ("<b64@example.nl>", "From", None, None, d4, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "zoe@example.nl")),
             ("<b64@example.nl>", "From", None, None, d4, PERSON, h(PERSON, "zoë janssen")),
@@ -159,7 +160,7 @@ def test_mbox_findings_are_located_exactly(tmp_path: Path, mbox: Path) -> None:
         r["member"]: (r["content_type"], r["status"], r["modified"], r["findings"]) for r in scan.rows("objects")
     }
     assert {k: v for k, v in objects.items() if k} == {
-        "<qp@example.nl>": ("message/rfc822", "scanned", d3, 9),
+        "<qp@example.nl>": ("message/rfc822", "scanned", d3, 10),
         "<b64@example.nl>": ("message/rfc822", "scanned", d4, 6),
         "#2": ("message/rfc822", "scanned", d5, 2),
         "<mixed@example.nl>": ("message/rfc822", "scanned", d6, 3),
@@ -193,6 +194,7 @@ def test_folder_of_eml_files(tmp_path: Path) -> None:
             ("a.eml", "", "Cc", None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "piet@example.org")),
             ("a.eml", "", "Cc", None, d3, PERSON, h(PERSON, "bakker, piet")),
             ("a.eml", "", "Subject", None, d3, IBAN_CODE, h(IBAN_CODE, IBAN)),
+            ("a.eml", "", "body", 1, d3, PERSON, h(PERSON, "müller")),
             ("a.eml", "", "body", 3, d3, NL_BSN, h(NL_BSN, BSN)),
             ("b.eml", "", "From", None, d5, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "noreply@example.com")),
             ("b.eml", "", "body.html", 3, d5, NL_BSN, h(NL_BSN, BSN2)),

@@ -145,6 +145,7 @@ def test_msg_findings_are_located_exactly(tmp_path: Path, folder: Path) -> None:
             ("sent.msg", "", "Bcc", None, None, s, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "secret@example.nl")),
             ("sent.msg", "", "Bcc", None, None, s, PERSON, h(PERSON, "geheim")),
             ("sent.msg", "", "Subject", None, None, s, IBAN_CODE, h(IBAN_CODE, IBAN)),
+            ("sent.msg", "", "body", 1, None, s, PERSON, h(PERSON, "anna")),  # Beste Anna,
             ("sent.msg", "", "body", 2, None, s, NL_BSN, h(NL_BSN, BSN2)),  # no body.html: the message has none
             ("sent.msg", "people.csv", "bsn", None, 700, s, NL_BSN, h(NL_BSN, BSN)),
             ("received.msg", "", "From", None, None, r, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "karel@example.nl")),
@@ -164,7 +165,7 @@ def test_msg_findings_are_located_exactly(tmp_path: Path, folder: Path) -> None:
     )
     assert objects == [
         ("received.msg", "", "application/vnd.ms-outlook", "scanned", 8),
-        ("sent.msg", "", "application/vnd.ms-outlook", "scanned", 10),
+        ("sent.msg", "", "application/vnd.ms-outlook", "scanned", 11),
         ("sent.msg", "people.csv", "text/csv", "scanned", 1),
     ]
     attachment = next(r for r in scan.rows("objects") if r["member"] == "people.csv")

@@ -26,7 +26,12 @@ def scan_one(tmp_path: Path, name: str, content: str) -> list[tuple[object, ...]
         (
             "klanten.csv",
             f"naam,bsn,iban\nJan,{BSN},x\nPiet,,{IBAN}\n",
-            [(None, 0, "bsn", B), (None, 1, "iban", IB)],
+            [
+                (None, 0, "bsn", B),
+                (None, 0, "naam", h("PERSON", "jan")),
+                (None, 1, "iban", IB),
+                (None, 1, "naam", h("PERSON", "piet")),
+            ],
         ),
         (
             "semicolons.csv",
