@@ -362,6 +362,14 @@ def main() -> None:
     "not skipped or failed.",
     cls=in_section(CI),
 )
+@click.option(
+    "--ocr",
+    type=click.Choice(["off", "auto", "on"]),
+    default="auto",
+    show_default=True,
+    help="Read text by OCR (extra `ocr`): auto: images and PDF pages without text; on: every PDF page too.",
+    cls=in_section(SELECTION),
+)
 def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
@@ -381,6 +389,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     from piiscan.connectors import Selection, SourceError, scheme_of
     from piiscan.detectors import load_detectors
     from piiscan.extract import extractors
+    from piiscan.extract.options import ExtractOptions, OcrOptions
     from piiscan.hashing import HmacKeyError, load_key
     from piiscan.plugins import PluginError
     from piiscan.progress import make_progress, print_summary
@@ -434,6 +443,11 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
             fail(f"--nlp-model: {exc}")
     if not detectors:
         fail("no detector for the chosen --entities")
+    if params["ocr"] == "on":
+        from piiscan.extract.ocr import INSTALL_HINT, available
+
+        if not available():
+            fail(f"--ocr on: OCR is not installed: {INSTALL_HINT}")
     options = ScanOptions(
         scan_id=new_scan_id(),
         key=key,
@@ -449,6 +463,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         timestamp_fields=params["timestamp_field"],
         regions=declared_regions,
         rules=rules,
+        extract=ExtractOptions(ocr=OcrOptions(mode=params["ocr"])),
         store=store,
     )
     selection = Selection(

@@ -29,9 +29,13 @@ from piiscan.hashing import Hasher
 from piiscan.model import Finding, Locator, Record, TextUnit
 
 _UNSEEN = object()
+#: a run of letters and digits: a key's parts, tried one by one
+_TOKEN = re.compile(r"[^\W_]+")
 _MEMO_SIZE = 50_000  # validated candidates remembered per detector
 CONTEXT_BEFORE = 64  # bytes of text before a candidate searched for context words
 CONTEXT_AFTER = 32
+#: bytes before a candidate that a detector's `context_lines` may reach (a chat's question)
+CONTEXT_REACH = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +278,8 @@ class Engine:
             _make_backend(regexes, [hints[i] for i in self._hint_detector], late, backend) if regexes else None
         )
         self._context = [_words_regex(d.context) for d in self.detectors]
+        self._lines = [d.context_lines for d in self.detectors]
+        self._reach = [CONTEXT_REACH if lines else CONTEXT_BEFORE for lines in self._lines]
         self._negative = [_words_regex(d.negative_context) for d in self.detectors]
         self._about = [(d.entity, d.id, d.negative_boost if d.negative_context else 0.0) for d in self.detectors]
         self._described: dict[tuple[int, str], tuple[str, str]] = {}  # (detector, canonical) -> hash, mask
@@ -311,7 +317,7 @@ class Engine:
                 to_char = _ByteToChar(data)  # asked only when some character takes several bytes
                 if hinted is not None:
                     near.hints(hinted, self._hint_detector, 1 if ascii_only else 4)
-                slots, detectors, validated = self._slots, self.detectors, self._validated
+                slots, detectors, validated, reach = self._slots, self.detectors, self._validated, self._reach
                 # candidates that need context, in a unit where only the text around them can give
                 # it: those with no hint of a context word within reach are turned down at once
                 text_only = not near.beyond_text
@@ -322,7 +328,7 @@ class Engine:
                     if slot.ceiling + det.context_boost < min_score:
                         continue
                     gated = slot.ceiling < min_score
-                    if gated and text_only and not near.hinted(di, start, end):
+                    if gated and text_only and not near.hinted(di, start, end, reach[di]):
                         continue
                     cstart = start if ascii_only else to_char(start)
                     if cstart < report_from or (report_before is not None and cstart >= report_before):
@@ -408,8 +414,27 @@ class Engine:
         """`text` with every candidate a detector validates masked, whatever its score or context.
 
         For what is written beside findings rather than scanned for them (a row's key): a value
-        that only might be an identifier is not reported, but is not shown either.
+        that only might be an identifier is not reported, but is not shown either. Each run of
+        letters and digits is also tried on its own: detectors refuse a number glued into an
+        identifier (`cust-123456782`), which in a key is exactly where an identifier may stand.
         """
+        spans = self._validated_spans(text)
+        for token in _TOKEN.finditer(text):
+            if token.start() or token.end() < len(text):
+                spans.extend(
+                    (token.start() + a, token.start() + b, m) for a, b, m in self._validated_spans(token.group())
+                )
+        out, at = [], 0
+        for start, end, masked in sorted(spans, key=lambda s: (s[0], -s[1])):
+            if start >= at:  # of overlapping candidates, the first (the longest there) masks them
+                out.append(text[at:start] + masked)
+                at = end
+            elif end > at:
+                at = end
+        return "".join(out) + text[at:]
+
+    def _validated_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, mask) of every candidate in `text` that its detector validates."""
         spans: list[tuple[int, int, str]] = []
         if self._backend is not None:
             data = text.encode("utf-8", "replace")
@@ -424,14 +449,7 @@ class Engine:
                     spans.append((cstart, cend, det.mask(cand.canonical)))
         for det in self._custom:
             spans.extend((start, end, det.mask(cand.canonical)) for start, end, cand in det.scan_text(text))
-        out, at = [], 0
-        for start, end, masked in sorted(spans, key=lambda s: (s[0], -s[1])):
-            if start >= at:  # of overlapping candidates, the first (the longest there) masks them
-                out.append(text[at:start] + masked)
-                at = end
-            elif end > at:
-                at = end
-        return "".join(out) + text[at:]
+        return spans
 
     # -- records ----------------------------------------------------------------------------
 
@@ -493,6 +511,19 @@ def _bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return lo, hi if hi != -1 else end + CONTEXT_AFTER
 
 
+def _lines_above(text: str, start: int, lines: int) -> tuple[int, int]:
+    """The `lines` lines above a candidate's own (within `CONTEXT_REACH`), up to where `_bounds`
+    starts looking: the rest of a detector's context window."""
+    lo, _ = _bounds(text, start, start)
+    reach = max(0, start - CONTEXT_REACH)
+    at = text.rfind("\n", reach, start)
+    for _ in range(lines):
+        if at == -1:
+            break
+        at = text.rfind("\n", reach, at)
+    return min(lo, at + 1 if at != -1 else reach), lo
+
+
 class _Near:
     """Context words around candidates of one text unit: searched in place in the unit's lowered
     text (no window is copied), the unit's context and field names looked at once."""
@@ -524,18 +555,19 @@ class _Near:
         self.hint_starts = hints
         self.spread = spread
 
-    def hinted(self, di: int, bstart: int, bend: int) -> bool:
+    def hinted(self, di: int, bstart: int, bend: int, before: int = CONTEXT_BEFORE) -> bool:
         """Whether a context word of detector `di` may stand where the window around bytes
-        [bstart, bend) reaches: False only when the pass looked for its words and saw none there."""
+        [bstart, bend) reaches (`before` bytes before it): False only when the pass looked for its
+        words and saw none there."""
         starts = self.hint_starts[di] if self.hint_starts is not None else None
         if starts is None:
             return True
-        i = bisect_left(starts, bstart - CONTEXT_BEFORE * self.spread)
+        i = bisect_left(starts, bstart - before * self.spread)
         return i < len(starts) and starts[i] < bend + CONTEXT_AFTER * self.spread
 
-    def _search(self, rx: re.Pattern[str], start: int, end: int) -> bool:
+    def _search(self, rx: re.Pattern[str], start: int, end: int, lines: int = 0) -> bool:
         text = self._unit.text
-        lo, hi = _bounds(text, start, end)
+        lo, hi = _lines_above(text, start, lines) if lines else _bounds(text, start, end)
         lowered = self._lowered
         if lowered is None:
             lowered = self._lowered = text.lower()
@@ -557,6 +589,15 @@ class _Near:
         if field_at is not None and self._field(di, ctx, field_at(start)):  # a column name: cheapest first
             return True, None
         if (bstart is None or self.hinted(di, bstart, bend)) and self._search(ctx, start, end):  # type: ignore[arg-type]
+            return True, None
+        # lines further up count in a document's text, not in cells of other records packed into one
+        # unit; looked at only when the words are not near, and the pass saw one up there
+        lines = engine._lines[di] if unit.index is None else 0
+        if (
+            lines
+            and (bstart is None or self.hinted(di, bstart, bend, CONTEXT_REACH))  # type: ignore[arg-type]
+            and self._search(ctx, start, end, lines)
+        ):
             return True, None
         if unit.context:
             cached = self._unit_context

@@ -1,4 +1,4 @@
-"""Default limits, in one place: reading, containers and output batching."""
+"""Default limits, in one place: reading, containers, OCR and output batching."""
 
 from __future__ import annotations
 
@@ -26,6 +26,13 @@ class Limits:
     max_member_size: int = 4 * GiB
     #: findings rows buffered before a Parquet part is written
     part_rows: int = 100_000
+    #: OCR (extra `ocr`): an image (or frame) with more pixels is skipped; 40 MP holds a 12 MP phone
+    #: photo and an A4 scan at 600 dpi
+    ocr_max_pixels: int = 40_000_000
+    #: OCR: pages (or frames) read by OCR per document; the rest are named in the objects row's reason
+    ocr_max_pages: int = 100
+    #: OCR: a page taking longer is abandoned (checked between recognition batches)
+    ocr_page_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         if self.chunk_chars < 4 * self.chunk_overlap:

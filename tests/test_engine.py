@@ -45,7 +45,19 @@ def test_a_bare_valid_bsn_scores_below_one_with_context() -> None:
 
 def test_context_on_the_line_above_counts_but_not_two_lines_up() -> None:
     assert len(engine().scan(TextUnit("Burgerservicenummer:\n123456782"))) == 1
-    assert engine().scan(TextUnit("bsn\n\nsomething else\n123456782")) == []
+    assert engine().scan(TextUnit("telefoon\n\nsomething else\n0201234567")) == []
+
+
+def test_a_detectors_context_lines_reach_that_far_up_and_no_further() -> None:
+    # a BSN's context reaches four lines above its own (a chat's question, answered later)
+    assert len(engine().scan(TextUnit("bsn?\na\nb\nc\n123456782"))) == 1
+    assert engine().scan(TextUnit("bsn?\na\nb\nc\nd\n123456782")) == []
+    # within CONTEXT_REACH characters only
+    assert engine().scan(TextUnit("bsn?\n" + "x" * 400 + "\n123456782")) == []
+    # not across the cells of other records packed into one unit
+    assert len(engine().scan(TextUnit("bsn?\nx\n123456782"))) == 1
+    unit = TextUnit("bsn?\nx\n123456782", index=lambda offset: Locator(record=offset // 5))
+    assert engine().scan(unit) == []
 
 
 def test_field_name_is_context() -> None:

@@ -3,13 +3,17 @@
 - Netherlands (PostNL): street, house number (with addition), postcode `1234 AB` (four digits,
   the first not 0, two letters other than SA, SD, SS) and place, on one line or two:
   `Hamseweg 22, 3828 AD Hoogland`, `Twentepoort Oost 28 7609RG Almelo`; a postcode with a house
-  number alone (`3828 AD 22`) locates one address too; a postcode with a place, one street.
+  number alone (`3828 AD 22`, `3543LS-167`, `3543 LS 167-A`) locates one address too; a postcode
+  with a place, one street.
 - Belgium (bpost) and Germany (Deutsche Post): street, number (`bus 3`, `12a`, `12-14`), a 4- or
   5-digit postcode and place: `Rue de la Loi 16, 1000 Bruxelles`, `Friedrichstraße 123, 10117
   Berlin`. Bare digits are common, so the street must carry a street word (straat, laan, rue,
   straße, weg, platz…) or the postcode a country prefix (`B-1000`, `D-10117`).
-- United Kingdom (Royal Mail): number, street with a street word, optional town, postcode
-  (`10 Downing Street, London SW1A 2AA`); a postcode alone only with context (`postcode`).
+- France (La Poste): number, street with a street word, a 5-digit postcode and the commune
+  (`12 rue de la Paix, 75002 Paris`).
+- United Kingdom (Royal Mail): flat or studio, number, street with a street word, optional town,
+  postcode (`Flat 3, 10 Downing Street, London SW1A 2AA`); a postcode alone only with context
+  (`postcode`), and never inside a path or an identifier (`devices/VW-DD12ED/state`).
 
 The canonical value is the address as written, lower case, white space collapsed (FINDINGS.md).
 
@@ -42,6 +46,31 @@ _CITY = _CAP + r"(?:[ \-](?:" + _CAP + r"|" + _PARTICLE + r")){0,3}"
 _END = r"(?:[^A-Za-z\x80-\xff'\-]|$)"
 _NL_POSTCODE = r"[1-9]\d{3}[ ]?[A-Z]{2}"
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?[ ]?\d[A-Z]{2}"
+_UK_FLAT = r"(?:Flat|Studio|Apartment|Apt\.?|Unit|Room|Suite)[ ]\d{1,4}[A-Za-z]?,?[ ]"
+# `22a`, `167-A`, `167 - 2`, `167 A`
+_NL_ADDITION = r"(?:[A-Za-z]\b|[ ]?-[ ]?[A-Za-z0-9]{1,4}\b|[ ][A-Z]\b)?"
+_FR_STREET = r"(?i:rue|avenue|av\.|boulevard|bd|place|quai|chemin|all\xc3\xa9e|impasse|route|cours|square)"
+
+# bounded pieces, for the patterns whose start is found after the pass (Pattern.late_start)
+_BWORD = r"[A-Za-z\x80-\xff][A-Za-z\x80-\xff'.\-]{0,40}"
+_BCAP = r"[A-Z\xc3][A-Za-z\x80-\xff'.\-]{0,40}"
+_BBREAK = r"(?:,[ \t]{0,4}\r?\n?[ \t]{0,4}|[ \t]{0,4}\r?\n[ \t]{0,4}|[ \t]{1,4})"
+_BCITY = _BCAP + r"(?:[ \-](?:" + _BCAP + r"|" + _PARTICLE + r")){0,3}"
+_UK_STREET_TOWN = (
+    r"\d{1,4}[A-Za-z]?,?[ ]" + _CAP + r"(?:[ ]" + _CAP + r"){0,4},?(?:[ \t]*\r?\n?[ \t]*" + _CAP + r"(?:[ ]" + _CAP
+    + r"){0,2},?)?[ \t]*\r?\n?[ \t]*" + _UK_POSTCODE + r"\b"
+)  # fmt: skip
+_UK_STREET_TOWN_BOUNDED = (
+    r"\d{1,4}[A-Za-z]?,?[ ]" + _BCAP + r"(?:[ ]" + _BCAP + r"){0,4},?(?:[ \t]{0,4}\r?\n?[ \t]{0,4}" + _BCAP
+    + r"(?:[ ]" + _BCAP + r"){0,2},?)?[ \t]{0,4}\r?\n?[ \t]{0,4}" + _UK_POSTCODE + r"\b"
+)  # fmt: skip
+_FRENCH = (
+    r"\b\d{1,4}(?:[ ]?(?:bis|ter))?,?[ ]" + _FR_STREET + r"(?:[ ]" + _BWORD + r"){1,5},?" + _BBREAK
+    + r"(?:F-)?\d{5}[ \t]{1,3}" + _BCITY + _END
+)  # fmt: skip
+_NL_NUMBER = r"\b" + _NL_POSTCODE + r"(?:,[ \t]{0,8}|[ \t]{1,8}|-)(?:(?i:nr\.?|no\.?|huisnummer)[ \t]?)?\d{1,5}"
+#: bytes: the longest match of each late-start pattern below (tested)
+NL_NUMBER_WIDTH, FRENCH_WIDTH, UK_FLAT_WIDTH = 40, 420, 390
 
 PATTERNS = (
     # street, number, postcode (NL, or BE/DE digits) and place: one pattern, sorted out by `validate`
@@ -49,23 +78,15 @@ PATTERNS = (
         _STREET + r"[ ]" + _HOUSE + _BREAK + r"(?:" + _NL_POSTCODE + r"|(?:[BbDd]-)?\d{4,5})[ \t]{1,3}" + _CITY + _END,
         0.8,
     ),
-    Pattern(r"\b" + _NL_POSTCODE + r"(?:,[ \t]*|[ \t]+)(?:(?i:nr\.?|no\.?|huisnummer)[ \t]?)?\d{1,5}[A-Za-z]?\b", 0.5),
+    Pattern(_NL_NUMBER + _NL_ADDITION, 0.5, late_start=NL_NUMBER_WIDTH),
     Pattern(r"\b" + _NL_POSTCODE + r"[ \t]{1,3}" + _CITY + _END, 0.5),
-    Pattern(
-        r"\b\d{1,4}[A-Za-z]?,?[ ]"
-        + _CAP
-        + r"(?:[ ]"
-        + _CAP
-        + r"){0,4},?(?:[ \t]*\r?\n?[ \t]*"
-        + _CAP
-        + r"(?:[ ]"
-        + _CAP
-        + r"){0,2},?)?[ \t]*\r?\n?[ \t]*"
-        + _UK_POSTCODE
-        + r"\b",
-        0.85,
-    ),
-    Pattern(r"\b" + _UK_POSTCODE + r"\b", 0.3),
+    # French: the number first, a street word, `75002 Paris`
+    Pattern(_FRENCH, 0.85, late_start=FRENCH_WIDTH),
+    # British: number, street, town, postcode; with a flat or studio in front
+    Pattern(r"\b" + _UK_STREET_TOWN, 0.85),
+    Pattern(r"\b" + _UK_FLAT + _UK_STREET_TOWN_BOUNDED, 0.85, late_start=UK_FLAT_WIDTH),
+    # a postcode alone, not inside a path or an identifier (`devices/VW-DD12ED/state`)
+    Pattern(r"(?:(?m:^)|[^A-Za-z0-9_\-/.\n])" + _UK_POSTCODE + r"(?:[^A-Za-z0-9_\-/\n]|(?m:$))", 0.3),
 )
 
 STREET_WORDS = (
@@ -98,6 +119,7 @@ _HOUSE_AT = re.compile(r"\s(\d{1,5})(?=[\s,a-zA-Z/\-]|$)")
 _NL_PC = re.compile(r"\b([1-9]\d{3}) ?([A-Z]{2})\b")
 _BE_DE_PC = re.compile(r"(?:[BbDd]-)?\d{4,5}\s")
 _UK_PC = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
+_FLAT = re.compile(r"^(?:Flat|Studio|Apartment|Apt\.?|Unit|Room|Suite) \d")
 
 
 def collapse(text: str) -> str:
@@ -155,13 +177,14 @@ class AddressDetector(Detector):
             end -= 1  # the guard character after the place
         if end and text[end - 1] == ".":
             end -= 1
+        start = 0 if text[:1].isalnum() else 1  # the guard before a postcode alone
         core = text[:end]
-        if _UK_PC.match(core):
-            return Candidate(collapse(core))
+        if _UK_PC.match(core[start:]):
+            return Candidate(collapse(core[start:]), None, start)
         nl = _NL_PC.match(core)
         if nl:  # a postcode first, with a house number or a place
             return None if nl.group(2) in BAD_NL_LETTERS else self._finish(core, 0, end, text)
-        if core[:1].isdigit():  # British: the number before the street
+        if core[:1].isdigit() or _FLAT.match(core):  # British, French: the number before the street
             words = core.split()
             return self._finish(core, 0, end, text) if any(_STREET_WORD.search(w.rstrip(",")) for w in words) else None
         house = _HOUSE_AT.search(core)

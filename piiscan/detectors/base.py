@@ -112,6 +112,9 @@ class Detector(_Owner):
     #: needs context and has none near is dropped at once; off for a detector whose context words
     #: are everyday words and whose context-gated candidates are rare (hints would cost more)
     hint_context: ClassVar[bool] = True
+    #: lines above a candidate's own whose context words count too (a chat's question, answered a
+    #: few turns later); the engine bounds the reach in bytes
+    context_lines: ClassVar[int] = 0
 
     def validate(self, text: str) -> Candidate | None:
         """Settle a candidate: its canonical form when valid, None when not."""

@@ -6,10 +6,17 @@ delimiter on each side instead, and `Bounded.find` trims it off again in `valida
 counts as longer also when it continues after a single space (`1234 5678 …`), because cards,
 phones and BSNs are written in space-separated groups.
 
+A number is also never a piece of a decimal, a version, a timestamp or a longer identifier:
+`DIGITS_BEFORE`/`DIGITS_AFTER` refuse a `.`, `,` or `:` joined to a digit on the far side
+(`52.00351924209705`, `10:00:00.123456782`) and a `-` or `/` joined to a letter or digit
+(`ES15-0049-1806`, `devices/4111111111111111`).
+
 >>> b = Bounded(r"\\d{4}")
 >>> b.find("x 1234.")
 ('1234', 2, 6)
 >>> b.find("12345") is None
+True
+>>> Bounded(r"\\d{4}", DIGITS_BEFORE, DIGITS_AFTER).find("52.1234") is None
 True
 """
 
@@ -25,6 +32,14 @@ import re
 BEFORE = r"(?:(?m:^) {0,3}|[^0-9A-Za-z_ \n]|[^0-9 \n] {1,3})"
 #: end of a line; a delimiter that is no digit, letter or space; or spaces before a non-digit
 AFTER = r"(?:[^0-9A-Za-z_ \n]| {1,3}[^0-9 \n]| {0,3}(?m:$))"
+#: as `BEFORE`, and the number continues no decimal, version, timestamp or identifier
+DIGITS_BEFORE = r"(?:(?m:^) {0,3}|[^0-9A-Za-z_ \n.,:/\-]|[^0-9\n][.,:]|[^0-9A-Za-z_\n][/\-]|[^0-9 \n] {1,3})"
+#: as `AFTER`, and no decimal part, further dotted number or identifier follows
+DIGITS_AFTER = r"(?:[^0-9A-Za-z_ \n.,:/\-]|[.,:][^0-9]|[/\-][^0-9A-Za-z_]|[.,:/\-](?m:$)| {1,3}[^0-9 \n]| {0,3}(?m:$))"
+
+#: for a number written on its own (a BSN): like `\\b`, and no decimal, version or identifier
+TOKEN_BEFORE = r"(?:(?m:^)|[^0-9A-Za-z_\n.,:/\-]|[^0-9\n][.,:]|[^0-9A-Za-z_\n][/\-])"
+TOKEN_AFTER = r"(?:[^0-9A-Za-z_\n.,:/\-]|[.,:][^0-9]|[/\-][^0-9A-Za-z_]|[.,:/\-]?(?m:$))"
 
 
 class Bounded:

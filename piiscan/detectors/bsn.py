@@ -3,13 +3,20 @@
 Nine digits passing the "11-proof": sum(d_i * w_i) with weights 9, 8, …, 2, -1 is a multiple
 of 11 (Besluit BSN / https://www.rijksoverheid.nl, stdnum.nl.bsn). Older numbers are written
 with 8 digits and an implied leading zero. Written plain, or grouped 3-3-3 with spaces, dots
-or dashes. One random 9-digit number in eleven passes the proof, so a bare number scores low
-and only context (`bsn`, `burgerservicenummer`, `sofinummer`…) makes it a finding.
+or dashes, or 4-2-3 as on Dutch identity documents (`1234.56.782`, labelled `Persoonsnummer /
+Personal No.`); never a piece of a decimal, a version or a longer identifier. One random 9-digit
+number in eleven passes the proof, so a bare number scores low and only context (`bsn`,
+`burgerservicenummer`, `sofinummer`…) makes it a finding: on its line, or up to four lines above
+it (in a chat, the question comes a few turns before the answer).
 
 >>> d = BsnDetector()
 >>> d.validate("123.456.782").canonical
 '123456782'
+>>> d.validate("1234.56.782").canonical
+'123456782'
 >>> d.validate("123456789") is None
+True
+>>> d.validate("52.123456782") is None
 True
 >>> d.mask("123456782")
 '****6782'
@@ -18,9 +25,15 @@ True
 from __future__ import annotations
 
 from piiscan.detectors.base import Candidate, Detector, Pattern, SubjectOption, mask_tail
+from piiscan.detectors.bounds import TOKEN_AFTER, TOKEN_BEFORE, Bounded
 from piiscan.entities import NL_BSN
 
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+_PLAIN, _GROUPED, _ID_CARD, _OLD = (
+    Bounded(body, TOKEN_BEFORE, TOKEN_AFTER)
+    for body in (r"\d{9}", r"\d{3}[ .\-]\d{3}[ .\-]\d{3}", r"\d{4}[ .\-]\d{2}[ .\-]\d{3}", r"\d{8}")
+)
+_ANY = Bounded(r"\d{9}|\d{3}[ .\-]\d{3}[ .\-]\d{3}|\d{4}[ .\-]\d{2}[ .\-]\d{3}|\d{8}", TOKEN_BEFORE, TOKEN_AFTER)
 
 
 def eleven_proof(number: str) -> bool:
@@ -39,10 +52,11 @@ class BsnDetector(Detector):
         "bsn", "NUMBER", "Dutch BSN (11-proof checked); repeatable.", "not a BSN (8 or 9 digits passing the 11-proof)"
     )
     patterns = (
-        Pattern(r"\b\d{9}\b", 0.4),
-        Pattern(r"\b\d{3}[ .\-]\d{3}[ .\-]\d{3}\b", 0.45),
+        Pattern(_PLAIN.regex, 0.4),
+        Pattern(_GROUPED.regex, 0.45),
+        Pattern(_ID_CARD.regex, 0.45),
         # 8 digits are mostly Chamber of Commerce (KvK) and order numbers: only context lifts them
-        Pattern(r"\b\d{8}\b", 0.1),
+        Pattern(_OLD.regex, 0.1),
     )
     context = (
         "bsn",
@@ -58,11 +72,14 @@ class BsnDetector(Detector):
         "citizen service number",
         "social security",
         "persoonsnummer",
+        "personal no",
         "bürgerservicenummer",
         "sozialversicherungsnummer",
         "steuernummer",
     )
     context_boost = 0.5
+    # in a chat the number may come a few turns after the question ("Mag ik je BSN?")
+    context_lines = 4
     negative_context = (
         "kvk",
         "kamer van koophandel",
@@ -81,12 +98,20 @@ class BsnDetector(Detector):
     )
 
     def validate(self, text: str) -> Candidate | None:
-        digits = text.replace(" ", "").replace(".", "").replace("-", "")
+        if text.isascii() and text.isdigit():  # no delimiter matched (a cell): nothing to trim
+            body, start, end = text, 0, len(text)
+        else:
+            found = _ANY.find(text)
+            if found is None:
+                return None
+            body, start, end = found
+        digits = body.replace(" ", "").replace(".", "").replace("-", "")
         # stdnum zero-fills silently; we accept 8 digits deliberately (implied leading zero)
         number = digits.zfill(9)
         if len(digits) not in (8, 9) or not eleven_proof(number):
             return None
-        return Candidate(number)
+        # trimmed only where a delimiter was matched (the engine then looks for context again)
+        return Candidate(number) if body == text else Candidate(number, start=start, end=end)
 
     def mask(self, canonical: str) -> str:
         return mask_tail(canonical, keep=4)

@@ -5,11 +5,14 @@ dot), `@`, and a domain of at least two labels (RFC 1035: letters, digits, inner
 most 63 characters each) whose last label, the top-level domain, is alphabetic (or an IDN
 `xn--` label). No list of top-level domains is consulted — nothing is fetched — but names that
 are file extensions (`icon@2x.png`) are not domains. Quoted local parts and IP-literal domains
-are left out: nobody writes them in data worth finding.
+are left out: nobody writes them in data worth finding. In `key=value` logs the key is no part
+of the address (`user=jan@example.nl` is `jan@example.nl`), though `=` may stand in a local part.
 
 >>> d = EmailDetector()
 >>> d.validate("Jan.Jansen@Example.NL").canonical
 'jan.jansen@example.nl'
+>>> d.validate("user=jan@example.nl").canonical
+'jan@example.nl'
 >>> d.validate("logo@2x.png") is None
 True
 >>> d.mask("jan.jansen@example.nl")
@@ -23,6 +26,8 @@ import re
 from piiscan.detectors.base import Candidate, Detector, Pattern, SubjectOption
 from piiscan.entities import EMAIL_ADDRESS
 
+#: a log's `key=` before an address: a name of letters, digits, `_`, `.` or `-`, then `=`
+_KEY = re.compile(r"^[a-z_][a-z0-9_.\-]*=")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 #: file extensions that look like top-level domains in `name@2x.png`-style asset names
@@ -50,6 +55,7 @@ class EmailDetector(Detector):
         local, _, domain = text.strip().lower().rpartition("@")
         # a match may start on punctuation before the address ("(jan@…", "'jan@…")
         local = local.lstrip(".!#$%&'*/=?^`{|}~-")
+        local = _KEY.sub("", local)
         labels = domain.split(".")
         if (
             not local

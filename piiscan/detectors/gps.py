@@ -48,30 +48,54 @@ _SEP = r"(?:[ \t]*[,;/][ \t]*|[ \t]+)"
 # trimmed again by `validate` (Hyperscan has no look-around)
 _BEFORE = r"(?:^|[^0-9A-Za-z.+\-])"
 _AFTER = r"(?:[^0-9A-Za-z.]|\.[^0-9]|$)"
+# after a pair: no third number (x, y, z of a pose or a vector are no position)
+_AFTER_PAIR = r"(?:[^0-9A-Za-z.,]|,[ \t]{0,3}[^0-9 \t+\-.]|,[ \t]{0,3}$|\.[^0-9]|$)"
 _LAT_LABEL = r"(?i:lat(?:itude)?|breedtegraad|breite)"
 _LON_LABEL = r"(?i:lo?ng?(?:itude)?|lengtegraad|l(?:ä|ae)nge)"
 _DMS_ONE = (
     r"\d{1,3}[ \t]?(?:°|º)[ \t]?\d{1,2}(?:\.\d{1,6})?[ \t]?(?:'|′|’)?"
     r"(?:[ \t]?\d{1,2}(?:\.\d{1,4})?[ \t]?(?:\"|″|''|”))?"
 )
-_HEMI_LAT = r"(?:[NSns][ \t]?)?"
+# a hemisphere letter before the degrees starts a word (the S of `GPS 52°…` is none): a pattern of
+# its own, with the character before it as a guard
+_HEMI_LAT = r"(?:(?m:^)|[^0-9A-Za-z\n])[NSns][ \t]?"
 _HEMI_LON = r"(?:[EWOewo][ \t]?)?"
+# white space bounded, for the patterns whose start is found after the pass (Pattern.late_start)
+_SEP_BOUNDED = r"(?:[ \t]{0,8}[,;/][ \t]{0,8}|[ \t]{1,8})"
+HAND_TYPED_WIDTH = 80  # bytes: the longest match of the two hand-typed patterns (tested)
+_DMS_PAIR = _DMS_ONE + r"[ \t]?[NSns]?[ \t]{0,8}[,;/]?[ \t]{0,8}" + _HEMI_LON + _DMS_ONE + r"(?:[ \t]?[EWOewo])?"
+DMS_WIDTH = 96  # bytes: the longest match of the two degrees-minutes-seconds patterns (tested)
 
 PATTERNS = (
     # decimal degrees, signed or with hemisphere letters after the numbers
-    Pattern(_BEFORE + _LAT + _DEG + r"[ \t]?[NSns]?" + _SEP + _LON + _DEG + r"(?:[ \t]?[EWOewo])?" + _AFTER, 0.5),
+    Pattern(_BEFORE + _LAT + _DEG + r"[ \t]?[NSns]?" + _SEP + _LON + _DEG + r"(?:[ \t]?[EWOewo])?" + _AFTER_PAIR, 0.5),
     # hemisphere letters before the numbers
     Pattern(r"\b[NS][ \t]?" + _LAT + _DEG + _SEP + r"[EWO][ \t]?" + _LON + _DEG + _AFTER, 0.8),
+    # longitude first, both hemispheres explicit: E 5.18508 N 52.07006, 5.18508E 52.07006N
+    Pattern(r"\b[EW][ \t]?" + _LON + _DEG + _SEP + r"[NS][ \t]?" + _LAT + _DEG + _AFTER, 0.8),
+    Pattern(
+        _BEFORE + _LON + _DEG + r"[ \t]?[EW]" + _SEP_BOUNDED + _LAT + _DEG + r"[ \t]?[NS]\b",
+        0.8,
+        late_start=HAND_TYPED_WIDTH,
+    ),
+    # typed by hand: degrees and decimal minutes (`52 04.203N 5 11.105E`), or NMEA's
+    # ddmm.mmmm/dddmm.mmmm without a sentence (`5204.2033N 00511.1050E`; not a sentence's fields),
+    # hemispheres after
+    Pattern(
+        r"(?:(?m:^)|[^0-9A-Za-z_,.$*\-\n])(?:\d{1,2}[ \t]\d{1,2}|\d{4})\.\d{1,6}[ \t,]?[NS][ \t]{0,8}[,;/]?[ \t]{0,8}"
+        r"(?:\d{1,3}[ \t]\d{1,2}|\d{5})\.\d{1,6}[ \t,]?[EW]\b",
+        0.8,
+        late_start=HAND_TYPED_WIDTH,
+    ),
     # labelled: lat 52.37276 lon 4.89528, "lat": 52.37, "lng": 4.89
     Pattern(
         r"\b" + _LAT_LABEL + r"[\"']?[ \t]*[:=]?[ \t]*" + r"[-+]?\d{1,2}\.\d{1,9}"
         r"[^0-9\r\n]{1,24}" + _LON_LABEL + r"[\"']?[ \t]*[:=]?[ \t]*" + r"[-+]?\d{1,3}\.\d{1,9}" + _AFTER,
         0.8,
     ),
-    # degrees-minutes(-seconds)
-    Pattern(
-        _HEMI_LAT + _DMS_ONE + r"[ \t]?[NSns]?[ \t]*[,;/]?[ \t]*" + _HEMI_LON + _DMS_ONE + r"(?:[ \t]?[EWOewo])?", 0.8
-    ),
+    # degrees-minutes(-seconds), hemisphere letters after the numbers or before them
+    Pattern(_DMS_PAIR, 0.8, late_start=DMS_WIDTH),
+    Pattern(_HEMI_LAT + _DMS_PAIR, 0.8, late_start=DMS_WIDTH),
     # NMEA 0183: the whole sentence, up to the character after it
     Pattern(
         r"\$[A-Z]{2}(?:GGA|RMC|GLL),[0-9A-Za-z.,\-]{10,120}(?:\*[0-9A-Fa-f]{2})?(?:[^0-9A-Za-z.,\-*]|$)",
@@ -103,6 +127,12 @@ _GEO_URI = re.compile(rf"geo:{_NUM},{_NUM}")
 _E7 = re.compile(r"[:=]\s*(-?\d{5,10})[^:=]+[:=]\s*(-?\d{5,10})")
 _GEOJSON = re.compile(rf"\[\s*{_NUM}\s*,\s*{_NUM}")
 _GUARD_HEAD = re.compile(r"^[^0-9A-Za-z.+\-]")
+_GUARD_TAIL = re.compile(r"(?<=[0-9]),[ \t]*[^0-9 \t+\-.NSEW]?$")
+_HAND_NUM = r"(\d{1,3}\s\d{1,2}\.\d+|\d{4,5}\.\d+|\d{1,3}\.\d+)\s*(?:°|º)?"
+# hemisphere letters before both numbers, or after both
+_HAND_PRE = re.compile(rf"^([NSEW])\s*{_HAND_NUM}\s*[,;/]?\s*([NSEW])\s*{_HAND_NUM}$")
+_HAND_POST = re.compile(rf"^{_HAND_NUM}\s*,?\s*([NSEW])\s*[,;/]?\s*{_HAND_NUM}\s*,?\s*([NSEW])$")
+_PLAIN = re.compile(r"\d{1,3}\.\d+")
 
 
 def decimals(number: str) -> int:
@@ -126,6 +156,44 @@ def _precision_score(places: int) -> float:
     return {3: 0.35, 4: 0.45, 5: 0.6}.get(places, 0.7 if places > 5 else 0.0)
 
 
+def _typed_degrees(value: str, width: int) -> float | None:
+    """Degrees of `d.ddd`, `dd mm.mmm`, or NMEA's `ddmm.mmm` (`width` digits of degrees)."""
+    if " " in value or "\t" in value:
+        degrees, minutes = value.split()
+    elif len(value.partition(".")[0]) > 3:
+        head, _, fraction = value.partition(".")
+        if len(head) != width + 2:
+            return None
+        degrees, minutes = head[:-2], f"{head[-2:]}.{fraction}"
+    else:
+        return float(value) if decimals(value) >= 3 else None
+    return int(degrees) + float(minutes) / 60 if float(minutes) < 60 else None
+
+
+def hand_typed(core: str) -> tuple[float, float] | None:
+    """(lat, lon) of a pair with a hemisphere letter on each number that the decimal notation does
+    not read: longitude first (`E 5.18508 N 52.07006`), or degrees and decimal minutes written
+    `52 04.203N` or NMEA-style `5204.2033N` (latitude `ddmm.mmm`, longitude `dddmm.mmm`)."""
+    m = _HAND_PRE.match(core)
+    if m is not None:
+        first, num1, second, num2 = m.groups()
+    else:
+        m = _HAND_POST.match(core)
+        if m is None:
+            return None
+        num1, first, num2, second = m.groups()
+    if (first in "NS") == (second in "NS"):
+        return None
+    lon_first = first in "EW"
+    if not lon_first and _PLAIN.fullmatch(num1) and _PLAIN.fullmatch(num2):
+        return None  # latitude first in decimal degrees: the decimal notation reads it
+    (lat_s, lat_h), (lon_s, lon_h) = ((num2, second), (num1, first)) if lon_first else ((num1, first), (num2, second))
+    lat, lon = _typed_degrees(lat_s, 2), _typed_degrees(lon_s, 3)
+    if lat is None or lon is None:
+        return None
+    return _signed(lat, lat_h, "S"), _signed(lon, lon_h, "W")
+
+
 def nmea_checksum(body: str) -> int:
     """XOR of the characters between `$` and `*`."""
     return reduce(lambda acc, ch: acc ^ ord(ch), body, 0)
@@ -142,17 +210,18 @@ def _nmea_degrees(value: str, hemisphere: str, negative: str) -> float | None:
 
 
 def parse_nmea(sentence: str) -> tuple[float, float] | None:
-    """(lat, lon) of a GGA, RMC or GLL sentence; None when void, malformed or mis-checksummed."""
+    """(lat, lon) of a GGA, RMC or GLL sentence; None when void (RMC/GLL status `V`, GGA fix
+    quality 0), malformed or mis-checksummed."""
     body, star, checksum = sentence.lstrip("$").partition("*")
     if star and (len(checksum) < 2 or int(checksum[:2], 16) != nmea_checksum(body)):
         return None
     fields = body.split(",")
     kind = fields[0][2:]
-    if kind == "GGA" and len(fields) >= 7:
+    if kind == "GGA" and len(fields) >= 7 and fields[6] != "0":
         at = 2
-    elif kind == "RMC" and len(fields) >= 7:
+    elif kind == "RMC" and len(fields) >= 7 and fields[2] != "V":
         at = 3
-    elif kind == "GLL" and len(fields) >= 5:
+    elif kind == "GLL" and len(fields) >= 5 and (len(fields) < 7 or fields[6][:1] != "V"):
         at = 1
     else:
         return None
@@ -187,21 +256,31 @@ class GpsDetector(Detector):
         "latitude",
         "longitude",
         "geo",
-        "pos",
+        "pos:",
+        "pos=",
         "waypoint",
         "gpx",
         "fix",
         "maps",
     )
     context_boost = 0.35
-    negative_context = ("€", "eur", "usd", "price", "prijs", "bedrag", "amount", "totaal", "total", "version")
+    negative_context = (
+        *("€", "eur", "usd", "price", "prijs", "bedrag", "amount", "totaal", "total", "version"),
+        # a VR session's poses: positions in a room, in metres, not on Earth
+        *("pose", "head", "hand", "controller", "hmd", "rotation", "quaternion"),
+    )
     negative_boost = 0.3
 
     def validate(self, text: str) -> Candidate | None:
         whole = text.startswith(('"coordinates"', "$")) and text[1:2].isalpha()
         start = 1 if not whole and _GUARD_HEAD.match(text) else 0
+        if text[:1] == ",":
+            return None  # a pair that continues a list of numbers (x,y,z)
         end = len(text)
-        if end > start and not (text[-1].isalnum() or text[-1] in "\"'″”′’°º"):
+        tail = None if whole else _GUARD_TAIL.search(text, start)
+        if tail is not None:
+            end = tail.start()  # the guard after a pair: a comma and what follows it
+        elif end > start and not (text[-1].isalnum() or text[-1] in "\"'″”′’°º"):
             end -= 1  # the guard character after the candidate
         if end > start + 1 and text[end - 1] == "." and text[end - 2].isdigit():
             end -= 1  # a sentence's full stop
@@ -237,6 +316,10 @@ class GpsDetector(Detector):
             parsed = self._dms(core)
             if parsed is not None:
                 return parsed
+        typed = hand_typed(core)
+        if typed is not None:
+            value = canonical(*typed)
+            return (value, 0.85) if value else None
         if core[:1].isalpha() and core[:2].lower() not in ("n ", "s ") and not core[1:2].isdigit():
             return self._numbers(_LABELLED.match(core), 0.8, min_places=2)
         m = _DECIMAL.match(core)

@@ -9,8 +9,9 @@ A pair is found by name and range:
 - Google-style `latitudeE7`/`longitudeE7` integers (degrees x 10^7);
 - GeoJSON geometries (RFC 7946): `$.geometry.coordinates[0]` is the LONGITUDE and `[1]` the
   latitude, for every position of a Point, LineString, Polygon or Multi* geometry;
-- `y`/`x` only where the record says it holds geometry (an `srid`, `crs`, `epsg` or `geom` field),
-  and then only in WGS 84 (SRID 4326) when an SRID is given.
+- `y`/`x` (also inside a name: `head_y`/`head_x`) only where the record says it holds geometry
+  (an `srid`, `crs`, `epsg` or `geom` field), and then only in WGS 84 (SRID 4326) when an SRID
+  is given: a VR session's `head_x`/`head_y`/`head_z` are a pose in a room, not a position.
 
 A finding's field is the latitude field. Values must be numbers (or numeric strings) in range;
 integral degrees are too coarse to be a person's position and score below the default threshold.
@@ -108,7 +109,7 @@ class _Plan:
 
 def _plan(paths: tuple[str, ...]) -> _Plan:
     lon_index: dict[tuple[str, tuple[str, ...]], str] = {}
-    lats: list[tuple[str, str, tuple[str, ...]]] = []
+    lats: list[tuple[str, str, tuple[str, ...], bool]] = []
     srids: list[str] = []
     geometry = False
     geo: dict[tuple[str, str], dict[str, str]] = {}
@@ -129,10 +130,10 @@ def _plan(paths: tuple[str, ...]) -> _Plan:
             if t in LON_WORDS or t == "x":
                 lon_index[(parent, (*toks[:i], "*", *toks[i + 1 :]))] = path
             elif t in LAT_WORDS or t == "y":
-                lats.append((path, parent, (*toks[:i], "*", *toks[i + 1 :])))
+                lats.append((path, parent, (*toks[:i], "*", *toks[i + 1 :]), t == "y"))
     pairs = tuple(
-        (path, lon_index[(parent, key)], "e7" in key, split_name(path)[1].lower() == "y")
-        for path, parent, key in lats
+        (path, lon_index[(parent, key)], "e7" in key, bare_xy)
+        for path, parent, key, bare_xy in lats
         if (parent, key) in lon_index
     )
     geometries = tuple((base, axes["1"], axes["0"]) for (base, _), axes in geo.items() if "0" in axes and "1" in axes)

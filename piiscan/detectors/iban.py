@@ -5,7 +5,11 @@ structure; valid when the mod-97 of the rearranged number is 1 (ISO 7064). The p
 structure and national checks come from stdnum.iban's registry; `is_valid` gives the same answer
 as `stdnum.iban.is_valid` for a compact candidate, about ten times faster (the registry is looked
 up once per country, not once per candidate). Written compact (`NL91ABNA0417164300`), in groups
-of four (`NL91 ABNA 0417 1643 00`), upper or lower case.
+of four (`NL91 ABNA 0417 1643 00`), upper or lower case, and as people and banks write them:
+the country code apart (`BE 71 0961 2345 6769`), irregular groups or the national number in
+its bank's format (`ES91 2100 0418 45 0200051332`), dashes or dots between groups
+(`ES91-2100-0418-4502-0005-1332`). A single space, dash or dot may stand between any two
+characters; a candidate is never a piece of a longer identifier.
 
 >>> d = IbanDetector()
 >>> d.validate("nl91 abna 0417 1643 00").canonical
@@ -16,6 +20,8 @@ True
 'NL91 **** **** **** 4300'
 >>> d.validate("NL91 ABNA 0417 1643 00 and").end  # words glued on by single spaces are cut off
 22
+>>> d.validate("BE 71-0961-2345-6769").canonical
+'BE71096123456769'
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from stdnum import iban
 from stdnum.exceptions import ValidationError
 
 from piiscan.detectors.base import Candidate, Detector, Pattern, SubjectOption, mask_groups
+from piiscan.detectors.bounds import Bounded
 from piiscan.entities import IBAN_CODE
 
 
@@ -46,6 +53,14 @@ def _country_lengths() -> dict[str, int]:
 _LENGTHS = _country_lengths()
 _BASE36 = str.maketrans({c: str(i) for i, c in enumerate(string.ascii_uppercase, 10)})
 _ALNUM = re.compile(r"[0-9A-Z]+")
+_SEPARATORS = str.maketrans("", "", " -.")
+# one separator between any two characters; a country code apart only in capitals (`BE 71 …`);
+# not after `-`, `/` or `.` (a path or identifier), nor before `-`/`.` and more of it (a `/` may
+# follow: `NL91ABNA0417164300/ABNANL2A` is an IBAN and its BIC)
+_BODY = r"(?:[A-Za-z]{2}\d{2}|[A-Z]{2}[ \-.]\d{2})(?:[ \-.]?[A-Za-z0-9]){11,30}"
+# a newline is never consumed: a match must not begin or end in the line or cell next to it
+_BEFORE = r"(?:(?m:^)|[^A-Za-z0-9_\-/.\n])"
+_AFTER = r"(?:[^A-Za-z0-9_\-.\n]|[\-.][^A-Za-z0-9_\n]|[\-.]?(?m:$))"
 
 
 @functools.cache
@@ -77,6 +92,9 @@ def is_valid(compact: str) -> bool:
     return True
 
 
+_FIND = Bounded(_BODY, _BEFORE, _AFTER)
+
+
 class IbanDetector(Detector):
     name = "iban"
     entity = IBAN_CODE
@@ -85,24 +103,36 @@ class IbanDetector(Detector):
     subject = SubjectOption(
         "iban", "IBAN", "IBAN, with or without spaces; repeatable.", "not an IBAN (country, check digits, mod-97)"
     )
-    patterns = (Pattern(r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}\b", 0.85),)
+    patterns = (Pattern(_FIND.regex, 0.85),)
     context = ("iban", "rekening", "rekeningnummer", "account", "bank", "konto", "compte", "banque")
     context_boost = 0.15
 
     def validate(self, text: str) -> Candidate | None:
-        compact = text.replace(" ", "").upper()
+        if text.isascii() and text.isalnum():  # no delimiter matched (a cell): nothing to trim
+            body, start, stop = text, 0, len(text)
+        else:
+            found = _FIND.find(text)
+            if found is None:
+                return None
+            body, start, stop = found
+        compact = body.translate(_SEPARATORS).upper()
         if is_valid(compact):
-            return Candidate(compact)
+            # trimmed only where a delimiter was matched (the engine then looks for context again)
+            return Candidate(compact) if body == text else Candidate(compact, start=start, end=stop)
         length = _LENGTHS.get(compact[:2])
         if not length or len(compact) <= length or not is_valid(compact[:length]):
             return None
-        # a longer run: the IBAN, then words glued on by single spaces (`… 1643 00 and`)
+        # a longer run: the IBAN, then words glued on by single separators (`… 1643 00 and`)
         end = kept = 0
         while kept < length:
-            kept += text[end] != " "
+            kept += body[end].isalnum()
             end += 1
-        # only where a space ends it: `NL91ABNA04171643001` is one longer token, not an IBAN
-        return Candidate(compact[:length], end=end) if text[end : end + 1] == " " else None
+        # only where a separator ends it: `NL91ABNA04171643001` is one longer token, not an IBAN
+        return (
+            Candidate(compact[:length], start=start, end=start + end)
+            if body[end : end + 1] in (" ", "-", ".")
+            else None
+        )
 
     def mask(self, canonical: str) -> str:
         return mask_groups(canonical, 4, 4)

@@ -17,10 +17,20 @@ continues in the optional data.
 '6'
 >>> d.mask("L898902C3")
 '*****02C3'
+
+`repair` mends a zone as an OCR engine reads it (`piiscan.extract.ocr` calls it on the lines it
+read, before detection). OCR confuses characters of the OCR-B font (`0`/`O`, `1`/`I`, `8`/`B`,
+`5`/`S`, the filler `<` read as `K` or `«`) and miscounts runs of fillers; so filler runs are
+lengthened or shortened to the format's line length (and a lost document code restored from the
+format, a card's lost name line as fillers), letters in digit fields are read as digits, and at
+most one confusable character of the document number or optional data is swapped: a repair is
+kept only where every check digit then holds. Text that did not come from OCR is never repaired:
+a wrong check digit there refuses it.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -152,3 +162,87 @@ class MrzDetector(Detector):
     def mask(self, canonical: str) -> str:
         keep = min(4, len(canonical) // 2)
         return "*" * (len(canonical) - keep) + canonical[-keep:]
+
+
+# -- zones as OCR reads them ---------------------------------------------------------------------
+
+# what each position of a line holds: n digit, d check digit, x document number or optional data
+# (letters, digits or fillers), a letter, `.` not corrected (names, codes, sex); "" a line with no
+# check digit
+_TD3 = ("", "xxxxxxxxxd...nnnnnnd.nnnnnndxxxxxxxxxxxxxxdd")
+_TD2 = ("", "xxxxxxxxxd...nnnnnnd.nnnnnndxxxxxxxd")
+_TD1 = ("a....xxxxxxxxxdxxxxxxxxxxxxxxx", "nnnnnnd.nnnnnnd...xxxxxxxxxxxd", "")
+_AS_DIGIT = str.maketrans("OIBSK", "0185<")
+_AS_LETTER = str.maketrans("0185", "OIBS")
+#: the document code of a two-line zone whose upper line OCR garbled: the lower line's check digits
+#: decide alone, and a passport's (TD3) or a card's (TD2) code lets the zone be found
+_CODE = {44: ("PV", "P"), 36: ("ACIPV", "I")}
+_SWAP = {"0": "O", "O": "0", "1": "I", "I": "1", "8": "B", "B": "8", "5": "S", "S": "5", "K": "<"}
+#: confusable characters swapped in one zone: each swap tried is another chance (about 1 in 100,
+#: two check digits) that a misread zone passes with a wrong number, so only one
+_MAX_SWAPS = 1
+#: fillers added or removed in one line, at most
+_MAX_FILLS = 24
+
+
+def _fits(line: str, size: int, *, checked: bool) -> list[str]:
+    """`line` at `size` characters, its filler runs lengthened or shortened: each run in turn for a
+    line whose check digits will decide, else only its last (a name line has no check digit)."""
+    diff = size - len(line)
+    if diff == 0:
+        return [line]
+    if abs(diff) > _MAX_FILLS:
+        return []
+    runs = [m.span() for m in re.finditer("<+", line)]
+    if not checked:
+        runs = runs[-1:]
+    out = [line[:s] + "<" * (e - s + diff) + line[e:] for s, e in runs if e - s + diff >= 1]
+    if diff > 0 and not line.endswith("<"):
+        out.append(line + "<" * diff)
+    return out
+
+
+def _variants(lines: tuple[str, ...], layouts: tuple[str, ...]) -> Iterator[list[str]]:
+    """The zone with letters in digit fields read as digits, then with confusable characters swapped."""
+    fixed: list[list[str]] = []
+    ambiguous: list[tuple[int, int]] = []
+    for n, (line, layout) in enumerate(zip(lines, layouts, strict=True)):
+        chars = list(line)
+        for i, kind in enumerate(layout):
+            if kind in "nd":
+                chars[i] = chars[i].translate(_AS_DIGIT)
+            elif kind == "a":
+                chars[i] = chars[i].translate(_AS_LETTER)
+            elif kind == "x" and chars[i] in _SWAP:
+                ambiguous.append((n, i))
+        fixed.append(chars)
+    for count in range(min(_MAX_SWAPS, len(ambiguous)) + 1):
+        for chosen in itertools.combinations(ambiguous, count):
+            zone = [chars[:] for chars in fixed]
+            for n, i in chosen:
+                zone[n][i] = _SWAP[zone[n][i]]
+            yield ["".join(chars) for chars in zone]
+
+
+def repair(lines: list[str]) -> list[str] | None:
+    """The zone whose OCR reading is `lines`, mended so that every check digit holds; None: none is.
+
+    >>> repair(["P<UTOERIKSSON<<ANNA<MARIA<<<<<<<", "L8989O2C36UTO74O8122F12O4159ZE184226B<<<<<<<10"])[1]
+    'L898902C36UTO7408122F1204159ZE184226B<<<<<10'
+    """
+    lines = [re.sub(r"\s", "", line).replace("«", "<") for line in lines]
+    if len(lines) == 2 and max(map(len, lines)) < 33:
+        # a card's upper and middle lines hold all its check digits: a name line lost is fillers
+        lines.append("<" * 30)
+    shapes = {3: [(30, _TD1)], 2: [(44, _TD3), (36, _TD2)]}.get(len(lines), [])
+    detector = MrzDetector()
+    for size, layouts in shapes:
+        fits = [_fits(line, size, checked=bool(layout)) for line, layout in zip(lines, layouts, strict=True)]
+        for zone in itertools.product(*fits):
+            if size in _CODE and zone[0][:1] not in tuple(_CODE[size][0]):
+                zone = (_CODE[size][1] + zone[0][1:], *zone[1:])
+            for variant in _variants(zone, tuple(layout or "." * size for layout in layouts)):
+                text = "\n".join(variant)
+                if detector.validate(text) is not None and any(z.fullmatch(text) for z in ZONES):
+                    return variant
+    return None

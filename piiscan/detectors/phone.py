@@ -8,6 +8,12 @@ finding only when it is a valid number of its region; the canonical form is E.16
 A national number without context is weak evidence (many digit runs dial somewhere); one
 written with its international prefix, or labelled `tel`, `telefoon`, `phone`…, is not.
 
+A national number belongs to the country the document names: where a text names exactly one
+other country in its first 4,000 characters, where a letterhead, an address or a salutation
+stands (`Deutschland`, a German `Telefon` or `Straße`, `USA`…; `REGION_SIGNALS`),
+its national numbers are read as that country's too, US numbers without a trunk `0` included
+(`(212) 555-0143`), and that reading outranks the Dutch one of the same digits.
+
 >>> d = PhoneDetector()
 >>> d.validate("+31 (0)20 123 4567").canonical
 '+31201234567'
@@ -20,12 +26,13 @@ True
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import phonenumbers
 
 from piiscan.detectors.base import Candidate, Detector, Pattern, SubjectOption
-from piiscan.detectors.bounds import Bounded
+from piiscan.detectors.bounds import DIGITS_AFTER, DIGITS_BEFORE, Bounded
 from piiscan.entities import PHONE_NUMBER
 
 DEFAULT_REGION = "NL"
@@ -34,13 +41,29 @@ DEFAULT_REGION = "NL"
 # character for `find`; a class, not an alternation, which Hyperscan could not compile with SOM
 _RUN = r"[0-9 .\-/()\xe2\x80\x93]"
 _TEXT_RUN = "(?:[0-9 .\\-/()]|\u2013)"
-_INTERNATIONAL = Bounded(rf"\(?\+[1-9]{_RUN}{{6,40}}[0-9]", text_body=rf"\(?\+[1-9]{_TEXT_RUN}{{6,40}}[0-9]")
-_IDD = Bounded(rf"\(?00[1-9]{_RUN}{{6,40}}[0-9]", text_body=rf"\(?00[1-9]{_TEXT_RUN}{{6,40}}[0-9]")
-_NATIONAL = Bounded(rf"\(?0{_RUN}{{7,30}}[0-9]", text_body=rf"\(?0{_TEXT_RUN}{{7,30}}[0-9]")
+_INTERNATIONAL = Bounded(
+    rf"\(?\+[1-9]{_RUN}{{6,40}}[0-9]",
+    text_body=rf"\(?\+[1-9]{_TEXT_RUN}{{6,40}}[0-9]",
+    before=DIGITS_BEFORE,
+    after=DIGITS_AFTER,
+)
+_IDD = Bounded(
+    rf"\(?00[1-9]{_RUN}{{6,40}}[0-9]",
+    text_body=rf"\(?00[1-9]{_TEXT_RUN}{{6,40}}[0-9]",
+    before=DIGITS_BEFORE,
+    after=DIGITS_AFTER,
+)
+_NATIONAL = Bounded(
+    rf"\(?0{_RUN}{{7,30}}[0-9]", text_body=rf"\(?0{_TEXT_RUN}{{7,30}}[0-9]", before=DIGITS_BEFORE, after=DIGITS_AFTER
+)
 _DATE = re.compile(
     r"(?<![0-9])(?:[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2})(?![0-9])"
 )
 
+#: `0.612345678` is a fraction, whatever its digits would dial
+_FRACTION = re.compile(r"0[.,][0-9]+")
+#: a date written after the number, one space apart (`+31 6 12345678 06-12-1991`)
+_TRAILING_DATE = re.compile(rf" +(?:{_DATE.pattern})$")
 _NEXT_START = re.compile(r"[ \u2013/]+(?=[(+0])")
 
 
@@ -107,6 +130,33 @@ class _HomeRegion:
         return f"+{self.code}{nsn}"
 
 
+#: words (exact case) by which a text says it is about another country than the default region
+REGION_SIGNALS: dict[str, tuple[str, ...]] = {
+    "DE": ("Deutschland", "Germany", "Telefon", "Straße", "Sehr geehrte"),
+    "AT": ("Österreich", "Austria"),
+    "BE": ("België", "Belgique", "Belgium"),
+    "FR": ("France", "Téléphone"),
+    "GB": ("United Kingdom",),
+    "US": ("USA", "United States", "U.S."),
+}
+#: the characters of a text looked at for its country (looking at all would cost a pass per word)
+REGION_HEAD = 4000
+#: a national number read in the region a text names scores above its default-region reading
+REGION_SCORE = 0.45
+# a North American number: area code and exchange never start with 0 or 1
+_NATIONAL_IN_TEXT = re.compile(rf"(?<![0-9A-Za-z_.,:/\-])\(?0{_TEXT_RUN}{{7,30}}[0-9](?![0-9A-Za-z_])")
+_NANP_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z_.,:/\-])(?:\+?1[ .\-]?)?(?:\([2-9][0-9]{2}\)|[2-9][0-9]{2})[ .\-]?"
+    r"[2-9][0-9]{2}[ .\-][0-9]{4}(?![0-9A-Za-z_])"
+)
+
+
+def region_of(text: str) -> str | None:
+    """The one country other than the default region that `text` names, else None."""
+    named = [region for region, words in REGION_SIGNALS.items() if any(word in text for word in words)]
+    return named[0] if len(named) == 1 else None
+
+
 UNDECIDED = object()
 _HOME = _HomeRegion(DEFAULT_REGION)
 _CODES = frozenset(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
@@ -114,7 +164,7 @@ _CODES = frozenset(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
 
 def _e164(body: str) -> str | None:
     """The E.164 form of a number written as `body`, when it is valid and no date."""
-    if _DATE.search(body):
+    if _DATE.search(body) or _FRACTION.fullmatch(body):
         return None
     decided = _HOME.e164(body)
     if decided is not UNDECIDED:
@@ -168,7 +218,11 @@ class PhoneDetector(Detector):
         "contact",
     )
     context_boost = 0.3
-    negative_context = ("order", "bestel", "tracking", "track", "zending", "invoice", "factuur", "kvk", "iban")
+    negative_context = (
+        *("order", "bestel", "tracking", "track", "zending", "invoice", "factuur", "kvk", "iban"),
+        # serial and customer numbers often start with 00 or 0
+        *("serial", "serienummer", "seriennummer", "klantnummer", "kundennummer", "rechnung"),
+    )
     negative_boost = 0.3
 
     def validate(self, text: str) -> Candidate | None:
@@ -176,6 +230,9 @@ class PhoneDetector(Detector):
         if found is None:
             return None
         body, start, end = found
+        date = _TRAILING_DATE.search(body)
+        if date is not None:
+            body, end = body[: date.start()], end - len(body[date.start() :].encode())
         # the engine reports one (leftmost) start per end: in "06-12345678 / 020-1234567" the second
         # number arrives with the first in front of it, so try each later start after a space
         for offset in [0, *(m.end() for m in _NEXT_START.finditer(body))]:
@@ -183,6 +240,26 @@ class PhoneDetector(Detector):
             if canonical is not None:
                 return Candidate(canonical, start=start + len(body[:offset].encode()), end=end)
         return None
+
+    def scan_text(self, text: str) -> Iterator[tuple[int, int, Candidate]]:
+        """National numbers of the country the text names (the pattern pass reads them as Dutch)."""
+        region = region_of(text[:REGION_HEAD])
+        if region is None:
+            return
+        for m in (_NANP_IN_TEXT if region == "US" else _NATIONAL_IN_TEXT).finditer(text):
+            body = m.group()
+            date = _TRAILING_DATE.search(body)
+            if date is not None:
+                body = body[: date.start()]
+            if _DATE.search(body) or _FRACTION.fullmatch(body):
+                continue
+            try:
+                number = phonenumbers.parse(body.replace("\u2013", " "), region)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                canonical = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                yield m.start(), m.start() + len(body), Candidate(canonical, REGION_SCORE)
 
     def mask(self, canonical: str) -> str:
         # calling codes are prefix-free: the first one to fit is the number's

@@ -56,6 +56,9 @@ LABELS = (
     "adres", "address", "adresse", "anschrift", "woonplaats", "plaats", "city", "stad", "town",
     "residence", "wohnort", "domicile", "verblijfplaats", "place of birth", "geboorteplaats",
 )  # fmt: skip
+#: identity documents print the place of birth after a label in two languages, with no colon,
+#: on the same line or the next, often in capitals (`Geboorteplaats / Place of birth` `TILBURG`)
+BIRTH_LABELS = ("geboorteplaats", "place of birth", "lieu de naissance", "geburtsort")
 
 
 def _alternation(words: tuple[str, ...]) -> str:
@@ -67,11 +70,19 @@ def _alternation(words: tuple[str, ...]) -> str:
 _WORD = r"[A-Z\xc3'][A-Za-z\x80-\xff'.\-]{0,63}"
 _BOUNDED_NAME = _WORD + r"(?:[ \-](?:" + _WORD + r"|" + _PARTICLE + r")){0,3}"
 TRIGGER_WIDTH = 320  # bytes: the longest trigger (17) + 8 spaces + 4 words of 65 + the end (tested)
+BIRTH_WIDTH = 360  # bytes: two labels of at most 17 with spaces and a slash, a line break, the name (tested)
 
 PATTERNS = (
     Pattern(r"\b(?i:" + _alternation(TRIGGERS) + r")[ \t]{1,8}" + _BOUNDED_NAME + _END, 0.85, late_start=TRIGGER_WIDTH),
     # an address label: the place ends the line (or a segment of it)
     Pattern(r"\b(?i:" + _alternation(LABELS) + r")[ \t]*[:=]" + _LINE_WORDS + r"[ \t]+" + _CAP + _END, 0.8),
+    # an identity document's place of birth
+    Pattern(
+        r"\b(?i:" + _alternation(BIRTH_LABELS) + r")(?:[ \t]{0,8}/[ \t]{0,8}(?i:" + _alternation(BIRTH_LABELS) + r"))?"
+        r"[ \t]{0,8}:?[ \t]{0,8}\r?\n?[ \t]{0,8}" + _BOUNDED_NAME + _END,
+        0.85,
+        late_start=BIRTH_WIDTH,
+    ),
 )
 
 
@@ -131,6 +142,9 @@ def gazetteer() -> frozenset[str]:
     return frozenset(names)
 
 
+_BLANKS = str.maketrans("\r\n\t", "   ")
+
+
 class PlaceDetector(Detector):
     name = "places"
     entity = LOCATION
@@ -148,7 +162,8 @@ class PlaceDetector(Detector):
             end -= 1
         while end and text[end - 1] in ".-":
             end -= 1
-        words = text[:end].split(" ")
+        # a label may stand on the line above: its line break counts as a space
+        words = text[:end].translate(_BLANKS).split(" ")
         # the longest run of words ending the match that the gazetteer knows (Den Haag, not Haag)
         for k in range(min(4, len(words) - 1), 0, -1):
             place = " ".join(words[-k:])

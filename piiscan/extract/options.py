@@ -21,7 +21,16 @@ class MailOptions:
 
 
 @dataclass(frozen=True)
+class OcrOptions:
+    """Images and PDF pages without text, read by OCR (`piiscan.extract.ocr`; its limits are in `Limits`)."""
+
+    #: `--ocr`: "off", "auto" (images and PDF pages without text), "on" (every PDF page too)
+    mode: str = "auto"
+
+
+@dataclass(frozen=True)
 class ExtractOptions:
     """One field per extractor family."""
 
     mail: MailOptions = field(default_factory=MailOptions)
+    ocr: OcrOptions = field(default_factory=OcrOptions)

@@ -24,3 +24,9 @@ def found(name: str, text: str, min_score: float = 0.5) -> list[tuple[str, str]]
 def scores(name: str, text: str) -> list[float]:
     """The score of every finding, however low."""
     return [f.score for f in engine(name, 0.0).scan(TextUnit(text, Locator(line=1)))]
+
+
+def found_lines(name: str, text: str, min_score: float = 0.5) -> list[tuple[int | None, str, str]]:
+    """(line, matched text, value_hash) of every finding of detector `name` in `text` (line 1 first)."""
+    findings = engine(name, min_score).scan(TextUnit(text, Locator(line=1)))
+    return [(f.locator.line, text[f.start : f.end], f.value_hash) for f in findings]

@@ -69,3 +69,48 @@ def test_addresses(text: str, span: str, canonical: str) -> None:
 )
 def test_hard_negatives(text: str) -> None:
     assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "canonical"),
+    [
+        # Dutch postcode and house number with a dash, or an addition after a dash
+        ("Bezorgadres: 3543LS-167", "3543LS-167", "3543ls-167"),
+        ("postcode 3543 LS 167-A", "3543 LS 167-A", "3543 ls 167-a"),
+        # French: the number first, a 5-digit postcode
+        (
+            "Livraison: 12 rue de la Paix, 75002 Paris",
+            "12 rue de la Paix, 75002 Paris",
+            "12 rue de la paix, 75002 paris",
+        ),
+        ("domicile 8 bis avenue Foch\n69006 Lyon", "8 bis avenue Foch\n69006 Lyon", "8 bis avenue foch 69006 lyon"),
+        # British flats and studios, whole
+        (
+            "Flat 3, 10 Downing Street, London SW1A 2AA",
+            "Flat 3, 10 Downing Street, London SW1A 2AA",
+            "flat 3, 10 downing street, london sw1a 2aa",
+        ),
+        (
+            "Studio 4, 22 Baker Street, London NW1 6XE",
+            "Studio 4, 22 Baker Street, London NW1 6XE",
+            "studio 4, 22 baker street, london nw1 6xe",
+        ),
+    ],
+)
+def test_round2_addresses(text: str, span: str, canonical: str) -> None:
+    assert found(text) == [(span, h("LOCATION", canonical), canonical[: max(1, min(4, len(canonical) // 3))] + "****")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GET /devices/VW-DD12ED/state 200 (postcode lookup)",  # a UK-postcode-shaped id in a path
+        "postcode field: sensor_SW1A2AA.cfg",
+    ],
+)
+def test_round2_hard_negatives(text: str) -> None:
+    assert found(text) == []
+
+
+def test_a_word_after_the_house_number_is_no_addition() -> None:
+    assert [span for span, _, _ in found("postcode 3828 AD 22 in Hoogland")] == ["3828 AD 22"]

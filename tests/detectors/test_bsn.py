@@ -6,7 +6,7 @@ import pytest
 
 from piiscan.detectors.bsn import BsnDetector
 from piiscan.entities import NL_BSN
-from tests.detectors.scanning import found, scores
+from tests.detectors.scanning import found, found_lines, scores
 from tests.helpers import h
 
 
@@ -77,3 +77,36 @@ def test_eleven_proof_agrees_with_stdnum() -> None:
     numbers = [f"{rng.randrange(10**9):09d}" for _ in range(50_000)] + ["000000000", "111222333", "999999990"]
     assert sum(map(eleven_proof, numbers)) > 4000  # about one in eleven passes
     assert [n for n in numbers if eleven_proof(n) != bsn.is_valid(n)] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a Dutch identity document: the label in two languages, the number grouped 4-2-3
+        ("Persoonsnummer / Personal No.\n1234.56.782", [(2, "1234.56.782", "123456782")]),
+        ("Persoonsnummer / Personal No. 1234 56 782", [(1, "1234 56 782", "123456782")]),
+        # a chat: the number three lines after the question
+        (
+            "Agent: Mag ik je BSN?\nKlant: even zoeken\nKlant: 111222357\nKlant: Oeps, het is 123456782",
+            [(3, "111222357", "111222357"), (4, "123456782", "123456782")],
+        ),
+    ],
+)
+def test_round2_found(text: str, expected: list[tuple[int, str, str]]) -> None:
+    assert found_lines("nl_bsn", text) == [(line, span, h(NL_BSN, c)) for line, span, c in expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bsn 52.123456782",  # inside a decimal
+        "bsn 1.2.123456782",  # inside a version
+        "bsn 10:00:00.123456782",  # inside a timestamp
+        "bsn VW-123456782",  # inside an identifier
+        "bsn 123456782.5",
+        # the question five lines above the number: out of the window
+        "Mag ik je BSN?\na\nb\nc\nd\n123456782",
+    ],
+)
+def test_round2_refused(text: str) -> None:
+    assert found("nl_bsn", text) == []

@@ -94,3 +94,36 @@ def test_validate(text: str, canonical: str | None) -> None:
 def test_mask() -> None:
     assert CardDetector().mask("4111111111111111") == "4111 **** **** 1111"
     assert CardDetector().mask("371412345678906") == "3714 **** **** 8906"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a list of cards one space apart: each compact run is a token of its own
+        ("cards 4111111111111111 5555555555554444", ["4111111111111111", "5555555555554444"]),
+        (
+            "4111111111111111 5555555555554444 378282246310005",
+            ["4111111111111111", "5555555555554444", "378282246310005"],
+        ),
+        ("Dankort 5019717010103742", ["5019717010103742"]),
+        ("UATP card 110000000000007", ["110000000000007"]),
+    ],
+)
+def test_round2_found(text: str, expected: list[str]) -> None:
+    assert found("credit_card", text) == [(digits, h(CREDIT_CARD, digits)) for digits in expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"lat": 52.00351924209705, "speed": 0.39599999999999996}',  # Luhn-valid runs inside decimals
+        '"t": 1700000000.4111111111111111',
+        "version 1.2.4111111111111111 build",
+        "at 10:00:00.4111111111111111",
+        "speed 4111111111111111.25 m/s",
+        "id VW-4111111111111111/state",
+        "counter 110000000000007 ok",  # UATP-shaped without context: a counter
+    ],
+)
+def test_round2_refused(text: str) -> None:
+    assert found("credit_card", text) == []

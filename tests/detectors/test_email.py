@@ -57,3 +57,16 @@ def test_validate(text: str, canonical: str | None) -> None:
 
 def test_mask() -> None:
     assert EmailDetector().mask("jan.jansen@example.nl") == "j***@example.nl"
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "canonical"),
+    [
+        # key=value logs: the key is no part of the address
+        ("2026-10-02T09:14:03Z login ok user=jan@example.nl ip=10.0.0.1", "jan@example.nl", "jan@example.nl"),
+        ("auth: account.email=Jan.Jansen@Example.NL status=ok", "Jan.Jansen@Example.NL", "jan.jansen@example.nl"),
+        ("to=<piet@bakker-ict.nl> relay=local", "piet@bakker-ict.nl", "piet@bakker-ict.nl"),
+    ],
+)
+def test_round2_key_value(text: str, span: str, canonical: str) -> None:
+    assert found("email", text) == [(span, h(EMAIL_ADDRESS, canonical))]

@@ -146,3 +146,57 @@ def test_record_fields(fields: dict[str, object], expected: list[tuple[str, str,
 )
 def test_record_negatives(fields: dict[str, object]) -> None:
     assert fields_found(fields) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical", "span"),
+    [
+        # a word ending in S before a DMS pair is no southern hemisphere
+        ("GPS 52°04'12.2\"N 5°11'06.3\"E", "52.0701,5.1851", "52°04'12.2\"N 5°11'06.3\"E"),
+        ("ANWB-POS 52°04'12.2\"N 5°11'06.3\"E", "52.0701,5.1851", "52°04'12.2\"N 5°11'06.3\"E"),
+        # degrees and decimal minutes, typed by hand, hemisphere letters after
+        ("ligplaats 52 04.203N 005 11.105E", "52.0701,5.1851", "52 04.203N 005 11.105E"),
+        ("at 33 51.407 S, 151 12.917 E", "-33.8568,151.2153", "33 51.407 S, 151 12.917 E"),
+        # NMEA-style without a sentence
+        ("fix 5204.2033N 00511.1050E", "52.0701,5.1851", "5204.2033N 00511.1050E"),
+        ("fix 5204.2033,N,00511.1050,E;", "52.0701,5.1851", "5204.2033,N,00511.1050,E"),
+        # longitude first, with explicit hemispheres
+        ("pos: E 5.18508 N 52.07006", "52.0701,5.1851", "E 5.18508 N 52.07006"),
+        ("5.18508E 52.07006N", "52.0701,5.1851", "5.18508E 52.07006N"),
+        ("W 0.12750 N 51.50722", "51.5072,-0.1275", "W 0.12750 N 51.50722"),
+    ],
+)
+def test_round2_notations(text: str, canonical: str, span: str) -> None:
+    from piiscan.detectors.gps import mask_position
+
+    assert found(text) == [(mask_position(canonical), span)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # void fixes: RMC status V, GLL status V, GGA fix quality 0 (checksums correct)
+        "$GPRMC,123519,V,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*7D",
+        "$GPGLL,4916.45,N,12311.12,W,225444,V*26",
+        "$GPGGA,123519,4807.038,N,01131.000,E,0,08,0.9,545.4,M,46.9,M,,*46",
+        # VR head and hand poses: x, y, z in metres
+        "pose 1.7,0.4,-1.2",
+        "head pose 1.70321,0.41234,-1.20087 rot 0.0012,0.7071,0.0004,0.7071",
+        "hand_r 0.31245, 1.10987, -0.45012",
+        "1.73214,0.41231,-1.20012",
+    ],
+)
+def test_round2_refused(text: str) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"t": 1.5, "head_x": 1.70321, "head_y": 0.41234, "head_z": -1.20087},
+        {"$.hand.left_x": 0.31245, "$.hand.left_y": 1.10987, "$.hand.left_z": -0.45012},
+        {"pos_x": 52.37276, "pos_y": 4.89528},  # x/y with no geographic reference system
+    ],
+)
+def test_round2_poses_are_no_positions(fields: dict[str, object]) -> None:
+    assert fields_found(fields) == []

@@ -71,3 +71,35 @@ def test_fast_check_agrees_with_stdnum() -> None:
             ]
     assert sum(iban.is_valid(c) for c in cases) > 1000  # the valid ones are there, and checked
     assert [c for c in cases if is_valid(c) != iban.is_valid(c)] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "canonical"),
+    [
+        # the country code apart, as on Belgian statements
+        ("rekening BE 71 0961 2345 6769", "BE 71 0961 2345 6769", "BE71096123456769"),
+        # dashes or dots between the groups
+        ("IBAN ES50-0049-1806-9323-4567-8901", "ES50-0049-1806-9323-4567-8901", "ES5000491806932345678901"),
+        ("IBAN NL91.ABNA.0417.1643.00.", "NL91.ABNA.0417.1643.00", "NL91ABNA0417164300"),
+        # the national part as the bank formats it: irregular groups
+        ("cuenta ES50 0049 1806 93 2345678901", "ES50 0049 1806 93 2345678901", "ES5000491806932345678901"),
+        ("RIB FR76 30006 00001 12345678901 89", "FR76 30006 00001 12345678901 89", "FR7630006000011234567890189"),
+        ("IBAN BE71-096-1234567-69 and more", "BE71-096-1234567-69", "BE71096123456769"),
+        # IBAN and BIC written together
+        ("IBAN/BIC: NL91ABNA0417164300/ABNANL2A", "NL91ABNA0417164300", "NL91ABNA0417164300"),
+    ],
+)
+def test_round2_spellings(text: str, span: str, canonical: str) -> None:
+    assert found("iban", text) == [(span, h(IBAN_CODE, canonical))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "path /files/NL91ABNA0417164300/x",  # inside a path
+        "id user-NL91ABNA0417164300",  # inside an identifier
+        "ES50-0049-1806-9323-4567-8902",  # mod-97 fails
+    ],
+)
+def test_round2_refused(text: str) -> None:
+    assert found("iban", text) == []

@@ -81,3 +81,20 @@ def test_check_digit(field: str, digit: str) -> None:
 
 def test_mask() -> None:
     assert MrzDetector().mask("L898902C3") == "*****02C3"
+
+
+# a Belgian identity card (TD1): the 12-digit document number runs on into the optional data,
+# its check digit after the filler that stands in the number's own check digit's place
+TD1_BE = "IDBEL592847361<0548<<<<<<<<<<<\n8704120F3108239BEL870412234577\nPEETERS<<LIESBETH<ANNA<<<<<<<<"
+BE_SCAN = f"""BELGIË  BELGIQUE  BELGIEN  BELGIUM
+IDENTITEITSKAART  CARTE D'IDENTITÉ  PERSONALAUSWEIS  IDENTITY CARD
+Naam / Name PEETERS
+Kaartnummer / Card No. 592-8473610-54
+{TD1_BE}
+"""
+
+
+def test_belgian_identity_card() -> None:
+    assert found("mrz", BE_SCAN) == [(TD1_BE, h(MRZ, "592847361054"))]
+    assert found("mrz", _ocr(TD1_BE)) == [(_ocr(TD1_BE), h(MRZ, "592847361054"))]
+    assert found("mrz", _flip(TD1_BE, 0, 18)) == []  # the check digit after the filler holds

@@ -100,3 +100,37 @@ def test_home_region_shortcut_agrees_with_phonenumbers() -> None:
             valid += decided is not None
             invalid += decided is None
     assert (valid, invalid) == (799, 8593)  # the shortcut really decides, both ways (seeded)
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "canonical"),
+    [
+        ("tel +31 6 12345678 06-12-1991", "+31 6 12345678", "+31612345678"),  # a date of birth after it
+        ("mobiel 06-12345678 01-02-2024", "06-12345678", "+31612345678"),
+        # a German letter: its national numbers are German
+        ("Sehr geehrte Frau Weber,\nTelefon (030) 1234567", "(030) 1234567", "+49301234567"),
+        ("Telefon (0221) 4567890, Köln, Deutschland", "(0221) 4567890", "+492214567890"),
+        # US context: US national numbers, which have no trunk 0
+        ("Call (212) 555-0143 at our New York office, USA", "(212) 555-0143", "+12125550143"),
+        ("phone 415-867-5309 (United States)", "415-867-5309", "+14158675309"),
+        # no other country named: the Dutch reading
+        ("telefoon (030) 1234567", "(030) 1234567", "+31301234567"),
+    ],
+)
+def test_round2_found(text: str, span: str, canonical: str) -> None:
+    assert found("phone", text) == [(span, h(PHONE_NUMBER, canonical))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"lat": 52.00351924209705, "speed": 0.39599999999999996}',  # not +351 …
+        '{"speed": 0.612345678}',  # a fraction that would dial a Dutch mobile
+        "tel 0,612345678",
+        "IBAN ES50-0049-1806-9323-4567-8901",  # IBAN groups are no +49 number
+        "at 10:00:00.0612345678",
+        "call (212) 555-0143",  # a US shape, but no US context
+    ],
+)
+def test_round2_refused(text: str) -> None:
+    assert found("phone", text) == []

@@ -109,3 +109,17 @@ def test_late_start_gives_the_starts_the_pass_would_have_given() -> None:
         "Almelo",
     ]
     assert got == spans(Tracked())
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "canonical"),
+    [
+        # identity documents: a label in two languages, no colon, the place in capitals
+        ("Geboorteplaats / Place of birth TILBURG", "TILBURG", "tilburg"),
+        ("Geboorteplaats / Place of birth\nTILBURG\nNationaliteit / Nationality", "TILBURG", "tilburg"),
+        ("Lieu de naissance / Place of birth\nBRUXELLES", "BRUXELLES", "bruxelles"),
+        ("Geburtsort: München", "München", "münchen"),
+    ],
+)
+def test_round2_place_of_birth(text: str, place: str, canonical: str) -> None:
+    assert found(text) == [(place, h("LOCATION", canonical))]

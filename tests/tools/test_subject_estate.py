@@ -61,12 +61,16 @@ def test_address_by_postcode_and_number_whatever_the_spelling(scans: tuple[Path,
     root, table = scans
     found = places(root, "--address", spelling)
     # the mail writes the street: found where the street is typed, or by key alone in columns
-    mail = [("mail.mbox", "<ask@example.nl>", "body", "LOCATION", "address 382****")]
+    # and the CSV's street column, which holds the whole address over its columns (address_columns)
+    written = [
+        ("mail.mbox", "<ask@example.nl>", "body", "LOCATION", "address 382****"),
+        ("customers.csv", "", "straat", "LOCATION", "address 382****"),
+    ]
     assert found == sorted(
         [
             ("customers.csv", "", "postcode", "LOCATION", "address 382****"),
             (table.rsplit("/", 1)[-1], "", "postcode", "LOCATION", "address 382****"),
-            *(mail if not spelling.startswith("3828") else []),
+            *(written if not spelling.startswith("3828") else []),
         ]
     )
 
@@ -139,6 +143,7 @@ def test_expand_from_a_bsn_reaches_the_device_telemetry_and_the_mail(scans: tupl
         (1, "imei"),
         (1, "kenteken"),
         (1, "postcode"),
+        (1, "straat"),
     ]
 
 
