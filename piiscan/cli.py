@@ -30,6 +30,7 @@ from piiscan.exitcodes import ExitCode
 if TYPE_CHECKING:
     from piiscan.cluster import Cluster
     from piiscan.connectors.options import ConnectorOptions, GcsOptions, PostgresOptions, S3Options
+    from piiscan.store import StoreOptions
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
@@ -429,6 +430,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import holds_scan
     from piiscan.scanstate import ScanInterrupted, ScanStateError
+    from piiscan.store import StoreError, StoreOptions
 
     rules = _rule_packs(params["rule_packs"], params["key_file"], params["create_key"])
     try:
@@ -447,10 +449,11 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     for rule in params["timestamp_field"]:
         if not rule.rpartition("=")[2].strip():
             fail(f"--timestamp-field {rule}: name a field (FIELD or GLOB=FIELD)")
-    connector_options = _connector_options({scheme_of(s) for s in (*sources, out)}, params)
+    connector_options = _connector_options({scheme_of(s) for s in sources}, params)
+    store = StoreOptions(endpoint_url=params["endpoint_url"], anonymous=params["anonymous"])
     try:
-        already = holds_scan(out, connector_options.get(scheme_of(out)))
-    except SourceError as exc:
+        already = holds_scan(out, store)
+    except StoreError as exc:
         fail(f"--out {out}: {exc}")
     except Exception as exc:
         fail(f"--out {out} cannot be checked: {type(exc).__name__}: {safe_message(exc)}", ExitCode.SOURCE)
@@ -465,7 +468,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     except HmacKeyError as exc:
         fail(str(exc))
     policies, base = _gate_options(
-        params["fail_on"], params["fail_on_findings"], params["baseline"], key, rules.entities if rules else ()
+        params["fail_on"], params["fail_on_findings"], params["baseline"], key, rules.entities if rules else (), store
     )
     nlp_model = params["nlp_model"]
     if nlp_model:
@@ -498,6 +501,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         regions=declared_regions,
         rules=rules,
         extract=ExtractOptions(ocr=OcrOptions(mode=params["ocr"])),
+        store=store,
     )
     selection = Selection(
         include=params["include"], exclude=params["exclude"], max_object_size=params["max_object_size"]
@@ -544,7 +548,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     if base is not None or policies or min_coverage is not None:
         from piiscan.tools.gate import judge
 
-        judged = judge(out, base, policies, min_coverage, connector_options.get(scheme_of(out)))
+        judged = judge(out, base, policies, min_coverage, store)
         if judged.baseline_counts is not None and not quiet:
             click.echo("since the baseline: " + ", ".join(f"{n} {s}" for s, n in judged.baseline_counts.items()))
         for message in judged.messages:
@@ -582,7 +586,12 @@ def _cluster(params: dict[str, Any], sources: Sequence[str], quiet: bool) -> Clu
 
 
 def _gate_options(
-    fail_on: tuple[str, ...], fail_on_findings: bool, baseline: str | None, key: bytes, pack_entities: Sequence[str]
+    fail_on: tuple[str, ...],
+    fail_on_findings: bool,
+    baseline: str | None,
+    key: bytes,
+    pack_entities: Sequence[str],
+    store: StoreOptions | None = None,
 ) -> Any:
     """The --fail-on policies (--fail-on-findings is `any`) and the --baseline scan, checked before scanning."""
     from piiscan.detectors import known_entities
@@ -600,7 +609,7 @@ def _gate_options(
     if "new" in [p.kind for p in policies] and not baseline:
         fail("--fail-on new needs --baseline SCAN")
     try:
-        base = load_baseline(baseline, key_fingerprint(key)) if baseline else None
+        base = load_baseline(baseline, key_fingerprint(key), store) if baseline else None
     except BaselineError as exc:
         fail(f"--baseline {exc}")
     return policies, base
@@ -610,7 +619,7 @@ def _gate_options(
 
 
 def _connector_options(schemes: set[str], params: dict[str, Any]) -> dict[str, ConnectorOptions]:
-    """The connector options of the schemes a scan reads or writes (the others: their defaults)."""
+    """The connector options of the schemes a scan reads (the others: their defaults; --out: StoreOptions)."""
     try:
         postgres = _postgres_options(params)
     except ValueError as exc:

@@ -6,10 +6,12 @@ parses options, picks output formats and maps outcomes to exit codes (piiscan.ex
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -24,6 +26,30 @@ _ALLOW_INCOMPLETE = click.option(
 )
 
 
+_STORE = "piiscan.store"
+
+
+def _store_options(command: Callable[..., None]) -> Callable[..., None]:
+    """How a tool reaches scan directories in buckets: the same options and variables as `scan --out`.
+
+    They are kept on the click context for `_open`, so the commands' own parameters stay theirs."""
+
+    @functools.wraps(command)
+    def run(*args: Any, endpoint_url: str | None, anonymous: bool, **kwargs: Any) -> None:
+        from piiscan.store import StoreOptions
+
+        click.get_current_context().meta[_STORE] = StoreOptions(endpoint_url=endpoint_url, anonymous=anonymous)
+        command(*args, **kwargs)
+
+    run = click.option("--anonymous", is_flag=True, help="s3:// and gs:// scans: unsigned requests.")(run)
+    return click.option(
+        "--endpoint-url",
+        envvar="AWS_ENDPOINT_URL",
+        metavar="URL",
+        help="S3-compatible endpoint for s3:// scans (MinIO, Ceph); also $AWS_ENDPOINT_URL.",
+    )(run)
+
+
 def _fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
     from piiscan.cli import fail
 
@@ -34,7 +60,7 @@ def _open(paths: tuple[str, ...], allow_incomplete: bool):  # type: ignore[no-un
     from piiscan.tools.scans import ScanDirError, open_scans
 
     try:
-        opened = open_scans(paths, allow_incomplete)
+        opened = open_scans(paths, click.get_current_context().meta.get(_STORE), allow_incomplete=allow_incomplete)
     except ScanDirError as exc:
         _fail(str(exc))
     for scan in opened:
@@ -127,6 +153,7 @@ class _SubjectFind(click.Command):
 @click.option("--case", "case_path", metavar="FILE", help="Save the request and its answer as a case file (JSON).")
 @click.option("--received", metavar="DATE", help="With --case: the day the request was received  [default: today]")
 @_ALLOW_INCOMPLETE
+@_store_options
 def subject_find(
     scans: tuple[str, ...],
     from_file: str | None,
@@ -271,6 +298,7 @@ def retention() -> None:
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
 @click.option("--output", "-o", metavar="FILE", help="Write the problem items here (.csv, .json, .parquet).")
 @_ALLOW_INCOMPLETE
+@_store_options
 def retention_check(
     scans: tuple[str, ...],
     rules_path: str | None,
@@ -330,6 +358,7 @@ def residency() -> None:
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
 @click.option("--output", "-o", metavar="FILE", help="Write the violations here (.csv, .json, .parquet).")
 @_ALLOW_INCOMPLETE
+@_store_options
 def residency_check(
     scans: tuple[str, ...], rules_path: str | None, fmt: str | None, output: str | None, allow_incomplete: bool
 ) -> None:
@@ -395,6 +424,7 @@ def register(main: click.Group) -> None:
 )
 @click.option("--with-absent", is_flag=True, help="sarif: also list the baseline's absent findings.")
 @_ALLOW_INCOMPLETE
+@_store_options
 def report(
     scans: tuple[str, ...],
     fmt: str,
@@ -464,7 +494,7 @@ def _policies(given: tuple[str, ...], scans):  # type: ignore[no-untyped-def]
         policies = [parse(text, sorted(entities)) for text in texts]
     except PolicyError as exc:
         _fail(f"--fail-on {exc}")
-    if "new" in [p.kind for p in policies] and not all((s.path / "baseline").is_dir() for s in scans):
+    if "new" in [p.kind for p in policies] and not all(s.store.files("baseline") for s in scans):
         _fail("--fail-on new needs scans made with --baseline")
     return policies
 
@@ -475,6 +505,7 @@ def _policies(given: tuple[str, ...], scans):  # type: ignore[no-untyped-def]
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
 @click.option("--output", "-o", metavar="FILE", help="Write the changes here (.csv, .json, .parquet).")
 @_ALLOW_INCOMPLETE
+@_store_options
 def diff(old: str, new: str, fmt: str | None, output: str | None, allow_incomplete: bool) -> None:
     """List the findings scan NEW added since scan OLD, and those it no longer has (an erasure's proof).
 

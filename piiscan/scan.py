@@ -90,6 +90,7 @@ from piiscan.scanstate import (
     fixed_manifest,
     worker_follows_parent,
 )
+from piiscan.store import StoreOptions
 from piiscan.streams import read_head
 
 UNKNOWN_BINARY = "binary content of no supported format"
@@ -128,6 +129,8 @@ class ScanOptions:
     extract: ExtractOptions = field(default_factory=ExtractOptions)
     #: the compiled rule packs (--rules): their detectors join the engine, their allow-lists apply
     rules: RulePacks | None = None
+    #: how to reach the scan directory when it is in a bucket
+    store: StoreOptions = field(default_factory=StoreOptions)
 
 
 @dataclass
@@ -603,7 +606,7 @@ def scan_batch(batch: Batch, options: ScanOptions) -> BatchResult:
     writer = ScanDirWriter(
         options.out,
         options.limits.part_rows,
-        options.connector_options.get(scheme_of(options.out)),
+        options.store,
         prefix=batch.prefix,
     )
     lock = threading.Lock()  # the I/O threads share the writer and the result
@@ -694,7 +697,7 @@ def run_scan(
         options = replace(options, scan_id=str(previous["scan_id"]))
     options = replace(options, out=out, io_threads=io_threads)
     summary = ScanSummary(scan_id=options.scan_id, status=RUNNING, since=index.scan_id if index else None)
-    store_options = options.connector_options.get(scheme_of(out))
+    store_options = options.store
     attempt = int(previous.get("attempts", 1)) + 1 if previous else 1
     allow_labels = [entry.label for entry in options.rules.allow] if options.rules else []
     writer = ScanDirWriter(out, options.limits.part_rows, store_options, prefix=f"a{attempt:03d}-list")

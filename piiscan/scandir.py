@@ -5,12 +5,13 @@
     OUT/objects/part-*.parquet    one row per object or member visited
     OUT/errors/part-*.parquet     one row per object or member that could not be read fully
 
-Parts are written under a temporary name and renamed, so a reader never sees half a file.
-A part is named after who wrote it (`part-a001-b000042-00001.parquet`: attempt 1, batch 42), and
-the manifest lists the parts a scan has committed; readers go by that list when there is one,
-so a part left by a killed attempt is never read (piiscan.scanstate).
-OUT may also be `s3://bucket/prefix` or `gs://bucket/prefix`: each part is then one upload,
-which the object store makes visible whole or not at all.
+Every table of a finished scan has at least one part (zero rows, the full schema, when it has
+nothing), so a query over `OUT/errors/*.parquet` works on every finished scan. Parts and the
+manifest are written through piiscan.store, whole or not at all: OUT may be a folder,
+`s3://bucket/prefix` or `gs://bucket/prefix`. A part is named after who wrote it
+(`part-a001-b000042-00001.parquet`: attempt 1, batch 42), and the manifest lists the parts a scan
+has committed; readers go by that list when there is one, so a part left by a killed attempt is
+never read (piiscan.scanstate).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import json
 import os
 import uuid
 from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
+
+from piiscan.store import Store, StoreOptions
 
 _TS = pa.timestamp("us", tz="UTC")
 
@@ -113,36 +114,22 @@ class Rows:
         return out
 
 
-class RemoteStore(Protocol):
-    """A scan directory in a bucket: names are relative to it (`findings/part-….parquet`)."""
+def holds_scan(out: str | os.PathLike[str] | Store, options: StoreOptions | None = None) -> bool:
+    """Whether OUT (a folder or a bucket prefix) already holds a manifest or a part.
 
-    def put(self, name: str, data: bytes) -> None: ...
-    def get(self, name: str) -> bytes: ...
-    def names(self, folder: str) -> list[str]: ...
-    def exists(self, name: str) -> bool: ...
-
-
-def remote_store(out: str | os.PathLike[str], options: Mapping[str, Any] | None = None) -> RemoteStore | None:
-    """The bucket store for an `s3://` or `gs://` OUT; None for a local folder."""
-    text = str(out)
-    if text.startswith("s3://"):
-        from piiscan.connectors.s3 import S3Store
-
-        return S3Store(text, options)
-    if text.startswith("gs://"):
-        from piiscan.connectors.gcs import GcsStore
-
-        return GcsStore(text, options)
-    return None
+    Raises FileNotFoundError for a bucket that does not exist: nothing could be written there."""
+    store = _store(out, options)
+    store.require_bucket()
+    return store.exists("manifest.json") or any(part_names(store, t) for t in TABLES)
 
 
-def holds_scan(out: str | os.PathLike[str], options: Mapping[str, Any] | None = None) -> bool:
-    """Whether OUT (a folder or a bucket prefix) already holds a manifest or a part."""
-    store = remote_store(out, options)
-    if store is not None:
-        return store.exists("manifest.json") or any(store.names(t) for t in TABLES)
-    root = Path(out)
-    return (root / "manifest.json").exists() or any(next((root / t).glob("part-*.parquet"), None) for t in TABLES)
+def _store(where: str | os.PathLike[str] | Store, options: StoreOptions | None) -> Store:
+    return where if isinstance(where, Store) else Store(where, options)
+
+
+def part_names(store: Store, table: str) -> list[str]:
+    """The names of `table`'s parts in a scan directory, in order."""
+    return [n for n in store.files(table) if n.rsplit("/", 1)[-1].startswith("part-") and n.endswith(".parquet")]
 
 
 _ARROW_AFTER = 10_000  # buffered rows of a table are turned into Arrow once this many
@@ -153,27 +140,23 @@ class ScanDirWriter:
 
     def __init__(
         self,
-        out: str | os.PathLike[str],
+        out: str | os.PathLike[str] | Store,
         part_rows: int = 200_000,
-        options: Mapping[str, Any] | None = None,
+        options: StoreOptions | None = None,
         prefix: str | None = None,
     ) -> None:
-        self.root = Path(out)
-        self.store = remote_store(out, options)
+        self.store = _store(out, options)
         self.part_rows = part_rows
         self.rows = Rows()
         # rows waiting for their part, already as Arrow tables: a few bytes a value, not a Python
         # object each (100,000 buffered findings took ~100 MB as lists, ~15 MB as Arrow)
         self._pending: dict[str, list[pa.Table]] = {table: [] for table in TABLES}
         self._pending_rows = dict.fromkeys(TABLES, 0)
-        #: part names start `part-PREFIX-`: a batch's id and attempt, so a scan's state can name them
         self._prefix = prefix or uuid.uuid4().hex[:12]
         self._seq = 0
         #: the parts written so far, by table (file names): what a checkpoint commits
         self.written: dict[str, list[str]] = {table: [] for table in TABLES}
-        if self.store is None:
-            for table in TABLES:
-                (self.root / table).mkdir(parents=True, exist_ok=True)
+        self.store.make_folders(list(TABLES))
 
     def extend(self, rows: Rows) -> None:
         self.rows.extend(rows)
@@ -193,6 +176,8 @@ class ScanDirWriter:
             self._write(table)
 
     def flush(self) -> None:
+        """Write every buffered row (a finished scan's empty tables get their zero-row part from
+        piiscan.scanstate, once, not one per batch)."""
         for table in TABLES:
             if self._pending_rows[table] or self.rows.count(table):
                 self._write(table)
@@ -202,68 +187,39 @@ class ScanDirWriter:
         if self.rows.count(table):
             parts.append(self.rows.take(table))
         self._pending[table], self._pending_rows[table] = [], 0
-        self.write_part(table, parts[0] if len(parts) == 1 else pa.concat_tables(parts))
+        data = parts[0] if len(parts) == 1 else pa.concat_tables(parts) if parts else TABLES[table].empty_table()
+        self.write_part(table, data)
 
     def write_part(self, table: str, data: pa.Table) -> None:
-        """One part of `table`, written at once (atomically: temporary name, then rename)."""
+        """One part of `table`, written at once and atomically (see piiscan.store)."""
         self._seq += 1
         name = f"part-{self._prefix}-{self._seq:05d}.parquet"
+        self.store.write_parquet(f"{table}/{name}", data)
         self.written[table].append(name)
-        if self.store is not None:
-            buffer = pa.BufferOutputStream()
-            pq.write_table(data, buffer, compression="zstd")
-            self.store.put(f"{table}/{name}", buffer.getvalue().to_pybytes())
-            return
-        final = self.root / table / name
-        tmp = final.with_name(f".{final.name}.tmp")
-        pq.write_table(data, tmp, compression="zstd")
-        os.replace(tmp, final)
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
-        text = json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n"
-        if self.store is not None:
-            self.store.put("manifest.json", text.encode())
-            return
-        final = self.root / "manifest.json"
-        tmp = self.root / ".manifest.json.tmp"
-        tmp.write_text(text)
-        os.replace(tmp, final)
+        """Write (or replace, atomically: call it as often as the scan's state changes) the manifest."""
+        self.store.put("manifest.json", (json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n").encode())
 
 
-def read_table(scan_dir: str | os.PathLike[str], table: str, columns: Iterable[str] | None = None) -> pa.Table:
+def read_table(
+    scan_dir: str | os.PathLike[str] | Store,
+    table: str,
+    columns: Iterable[str] | None = None,
+    options: StoreOptions | None = None,
+) -> pa.Table:
     """One table of a scan directory (all its parts), optionally only some columns."""
-    store = remote_store(scan_dir)
-    if store is not None:
-        return _read_remote_table(store, table, columns)
-    folder = Path(scan_dir) / table
-    parts = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
-    committed = committed_parts(_manifest_if_any(scan_dir), table)
-    if committed is not None:
-        parts = [p for p in parts if p.name in committed]
+    store = _store(scan_dir, options)
     schema = TABLES[table]
     cols = list(columns) if columns is not None else None
+    parts = committed(store, table)
     if not parts:
-        empty = schema if cols is None else pa.schema([schema.field(c) for c in cols])
-        return empty.empty_table()
-    return pq.ParquetDataset([str(p) for p in parts]).read(columns=cols)
+        return (schema if cols is None else pa.schema([schema.field(c) for c in cols])).empty_table()
+    return store.dataset(parts, schema).to_table(columns=cols)
 
 
-def _read_remote_table(store: RemoteStore, table: str, columns: Iterable[str] | None) -> pa.Table:
-    cols = list(columns) if columns is not None else None
-    names = [n for n in store.names(table) if n.rsplit("/", 1)[-1].startswith("part-") and n.endswith(".parquet")]
-    committed = committed_parts(json.loads(store.get("manifest.json")) if store.exists("manifest.json") else {}, table)
-    if committed is not None:
-        names = [n for n in names if n.rsplit("/", 1)[-1] in committed]
-    parts = [pq.read_table(pa.BufferReader(store.get(n)), columns=cols) for n in names]
-    schema = TABLES[table] if cols is None else pa.schema([TABLES[table].field(c) for c in cols])
-    return pa.concat_tables(parts) if parts else schema.empty_table()
-
-
-def read_manifest(scan_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    store = remote_store(scan_dir)
-    if store is not None:
-        return json.loads(store.get("manifest.json"))
-    return json.loads((Path(scan_dir) / "manifest.json").read_text())
+def read_manifest(scan_dir: str | os.PathLike[str] | Store, options: StoreOptions | None = None) -> dict[str, Any]:
+    return json.loads(_store(scan_dir, options).get("manifest.json"))
 
 
 def committed_parts(manifest: Mapping[str, Any], table: str) -> set[str] | None:
@@ -273,6 +229,11 @@ def committed_parts(manifest: Mapping[str, Any], table: str) -> set[str] | None:
     return set(parts.get(table, ())) if isinstance(parts, Mapping) else None
 
 
-def _manifest_if_any(scan_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    path = Path(scan_dir) / "manifest.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
+def committed(store: Store, table: str, manifest: Mapping[str, Any] | None = None) -> list[str]:
+    """The names (`table/part-….parquet`) of `table`'s parts that the scan's manifest commits:
+    a part left by a killed attempt is never read."""
+    if manifest is None:
+        manifest = json.loads(store.get("manifest.json")) if store.exists("manifest.json") else {}
+    listed = committed_parts(manifest, table)
+    names = part_names(store, table)
+    return names if listed is None else [n for n in names if n.rsplit("/", 1)[-1] in listed]

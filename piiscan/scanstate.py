@@ -36,13 +36,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from piiscan import __version__
 from piiscan.hashing import key_fingerprint
@@ -52,11 +50,11 @@ from piiscan.scandir import (
     STATUS_SCANNED,
     TABLES,
     ScanDirWriter,
-    committed_parts,
+    committed,
     read_manifest,
     read_table,
-    remote_store,
 )
+from piiscan.store import Store
 
 if TYPE_CHECKING:
     from piiscan.scan import ScanOptions, ScanSummary
@@ -257,6 +255,11 @@ class ScanState:
         self.writer.write_manifest(self.manifest(status))
 
     def finish(self, status: str) -> None:
+        # every table of a finished scan has a part: zero rows where it has nothing to say
+        self.writer.flush()
+        for table, names in self.writer.written.items():
+            if not names and not self.parts[table]:
+                self.writer.write_part(table, TABLES[table].empty_table())
         self.checkpoint(force=True, status=status)
         remove_orphans(self.writer, self.parts)
 
@@ -363,17 +366,19 @@ def check_resumable(previous: Mapping[str, Any], fixed: Mapping[str, Any]) -> No
             raise ScanStateError(f"--resume: the {what} differ from those of the scan being resumed; give the same")
 
 
-def remove_orphans(writer: ScanDirWriter, committed: Mapping[str, Sequence[str]]) -> None:
-    """Delete the parts a killed attempt left and no manifest lists (in a local scan directory;
-    in a bucket they stay, and every reader passes them by)."""
-    if writer.store is not None:
-        return
+def remove_orphans(writer: ScanDirWriter, committed_names: Mapping[str, Sequence[str]]) -> None:
+    """Delete the parts a killed attempt left and no manifest lists (in a folder or a bucket)."""
+    store = writer.store
+    for info in store.entries():  # a manifest's temporary file a kill left mid-write
+        if info.base_name.startswith(".") and info.base_name.endswith(".tmp"):
+            store.delete(info.base_name)
     for table in TABLES:
-        keep = set(committed.get(table, ()))
-        folder = Path(writer.root) / table
-        for path in folder.glob("*part-*") if folder.is_dir() else ():
-            if path.name not in keep:
-                path.unlink(missing_ok=True)
+        keep = set(committed_names.get(table, ()))
+        for name in store.files(table):
+            base = name.rsplit("/", 1)[-1]
+            # a part no manifest lists, or a local write's temporary file (`.….tmp`) a kill left
+            if (base.startswith("part-") and base not in keep) or (base.startswith(".") and base.endswith(".tmp")):
+                store.delete(name)
 
 
 class SinceIndex:
@@ -446,11 +451,8 @@ class SinceIndex:
 
 
 def _parts_of(scan_dir: str, table: str) -> Iterator[pa.Table]:
-    """A scan's `table` one committed part at a time (memory bounded by a part), or at once from a bucket."""
-    if remote_store(scan_dir) is not None:
-        yield read_table(scan_dir, table)
-        return
-    committed = committed_parts(read_manifest(scan_dir), table)
-    for part in sorted((Path(scan_dir) / table).glob("part-*.parquet")):
-        if committed is None or part.name in committed:
-            yield pq.read_table(part, schema=TABLES[table])
+    """A scan's `table` one committed part at a time: memory bounded by a part."""
+    store = Store(scan_dir)
+    manifest = read_manifest(store)
+    for name in committed(store, table, manifest):
+        yield store.dataset([name], TABLES[table]).to_table()

@@ -24,6 +24,7 @@ from tests.helpers import TEST_KEY, read_rows
 
 SCRIPT = r"""
 import dataclasses, json, os, signal, sys
+from pathlib import Path
 
 import piiscan.cli
 import piiscan.limits as limits
@@ -81,7 +82,7 @@ elif point == "manifest-write":
 
     def half_written_manifest(self, manifest):
         if now():  # as ScanDirWriter.write_manifest does it: the temporary file first
-            (self.root / ".manifest.json.tmp").write_text(json.dumps(manifest, default=str)[:100])
+            (Path(self.store.path()) / ".half-manifest.tmp").write_text(json.dumps(manifest, default=str)[:100])
             die()
         write_manifest(self, manifest)
 

@@ -123,3 +123,23 @@ def test_duckdb_reads_the_scan_directory(tmp_path: Path) -> None:
         """
     ).fetchall()
     assert [(r[0].rsplit("/", 1)[1], r[1], r[2]) for r in rows] == [("a.txt", "scanned", 1), ("blob.bin", "skipped", 0)]
+
+
+def test_every_table_has_a_part_even_when_empty(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "clean.txt").write_text("nothing personal here\n")
+    scan = run_scan(tmp_path, str(src))
+    assert scan.exit_code == 0, scan.result.output
+    out = tmp_path / "scan"
+    for table, expected in (("findings", FINDINGS), ("errors", ERRORS)):
+        (part,) = (out / table).glob("part-*.parquet")
+        assert pq.read_metadata(part).num_rows == 0
+        assert [(f.name, f.type) for f in pq.read_schema(part)] == expected
+    found = duckdb.sql(f"select * from read_parquet('{out}/findings/*.parquet')")
+    errors = duckdb.sql(f"select * from read_parquet('{out}/errors/*.parquet')")
+    assert (found.columns, found.fetchall()) == ([n for n, _ in FINDINGS], [])
+    assert (errors.columns, errors.fetchall()) == ([n for n, _ in ERRORS], [])
+    assert duckdb.sql(f"select status, findings from read_parquet('{out}/objects/*.parquet')").fetchall() == [
+        ("scanned", 0)
+    ]

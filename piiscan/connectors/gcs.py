@@ -121,31 +121,3 @@ class GcsConnector(BucketConnector):
             raise PermissionError(describe(exc) + " (access denied: check IAM and the KMS key)") from None
         except gexc.GoogleAPIError as exc:
             raise OSError(describe(exc)) from None
-
-
-class GcsStore:
-    """A scan directory in a bucket: each put is one upload, which GCS makes atomic."""
-
-    def __init__(self, uri: str, options: GcsOptions | None = None) -> None:
-        bucket, prefix = split_uri(uri)
-        self.prefix = prefix.strip("/")
-        self.bucket = make_client(options or GcsOptions()).bucket(bucket)
-
-    def _name(self, name: str) -> str:
-        return f"{self.prefix}/{name}" if self.prefix else name
-
-    def put(self, name: str, data: bytes) -> None:
-        self.bucket.blob(self._name(name)).upload_from_string(data, retry=RETRY)
-
-    def get(self, name: str) -> bytes:
-        return self.bucket.blob(self._name(name)).download_as_bytes(retry=RETRY)
-
-    def names(self, folder: str) -> list[str]:
-        base = self._name(folder).rstrip("/") + "/"
-        skip = len(self._name(""))
-        return sorted(
-            b.name[skip:].lstrip("/") for b in self.bucket.client.list_blobs(self.bucket, prefix=base, retry=RETRY)
-        )
-
-    def exists(self, name: str) -> bool:
-        return self.bucket.blob(self._name(name)).exists(retry=RETRY)

@@ -157,38 +157,3 @@ class S3Connector(BucketConnector):
             return self.client.get_object(**args)["Body"]  # a streaming body, read as the scanner goes
         except ClientError as exc:
             raise read_error(exc) from None
-
-
-class S3Store:
-    """A scan directory in a bucket: each put is one PutObject, which S3 makes atomic."""
-
-    def __init__(self, uri: str, options: S3Options | None = None) -> None:
-        self.bucket, prefix = split_uri(uri)
-        self.prefix = prefix.strip("/")
-        self.client = make_client(options or S3Options())
-
-    def _key(self, name: str) -> str:
-        return f"{self.prefix}/{name}" if self.prefix else name
-
-    def put(self, name: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._key(name), Body=data)
-
-    def get(self, name: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=self._key(name))["Body"].read()
-
-    def names(self, folder: str) -> list[str]:
-        """Names (relative to the scan directory) of the objects under `folder`."""
-        base = self._key(folder).rstrip("/") + "/"
-        out: list[str] = []
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=base):
-            out.extend(o["Key"][len(self._key("")) :].lstrip("/") for o in page.get("Contents", []))
-        return sorted(out)
-
-    def exists(self, name: str) -> bool:
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(name))
-        except ClientError as exc:
-            if _code(exc) in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
-        return True

@@ -27,10 +27,10 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from piiscan.connectors.local import file_uri
-from piiscan.scandir import FINDINGS_SCHEMA, remote_store
+from piiscan.scandir import FINDINGS_SCHEMA, part_names
+from piiscan.store import Store, StoreOptions
 from piiscan.tools.scans import ScanDir, read
 
 FINGERPRINT_VERSION = "piiscan/v1"
@@ -161,27 +161,17 @@ def check_keys(old: dict[str, Any], new_key_fingerprint: str | None, old_name: s
         raise BaselineError(f"{old_name} was made with a different HMAC key: its findings cannot be compared")
 
 
-def write_comparison(out: str, comparison: pa.Table, store_options: Any = None) -> None:
+def write_comparison(out: str, comparison: pa.Table, store_options: StoreOptions | None = None) -> None:
     """The `baseline/` table of the scan directory `out` (a folder or a bucket), one part, atomically."""
-    store = remote_store(out, store_options)
-    if store is not None:
-        buffer = pa.BufferOutputStream()
-        pq.write_table(comparison, buffer, compression="zstd")
-        store.put(f"{BASELINE_TABLE}/part-00001.parquet", buffer.getvalue().to_pybytes())
-        return
-    folder = Path(out) / BASELINE_TABLE
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / ".part-00001.parquet.tmp"
-    pq.write_table(comparison, tmp, compression="zstd")
-    tmp.replace(folder / "part-00001.parquet")
+    Store(out, store_options).write_parquet(f"{BASELINE_TABLE}/part-00001.parquet", comparison)
 
 
 def read_comparison(scan: ScanDir) -> pa.Table | None:
     """The `baseline/` table of a scan made with `--baseline`, else None."""
-    parts = sorted((Path(scan.path) / BASELINE_TABLE).glob("part-*.parquet"))
+    parts = part_names(scan.store, BASELINE_TABLE)
     if not parts:
         return None
-    return pa.concat_tables([pq.read_table(p, schema=BASELINE_SCHEMA) for p in parts])
+    return scan.store.dataset(parts, BASELINE_SCHEMA).to_table()
 
 
 def with_fingerprints(scans: Sequence[ScanDir]) -> pa.Table:

@@ -17,6 +17,7 @@ from piiscan.exitcodes import ExitCode
 from piiscan.redact import safe_message
 from piiscan.scandir import FINDINGS_SCHEMA, ScanDirWriter, read_manifest, read_table
 from piiscan.scanstate import FINISHED
+from piiscan.store import StoreOptions
 from piiscan.tools import baseline as bl
 from piiscan.tools.policy import Policy, coverage, verdict
 
@@ -34,10 +35,10 @@ class Baseline:
         return str(self.manifest.get("scan_id", self.source))
 
 
-def load_baseline(source: str, key_fingerprint: str) -> Baseline:
+def load_baseline(source: str, key_fingerprint: str, store_options: StoreOptions | None = None) -> Baseline:
     """The scan directory `source` (a folder or a bucket prefix), made with our key."""
     try:
-        manifest = read_manifest(source)
+        manifest = read_manifest(source, store_options)
     except FileNotFoundError:
         raise bl.BaselineError(f"{source}: no scan directory (no manifest.json)") from None
     except Exception as exc:  # a bucket that cannot be read, a manifest that is not JSON
@@ -62,17 +63,17 @@ def judge(
     base: Baseline | None,
     policies: Sequence[Policy],
     min_coverage: float | None,
-    store_options: Any = None,
+    store_options: StoreOptions | None = None,
 ) -> Verdict:
-    """Compare, judge and record in `out`'s manifest (`store_options`: the connector options of a
-    bucket `out`); the verdict says what failed."""
+    """Compare, judge and record in `out`'s manifest (`store_options`: how to reach a bucket `out`);
+    the verdict says what failed."""
     result = Verdict()
-    findings = read_table(out, "findings", FINDINGS_SCHEMA.names)
-    manifest = read_manifest(out)
+    findings = read_table(out, "findings", FINDINGS_SCHEMA.names, store_options)
+    manifest = read_manifest(out, store_options)
     if base is not None:
-        objects = read_table(out, "objects", ["object", "member", "status"])
-        errors = read_table(out, "errors", ["object", "stage"])
-        old = read_table(base.source, "findings", FINDINGS_SCHEMA.names)
+        objects = read_table(out, "objects", ["object", "member", "status"], store_options)
+        errors = read_table(out, "errors", ["object", "stage"], store_options)
+        old = read_table(base.source, "findings", FINDINGS_SCHEMA.names, store_options)
         comparison = bl.compare(old, findings, objects, errors)
         bl.write_comparison(out, comparison, store_options)
         findings = bl.current(comparison)
@@ -83,7 +84,7 @@ def judge(
         policy, hits = failed
         result.code = policy.exit_code
         result.messages.append(f"--fail-on {policy}: {hits} finding(s) fail it")
-    statuses = Counter(read_table(out, "objects", ["status"])["status"].to_pylist())
+    statuses = Counter(read_table(out, "objects", ["status"], store_options)["status"].to_pylist())
     share = coverage(dict(statuses))
     if min_coverage is not None and share < min_coverage:
         result.code = result.code or ExitCode.LOW_COVERAGE

@@ -121,6 +121,7 @@ class FailingProxy:
         self.always = dict(always or {})
         self.failed = 0
         self.forwarded = 0
+        self.bytes_forwarded = 0  # response bodies passed on to the client
         self._lock = threading.Lock()
         host, port = upstream.removeprefix("http://").split(":")
         proxy = self
@@ -147,7 +148,8 @@ class FailingProxy:
                     self.send_response(503)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if self.command != "HEAD":  # a HEAD answer has no body
+                        self.wfile.write(payload)
                     return
                 upstream_conn = http.client.HTTPConnection(host, int(port), timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
@@ -158,7 +160,9 @@ class FailingProxy:
                 for k, v in resp.getheaders():
                     if k.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
                         self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
+                # a HEAD answer's length is the object's, though no body follows
+                length = resp.getheader("Content-Length", "0") if self.command == "HEAD" else str(len(data))
+                self.send_header("Content-Length", length)
                 self.end_headers()
                 if failure == "truncate":
                     self.wfile.write(data[: len(data) // 2])
@@ -169,6 +173,7 @@ class FailingProxy:
                     self.wfile.write(data)
                 with proxy._lock:
                     proxy.forwarded += 1
+                    proxy.bytes_forwarded += len(data)
                 upstream_conn.close()
 
             do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _any
