@@ -133,25 +133,6 @@ class ScanOptions:
     store: StoreOptions = field(default_factory=StoreOptions)
 
 
-@dataclass
-class ObjectResult:
-    """What scanning one stored object produced: rows, and counters for progress."""
-
-    rows: Rows
-    bytes_read: int = 0
-    findings: Counter[str] = field(default_factory=Counter)
-    scanned: int = 0
-    skipped: int = 0
-    failed: int = 0
-    #: records whose time was read from --timestamp-field: parsed, unparsed, missing
-    record_times: Counter[str] = field(default_factory=Counter)
-    #: findings dropped by an allow entry or an inline `piiscan:allow` marker, by label
-    allowed: Counter[str] = field(default_factory=Counter)
-    #: table batches scanned as columns, and blocks a native reader refused (read row by row)
-    column_batches: int = 0
-    row_fallbacks: int = 0
-
-
 @dataclass(kw_only=True)
 class Tally:
     """What a batch, and then the whole scan, adds up: objects rows by status, errors, bytes, findings."""
@@ -181,6 +162,14 @@ class Tally:
         self.allowed.update(other.allowed)
         self.column_batches += other.column_batches
         self.row_fallbacks += other.row_fallbacks
+
+
+@dataclass
+class ObjectResult(Tally):
+    """What scanning one stored object produced: rows, and counters for progress (its errors are
+    its `errors` rows)."""
+
+    rows: Rows
 
 
 @dataclass
@@ -620,17 +609,9 @@ def scan_batch(batch: Batch, options: ScanOptions) -> BatchResult:
     def scan_one(item: tuple[str, ObjectRef]) -> None:
         result = worker.scan_object(*item, spill=spill)
         with lock:
-            done.errors += result.rows.count("errors")
             writer.extend(result.rows)
-            done.scanned += result.scanned
-            done.skipped += result.skipped
-            done.failed += result.failed
-            done.bytes_read += result.bytes_read
-            done.findings.update(result.findings)
-            done.record_times.update(result.record_times)
-            done.allowed.update(result.allowed)
-            done.column_batches += result.column_batches
-            done.row_fallbacks += result.row_fallbacks
+            done.add(result)
+            done.errors += result.rows.count("errors")
 
     if options.io_threads > 1 and len(batch.objects) > 1:
         list(_io_pool(options.io_threads).map(scan_one, batch.objects))
