@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import random
 import re
 import tempfile
@@ -21,8 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import boto3
-from moto.server import ThreadedMotoServer
+from moto_server import start_moto
 
 from piiscan.connectors import Selection
 from piiscan.detectors import load_detectors
@@ -88,17 +86,7 @@ def main() -> None:
     access_log.setLevel(logging.INFO)
     access_log.propagate = False
     access_log.addHandler(reads)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="eu-west-1",
-        AWS_ENDPOINT_URL=endpoint,
-    )
-    client = boto3.client("s3", endpoint_url=endpoint)
+    server, endpoint, client = start_moto()
     total = fill(client, args.objects)
     print(
         f"moto on {endpoint}; {args.objects} objects ({total / 1e6:.1f} MB); entities {', '.join(ENTITIES)}; "

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import random
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
-from moto.server import ThreadedMotoServer
+from moto_server import start_moto
 
 from piiscan.connectors import Selection
 from piiscan.detectors import load_detectors
@@ -54,17 +52,7 @@ def main() -> None:
     args = ap.parse_args()
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-        AWS_DEFAULT_REGION="eu-west-1",
-        AWS_ENDPOINT_URL=endpoint,
-    )
-    client = boto3.client("s3", endpoint_url=endpoint)
+    server, endpoint, client = start_moto()
     sizes = {}
     sizes["small"] = fill(client, "bench", args.small, 0, args.large_mb)
     big_bytes = fill(client, "bench-large", 0, args.large, args.large_mb)
