@@ -21,10 +21,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from piiscan.detectors.region import Region, field_kind, region_of_fields
 from piiscan.model import Finding, Locator, Record, TableBatch, TableColumn, TextUnit
 
 if TYPE_CHECKING:
-    from piiscan.engine import Engine
+    from piiscan.engine import Engine, RecordWindow
 
 _UNSEEN: Any = object()
 
@@ -32,18 +33,53 @@ _UNSEEN: Any = object()
 SEPARATOR = "\n\n"
 
 
-def scan_batch(engine: Engine, batch: TableBatch) -> list[Finding]:
-    """Every finding in `batch`: its text columns', then its records'."""
+def scan_batch(engine: Engine, batch: TableBatch, window: RecordWindow | None = None) -> list[Finding]:
+    """Every finding in `batch`: its text columns', then its records'. `window` carries the
+    context of the object's records before this batch."""
     findings: list[Finding] = []
+    regions = row_regions(batch)
     for column in batch.columns:
-        findings.extend(engine.scan(column_unit(column, batch)))
+        findings.extend(engine.scan(column_unit(column, batch, regions), window))
     if engine.record_detectors and (batch.scalars or batch.list_fields):
         findings.extend(_record_findings(engine, batch))
     return findings
 
 
-def column_unit(column: TableColumn, batch: TableBatch) -> TextUnit:
-    """One text unit holding every value of `column`, each followed by a blank line."""
+def row_regions(batch: TableBatch) -> list[str | None] | None:
+    """The country each row names (`piiscan.detectors.region`), or None when no column can say:
+    read from the batch's country and address columns, as the row road reads a record's cells."""
+    kinds = [(column, field_kind(column.field) if column.fields is None else None) for column in batch.columns]
+    asked = [(column, kind) for column, kind in kinds if kind is not None]
+    if not asked:
+        return None
+    countries: list[list[str]] = [[] for _ in range(batch.num_rows)]
+    addresses: list[list[str]] = [[] for _ in range(batch.num_rows)]
+    for column, kind in asked:
+        rows = range(len(column.values)) if column.rows is None else column.rows.tolist()
+        into = countries if kind == "country" else addresses
+        for row, value in zip(rows, column.values.to_pylist(), strict=True):
+            into[row].append(value)
+    return [region_of_fields(c, a) for c, a in zip(countries, addresses, strict=True)]
+
+
+def _value_regions(regions: list[str | None], rows: list[int], starts: list[int], size: int) -> list[Region]:
+    """(start, end, region) of the runs of values whose rows name the same country."""
+    spans: list[Region] = []
+    for i, row in enumerate(rows):
+        region = regions[row]
+        if region is None:
+            continue
+        end = starts[i + 1] - len(SEPARATOR) if i + 1 < len(starts) else size - len(SEPARATOR)
+        if spans and spans[-1][2] == region and spans[-1][1] + len(SEPARATOR) == starts[i]:
+            spans[-1] = (spans[-1][0], end, region)
+        else:
+            spans.append((starts[i], end, region))
+    return spans
+
+
+def column_unit(column: TableColumn, batch: TableBatch, regions: list[str | None] | None = None) -> TextUnit:
+    """One text unit holding every value of `column`, each followed by a blank line; `regions`:
+    the country each row names."""
     values = column.values
     joined = pc.binary_join_element_wise(values, SEPARATOR, "")
     wide = pa.types.is_large_string(joined.type)
@@ -90,7 +126,11 @@ def column_unit(column: TableColumn, batch: TableBatch) -> TextUnit:
         def field_at(offset: int) -> str | None:
             return fields(value_at(offset))
 
-    return TextUnit(text, index=index, field_at=field_at)
+    spans: list[Region] = []
+    if regions is not None:
+        value_rows = list(range(len(starts))) if rows is None else rows.tolist()
+        spans = _value_regions(regions, value_rows, starts, len(text))
+    return TextUnit(text, index=index, field_at=field_at, regions=spans)
 
 
 def _record_findings(engine: Engine, batch: TableBatch) -> Iterator[Finding]:
