@@ -62,7 +62,7 @@ ADDRESS_FIELDS = frozenset(
 _ALIASES = {"uk": "GB", "great britain": "GB", "england": "GB", "usa": "US", "u.s.": "US", "u.s.a.": "US"}
 _LANGUAGES = ("en", "nl", "de", "fr", "es", "it")
 # a German street name ends in one of these words; German postcodes have five digits
-_GERMAN_STREET = re.compile(r"(?i:stra(?:ß|ss)e|str\.|gasse|allee|platz|damm|ufer|chaussee|stieg|weg)\b")
+_GERMAN_STREET = re.compile(r"(?i:(?:stra(?:ß|ss)e|gasse|allee|platz|damm|ufer|chaussee|stieg|weg)\b|str\.)")
 _GERMAN_POSTCODE = re.compile(r"(?<![0-9])(?:D-)?[0-9]{5}(?![0-9])")
 
 
