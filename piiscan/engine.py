@@ -322,7 +322,7 @@ class Engine:
             ascii_only = len(data) == len(text)
             raw, hinted = self._backend.matches(data)
             if remember:
-                self._remember(near, window, data if hinted is not None else None, hinted)  # type: ignore[arg-type]
+                self._remember(near, window, data, hinted)  # type: ignore[arg-type]
             if raw:
                 raw.sort()
                 to_char = _ByteToChar(data)  # asked only when some character takes several bytes
@@ -386,12 +386,10 @@ class Engine:
             return []
         return self._findings(unit, near, hits)
 
-    def _remember(
-        self, near: _Near, window: RecordWindow, data: bytes | None, hinted: list[tuple[int, int]] | None
-    ) -> None:
+    def _remember(self, near: _Near, window: RecordWindow, data: bytes, hinted: list[tuple[int, int]] | None) -> None:
         """Note in `window` the records of a unit of records that hold context words of the
-        detectors whose context reaches records further up; where the pass gave hints (`data`),
-        the words are looked for only where it saw them."""
+        detectors whose context reaches records further up; where the pass gave hints, the words
+        are looked for only where it saw them."""
         unit = near.unit
         text = unit.text
         index = unit.index
@@ -401,7 +399,7 @@ class Engine:
         if len(lowered) != len(text):  # a character whose lower case is longer (İ): keep offsets
             lowered = "".join(ch.lower()[:1] for ch in text)
         hinted_at: dict[int, list[int]] = {}
-        if data is not None and hinted is not None:
+        if hinted is not None:
             to_char = _ByteToChar(data)
             for start, h in sorted(hinted):
                 di = self._hint_detector[h]
@@ -409,7 +407,7 @@ class Engine:
         for di in self._windowed:
             ctx = self._context[di]
             assert ctx is not None
-            starts = hinted_at.get(di, []) if di in self._hint_detector else None
+            starts = hinted_at.get(di, []) if hinted is not None and di in self._hint_detector else None
             if starts is None:
                 found = [m.start() for m in ctx.finditer(lowered)]
             else:  # a hint starts at the word or at the character before it
