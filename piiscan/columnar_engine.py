@@ -21,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from piiscan.detectors.region import Region, field_kind, region_of_fields
+from piiscan.detectors.region import Region, field_kind, region_of_fields, region_spans
 from piiscan.model import Finding, Locator, Record, TableBatch, TableColumn, TextUnit
 
 if TYPE_CHECKING:
@@ -60,21 +60,6 @@ def row_regions(batch: TableBatch) -> list[str | None] | None:
         for row, value in zip(rows, column.values.to_pylist(), strict=True):
             into[row].append(value)
     return [region_of_fields(c, a) for c, a in zip(countries, addresses, strict=True)]
-
-
-def _value_regions(regions: list[str | None], rows: list[int], starts: list[int], size: int) -> list[Region]:
-    """(start, end, region) of the runs of values whose rows name the same country."""
-    spans: list[Region] = []
-    for i, row in enumerate(rows):
-        region = regions[row]
-        if region is None:
-            continue
-        end = starts[i + 1] - len(SEPARATOR) if i + 1 < len(starts) else size - len(SEPARATOR)
-        if spans and spans[-1][2] == region and spans[-1][1] + len(SEPARATOR) == starts[i]:
-            spans[-1] = (spans[-1][0], end, region)
-        else:
-            spans.append((starts[i], end, region))
-    return spans
 
 
 def column_unit(column: TableColumn, batch: TableBatch, regions: list[str | None] | None = None) -> TextUnit:
@@ -128,8 +113,15 @@ def column_unit(column: TableColumn, batch: TableBatch, regions: list[str | None
 
     spans: list[Region] = []
     if regions is not None:
-        value_rows = list(range(len(starts))) if rows is None else rows.tolist()
-        spans = _value_regions(regions, value_rows, starts, len(text))
+        value_rows = range(len(starts)) if rows is None else rows.tolist()
+        ends = [*starts[1:], len(text)]
+        spans = region_spans(
+            (
+                (start, end - len(SEPARATOR), regions[row])
+                for start, end, row in zip(starts, ends, value_rows, strict=True)
+            ),
+            len(SEPARATOR),
+        )
     return TextUnit(text, index=index, field_at=field_at, regions=spans)
 
 

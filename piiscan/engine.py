@@ -389,29 +389,32 @@ class Engine:
     def _remember(self, near: _Near, window: RecordWindow, data: bytes, hinted: list[tuple[int, int]] | None) -> None:
         """Note in `window` the records of a unit of records that hold context words of the
         detectors whose context reaches records further up; where the pass gave hints, the words
-        are looked for only where it saw them."""
+        are looked for only where it saw them (most units: nowhere)."""
         unit = near.unit
         text = unit.text
         index = unit.index
         assert index is not None  # a unit of records
-        window.next_unit(index(len(text) - 1).record, self._lines)
-        lowered = near.lowered()
-        if len(lowered) != len(text):  # a character whose lower case is longer (İ): keep offsets
-            lowered = "".join(ch.lower()[:1] for ch in text)
+        window.next_unit(self._lines)
         hinted_at: dict[int, list[int]] = {}
         if hinted is not None:
+            windowed = {h for h, di in enumerate(self._hint_detector) if di in self._windowed}
             to_char = _ByteToChar(data)
-            for start, h in sorted(hinted):
-                di = self._hint_detector[h]
-                hinted_at.setdefault(di, []).append(start if len(data) == len(text) else to_char(start))
+            for start, h in sorted(hint for hint in hinted if hint[1] in windowed):
+                hinted_at.setdefault(self._hint_detector[h], []).append(
+                    start if len(data) == len(text) else to_char(start)
+                )
         for di in self._windowed:
             ctx = self._context[di]
             assert ctx is not None
-            starts = hinted_at.get(di, []) if hinted is not None and di in self._hint_detector else None
-            if starts is None:
-                found = [m.start() for m in ctx.finditer(lowered)]
-            else:  # a hint starts at the word or at the character before it
+            if hinted is not None and di in self._hint_detector:
+                starts = hinted_at.get(di)
+                if not starts:
+                    continue
+                lowered = near.lowered_same_length()
+                # a hint starts at the word or at the character before it
                 found = [m.start() for c in starts if (m := ctx.search(lowered, c, c + 64)) is not None]
+            else:
+                found = [m.start() for m in ctx.finditer(near.lowered_same_length())]
             for at in found:
                 locator = index(at)
                 if locator.record is not None:
@@ -590,22 +593,21 @@ class RecordWindow:
     many records before a candidate's count. The engine notes a unit's records, then asks about its
     candidates; an object's units come in record order, so older records are let go after each."""
 
-    __slots__ = ("_detectors", "_last", "_noted", "_seen")
+    __slots__ = ("_detectors", "_high", "_noted", "_seen")
 
     def __init__(self) -> None:
         self._seen: dict[tuple[int, str | None], list[int]] = {}  # sorted records with the words
         self._detectors: set[int] = set()  # those whose words were seen at all
         self._noted: set[tuple[int, str | None]] = set()  # noted in the unit before
-        self._last: int | None = None  # the last record of the unit before
+        self._high = -1  # the highest record the unit before noted or asked about
 
-    def next_unit(self, last: int | None, reach: Sequence[int]) -> None:
-        """A unit whose last record is `last` comes: let go of records the unit before left beyond reach."""
-        if self._last is not None:
-            for key in self._noted:
-                records = self._seen[key]
-                del records[: bisect_left(records, self._last - reach[key[0]])]
+    def next_unit(self, reach: Sequence[int]) -> None:
+        """The next unit comes, whose records all follow the last one's: let go of records beyond
+        reach of the last unit's highest."""
+        for key in self._noted:
+            records = self._seen[key]
+            del records[: bisect_left(records, self._high - reach[key[0]])]
         self._noted = set()
-        self._last = last
 
     def add(self, di: int, field: str | None, record: int) -> None:
         key = (di, field)
@@ -616,6 +618,7 @@ class RecordWindow:
             insort(records, record)
         self._noted.add(key)
         self._detectors.add(di)
+        self._high = max(self._high, record)
 
     def holds(self, di: int) -> bool:
         return di in self._detectors
@@ -625,6 +628,7 @@ class RecordWindow:
         records = self._seen.get((di, locator.field))
         if not records or locator.record is None:
             return False
+        self._high = max(self._high, locator.record)
         i = bisect_left(records, locator.record - reach)
         return i < len(records) and records[i] < locator.record
 
@@ -681,6 +685,13 @@ class _Near:
         if self._lowered is None:
             self._lowered = self._unit.text.lower()
         return self._lowered
+
+    def lowered_same_length(self) -> str:
+        """The unit's text in lower case, a character for a character (İ's lower case is two)."""
+        lowered = self.lowered()
+        if len(lowered) != len(self._unit.text):
+            return "".join(ch.lower()[:1] for ch in self._unit.text)
+        return lowered
 
     def _search(self, rx: re.Pattern[str], start: int, end: int, lines: int = 0) -> bool:
         text = self._unit.text

@@ -22,7 +22,7 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 
 import phonenumbers
@@ -118,6 +118,20 @@ def region_of_fields(countries: Sequence[str], addresses: Sequence[str]) -> str 
     if codes:
         return codes.pop() if len(codes) == 1 else None
     return "DE" if addresses and german_address(addresses) else None
+
+
+def region_spans(values: Iterable[tuple[int, int, str | None]], gap: int) -> list[Region]:
+    """(start, end, region) of runs of records (start, end, region), in text order, that name the
+    same country and stand `gap` characters apart (the separator between them)."""
+    spans: list[Region] = []
+    for start, end, region in values:
+        if region is None:
+            continue
+        if spans and spans[-1][2] == region and spans[-1][1] + gap == start:
+            spans[-1] = (spans[-1][0], end, region)
+        else:
+            spans.append((start, end, region))
+    return spans
 
 
 class RecordRegions:

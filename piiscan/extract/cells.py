@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from piiscan.detectors.region import RecordRegions
+from piiscan.detectors.region import RecordRegions, region_spans
 from piiscan.extract.recordtime import RecordClock
 from piiscan.model import Locator, TextUnit
 
@@ -88,7 +88,7 @@ class CellPacker:
             if when is not None:
                 locator = dataclasses.replace(locator, modified=when)
         text = self._sep.join(cells)
-        region = self._regions.of(fields, cells)
+        region = self._regions.of(fields if labels is None else labels, cells)
         self._rows.append(_Row(locator, fields, cells, fields if labels is None else labels, cell_line, region))
         self._parts.append(text)
         self._size += len(text) + len(self._sep)
@@ -137,14 +137,9 @@ class CellPacker:
             row, j, _ = at(offset)
             return row.labels[j] if j < len(row.labels) else row.locator.field
 
-        regions: list[tuple[int, int, str]] = []
-        for i, row in enumerate(rows):
-            if row.region is not None:
-                end = starts[i] + len(parts[i])
-                if regions and regions[-1][2] == row.region and regions[-1][1] + len(sep) == starts[i]:
-                    regions[-1] = (regions[-1][0], end, row.region)
-                else:
-                    regions.append((starts[i], end, row.region))
+        regions = region_spans(
+            ((starts[i], starts[i] + len(parts[i]), row.region) for i, row in enumerate(rows)), len(sep)
+        )
         return TextUnit(text, index=index, field_at=field_at, regions=regions)
 
 
