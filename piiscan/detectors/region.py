@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 import phonenumbers
 
@@ -82,7 +82,7 @@ def _country_names() -> dict[str, str]:
     return names
 
 
-@cache
+@lru_cache(maxsize=4096)
 def country_code(value: str) -> str | None:
     """The ISO 3166-1 alpha-2 code of a country field's value (`de`, `Deutschland`), else None."""
     text = " ".join(value.split()).lower()
@@ -93,6 +93,7 @@ def country_code(value: str) -> str | None:
     return _ALIASES.get(text) or _country_names().get(text)
 
 
+@lru_cache(maxsize=4096)
 def field_kind(path: str) -> str | None:
     """`country`, `address` (any address part), or None: what a field tells of a record's country.
     Fields inside lists are not asked (a record holds one country, not one per element)."""
