@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -163,6 +164,18 @@ def _e164(body: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=50_000)  # a customer table repeats its numbers: parse each once
+def _regional_e164(body: str, region: str) -> str | None:
+    """The E.164 form of a national number of `region`, when it is valid there."""
+    try:
+        number = phonenumbers.parse(body.replace("\u2013", " "), region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 class PhoneDetector(Detector):
     name = "phone"
     entity = PHONE_NUMBER
@@ -242,12 +255,8 @@ class PhoneDetector(Detector):
                     body = body[: date.start()]
                 if _DATE.search(body) or _FRACTION.fullmatch(body):
                     continue
-                try:
-                    number = phonenumbers.parse(body.replace("\u2013", " "), region)
-                except phonenumbers.NumberParseException:
-                    continue
-                if phonenumbers.is_valid_number(number):
-                    canonical = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                canonical = _regional_e164(body, region)
+                if canonical is not None:
                     yield m.start(), m.start() + len(body), Candidate(canonical, REGION_SCORE)
 
     def mask(self, canonical: str) -> str:
