@@ -164,9 +164,18 @@ def _e164(body: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=64)
+def _shortcut(region: str) -> _HomeRegion:
+    """`_HomeRegion` for another region (it decides the plain national shapes of DE, FR, BE, AT, CH…)."""
+    return _HomeRegion(region)
+
+
 @lru_cache(maxsize=50_000)  # a customer table repeats its numbers: parse each once
 def _regional_e164(body: str, region: str) -> str | None:
     """The E.164 form of a national number of `region`, when it is valid there."""
+    decided = _shortcut(region).e164(body)
+    if decided is not UNDECIDED:
+        return decided  # type: ignore[return-value]
     try:
         number = phonenumbers.parse(body.replace("\u2013", " "), region)
     except phonenumbers.NumberParseException:
