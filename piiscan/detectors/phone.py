@@ -152,27 +152,18 @@ def _e164(body: str) -> str | None:
     """The E.164 form of a number written as `body`, when it is valid and no date."""
     if _DATE.search(body) or _FRACTION.fullmatch(body):
         return None
-    decided = _HOME.e164(body)
-    if decided is not UNDECIDED:
-        return decided  # type: ignore[return-value]
-    try:
-        number = phonenumbers.parse(body.replace("\u2013", " "), DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return _regional_e164(body, DEFAULT_REGION)
 
 
 @lru_cache(maxsize=64)
 def _shortcut(region: str) -> _HomeRegion:
-    """`_HomeRegion` for another region (it decides the plain national shapes of DE, FR, BE, AT, CH…)."""
-    return _HomeRegion(region)
+    """`_HomeRegion` of a region (it decides the plain national shapes of NL, DE, FR, BE, AT, CH…)."""
+    return _HOME if region == DEFAULT_REGION else _HomeRegion(region)
 
 
 @lru_cache(maxsize=50_000)  # a customer table repeats its numbers: parse each once
 def _regional_e164(body: str, region: str) -> str | None:
-    """The E.164 form of a national number of `region`, when it is valid there."""
+    """The E.164 form of a number written as `body` in `region`, when it is valid there."""
     decided = _shortcut(region).e164(body)
     if decided is not UNDECIDED:
         return decided  # type: ignore[return-value]
