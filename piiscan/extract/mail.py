@@ -68,9 +68,13 @@ _STRONG = {b"from", b"message-id", b"received", b"return-path", b"delivered-to"}
 def looks_like_headers(head: bytes) -> bool:
     """The head opens with an RFC 5322 header block naming a sender or route, not just any `Key: value`."""
     seen: set[bytes] = set()
-    lines = head.split(b"\n", 200)[:200]
-    for n, line in enumerate(lines):
-        line = line.rstrip(b"\r")
+    start = 0
+    for n in range(200):  # line by line: most heads are no mail and fail on their first line
+        if start > len(head):
+            break
+        end = head.find(b"\n", start)
+        line = (head[start:] if end == -1 else head[start:end]).rstrip(b"\r")
+        start = end + 1 if end != -1 else len(head) + 1
         if not line:
             break
         if line[:1] in (b" ", b"\t") and n:
