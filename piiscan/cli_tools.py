@@ -235,6 +235,7 @@ def subject_find(
         when = datetime.now(UTC).isoformat(timespec="seconds")
         subj.write_report(Path(report), opened, held, found, subj.not_searched(opened), when)
     asked = len({i.label for i in identifiers})
+    found = found.drop_columns(["value_hash"])  # the case file keeps it; the listing does not
     _emit(found, fmt, output, f"{found.num_rows} occurrence(s) of {asked} identifier(s)")
 
 
@@ -276,6 +277,64 @@ def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output
     if "holds" in states:
         sys.exit(int(ExitCode.VIOLATIONS))
     if "unreadable" in states:
+        sys.exit(int(ExitCode.PARTIAL))
+
+
+@subject.command("export")
+@click.argument("case_path", metavar="CASE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--reveal", is_flag=True, help="Confirm that the subject's values are to be written in clear.")
+@click.option("--out", "out", required=True, metavar="DIR", help="A new (or empty) folder for the export.")
+@click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the case's scans were made with.")
+def subject_export(case_path: str, reveal: bool, out: str, key_file: str | None) -> None:
+    """Read again exactly the occurrences of CASE (a `subject find --case` file) from their
+    sources, and write the subject's data to DIR: per source a JSON and a CSV file, each value with
+    its locator, and export.json (what was read, exported and not exported).
+
+    A value is exported only when it still hashes to the case's value hash at its locator; one
+    that changed since the scan is listed as changed, not exported. The only command that writes
+    values in clear: it needs --reveal, and writes files readable by their owner only.
+
+    \b
+    Exit codes:
+      0  every occurrence of the case was exported
+      3  some were not: changed since the scan, or their object is gone or unreadable (PARTIAL)
+      2  no --reveal, --out not a new or empty folder, unreadable case, or a key other than the case's
+    """
+    from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
+    from piiscan.tools.cases import CaseError, read_case
+    from piiscan.tools.export import ExportError, SourceExport, check_case, prepare_out, reread, write_export
+
+    if not reveal:
+        _fail("subject export writes the subject's values in clear: give --reveal to confirm")
+    try:
+        case = read_case(Path(case_path))
+        check_case(case)
+        key = load_key(key_file, create=False)
+        if key_fingerprint(key) != case.key_fingerprint:
+            _fail("the case was made with a different HMAC key: its values cannot be checked (see --key-file)")
+        prepare_out(Path(out))
+    except (CaseError, ExportError, HmacKeyError) as exc:
+        _fail(str(exc))
+
+    def told(source: SourceExport) -> None:
+        # which objects were read, and how many values: never a value
+        click.echo(
+            f"{source.state}: {source.object}: {len(source.values)} value(s) exported, "
+            f"{len(source.missed)} not exported",
+            err=True,
+        )
+
+    sources = reread(case, key, told)
+    write_export(Path(out), Path(case_path), sources)
+    exported = sum(len(s.values) for s in sources)
+    missed = [row["reason"] for s in sources for row in s.missed]
+    click.echo(
+        f"{exported} value(s) from {sum(bool(s.values) for s in sources)} source(s) written to {out}; "
+        f"not exported: {missed.count('changed')} changed, {missed.count('not found')} in objects no longer found, "
+        f"{missed.count('unreadable')} unreadable",
+        err=True,
+    )
+    if missed:
         sys.exit(int(ExitCode.PARTIAL))
 
 

@@ -17,7 +17,7 @@ import os
 import re
 import threading
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -247,9 +247,11 @@ class Engine:
         *,
         min_score: float = 0.5,
         backend: str = "auto",
+        hasher: Callable[[str, str], str] | None = None,
     ) -> None:
         self.key = key
-        self._hash = Hasher(key)
+        # `subject export` passes one that also keeps the values it was asked to re-read
+        self._hash = hasher or Hasher(key)
         self.min_score = min_score
         self.detectors: list[Detector] = []
         self.record_detectors: list[RecordDetector] = []

@@ -14,7 +14,7 @@ import calendar
 import json
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,8 @@ class Case:
     key_fingerprint: str
     received: date
     objects: list[str]  # the objects holding an occurrence, in order
+    #: every occurrence found, by locator (`subject find` rows, with `value_hash`)
+    found: list[dict[str, Any]] = field(default_factory=list)
 
 
 def write_case(
@@ -96,7 +98,8 @@ def read_case(path: Path) -> Case:
             raise CaseError(f"{path}: not a piiscan case file (format {CASE_FORMAT})")
         identifiers = [Identifier(i["type"], i["entity"], i["masked"], i["value_hash"]) for i in data["identifiers"]]
         objects = list(dict.fromkeys(row["object"] for row in data["found"]))
-        return Case(identifiers, data["key_fingerprint"], date.fromisoformat(data["received"]), objects)
+        received = date.fromisoformat(data["received"])
+        return Case(identifiers, data["key_fingerprint"], received, objects, list(data["found"]))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         if isinstance(exc, CaseError):
             raise
