@@ -657,8 +657,9 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     """One finding per occurrence: of overlapping findings keep the best-scored, then longest.
 
     The same detector matching one value twice (several pattern ends) collapses to one; two
-    entities claiming the same characters keep the better-scored one (both when scored alike).
-    Works cluster by cluster of overlapping spans, so dense text stays linear.
+    entities claiming the same characters keep the better-scored one (both when scored alike),
+    but a finding is never hidden by one of another entity that it holds whole (an MRZ by the
+    birth date inside it). Works cluster by cluster of overlapping spans, so dense text stays linear.
     """
     if len(findings) < 2:
         return findings
@@ -681,7 +682,18 @@ def _settle(cluster: list[Finding]) -> list[Finding]:
         return cluster
     kept: list[Finding] = []
     for f in sorted(cluster, key=lambda f: (-f.score, -(f.end - f.start), f.start)):
-        if not any(f.start < k.end and k.start < f.end and (k.entity == f.entity or k.score > f.score) for k in kept):
+        # a value holding another entity's (an MRZ holding a birth date and a BSN) is not hidden by it
+        if not any(
+            f.start < k.end
+            and k.start < f.end
+            and (k.entity == f.entity or (k.score > f.score and not _holds(f, k)))
+            for k in kept
+        ):
             kept.append(f)
     kept.sort(key=lambda f: (f.start, f.end))
     return kept
+
+
+def _holds(outer: Finding, inner: Finding) -> bool:
+    """Whether `outer` spans all of `inner` and more."""
+    return outer.start <= inner.start and inner.end <= outer.end and outer.end - outer.start > inner.end - inner.start
