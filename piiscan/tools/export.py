@@ -150,7 +150,16 @@ def _compare(
         else:
             member_unread = state == UNREADABLE or (row["member"] or "") in unread
             result.missed.append({**row, "reason": UNREADABLE if member_unread else CHANGED})
+    result.values.sort(key=_in_reading_order)
     return result
+
+
+def _in_reading_order(value: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Values as a person meets them in the object: by member, record, line, page, field (absent last)."""
+    return tuple(
+        (value[c] is None, value[c] or 0 if c in ("record", "line", "page") else value[c] or "")
+        for c in ("member", "record", "line", "page", "field", "entity")
+    )
 
 
 def prepare_out(out: Path) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,8 +12,16 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
+from google.cloud import storage
 
 from piiscan.cli import main
+from tests.connectors.cloud_servers import (
+    gcs_env,  # noqa: F401 - a fixture
+    moto_endpoint,
+    new_bucket_name,
+    s3_client,
+    s3_env,  # noqa: F401 - a fixture
+)
 from tests.connectors.test_postgres import Pg, pg  # noqa: F401  (the session's PostgreSQL server)
 from tests.helpers import run_scan
 from tests.tools import estate
@@ -238,3 +248,32 @@ def test_refusals(estate_scans: tuple[Path, Path, str], tmp_path: Path) -> None:
         del row["value_hash"]
     case.write_text(json.dumps(old))
     assert "the case file has no value hash per occurrence" in refused("--reveal", "--out", str(tmp_path / "new"))
+
+
+@pytest.mark.usefixtures("s3_env", "gcs_env")
+@pytest.mark.parametrize("kind", ["s3", "gs"])
+def test_export_from_a_zip_member_in_a_bucket(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIISCAN_HMAC_KEY", "piiscan-test-key")
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("crm/customers.csv", estate.CSV)
+    name = new_bucket_name("export")
+    if kind == "s3":
+        client = s3_client(moto_endpoint())
+        client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        client.put_object(Bucket=name, Key="backup/customers.zip", Body=packed.getvalue())
+    else:
+        storage.Client().create_bucket(name).blob("backup/customers.zip").upload_from_string(packed.getvalue())
+    assert run_scan(tmp_path, f"{kind}://{name}/backup/", out_name="scans/bucket").exit_code == 0
+    case = tmp_path / "case.json"
+    args = ["subject", "find", str(tmp_path / "scans"), "--imei", estate.JAN["imei"], "--case", str(case)]
+    assert invoke(*args, "--format", "csv").exit_code == 0
+    done = invoke("subject", "export", str(case), "--reveal", "--out", str(tmp_path / "export"))
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "export" / "01-customers.zip.csv").read_text() == (
+        "object,member,line,record,field,page,row_key,entity,value\n"
+        f"{kind}://{name}/backup/customers.zip,crm/customers.csv,2,0,imei,,,DEVICE_ID,imei:352099001761481\n"
+    )
+    assert done.stderr.splitlines()[0] == (
+        f"read: {kind}://{name}/backup/customers.zip: 1 value(s) exported, 0 not exported"
+    )
