@@ -684,9 +684,7 @@ def _settle(cluster: list[Finding]) -> list[Finding]:
     for f in sorted(cluster, key=lambda f: (-f.score, -(f.end - f.start), f.start)):
         # a value holding another entity's (an MRZ holding a birth date and a BSN) is not hidden by it
         if not any(
-            f.start < k.end
-            and k.start < f.end
-            and (k.entity == f.entity or (k.score > f.score and not _holds(f, k)))
+            f.start < k.end and k.start < f.end and (k.entity == f.entity or (k.score > f.score and not _holds(f, k)))
             for k in kept
         ):
             kept.append(f)
