@@ -285,21 +285,29 @@ def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output
 @click.option("--reveal", is_flag=True, help="Confirm that the subject's values are to be written in clear.")
 @click.option("--out", "out", required=True, metavar="DIR", help="A new (or empty) folder for the export.")
 @click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the case's scans were made with.")
-def subject_export(case_path: str, reveal: bool, out: str, key_file: str | None) -> None:
+@click.option("--nlp-model", metavar="NAME", help="The spaCy pipeline the scans were made with (--nlp-model).")
+@click.option("--rules", "rule_packs", multiple=True, metavar="FILE", help="The rule packs the scans were made with.")
+def subject_export(
+    case_path: str, reveal: bool, out: str, key_file: str | None, nlp_model: str | None, rule_packs: tuple[str, ...]
+) -> None:
     """Read again exactly the occurrences of CASE (a `subject find --case` file) from their
     sources, and write the subject's data to DIR: per source a JSON and a CSV file, each value with
     its locator, and export.json (what was read, exported and not exported).
 
     A value is exported only when it still hashes to the case's value hash at its locator; one
     that changed since the scan is listed as changed, not exported. The only command that writes
-    values in clear: it needs --reveal, and writes files readable by their owner only.
+    values in clear: it needs --reveal, and writes files readable by their owner only. Give the
+    --nlp-model and --rules the scans were made with: their detectors' values are then found again.
 
     \b
     Exit codes:
       0  every occurrence of the case was exported
       3  some were not: changed since the scan, or their object is gone or unreadable (PARTIAL)
-      2  no --reveal, --out not a new or empty folder, unreadable case, or a key other than the case's
+      2  no --reveal, --out not a new or empty folder, unreadable case, a key other than the case's,
+         or an --nlp-model or --rules that cannot be loaded
     """
+    from piiscan.cli import _rule_packs
+    from piiscan.detectors.nlp import ModelNotFound
     from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
     from piiscan.tools.cases import CaseError, read_case
     from piiscan.tools.export import ExportError, SourceExport, check_case, prepare_out, reread, write_export
@@ -312,6 +320,7 @@ def subject_export(case_path: str, reveal: bool, out: str, key_file: str | None)
         key = load_key(key_file, create=False)
         if key_fingerprint(key) != case.key_fingerprint:
             _fail("the case was made with a different HMAC key: its values cannot be checked (see --key-file)")
+        rules = _rule_packs(rule_packs, key_file)
         prepare_out(Path(out))
     except (CaseError, ExportError, HmacKeyError) as exc:
         _fail(str(exc))
@@ -324,7 +333,10 @@ def subject_export(case_path: str, reveal: bool, out: str, key_file: str | None)
             err=True,
         )
 
-    sources = reread(case, key, told)
+    try:
+        sources = reread(case, key, told, nlp_model, rules)
+    except ModelNotFound as exc:
+        _fail(f"--nlp-model: {exc}")  # before any object is read: --out is still empty
     write_export(Path(out), Path(case_path), sources)
     exported = sum(len(s.values) for s in sources)
     missed = [row["reason"] for s in sources for row in s.missed]

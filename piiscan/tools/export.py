@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from piiscan.hashing import Hasher
+from piiscan.rulepacks import RulePacks
 from piiscan.tools.cases import Case
 from piiscan.tools.output import to_json
 
@@ -90,8 +91,15 @@ def check_case(case: Case) -> None:
         )
 
 
-def reread(case: Case, key: bytes, told: Callable[[SourceExport], None] = lambda s: None) -> list[SourceExport]:
-    """Every object of the case read again, in case order; `told` hears of each when it is done."""
+def reread(
+    case: Case,
+    key: bytes,
+    told: Callable[[SourceExport], None] = lambda s: None,
+    nlp_model: str | None = None,
+    rules: RulePacks | None = None,
+) -> list[SourceExport]:
+    """Every object of the case read again, in case order; `told` hears of each when it is done.
+    `nlp_model` and `rules` as the scans had them, so that their detectors' values are found again."""
     from piiscan.connectors import SourceError
     from piiscan.scan import ObjectReader, ScanOptions, new_scan_id
 
@@ -100,17 +108,20 @@ def reread(case: Case, key: bytes, told: Callable[[SourceExport], None] = lambda
         rows_of.setdefault(row["object"], []).append(row)
     keeper = _Keeper(key, {row["value_hash"] for row in case.found})
     # any score: a value the scan reported under other settings is found again, then its hash decides
-    reader = ObjectReader(ScanOptions(scan_id=new_scan_id(), key=key, min_score=0.0), keeper)
+    options = ScanOptions(scan_id=new_scan_id(), key=key, min_score=0.0, nlp_model=nlp_model, rules=rules)
+    reader = ObjectReader(options, keeper)
     out = []
     try:
         for name, rows in rows_of.items():
             uri = source_uri(rows[0])
             try:
-                ref = reader.lookup(uri)
+                ref, state = reader.lookup(uri), NOT_FOUND
             except SourceError:
-                ref = None
+                ref, state = None, NOT_FOUND
+            except Exception:  # denied, unreachable: not proven gone
+                ref, state = None, UNREADABLE
             if ref is None:
-                done = SourceExport(name, uri, NOT_FOUND, missed=[{**r, "reason": NOT_FOUND} for r in rows])
+                done = SourceExport(name, uri, state, missed=[{**r, "reason": state} for r in rows])
             else:
                 done = _compare(name, uri, rows, reader.read(_only_rows(ref, rows)).rows.columns, keeper)
             told(done)

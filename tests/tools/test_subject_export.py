@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
+import spacy
 from click.testing import CliRunner, Result
 from google.cloud import storage
 
@@ -277,3 +278,29 @@ def test_export_from_a_zip_member_in_a_bucket(kind: str, tmp_path: Path, monkeyp
     assert done.stderr.splitlines()[0] == (
         f"read: {kind}://{name}/backup/customers.zip: 1 value(s) exported, 0 not exported"
     )
+
+
+def test_values_of_the_scans_nlp_model_need_it_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nlp = spacy.blank("nl")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "PERSON", "pattern": "Anna Bakker"}])
+    nlp.to_disk(tmp_path / "pipeline")
+    monkeypatch.setenv("PIISCAN_HMAC_KEY", "piiscan-test-key")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "notes.txt").write_text("Gisteren belde Anna Bakker over haar tracker.\n")
+    model = ("--nlp-model", str(tmp_path / "pipeline"))
+    assert run_scan(tmp_path, str(tmp_path / "src"), *model, out_name="scans/nlp").exit_code == 0
+    case = tmp_path / "case.json"
+    args = ["subject", "find", str(tmp_path / "scans"), "--name", "anna bakker", "--case", str(case)]
+    assert invoke(*args, "--format", "csv").exit_code == 0
+    # without the pipeline the name is not found again: reported, not exported
+    without = invoke("subject", "export", str(case), "--reveal", "--out", str(tmp_path / "without"))
+    assert without.exit_code == 3
+    assert json.loads((tmp_path / "without" / "export.json").read_text())["not_exported"][0]["reason"] == "changed"
+    done = invoke("subject", "export", str(case), "--reveal", "--out", str(tmp_path / "with"), *model)
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "with" / "01-notes.txt.csv").read_text().splitlines()[1] == (
+        f"file://{tmp_path}/src/notes.txt,,1,,,,,PERSON,anna bakker"
+    )
+    missing = invoke("subject", "export", str(case), "--reveal", "--out", str(tmp_path / "x"), "--nlp-model", "xx_none")
+    assert missing.exit_code == 2
+    assert "--nlp-model: no spaCy pipeline named 'xx_none' is installed" in missing.output
