@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from piiscan.hashing import Hasher
+from piiscan.model import ObjectRef
 from piiscan.rulepacks import RulePacks
 from piiscan.tools.cases import Case
 from piiscan.tools.output import to_json
@@ -76,10 +77,10 @@ class _Keeper:
         return digest
 
 
-def _place(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    """Where an occurrence is, and what: a table row by its key (the export selects rows by key,
-    so their positions differ from the scan's), any other record by its position."""
-    record = row["record"] if row["row_key"] is None else None
+def _place(row: Mapping[str, Any], by_key: bool) -> tuple[Any, ...]:
+    """Where an occurrence is, and what. Rows selected by key have positions of their own in the
+    reading: they are known by key alone; any other record also by its position."""
+    record = None if by_key else row["record"]
     return (row["member"] or "", row["line"], record, row["field"], row["page"], row["row_key"], row["entity"])
 
 
@@ -123,7 +124,8 @@ def reread(
             if ref is None:
                 done = SourceExport(name, uri, state, missed=[{**r, "reason": state} for r in rows])
             else:
-                done = _compare(name, uri, rows, reader.read(_only_rows(ref, rows)).rows.columns, keeper)
+                ref, by_key = _only_rows(ref, rows)
+                done = _compare(name, uri, rows, reader.read(ref).rows.columns, keeper, by_key)
             told(done)
             out.append(done)
     finally:
@@ -131,31 +133,35 @@ def reread(
     return out
 
 
-def _only_rows(ref: Any, rows: Sequence[Mapping[str, Any]]) -> Any:
-    """A table's ref narrowed to the case's rows, where their keys are known (not masked)."""
-    if not ref.uri.startswith("postgresql://"):
-        return ref
+def _only_rows(ref: ObjectRef, rows: Sequence[Mapping[str, Any]]) -> tuple[ObjectRef, bool]:
+    """A table's ref narrowed to the case's rows where their keys are known (not masked), and
+    whether it was."""
+    keys = list(dict.fromkeys(r["row_key"] for r in rows))
+    if not ref.uri.startswith("postgresql://") or any(k is None or "*" in k for k in keys):
+        return ref, False  # a key that is personal data is masked in the case: read the table, match by position
     from piiscan.connectors.postgres import ROWS_KEY
 
-    keys = list(dict.fromkeys(r["row_key"] for r in rows))
-    if any(k is None or "*" in k for k in keys):
-        return ref  # a key that is personal data is masked in the case: read the table, match by position
-    return replace(ref, extra={**ref.extra, ROWS_KEY: [json.loads(k) for k in keys]})
+    return replace(ref, extra={**ref.extra, ROWS_KEY: [json.loads(k) for k in keys]}), True
 
 
 def _compare(
-    name: str, uri: str, rows: Sequence[dict[str, Any]], found: Mapping[str, Mapping[str, list[Any]]], keeper: _Keeper
+    name: str,
+    uri: str,
+    rows: Sequence[dict[str, Any]],
+    found: Mapping[str, Mapping[str, list[Any]]],
+    keeper: _Keeper,
+    by_key: bool,
 ) -> SourceExport:
     """Each case row exported when the object read again holds its value at its place, else missed."""
     findings = found["findings"]
     read_again = (dict(zip(findings, values, strict=True)) for values in zip(*findings.values(), strict=True))
-    held = {(_place(r), r["value_hash"]) for r in read_again}
+    held = {(_place(r, by_key), r["value_hash"]) for r in read_again}
     objects = found["objects"]
     unread = {m for m, s in zip(objects["member"], objects["status"], strict=True) if s != "scanned"}
     state = UNREADABLE if "" in unread else READ
     result = SourceExport(name, uri, state)
     for row in rows:
-        if (_place(row), row["value_hash"]) in held:
+        if (_place(row, by_key), row["value_hash"]) in held:
             value = {c: row.get(c) for c in EXPORT_COLUMNS if c not in ("object", "value")}
             result.values.append({"object": uri, **value, "value": keeper.values[row["value_hash"]]})
         else:

@@ -304,3 +304,30 @@ def test_values_of_the_scans_nlp_model_need_it_again(tmp_path: Path, monkeypatch
     missing = invoke("subject", "export", str(case), "--reveal", "--out", str(tmp_path / "x"), "--nlp-model", "xx_none")
     assert missing.exit_code == 2
     assert "--nlp-model: no spaCy pipeline named 'xx_none' is installed" in missing.output
+
+
+def test_a_table_keyed_by_personal_data_is_read_whole(
+    tmp_path: Path,
+    pg: Pg,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA}_keyed CASCADE")
+        conn.execute(f"CREATE SCHEMA {SCHEMA}_keyed")
+        conn.execute(f"CREATE TABLE {SCHEMA}_keyed.contacts (email text PRIMARY KEY, bsn text)")
+        rows = "('anna@example.nl', '111222333'), ('jan@example.nl', '123456782')"
+        conn.execute(f"INSERT INTO {SCHEMA}_keyed.contacts VALUES {rows}")
+    monkeypatch.setenv("PGUSER", urlsplit(pg.dsn).username or "postgres")
+    monkeypatch.setenv("PIISCAN_HMAC_KEY", "piiscan-test-key")
+    assert run_scan(tmp_path, pg.uri(f"table={SCHEMA}_keyed.contacts"), out_name="scans/db").exit_code == 0
+    case = tmp_path / "case.json"
+    args = ["subject", "find", str(tmp_path / "scans"), "--bsn", estate.JAN["bsn"], "--case", str(case)]
+    assert invoke(*args, "--format", "csv").exit_code == 0
+    key = '{"email": "j***@example.nl"}'  # the key is personal data: masked in the case, no row to select
+    assert [r["row_key"] for r in json.loads(case.read_text())["found"]] == [key]
+    done = invoke("subject", "export", str(case), "--reveal", "--out", str(tmp_path / "export"))
+    assert done.exit_code == 0, done.output
+    table = pg.obj(f"{SCHEMA}_keyed", "contacts")
+    assert (tmp_path / "export" / f"01-{SCHEMA}_keyed.contacts.csv").read_text().splitlines()[1:] == [
+        f'{table},,,1,bsn,,"{{""email"": ""j***@example.nl""}}",NL_BSN,123456782'
+    ]
