@@ -105,8 +105,13 @@ def reread(
     from piiscan.scan import ObjectReader, ScanOptions, new_scan_id
 
     rows_of: dict[str, list[dict[str, Any]]] = {}
+    seen = set()
     for row in case.found:
-        rows_of.setdefault(row["object"], []).append(row)
+        # a case made with --all-scans holds an occurrence once per scan: it is exported once
+        occurrence = (row["object"], _place(row, by_key=False), row["value_hash"])
+        if occurrence not in seen:
+            seen.add(occurrence)
+            rows_of.setdefault(row["object"], []).append(row)
     keeper = _Keeper(key, {row["value_hash"] for row in case.found})
     # any score: a value the scan reported under other settings is found again, then its hash decides
     options = ScanOptions(scan_id=new_scan_id(), key=key, min_score=0.0, nlp_model=nlp_model, rules=rules)

@@ -331,3 +331,21 @@ def test_a_table_keyed_by_personal_data_is_read_whole(
     assert (tmp_path / "export" / f"01-{SCHEMA}_keyed.contacts.csv").read_text().splitlines()[1:] == [
         f'{table},,,1,bsn,,"{{""email"": ""j***@example.nl""}}",NL_BSN,123456782'
     ]
+
+
+def test_an_occurrence_in_several_scans_is_exported_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIISCAN_HMAC_KEY", "piiscan-test-key")
+    src = estate.build(tmp_path / "src")
+    assert run_scan(tmp_path, str(src), out_name="nightly/1").exit_code == 0
+    assert run_scan(tmp_path, str(src), out_name="nightly/2").exit_code == 0
+    case = tmp_path / "case.json"
+    args = ["subject", "find", str(tmp_path / "nightly"), "--imei", estate.JAN["imei"], "--all-scans"]
+    assert invoke(*args, "--case", str(case), "--format", "csv").exit_code == 0
+    assert len(json.loads(case.read_text())["found"]) == 4  # the CSV row and the telemetry file, twice
+    done = invoke("subject", "export", str(case), "--reveal", "--out", str(tmp_path / "export"))
+    assert done.exit_code == 0, done.output
+    index = json.loads((tmp_path / "export" / "export.json").read_text())
+    assert [(s["object"].rsplit("/", 1)[-1], s["values"]) for s in index["sources"]] == [
+        ("customers.csv", 1),
+        ("dev-0001.ndjson", 1),
+    ]
