@@ -244,7 +244,16 @@ def subject_find(
 @click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the case's scans were made with.")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
 @click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
-def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output: str | None) -> None:
+@click.option("--nlp-model", metavar="NAME", help="The spaCy pipeline the scans were made with (--nlp-model).")
+@click.option("--rules", "rule_packs", multiple=True, metavar="FILE", help="The rule packs the scans were made with.")
+def subject_verify(
+    case_path: str,
+    key_file: str | None,
+    fmt: str | None,
+    output: str | None,
+    nlp_model: str | None,
+    rule_packs: tuple[str, ...],
+) -> None:
     """Scan again exactly the objects of CASE (a `subject find --case` file) and say which still
     hold any of its identifiers: the proof that an erasure worked.
 
@@ -253,8 +262,13 @@ def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output
       0  none remains: every object is clean or no longer there
       6  some object still holds an identifier of the case (VIOLATIONS)
       3  none found, but some object could not be read fully: not proven (PARTIAL)
-      2  unreadable case, or a key other than the case's
+      2  unreadable case, a key other than the case's, or an --nlp-model or --rules that cannot be loaded
+
+    Give the --nlp-model and --rules the scans were made with: what their detectors found is
+    otherwise not seen again, and its object would look clean.
     """
+    from piiscan.cli import _rule_packs
+    from piiscan.detectors.nlp import ModelNotFound
     from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
     from piiscan.tools.cases import CaseError, read_case, verify
 
@@ -265,7 +279,11 @@ def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output
         _fail(str(exc))
     if key_fingerprint(key) != case.key_fingerprint:
         _fail("the case was made with a different HMAC key: its hashes cannot match (see --key-file)")
-    result = verify(case, key)
+    rules = _rule_packs(rule_packs, key_file)
+    try:
+        result = verify(case, key, nlp_model, rules)
+    except ModelNotFound as exc:
+        _fail(f"--nlp-model: {exc}")
     states = result.column("state").to_pylist()
     click.echo(
         f"{states.count('holds')} of {len(states)} object(s) still hold the subject's identifiers; "

@@ -280,7 +280,9 @@ def test_export_from_a_zip_member_in_a_bucket(kind: str, tmp_path: Path, monkeyp
     )
 
 
-def test_values_of_the_scans_nlp_model_need_it_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_values_of_the_scans_nlp_model_need_it_again_to_export_and_verify(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     nlp = spacy.blank("nl")
     nlp.add_pipe("entity_ruler").add_patterns([{"label": "PERSON", "pattern": "Anna Bakker"}])
     nlp.to_disk(tmp_path / "pipeline")
@@ -302,6 +304,14 @@ def test_values_of_the_scans_nlp_model_need_it_again(tmp_path: Path, monkeypatch
         f"file://{tmp_path}/src/notes.txt,,1,,,,,PERSON,anna bakker"
     )
     missing = invoke("subject", "export", str(case), "--reveal", "--out", str(tmp_path / "x"), "--nlp-model", "xx_none")
+    assert missing.exit_code == 2
+    assert "--nlp-model: no spaCy pipeline named 'xx_none' is installed" in missing.output
+    # the erasure proof needs it too: without, the name is not seen and the file would look clean
+    assert invoke("subject", "verify", str(case), "--format", "csv").stdout.splitlines()[1].endswith('"clean",0,"",')
+    held = invoke("subject", "verify", str(case), "--format", "csv", *model)
+    assert held.exit_code == 6
+    assert held.stdout.splitlines()[1] == f'"file://{tmp_path}/src/notes.txt","holds",1,"name a*** b*****",'
+    missing = invoke("subject", "verify", str(case), "--nlp-model", "xx_none")
     assert missing.exit_code == 2
     assert "--nlp-model: no spaCy pipeline named 'xx_none' is installed" in missing.output
 
