@@ -219,7 +219,7 @@ class BatchResult(Tally):
 class _Worker:
     """Per-process state: the engine and connectors, built once."""
 
-    def __init__(self, options: ScanOptions) -> None:
+    def __init__(self, options: ScanOptions, hasher: Callable[[str, str], str] | None = None) -> None:
         self.options = options
         from piiscan.detectors.nlp import nlp_detectors
 
@@ -232,6 +232,7 @@ class _Worker:
             options.key,
             min_score=options.min_score,
             backend=options.backend,
+            hasher=hasher,
         )
         self.allow = AllowList(options.rules.allow if options.rules else ())
         self.connectors: dict[str, Connector] = {}
@@ -257,6 +258,28 @@ class _Worker:
 
 
 Spill = Callable[[Rows, str], None]
+
+
+class ObjectReader:
+    """Objects named by URI, read one at a time in this process exactly as a scan reads them;
+    `hasher` hashes every value found (`subject export` gives one that keeps the values it wants)."""
+
+    def __init__(self, options: ScanOptions, hasher: Callable[[str, str], str] | None = None) -> None:
+        self._worker = _Worker(options, hasher)
+
+    def lookup(self, uri: str) -> ObjectRef | None:
+        """The object at exactly `uri` as its connector lists it now; None when it is gone."""
+        connector = self._worker.connector(scheme_of(uri))
+        for item in connector.list(uri, Selection()):
+            if isinstance(item, ObjectRef) and item.uri == uri:
+                return item
+        return None
+
+    def read(self, ref: ObjectRef) -> ObjectResult:
+        return self._worker.scan_object(scheme_of(ref.uri), ref)
+
+    def close(self) -> None:
+        self._worker.close()
 
 
 class _ObjectScan:
