@@ -152,6 +152,10 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             fail("interrupted", ExitCode.INTERRUPTED)
         except Exception as exc:
+            from piiscan.store import OutputError
+
+            if isinstance(exc, OutputError):  # a tool's output (a --baseline comparison) refused
+                fail(str(exc), ExitCode.OUTPUT)
             if os.environ.get("PIISCAN_DEBUG"):
                 raise
             from piiscan.redact import safe_message
@@ -413,6 +417,8 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
       8  --fail-on entity:LIST: findings of a listed entity
       9  --fail-on score:X: findings scored at least X
      10  --min-coverage: too many objects skipped or failed
+     11  the scan directory refused a write (disk full, a bucket's policy): stopped
+         (status: interrupted); continue with --resume once it can be written
       2  usage or configuration error (also: --resume of a finished scan, unusable --since)
     130  stopped by SIGINT (Ctrl-C), after writing what was done (status: interrupted);
          continue with the same command and --resume
@@ -430,7 +436,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import holds_scan
     from piiscan.scanstate import ScanInterrupted, ScanStateError
-    from piiscan.store import StoreError, StoreOptions
+    from piiscan.store import OutputError, StoreError, StoreOptions
 
     rules = _rule_packs(params["rule_packs"], params["key_file"], params["create_key"])
     try:
@@ -535,6 +541,9 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         done()
         click.echo(f"piiscan: stopped by {stop}: what was done is in {out}; continue with --resume", err=True)
         sys.exit(int(ExitCode.INTERRUPTED if stop.signum == signal.SIGINT else ExitCode.TERMINATED))
+    except OutputError as exc:
+        done()
+        fail(_stopped_by_write(exc, out, store), ExitCode.OUTPUT)
     finally:
         if cluster is not None:
             cluster.close()
@@ -559,6 +568,19 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         sys.exit(int(judged.code))
     if summary.status == "partial":
         sys.exit(int(ExitCode.PARTIAL))
+
+
+def _stopped_by_write(exc: Exception, out: str, store: StoreOptions) -> str:
+    """The one line of a scan its scan directory stopped: the refused write, and what to do next."""
+    from piiscan.scandir import holds_scan
+
+    try:
+        started = holds_scan(out, store)
+    except Exception:
+        started = False
+    if not started:
+        return f"{exc}; the scan did not start"
+    return f"{exc}; the scan stopped: what was committed is in {out}, continue with --resume once it can be written"
 
 
 def _cluster(params: dict[str, Any], sources: Sequence[str], quiet: bool) -> Cluster | None:

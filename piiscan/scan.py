@@ -90,10 +90,12 @@ from piiscan.scanstate import (
     fixed_manifest,
     worker_follows_parent,
 )
-from piiscan.store import StoreOptions
+from piiscan.store import OutputError, StoreOptions
 from piiscan.streams import read_head
 
 UNKNOWN_BINARY = "binary content of no supported format"
+#: `interrupted_by` of a scan stopped because its scan directory refused a write
+WRITE_ERROR = "write error"
 #: a batch closes at this many objects per I/O thread, or at BATCH_BYTES of listed size: a batch
 #: is the unit of commit (a part per table, a manifest entry) and of retry after a crash
 BATCH_OBJECTS_PER_THREAD = 16
@@ -184,8 +186,10 @@ class ScanSummary(Tally):
     since: str | None = None
     source_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    #: the signal that stopped the scan (SIGINT, SIGTERM)
+    #: what stopped the scan: the signal (SIGINT, SIGTERM), or WRITE_ERROR
     interrupted_by: str | None = None
+    #: the write the scan directory refused (interrupted_by WRITE_ERROR), one line
+    write_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -372,6 +376,8 @@ class _ObjectScan:
         except LimitExceeded as exc:
             self._skip(row, str(exc))
             return
+        except OutputError:
+            raise  # a part spilled while reading could not be written: the scan stops, the object is not at fault
         except Exception as exc:
             self._fail(row, stage, exc)
             return
@@ -777,6 +783,12 @@ def run_scan(
             summary.interrupted_by = str(stop)
             with signals.critical():
                 state.finish(INTERRUPTED)
+            raise
+        except OutputError as exc:
+            # what is committed stays; the manifest says so if it can still be written, else it stays `running`
+            summary.interrupted_by, summary.write_error = WRITE_ERROR, str(exc)
+            with signals.critical(), contextlib.suppress(OutputError):
+                state.stopped(INTERRUPTED)
             raise
     return summary
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +38,8 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from piiscan.redact import safe_message
+
 #: attempts per S3 request (the SDK's standard backoff with jitter), as the S3 connector allows
 S3_ATTEMPTS = 10
 #: how long a GCS request is retried (429, 5xx, resets) before it fails, as the GCS connector
@@ -46,6 +49,29 @@ BUCKET_SCHEMES = ("s3", "gs")
 
 class StoreError(Exception):
     """A store URI that cannot be used (no bucket name, unknown scheme)."""
+
+
+class OutputError(Exception):
+    """The store refused a write (a full disk, a file size limit, a bucket policy): one line, named."""
+
+
+#: what pyarrow says of a refused request (`AWS Error ACCESS_DENIED during PutObject operation`,
+#: `Status(PERMISSION_DENIED: …`): the code, without the library's prose
+_S3_ERROR = re.compile(r"AWS Error (\w+) during (\w+) operation")
+_GCS_ERROR = re.compile(r"Status\((\w+):")
+
+
+def write_failure(uri: str, name: str, exc: OSError) -> OutputError:
+    """`exc`, met writing `name` under `uri`, as one line that names the cause and not the library's prose."""
+    if exc.errno:
+        cause = os.strerror(exc.errno)
+    elif m := _S3_ERROR.search(str(exc)):
+        cause = f"S3 {m.group(2)} failed: {m.group(1)}"
+    elif m := _GCS_ERROR.search(str(exc)):
+        cause = f"GCS write failed: {m.group(1)}"
+    else:
+        cause = safe_message(exc)
+    return OutputError(f"cannot write {join(uri, name) if name else uri}: {cause}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +129,10 @@ class Store:
         """Create these sub-folders of a local root; buckets have no folders to create."""
         if self.local:
             for name in names:
-                self.fs.create_dir(self.path(name), recursive=True)
+                try:
+                    self.fs.create_dir(self.path(name), recursive=True)
+                except OSError as exc:
+                    raise write_failure(self.uri, name, exc) from None
 
     def put(self, name: str, data: bytes | pa.Buffer) -> None:
         """Write `data` as `name`, replacing any earlier `name` atomically."""
@@ -111,17 +140,20 @@ class Store:
         # an upload appears whole when its stream closes; a local file needs a rename for that
         folder = posixpath.dirname(final)
         target = posixpath.join(folder, f".{uuid.uuid4().hex[:12]}.tmp") if self.local else final
-        if self.local:
-            self.fs.create_dir(folder, recursive=True)
         try:
-            with self.fs.open_output_stream(target) as stream:
-                stream.write(data)
             if self.local:
-                self.fs.move(target, final)
-        except BaseException:
-            if self.local and self.fs.get_file_info(target).type == pafs.FileType.File:
-                self.fs.delete_file(target)
-            raise
+                self.fs.create_dir(folder, recursive=True)
+            try:
+                with self.fs.open_output_stream(target) as stream:
+                    stream.write(data)
+                if self.local:
+                    self.fs.move(target, final)
+            except BaseException:
+                if self.local and self.fs.get_file_info(target).type == pafs.FileType.File:
+                    self.fs.delete_file(target)
+                raise
+        except OSError as exc:
+            raise write_failure(self.uri, name, exc) from None
 
     def delete(self, name: str) -> None:
         """Remove the file `name` (a part a killed attempt left); one already gone is no error."""
