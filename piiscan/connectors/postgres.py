@@ -20,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 import io
 import os
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -34,6 +35,8 @@ from piiscan.model import Column, ContentType, Events, Member, ObjectRef, TableR
 from piiscan.redact import safe_message
 
 MIME = "application/x-postgresql-table"
+#: how long the next table waits for a server whose connection was lost mid-scan (a restart, a failover)
+RECONNECT_SECONDS = 30.0
 SAMPLE_SEED = 0  # REPEATABLE: the same database gives the same sample twice
 _NUMBER_TYPES = {"int4", "int8", "numeric"}  # int2 (max 32767) cannot hold a BSN or a card number
 _FLOAT_TYPES = {"float4", "float8"}  # read only for record detectors (latitude/longitude fields)
@@ -120,6 +123,12 @@ def object_uri(host: str, port: int | str, dbname: str, schema: str, table: str)
     return f"postgresql://{host_part}:{port}/{enc(dbname)}/{enc(schema)}.{enc(table)}"
 
 
+def first_line(exc: BaseException) -> str:
+    """libpq's message without its hint lines (`Is the server running…?`), made safe to show."""
+    text = str(exc).strip()
+    return safe_message(text.splitlines()[0] if text else type(exc).__name__)
+
+
 class TimestampRuleError(ValueError):
     """A `--timestamp-column` rule naming a table does not hold for it: that table fails."""
 
@@ -161,6 +170,8 @@ class PostgresConnector(Connector):
     def __init__(self, options: PostgresOptions | None = None) -> None:
         super().__init__(options)
         self._connections: dict[str, psycopg.Connection[Any]] = {}
+        #: servers that did not come back within RECONNECT_SECONDS: the next tables try once each
+        self._gone: set[str] = set()
 
     # -- connections -----------------------------------------------------------------------
 
@@ -171,7 +182,20 @@ class PostgresConnector(Connector):
         timeout = (
             {} if "connect_timeout" in conninfo or os.environ.get("PGCONNECT_TIMEOUT") else {"connect_timeout": 10}
         )
-        conn = psycopg.connect(conninfo, autocommit=True, **timeout)
+        # a connection lost mid-scan (a restart, a failover): wait for the server once, not per table
+        lost = conn is not None and conninfo not in self._gone
+        deadline = time.monotonic() + (RECONNECT_SECONDS if lost else 0.0)
+        while True:
+            try:
+                conn = psycopg.connect(conninfo, autocommit=True, **timeout)
+                break
+            except psycopg.OperationalError as exc:
+                if time.monotonic() >= deadline:
+                    if lost:
+                        self._gone.add(conninfo)
+                    raise ConnectionError(f"the PostgreSQL server cannot be reached: {first_line(exc)}") from None
+                time.sleep(0.5)
+        self._gone.discard(conninfo)
         settings = {
             "statement_timeout": self.options.statement_timeout,
             "lock_timeout": self.options.lock_timeout,
@@ -201,9 +225,9 @@ class PostgresConnector(Connector):
                 relations = conn.execute(_RELATIONS, {"schemas": list(source.schemas)}).fetchall()
             info = conn.info
             host, port, dbname = info.host, info.port, info.dbname
-        except psycopg.Error as exc:
+        except (psycopg.Error, ConnectionError) as exc:
             # the message never quotes the URI: it may hold a password
-            raise SourceError(f"cannot read the PostgreSQL catalog: {safe_message(exc)}") from None
+            raise SourceError(f"cannot read the PostgreSQL catalog: {first_line(exc)}") from None
         for oid, schema, table, relkind, reltuples, size in relations:
             name = f"{schema}.{table}"
             if source.tables and name not in source.tables and table not in source.tables:
@@ -236,12 +260,12 @@ class PostgresConnector(Connector):
         query = sql.SQL("SELECT count(*), max(xmin::text::bigint) FROM {}").format(
             sql.Identifier(x["schema"], x["table"])
         )
-        conn = self._connect(x["conninfo"])
         try:
+            conn = self._connect(x["conninfo"])
             with conn.transaction():
                 rows, newest = conn.execute(query).fetchone() or (0, None)
-        except psycopg.Error:
-            return ref  # no version: the table is read (and a denied SELECT fails there, as a row)
+        except (psycopg.Error, ConnectionError):
+            return ref  # no version: the table is read (and a denied SELECT or a lost server fails there, as a row)
         return replace(ref, version=f"rows={rows};xmin={newest}")
 
     # -- reading ---------------------------------------------------------------------------
@@ -342,8 +366,12 @@ class PostgresConnector(Connector):
                 yield Member(name=name, open=lambda: io.BytesIO(b""), skip_reason=reason)
             yield TableRows(plan.columns, plan.keys, plan.timestamp, self._batches(cursor))
         finally:  # the scanner has read the rows (or given up): the next event is asked for after
-            cursor.close()
-            conn.rollback()
+            try:
+                cursor.close()
+                conn.rollback()
+            except psycopg.OperationalError:
+                if not conn.closed:
+                    raise  # a connection lost with the server has nothing left to end
 
     def _batches(self, cursor: psycopg.ServerCursor[Any]) -> Iterator[list[tuple[Any, ...]]]:
         while batch := cursor.fetchmany(self.options.batch_rows):
