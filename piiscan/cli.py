@@ -141,6 +141,18 @@ def _check_local_sources(sources: tuple[str, ...]) -> None:
                 fail(f"cannot list {source}: no such file or folder", ExitCode.SOURCE)
 
 
+def _check_credentials(sources: tuple[str, ...], options: dict[str, ConnectorOptions]) -> None:
+    """A source its connector cannot read at all (no credentials) is named before anything is written."""
+    from piiscan.connectors import SourceError, connector_for, scheme_of
+
+    first = {scheme_of(s): s for s in reversed(sources)}  # credentials are per scheme: one look each
+    for scheme, source in first.items():
+        try:
+            connector_for(scheme, options.get(scheme)).check(source)
+        except SourceError as exc:
+            fail(f"cannot list {exc}", ExitCode.SOURCE)
+
+
 class _Group(click.Group):
     """Turns unexpected exceptions into one line and exit code 1 (a traceback with --debug)."""
 
@@ -456,6 +468,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         if not rule.rpartition("=")[2].strip():
             fail(f"--timestamp-field {rule}: name a field (FIELD or GLOB=FIELD)")
     connector_options = _connector_options({scheme_of(s) for s in sources}, params)
+    _check_credentials(sources, connector_options)
     store = StoreOptions(endpoint_url=params["endpoint_url"], anonymous=params["anonymous"])
     try:
         already = holds_scan(out, store)

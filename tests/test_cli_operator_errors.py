@@ -1,0 +1,90 @@
+"""Operator mistakes with buckets, and sources that cannot be reached: one line each, its
+documented exit code, quickly, and (for what can be known before the scan) nothing written."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from piiscan.exitcodes import ExitCode
+from tests.helpers import run_scan
+
+
+@pytest.fixture
+def no_cloud_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No AWS or Google credentials anywhere a chain looks (environment, files, metadata servers)."""
+    for var in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "STORAGE_EMULATOR_HOST",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "no-gcloud"))
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:1")  # no metadata server: refused at once
+    monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:1")
+
+
+@pytest.mark.usefixtures("no_cloud_credentials")
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "gs://audit-bucket/logs",
+            "piiscan: cannot list gs://audit-bucket/logs: no Google credentials found: set up application default "
+            "credentials (`gcloud auth application-default login`, or GOOGLE_APPLICATION_CREDENTIALS naming a key "
+            "file), or give --anonymous for a public bucket\n",
+        ),
+        (
+            "s3://audit-bucket/logs",
+            "piiscan: cannot list s3://audit-bucket/logs: no AWS credentials found: set AWS_PROFILE (or "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), run where an IAM role is available, or give --anonymous "
+            "for a public bucket\n",
+        ),
+    ],
+    ids=["gs", "s3"],
+)
+def test_a_bucket_without_credentials_exits_5_with_one_line_and_writes_nothing(
+    tmp_path: Path, source: str, message: str
+) -> None:
+    scan = run_scan(tmp_path, source)
+    assert (scan.exit_code, scan.result.output) == (ExitCode.SOURCE, message)
+    assert not scan.out.exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "env", "message"),
+    [
+        (
+            "gs://audit-bucket",
+            {"STORAGE_EMULATOR_HOST": "http://127.0.0.1:1"},
+            "piiscan: cannot list gs://audit-bucket: cannot be reached: ConnectionError\n",
+        ),
+        (
+            "s3://audit-bucket",
+            {"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
+            "piiscan: cannot list s3://audit-bucket: cannot be reached: EndpointConnectionError\n",
+        ),
+    ],
+    ids=["gs", "s3"],
+)
+def test_a_bucket_that_cannot_be_reached_is_named_within_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, env: dict[str, str], message: str
+) -> None:
+    """Nothing answers (no network, no emulator): the first request's retries are bounded (GCS 8 s,
+    S3 4 attempts), not the minutes a scan's reads ride out; the scan ends partial, exit 5."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    started = time.monotonic()
+    scan = run_scan(tmp_path, source, "--anonymous")
+    assert (scan.exit_code, scan.result.output) == (ExitCode.SOURCE, message)
+    assert time.monotonic() - started < 45  # before: 2 minutes (GCS) and 73 s (S3) of silence
