@@ -12,9 +12,8 @@ few minutes of trouble and an object that keeps failing is given up.
 
 from __future__ import annotations
 
-from typing import IO
-
 import os
+from typing import IO
 
 import google.auth
 from google.api_core import exceptions as gexc
