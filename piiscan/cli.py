@@ -748,8 +748,9 @@ def detectors(fmt: str, rule_packs: tuple[str, ...]) -> None:
             cells = [f"`{r['detector']}`", f"`{r['entity']}`", r["explanation"], r["canonical"], option]
             click.echo("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from piiscan.console import console
 
     table = Table(
         "detector", "entity", "what is found and validated", "canonical form", "subject find", "context words"
@@ -763,7 +764,7 @@ def detectors(fmt: str, rule_packs: tuple[str, ...]) -> None:
             r["subject_option"] or "",
             ", ".join(r["context"]),
         )
-    Console().print(table)
+    console().print(table)
 
 
 # the commands that read scan directories (subject find, retention/residency check, report)

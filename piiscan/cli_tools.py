@@ -78,13 +78,14 @@ def _emit(table, fmt: str | None, output: str | None, title: str, extra_json: di
     if chosen == "parquet" and not output:
         _fail("--format parquet needs --output FILE")
     if chosen == "table":
-        from rich.console import Console
         from rich.table import Table
+
+        from piiscan.console import console
 
         view = Table(*table.column_names, title=title, title_justify="left")
         for row in table.to_pylist():
             view.add_row(*("" if v is None else str(v) for v in row.values()))
-        Console().print(view)
+        console().print(view)
         return
     write_table(table, chosen, output, extra_json)
 

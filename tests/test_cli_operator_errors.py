@@ -1,8 +1,12 @@
 """Operator mistakes with buckets, and sources that cannot be reached: one line each, its
-documented exit code, quickly, and (for what can be known before the scan) nothing written."""
+documented exit code, quickly, and (for what can be known before the scan) nothing written; and
+tables that stay readable in a pipe."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -88,3 +92,23 @@ def test_a_bucket_that_cannot_be_reached_is_named_within_seconds(
     scan = run_scan(tmp_path, source, "--anonymous")
     assert (scan.exit_code, scan.result.output) == (ExitCode.SOURCE, message)
     assert time.monotonic() - started < 45  # before: 2 minutes (GCS) and 73 s (S3) of silence
+
+
+def _piiscan(*args: str, **env: str) -> str:
+    """stdout of `piiscan ARGS` in a process of its own, its stdout a pipe."""
+    environ = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | env
+    done = subprocess.run(
+        [sys.executable, "-m", "piiscan", *args], capture_output=True, text=True, env=environ, check=True
+    )
+    return done.stdout
+
+
+def test_tables_in_a_pipe_are_not_cut_to_80_columns() -> None:
+    from piiscan.detectors import load_detectors
+
+    bsn = next(d for d in load_detectors() if d.id == "nl_bsn@1")
+    piped = _piiscan("detectors")
+    [row] = [line for line in piped.splitlines() if "nl_bsn@1" in line]  # one line: nothing wrapped
+    assert bsn.explanation in row and ", ".join(bsn.context) in row
+    narrow = _piiscan("detectors", COLUMNS="60")  # $COLUMNS still rules where it is set
+    assert max(len(line) for line in narrow.splitlines()) <= 60
