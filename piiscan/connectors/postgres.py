@@ -32,7 +32,7 @@ from psycopg import sql
 from piiscan.connectors.base import Connector, Listing, Selection, Skipped, SourceError
 from piiscan.connectors.options import PostgresOptions
 from piiscan.model import Column, ContentType, Events, Member, ObjectRef, TableRows
-from piiscan.redact import safe_message
+from piiscan.redact import safe_message, strip_password
 
 MIME = "application/x-postgresql-table"
 #: how long the next table waits for a server whose connection was lost mid-scan (a restart, a failover)
@@ -225,9 +225,10 @@ class PostgresConnector(Connector):
                 relations = conn.execute(_RELATIONS, {"schemas": list(source.schemas)}).fetchall()
             info = conn.info
             host, port, dbname = info.host, info.port, info.dbname
-        except (psycopg.Error, ConnectionError) as exc:
-            # the message never quotes the URI: it may hold a password
-            raise SourceError(f"cannot read the PostgreSQL catalog: {first_line(exc)}") from None
+        except ConnectionError as exc:  # the URI as written, never its password
+            raise SourceError(f"{strip_password(uri)}: {exc}") from None
+        except psycopg.Error as exc:
+            raise SourceError(f"{strip_password(uri)}: cannot read the PostgreSQL catalog: {first_line(exc)}") from None
         for oid, schema, table, relkind, reltuples, size in relations:
             name = f"{schema}.{table}"
             if source.tables and name not in source.tables and table not in source.tables:

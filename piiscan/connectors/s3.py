@@ -115,7 +115,7 @@ class S3Connector(BucketConnector):
         except NoCredentialsError:
             raise SourceError(f"{uri}: {NO_CREDENTIALS}") from None
         except BotoCoreError as exc:
-            raise SourceError(f"{uri}: {type(exc).__name__}") from None
+            raise SourceError(f"{uri}: {describe(exc)}") from None
 
     def _entries(self, bucket: str, prefix: str, versions: bool) -> Iterator[dict[str, Any]]:
         paging = {"PageSize": self.options.page_size}
