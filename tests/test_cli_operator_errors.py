@@ -5,8 +5,10 @@ tables that stay readable in a pipe."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -112,3 +114,31 @@ def test_tables_in_a_pipe_are_not_cut_to_80_columns() -> None:
     assert bsn.explanation in row and ", ".join(bsn.context) in row
     narrow = _piiscan("detectors", COLUMNS="60")  # $COLUMNS still rules where it is set
     assert max(len(line) for line in narrow.splitlines()) <= 60
+
+
+def test_an_unwritable_out_folder_exits_2_with_one_line_and_writes_nothing() -> None:
+    """Root may write anywhere: as root, the scan runs as `nobody`, for whom the folder is read-only."""
+    base = Path(tempfile.mkdtemp(prefix="piiscan-unwritable-"))
+    try:
+        (base / "src").mkdir()
+        (base / "src" / "a.txt").write_text("bsn 123456782\n")
+        (base / "locked").mkdir()
+        for path in (base, base / "src", base / "src" / "a.txt", base / "locked"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        (base / "locked").chmod(0o555)
+        out = base / "locked" / "scan"
+        done = subprocess.run(
+            [sys.executable, "-m", "piiscan", "scan", str(base / "src"), "--out", str(out), "-q"],
+            capture_output=True,
+            text=True,
+            user=65534 if os.geteuid() == 0 else None,
+            check=False,
+        )
+        assert (done.returncode, done.stderr) == (
+            ExitCode.USAGE,
+            f"piiscan: --out {out} cannot be created: {base / 'locked'} is not writable\n",
+        )
+        assert list((base / "locked").iterdir()) == []
+    finally:
+        (base / "locked").chmod(0o755)
+        shutil.rmtree(base)
