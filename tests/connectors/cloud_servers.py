@@ -111,7 +111,7 @@ def new_bucket_name(stem: str) -> str:
 
 class FailingProxy:
     """Forwards HTTP to `upstream`, but answers the first requests with a 503 or a reset, and every
-    request whose path holds a key of `always` with that fault: `403`, `503`, `reset`, or `truncate` (the
+    request whose path holds a key of `always` with that fault: `403`, `429`, `503`, `reset`, or `truncate` (the
     upstream's status and full Content-Length, then half the body and a closed connection)."""
 
     def __init__(
@@ -161,9 +161,9 @@ class FailingProxy:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                if failure == "503":
+                if failure in ("503", "429"):  # S3's SlowDown, GCS's rate limit: both mean "slow down"
                     payload = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
-                    self.send_response(503)
+                    self.send_response(int(failure))
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     if self.command != "HEAD":  # a HEAD answer has no body
