@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from piiscan.connectors import (
@@ -76,7 +77,7 @@ from piiscan.model import (
 )
 from piiscan.redact import safe_message, strip_password
 from piiscan.rulepacks import AllowList, RulePacks
-from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter, read_manifest
+from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, TABLES, Rows, ScanDirWriter, read_manifest
 from piiscan.scanstate import (
     COMPLETE,
     INTERRUPTED,
@@ -687,11 +688,16 @@ def run_scan(
     store_options = options.store
     attempt = int(previous.get("attempts", 1)) + 1 if previous else 1
     allow_labels = [entry.label for entry in options.rules.allow] if options.rules else []
-    writer = ScanDirWriter(out, options.limits.part_rows, store_options, prefix=f"a{attempt:03d}-list")
-    if previous is not None:
-        state = ScanState.resume(out, writer, summary, fixed, previous, key_of=key_of, allow_labels=allow_labels)
-    else:
-        state = ScanState.start(writer, summary, fixed, key_of=key_of, allow_labels=allow_labels)
+    made = _missing_folders(out)
+    try:
+        writer = ScanDirWriter(out, options.limits.part_rows, store_options, prefix=f"a{attempt:03d}-list")
+        if previous is not None:
+            state = ScanState.resume(out, writer, summary, fixed, previous, key_of=key_of, allow_labels=allow_labels)
+        else:
+            state = ScanState.start(writer, summary, fixed, key_of=key_of, allow_labels=allow_labels)
+    except OutputError:
+        _remove_empty(made)  # a scan that could not start leaves nothing behind: the same command works later
+        raise
     signals = Signals()
 
     def absorb(result: ObjectResult) -> None:
@@ -814,6 +820,25 @@ def _output_prefix(out: str) -> str:
     if scheme_of(out) == "file":
         return file_uri(path_of(out).absolute()) + "/"
     return out.rstrip("/") + "/"
+
+
+def _missing_folders(out: str) -> list[Path]:
+    """The folders a local `out` will create (it and its missing parents), deepest first."""
+    if scheme_of(out) != "file":
+        return []
+    missing = []
+    path = path_of(out).absolute()
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def _remove_empty(made: list[Path]) -> None:
+    """Remove the folders a scan made (its tables' too) where they hold nothing."""
+    for folder in [*(made[0] / table for table in TABLES), *made] if made else []:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _identity(lister: Connector, ref: ObjectRef) -> tuple[str, str | None]:

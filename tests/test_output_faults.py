@@ -79,6 +79,8 @@ def test_a_scan_directory_that_refuses_its_first_write_leaves_a_one_line_error(t
     assert done.returncode == ExitCode.OUTPUT, done.stderr
     manifest = tmp_path / "scan" / "manifest.json"
     assert done.stderr == f"piiscan: cannot write {manifest}: File too large; the scan did not start\n"
+    assert not (tmp_path / "scan").exists()  # nothing left behind: the same command works once it can write
+    assert _scan(src, tmp_path / "scan").returncode == ExitCode.OK
 
 
 @pytest.mark.usefixtures("s3_env")
