@@ -5,6 +5,7 @@ Every command explains itself with --help; exit codes are `piiscan.exitcodes.Exi
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -153,6 +154,10 @@ def _check_credentials(sources: tuple[str, ...], options: dict[str, ConnectorOpt
             fail(f"cannot list {exc}", ExitCode.SOURCE)
 
 
+#: a write refused for want of room: no space, a file size limit, a disk quota
+_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
 class _Group(click.Group):
     """Turns unexpected exceptions into one line and exit code 1 (a traceback with --debug)."""
 
@@ -168,6 +173,8 @@ class _Group(click.Group):
 
             if isinstance(exc, OutputError):  # a tool's output (a --baseline comparison) refused
                 fail(str(exc), ExitCode.OUTPUT)
+            if isinstance(exc, OSError) and exc.errno in _FULL:  # a tool's --output, on a full disk
+                fail(f"cannot write {exc.filename or 'the output'}: {os.strerror(exc.errno)}", ExitCode.OUTPUT)
             if os.environ.get("PIISCAN_DEBUG"):
                 raise
             from piiscan.redact import safe_message

@@ -7,6 +7,7 @@ parses options, picks output formats and maps outcomes to exit codes (piiscan.ex
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,6 +28,27 @@ _ALLOW_INCOMPLETE = click.option(
 
 
 _STORE = "piiscan.store"
+
+
+def _output_option(help: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A tool's --output FILE, checked as it is parsed."""
+    return click.option("--output", "-o", metavar="FILE", callback=_output_file, help=help)
+
+
+def _output_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--output names a file that can be written: checked before any scan is read, so a typo costs
+    one line and exit 2, not a finished search."""
+    if not value:
+        return value
+    path = Path(value)
+    folder = path.parent
+    if path.is_dir():
+        _fail(f"--output {value} is a folder: name a file")
+    if not folder.is_dir():
+        _fail(f"--output {value} cannot be written: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        _fail(f"--output {value} cannot be written: {path if path.exists() else folder} is not writable")
+    return value
 
 
 def _store_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -134,7 +156,7 @@ class _SubjectFind(click.Command):
     help="Identifiers from a file: `type: value` lines (# comments), or CSV with a `type,value` header.",
 )
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
+@_output_option("Write the result here (format from the suffix if no --format).")
 @click.option("--report", metavar="FILE", help="Also write a request report: FILE.md (Markdown) or FILE.html.")
 @click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the scans were made with.")
 @click.option("--expand", is_flag=True, help="Also find the identifiers held in the same records as the subject's.")
@@ -243,7 +265,7 @@ def subject_find(
 @click.argument("case_path", metavar="CASE", type=click.Path(exists=True, dir_okay=False))
 @click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the case's scans were made with.")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
+@_output_option("Write the result here (format from the suffix if no --format).")
 def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output: str | None) -> None:
     """Scan again exactly the objects of CASE (a `subject find --case` file) and say which still
     hold any of its identifiers: the proof that an erasure worked.
@@ -297,7 +319,7 @@ def retention() -> None:
     help="An earlier scan of the same sources: objects of min_age rules gone since, too young, are deleted early.",
 )
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the problem items here (.csv, .json, .parquet).")
+@_output_option("Write the problem items here (.csv, .json, .parquet).")
 @_ALLOW_INCOMPLETE
 @_store_options
 def retention_check(
@@ -357,7 +379,7 @@ def residency() -> None:
 @_SCANS
 @click.option("--rules", "rules_path", metavar="FILE", help="Residency rule pack (YAML)  [default: EU regions]")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the violations here (.csv, .json, .parquet).")
+@_output_option("Write the violations here (.csv, .json, .parquet).")
 @_ALLOW_INCOMPLETE
 @_store_options
 def residency_check(
@@ -409,7 +431,7 @@ def register(main: click.Group) -> None:
     default="table",
     show_default=True,
 )
-@click.option("--output", "-o", metavar="FILE", help="Write the report here instead of the terminal.")
+@_output_option("Write the report here instead of the terminal.")
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="How many top objects to list.")
 @click.option("--depth", type=click.IntRange(0), default=1, show_default=True, help="Path segments in a source prefix.")
 @click.option(
@@ -504,7 +526,7 @@ def _policies(given: tuple[str, ...], scans):  # type: ignore[no-untyped-def]
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the changes here (.csv, .json, .parquet).")
+@_output_option("Write the changes here (.csv, .json, .parquet).")
 @_ALLOW_INCOMPLETE
 @_store_options
 def diff(old: str, new: str, fmt: str | None, output: str | None, allow_incomplete: bool) -> None:

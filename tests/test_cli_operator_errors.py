@@ -142,3 +142,27 @@ def test_an_unwritable_out_folder_exits_2_with_one_line_and_writes_nothing() -> 
     finally:
         (base / "locked").chmod(0o755)
         shutil.rmtree(base)
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        (
+            "{tmp}/no/such/folder/found.csv",
+            "--output {tmp}/no/such/folder/found.csv cannot be written: {tmp}/no/such/folder is not a folder",
+        ),
+        ("{tmp}", "--output {tmp} is a folder: name a file"),
+    ],
+    ids=["missing-folder", "a-folder"],
+)
+def test_a_tools_output_that_cannot_be_written_exits_2_before_reading(
+    tmp_path: Path, output: str, message: str
+) -> None:
+    from click.testing import CliRunner
+
+    from piiscan.cli import main
+
+    no_scan = tmp_path / "no-scan-here"  # never read: the tool stops as it parses --output
+    args = ["subject", "find", str(no_scan), "--bsn", "123456782", "--output", output.format(tmp=tmp_path)]
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.output) == (ExitCode.USAGE, f"piiscan: {message.format(tmp=tmp_path)}\n")

@@ -118,3 +118,30 @@ def test_an_output_bucket_that_denies_writes_stops_the_scan_with_exit_11(tmp_pat
         "write error",
         0,
     )
+
+
+def test_a_tools_output_on_a_full_disk_exits_11_with_one_line(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.txt").write_text("bsn 123456782\n")
+    assert _scan(src, tmp_path / "scan").returncode == ExitCode.OK
+    report = tmp_path / "report.json"
+    cmd = [
+        sys.executable,
+        "-m",
+        "piiscan",
+        "report",
+        str(tmp_path / "scan"),
+        "--format",
+        "json",
+        "--output",
+        str(report),
+    ]
+    done = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100)),
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (ExitCode.OUTPUT, "piiscan: cannot write the output: File too large\n")
