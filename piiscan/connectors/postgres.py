@@ -193,7 +193,7 @@ class PostgresConnector(Connector):
                 if time.monotonic() >= deadline:
                     if lost:
                         self._gone.add(conninfo)
-                    raise ConnectionError(f"the PostgreSQL server cannot be reached: {first_line(exc)}") from None
+                    raise ConnectionError(f"cannot connect to the PostgreSQL server: {first_line(exc)}") from None
                 time.sleep(0.5)
         self._gone.discard(conninfo)
         settings = {
@@ -284,7 +284,8 @@ class PostgresConnector(Connector):
             cursor = conn.cursor(name="piiscan_rows")
             cursor.execute(plan.query)
         except BaseException:
-            conn.rollback()
+            if not conn.closed:  # a connection lost with the server: its error is the one to report
+                conn.rollback()
             raise
         return self._rows(conn, cursor, plan)
 

@@ -353,8 +353,8 @@ def test_an_unreachable_server_is_a_source_failure(tmp_path: Path) -> None:
     assert s.exit_code == 5
     assert "pw-xyz" not in s.result.output
     assert s.result.output == (
-        "piiscan: cannot list postgresql://nobody:***@127.0.0.1:1/none?connect_timeout=2: the PostgreSQL server "
-        "cannot be reached: connection failed: connection to server at '…', port 1 failed: Connection refused\n"
+        "piiscan: cannot list postgresql://nobody:***@127.0.0.1:1/none?connect_timeout=2: cannot connect to the "
+        "PostgreSQL server: connection failed: connection to server at '…', port 1 failed: Connection refused\n"
     )
 
 

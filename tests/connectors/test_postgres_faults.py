@@ -116,7 +116,7 @@ def test_a_server_stopped_mid_table_fails_every_table_left(tmp_path: Path, serve
     status, reason, findings = objects["c_after.people"]
     assert (status, findings) == ("failed", 0)
     assert reason == (
-        "ConnectionError: the PostgreSQL server cannot be reached: connection is bad: connection to server on "
+        "ConnectionError: cannot connect to the PostgreSQL server: connection is bad: connection to server on "
         "socket '…' failed: No such file or directory"
     )
     assert [e["stage"] for e in read_rows(tmp_path / "scan", "errors")] == ["extract", "read"]
