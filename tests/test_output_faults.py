@@ -13,8 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from stdnum.nl import bsn
 
+from piiscan.cli import main
 from piiscan.exitcodes import ExitCode
 from piiscan.scandir import read_manifest, read_table
 from tests.connectors.cloud_servers import ENTITIES, FailingProxy, moto_endpoint, s3_client, s3_env  # noqa: F401
@@ -35,6 +37,17 @@ def _scan(src: Path, out: Path, *args: str, limit: int | None = None) -> subproc
     return subprocess.run(cmd, capture_output=True, text=True, preexec_fn=limited, timeout=300, check=False)
 
 
+def _stopped_line(output: str, out: str, part: str, cause: str) -> str:
+    """The one line of a scan stopped because writing the part `out/part…` was refused for `cause`."""
+    [line] = output.splitlines()
+    assert line.startswith(f"piiscan: cannot write {out}/{part}")
+    assert line.endswith(
+        f".parquet: {cause}; the scan stopped: what was committed is in {out}, continue with --resume once it "
+        "can be written"
+    )
+    return line
+
+
 def test_a_full_disk_stops_the_scan_with_exit_11_and_resume_finishes_it(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
@@ -45,12 +58,7 @@ def test_a_full_disk_stops_the_scan_with_exit_11_and_resume_finishes_it(tmp_path
 
     full = _scan(src, out, "--entities", "NL_BSN", limit=LIMIT)
     assert full.returncode == ExitCode.OUTPUT, full.stderr
-    [line] = full.stderr.splitlines()
-    assert line.startswith(f"piiscan: cannot write {out}/findings/part-a001-b000001-")
-    assert line.endswith(
-        ".parquet: File too large; the scan stopped: what was committed is in "
-        f"{out}, continue with --resume once it can be written"
-    )
+    line = _stopped_line(full.stderr, str(out), "findings/part-a001-b000001-", "File too large")
     manifest = read_manifest(out)
     assert (manifest["status"], manifest["interrupted_by"]) == ("interrupted", "write error")
     assert manifest["write_error"] == line.removeprefix("piiscan: ").partition("; the scan")[0]
@@ -94,22 +102,13 @@ def test_an_output_bucket_that_denies_writes_stops_the_scan_with_exit_11(tmp_pat
     proxy = FailingProxy(moto_endpoint(), failures=(), always={"/part-": "403"})
     out = f"s3://{out_bucket}/scans/one"
     try:
-        from click.testing import CliRunner
-
-        from piiscan.cli import main
-
         result = CliRunner().invoke(
             main, ["scan", source, "--out", out, "--endpoint-url", proxy.url, "--workers", "1", "-q", *ENTITIES]
         )
     finally:
         proxy.close()
     assert result.exit_code == ExitCode.OUTPUT, result.output
-    [line] = result.output.splitlines()
-    assert line.startswith(f"piiscan: cannot write {out}/")
-    assert line.endswith(
-        ".parquet: S3 PutObject failed: ACCESS_DENIED; the scan stopped: what was committed is in "
-        f"{out}, continue with --resume once it can be written"
-    )
+    _stopped_line(result.output, out, "", "S3 PutObject failed: ACCESS_DENIED")
     manifest = json.loads(
         s3_client(moto_endpoint()).get_object(Bucket=out_bucket, Key="scans/one/manifest.json")["Body"].read()
     )
