@@ -149,7 +149,11 @@ def _check_credentials(sources: tuple[str, ...], options: dict[str, ConnectorOpt
     first = {scheme_of(s): s for s in reversed(sources)}  # credentials are per scheme: one look each
     for scheme, source in first.items():
         try:
-            connector_for(scheme, options.get(scheme)).check(source)
+            connector = connector_for(scheme, options.get(scheme))
+        except SourceError as exc:
+            fail(str(exc))  # an unknown scheme, a plugin that cannot be loaded: usage, as the scan says it
+        try:
+            connector.check(source)
         except SourceError as exc:
             fail(f"cannot list {exc}", ExitCode.SOURCE)
 
