@@ -459,7 +459,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import holds_scan
     from piiscan.scanstate import ScanInterrupted, ScanStateError
-    from piiscan.store import OutputError, StoreError, StoreOptions
+    from piiscan.store import OutputError, StoreError, StoreOptions, first_look, request_failure
 
     rules = _rule_packs(params["rule_packs"], params["key_file"], params["create_key"])
     try:
@@ -482,11 +482,12 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     _check_credentials(sources, connector_options)
     store = StoreOptions(endpoint_url=params["endpoint_url"], anonymous=params["anonymous"])
     try:
-        already = holds_scan(out, store)
+        already = holds_scan(first_look(out, store))
     except StoreError as exc:
         fail(f"--out {out}: {exc}")
     except Exception as exc:
-        fail(f"--out {out} cannot be checked: {type(exc).__name__}: {safe_message(exc)}", ExitCode.SOURCE)
+        cause = request_failure(exc) or f"{type(exc).__name__}: {safe_message(exc)}"
+        fail(f"--out {out} cannot be checked: {cause}", ExitCode.SOURCE)
     if already and not resume:
         fail(f"{out} already holds a scan: choose a new --out folder")
     if resume and not already:

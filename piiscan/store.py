@@ -45,6 +45,9 @@ S3_ATTEMPTS = 10
 #: how long a GCS request is retried (429, 5xx, resets) before it fails, as the GCS connector
 GCS_RETRY_LIMIT = timedelta(seconds=300)
 BUCKET_SCHEMES = ("s3", "gs")
+#: the first look at a scan directory in a bucket (`scan --out`): S3 attempts, GCS retry time
+REACH_ATTEMPTS = 4
+REACH_LIMIT = timedelta(seconds=8)
 
 
 class StoreError(Exception):
@@ -61,16 +64,19 @@ _S3_ERROR = re.compile(r"AWS Error (\w+) during (\w+) operation")
 _GCS_ERROR = re.compile(r"Status\((\w+):")
 
 
+def request_failure(exc: BaseException) -> str | None:
+    """What a refused bucket request was (`S3 HeadBucket failed: NETWORK_CONNECTION`), from pyarrow's
+    message; None when it is not one."""
+    if m := _S3_ERROR.search(str(exc)):
+        return f"S3 {m.group(2)} failed: {m.group(1)}"
+    if m := _GCS_ERROR.search(str(exc)):
+        return f"GCS request failed: {m.group(1)}"
+    return None
+
+
 def write_failure(uri: str, name: str, exc: OSError) -> OutputError:
     """`exc`, met writing `name` under `uri`, as one line that names the cause and not the library's prose."""
-    if exc.errno:
-        cause = os.strerror(exc.errno)
-    elif m := _S3_ERROR.search(str(exc)):
-        cause = f"S3 {m.group(2)} failed: {m.group(1)}"
-    elif m := _GCS_ERROR.search(str(exc)):
-        cause = f"GCS write failed: {m.group(1)}"
-    else:
-        cause = safe_message(exc)
+    cause = os.strerror(exc.errno) if exc.errno else request_failure(exc) or safe_message(exc)
     return OutputError(f"cannot write {join(uri, name) if name else uri}: {cause}")
 
 
@@ -230,14 +236,23 @@ def _root(uri: str) -> str:
     return posixpath.join(bucket, prefix.strip("/")) if prefix.strip("/") else bucket
 
 
-def _filesystem(uri: str, root: str, options: StoreOptions) -> pafs.FileSystem:
+def first_look(uri: str, options: StoreOptions | None = None) -> Store:
+    """A Store for the first look at `uri` (does it hold a scan?), retrying briefly: a bucket that
+    cannot be reached at all is named within seconds, not after minutes of retries."""
+    options = options or StoreOptions()
+    return Store(uri, options, fs=_filesystem(uri, _root(uri), options, brief=True))
+
+
+def _filesystem(uri: str, root: str, options: StoreOptions, *, brief: bool = False) -> pafs.FileSystem:
     scheme = scheme_of(uri)
     if scheme == "file":
         return pafs.LocalFileSystem()
-    return _s3(root.split("/", 1)[0], options) if scheme == "s3" else _gcs(options)
+    if scheme == "s3":
+        return _s3(root.split("/", 1)[0], options, REACH_ATTEMPTS if brief else S3_ATTEMPTS)
+    return _gcs(options, REACH_LIMIT if brief else GCS_RETRY_LIMIT)
 
 
-def _s3(bucket: str, options: StoreOptions) -> pafs.S3FileSystem:
+def _s3(bucket: str, options: StoreOptions, attempts: int) -> pafs.S3FileSystem:
     endpoint = options.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     region = None
     if not endpoint and not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
@@ -251,17 +266,17 @@ def _s3(bucket: str, options: StoreOptions) -> pafs.S3FileSystem:
         anonymous=options.anonymous,
         connect_timeout=10,
         request_timeout=60,
-        retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=S3_ATTEMPTS),
+        retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=attempts),
         # a small file is one PutObject when it is closed; larger ones a multipart upload
         allow_delayed_open=True,
     )
 
 
-def _gcs(options: StoreOptions) -> pafs.GcsFileSystem:
+def _gcs(options: StoreOptions, retry_limit: timedelta) -> pafs.GcsFileSystem:
     emulator = os.environ.get("STORAGE_EMULATOR_HOST")
     if emulator:
         parts = urlsplit(emulator if "://" in emulator else f"http://{emulator}")
         return pafs.GcsFileSystem(
-            anonymous=True, scheme=parts.scheme, endpoint_override=parts.netloc, retry_time_limit=GCS_RETRY_LIMIT
+            anonymous=True, scheme=parts.scheme, endpoint_override=parts.netloc, retry_time_limit=retry_limit
         )
-    return pafs.GcsFileSystem(anonymous=options.anonymous, retry_time_limit=GCS_RETRY_LIMIT)
+    return pafs.GcsFileSystem(anonymous=options.anonymous, retry_time_limit=retry_limit)

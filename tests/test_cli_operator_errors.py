@@ -166,3 +166,37 @@ def test_a_tools_output_that_cannot_be_written_exits_2_before_reading(
     args = ["subject", "find", str(no_scan), "--bsn", "123456782", "--output", output.format(tmp=tmp_path)]
     result = CliRunner().invoke(main, args)
     assert (result.exit_code, result.output) == (ExitCode.USAGE, f"piiscan: {message.format(tmp=tmp_path)}\n")
+
+
+@pytest.mark.parametrize(
+    ("out", "env", "message"),
+    [
+        (
+            "gs://audit-scans/nightly",
+            {"STORAGE_EMULATOR_HOST": "http://127.0.0.1:1"},
+            "piiscan: --out gs://audit-scans/nightly cannot be checked: GCS request failed: UNAVAILABLE\n",
+        ),
+        (
+            "s3://audit-scans/nightly",
+            {"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"},
+            "piiscan: --out s3://audit-scans/nightly cannot be checked: S3 HeadBucket failed: NETWORK_CONNECTION\n",
+        ),
+    ],
+    ids=["gs", "s3"],
+)
+def test_an_out_bucket_that_cannot_be_reached_is_named_within_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str, env: dict[str, str], message: str
+) -> None:
+    """The first look at --out retries briefly (S3 4 attempts, GCS 8 s): before, 99 s (S3) and 5 min (GCS)."""
+    from click.testing import CliRunner
+
+    from piiscan.cli import main
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    (tmp_path / "a.txt").write_text("bsn 123456782\n")
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["scan", str(tmp_path / "a.txt"), "--out", out, "-q"])
+    assert (result.exit_code, result.output) == (ExitCode.SOURCE, message)
+    assert time.monotonic() - started < 45
