@@ -696,7 +696,8 @@ def run_scan(
         else:
             state = ScanState.start(writer, summary, fixed, key_of=key_of, allow_labels=allow_labels)
     except OutputError:
-        _remove_empty(made)  # a scan that could not start leaves nothing behind: the same command works later
+        if previous is None:  # a scan that could not start leaves nothing behind: the same command works later
+            _remove_empty(out, made)
         raise
     signals = Signals()
 
@@ -834,9 +835,11 @@ def _missing_folders(out: str) -> list[Path]:
     return missing
 
 
-def _remove_empty(made: list[Path]) -> None:
-    """Remove the folders a scan made (its tables' too) where they hold nothing."""
-    for folder in [*(made[0] / table for table in TABLES), *made] if made else []:
+def _remove_empty(out: str, made: list[Path]) -> None:
+    """Remove the folders a new scan made in a local `out` (its tables', and `made`) where they hold nothing."""
+    if scheme_of(out) != "file":
+        return
+    for folder in [*(path_of(out).absolute() / table for table in TABLES), *made]:
         with contextlib.suppress(OSError):
             folder.rmdir()
 

@@ -9,7 +9,9 @@ no dependency; see the README).
 
 Every write is whole or invisible: a local file is written under a temporary name and renamed;
 an object is one upload, which S3 and GCS show only once it is complete. Writing the same name
-again replaces it atomically (the manifest is rewritten this way).
+again replaces it atomically (the manifest is rewritten this way). A write the store refuses (a
+full disk, a file size limit, a bucket policy) raises `OutputError`, one line naming the file and
+the cause.
 
 A `Store` pickles as its URI and `StoreOptions` and opens its filesystem again where it is
 unpickled, so a worker process builds the same store from that small description. Credentials
