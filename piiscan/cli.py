@@ -178,7 +178,10 @@ class _Group(click.Group):
             if isinstance(exc, OutputError):  # a tool's output (a --baseline comparison) refused
                 fail(str(exc), ExitCode.OUTPUT)
             if isinstance(exc, OSError) and exc.errno in _FULL:  # a tool's --output, on a full disk
-                fail(f"cannot write {exc.filename or 'the output'}: {os.strerror(exc.errno)}", ExitCode.OUTPUT)
+                from piiscan.cli_tools import OUTPUT
+
+                target = exc.filename or ctx.meta.get(OUTPUT) or "the output"
+                fail(f"cannot write {target}: {os.strerror(exc.errno)}", ExitCode.OUTPUT)
             if os.environ.get("PIISCAN_DEBUG"):
                 raise
             from piiscan.redact import safe_message

@@ -28,6 +28,8 @@ _ALLOW_INCOMPLETE = click.option(
 
 
 _STORE = "piiscan.store"
+#: the click context's key of a tool's --output file
+OUTPUT = "piiscan.output"
 
 
 def _output_option(help: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -48,6 +50,7 @@ def _output_file(ctx: click.Context, param: click.Parameter, value: str | None) 
         _fail(f"--output {value} cannot be written: {folder} is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
         _fail(f"--output {value} cannot be written: {path if path.exists() else folder} is not writable")
+    ctx.meta[OUTPUT] = value  # a write that fails later (a full disk) is named by it
     return value
 
 

@@ -143,4 +143,4 @@ def test_a_tools_output_on_a_full_disk_exits_11_with_one_line(tmp_path: Path) ->
         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100)),
         check=False,
     )
-    assert (done.returncode, done.stderr) == (ExitCode.OUTPUT, "piiscan: cannot write the output: File too large\n")
+    assert (done.returncode, done.stderr) == (ExitCode.OUTPUT, f"piiscan: cannot write {report}: File too large\n")
