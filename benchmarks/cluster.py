@@ -2,7 +2,7 @@
 
 1. The client's side of a huge scan, no object read: a synthetic listing of `--keys` S3 keys
    (sizes drawn like a telemetry bucket's) goes through the scan's own batching
-   (`piiscan.scan.make_batches`, 8 I/O threads: 128 objects or 8 MB a batch), and each batch's
+   (`piiscan.scan.make_batches`, 8 I/O threads: 512 objects or 8 MB a batch), and each batch's
    part names are committed in a ScanState's parts list as a scan commits them. Prints keys/s,
    the batches, how much the client's peak RSS grew, and the manifest's size at the end.
 2. Real data: generated support logs scanned by one local process (`--workers 1`), then with

@@ -99,7 +99,7 @@ UNKNOWN_BINARY = "binary content of no supported format"
 WRITE_ERROR = "write error"
 #: a batch closes at this many objects per I/O thread, or at BATCH_BYTES of listed size: a batch
 #: is the unit of commit (a part per table, a manifest entry) and of retry after a crash
-BATCH_OBJECTS_PER_THREAD = 16
+BATCH_OBJECTS_PER_THREAD = 64
 BATCH_BYTES = 8 * 1024 * 1024
 
 _T = TypeVar("_T")

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from distributed import Client, LocalCluster
 
+from piiscan import scan
 from piiscan.cli import main
 from piiscan.cluster import Cluster
 from piiscan.connectors import Selection
@@ -107,6 +108,12 @@ def many_files(root: Path, n: int = 120) -> Path:
     return src
 
 
+@pytest.fixture
+def batches_of_16(monkeypatch: pytest.MonkeyPatch) -> None:
+    """16 files a batch (the default holds more), so that many_files makes several per worker."""
+    monkeypatch.setattr(scan, "BATCH_OBJECTS_PER_THREAD", 16)
+
+
 def options(out: Path) -> ScanOptions:
     return ScanOptions(scan_id="s-cluster", key=TEST_KEY.encode(), entities=("NL_BSN", "IBAN_CODE"))
 
@@ -115,6 +122,7 @@ def scan_with(src: Path, out: Path, runner: Callable[..., None], *, resume: bool
     run_scan([str(src)], str(out), options(out), Selection(), resume=resume, run_batches=runner)
 
 
+@pytest.mark.usefixtures("batches_of_16")
 def test_a_worker_killed_mid_scan_costs_a_retry_not_a_row(tmp_path: Path, scheduler: str) -> None:
     src = many_files(tmp_path)
     run_scan([str(src)], str(tmp_path / "local"), options(tmp_path / "local"), Selection())
@@ -140,6 +148,7 @@ def test_a_worker_killed_mid_scan_costs_a_retry_not_a_row(tmp_path: Path, schedu
     assert manifest(tmp_path / "cluster")["status"] == "complete"
 
 
+@pytest.mark.usefixtures("batches_of_16")
 def test_a_cluster_scan_interrupted_is_resumed_on_the_cluster(tmp_path: Path, scheduler: str) -> None:
     src = many_files(tmp_path, 60)
     run_scan([str(src)], str(tmp_path / "local"), options(tmp_path / "local"), Selection())
