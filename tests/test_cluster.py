@@ -2,7 +2,9 @@
 
 The workers are real processes started by dask.distributed; they get the moto endpoint from
 --endpoint-url and the key from the options (or, with --workers-own-key, from their environment).
-One test kills a worker process outright while it scans and still gets every row exactly once.
+One test kills a worker process outright while it scans and still gets every row exactly once;
+another gives its workers a memory limit that one document's parsing exceeds, so Dask's nanny
+kills every worker that reads it.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import os
 import signal
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import dask
+import docx
 import pytest
 from click.testing import CliRunner
 from distributed import Client, LocalCluster
@@ -26,7 +31,7 @@ from piiscan.scan import Batch, BatchResult, ScanOptions, run_scan
 from piiscan.scandir import read_table
 from piiscan.scanstate import ScanInterrupted
 from tests.connectors.cloud_servers import CORPUS, moto_endpoint, new_bucket_name, s3_client
-from tests.helpers import TEST_KEY
+from tests.helpers import TEST_KEY, read_rows
 from tests.scankill import same_rows
 from tests.test_scanstate import mail_corpus, scan_args
 
@@ -272,3 +277,55 @@ def test_the_progress_line_counts_a_clusters_workers() -> None:
 
     summary = ScanSummary(scan_id="s", status="running", scanned=3, bytes_read=2000)
     assert _line(summary, 1.0, lambda: 2) == "3 objects (0 skipped, 0 failed), 2.0 kB, 0 findings, 2.0 kB/s, 2 workers"
+
+
+def word_document_of_a_million_paragraphs(path: Path) -> None:
+    """A 350 kB .docx whose body python-docx parses into about a gigabyte of XML elements."""
+    document = docx.Document()
+    document.add_paragraph("leeg")
+    document.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {info.filename: z.read(info.filename) for info in z.infolist()}
+    body = "<w:p><w:r><w:t>regel zonder gegevens</w:t></w:r></w:p>" * 2_000_000
+    xml = parts["word/document.xml"].decode()
+    parts["word/document.xml"] = (xml[: xml.index("<w:body>") + 8] + body + "</w:body></w:document>").encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_an_object_that_kills_every_worker_becomes_a_failed_row_and_the_scan_goes_on(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(5):
+        (src / f"note{i}.txt").write_text(f"Klant {i}\nIBAN NL91 ABNA 0417 1643 00\nBSN 111222333\n")
+    word_document_of_a_million_paragraphs(src / "zz-huge.docx")  # listed last: its batch's last object
+    args = ["scan", str(src), "--quiet", "--entities", "NL_BSN,IBAN_CODE"]
+    local = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "local"), "--workers", "1", "--exclude", "*.docx"])
+    assert local.exit_code == 0, local.output
+    # a worker's nanny kills it at 95% of its memory limit; Dask gives a task up after 2 lost workers
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, memory_limit="400MB", dashboard_address=":0", env=WORKER_ENV
+        ) as cluster,
+    ):
+        address = cluster.scheduler_address
+        result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "cluster"), "--scheduler", address])
+    assert result.exit_code == 3, result.output
+    huge = (src / "zz-huge.docx").absolute().as_uri()
+    reason = "worker died: each of the 2 workers that scanned this object alone was lost (Dask KilledWorker)"
+    errors = read_rows(tmp_path / "cluster", "errors")
+    assert [(e["object"], e["stage"], e["error"], e["message"]) for e in errors] == [
+        (huge, "extract", "WorkerDied", reason)
+    ]
+    objects = {o["object"]: o for o in read_rows(tmp_path / "cluster", "objects")}
+    assert (objects[huge]["status"], objects[huge]["reason"]) == ("failed", f"WorkerDied: {reason}")
+    assert objects[huge]["size"] == (src / "zz-huge.docx").stat().st_size
+    # every other object scanned once, as alone on one machine
+    for table in ("findings", "objects"):
+        rows = [{k: v for k, v in r.items() if k != "scan_id"} for r in read_rows(tmp_path / "cluster", table)]
+        local = [{k: v for k, v in r.items() if k != "scan_id"} for r in read_rows(tmp_path / "local", table)]
+        assert [r for r in rows if r["object"] != huge] == local, table
+    on_cluster = manifest(tmp_path / "cluster")
+    assert (on_cluster["status"], on_cluster["counts"]["failed"], on_cluster["counts"]["errors"]) == ("partial", 1, 1)
