@@ -14,7 +14,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -329,3 +331,23 @@ def test_an_object_that_kills_every_worker_becomes_a_failed_row_and_the_scan_goe
         assert [r for r in rows if r["object"] != huge] == local, table
     on_cluster = manifest(tmp_path / "cluster")
     assert (on_cluster["status"], on_cluster["counts"]["failed"], on_cluster["counts"]["errors"]) == ("partial", 1, 1)
+
+
+def test_since_on_a_cluster_carries_what_a_local_scan_carries(tmp_path: Path, scheduler: str) -> None:
+    src = mail_corpus(tmp_path)
+    assert local_scan(src, tmp_path / "local-1") == 3
+    cluster_scan(src, tmp_path / "cluster-1", scheduler)
+    # a night later: a note changed, one new, one gone
+    note = src / "note1.txt"
+    note.write_text(note.read_text().replace("111222333", "123456782"))
+    os.utime(note, ns=(time.time_ns(), time.time_ns() + 10**9))
+    (src / "new.txt").write_text("BSN 111222333\n")
+    (src / "note4.txt").unlink()
+    assert local_scan(src, tmp_path / "local-2", "--since", str(tmp_path / "local-1")) == 3
+    cluster_scan(src, tmp_path / "cluster-2", scheduler, "--since", str(tmp_path / "cluster-1"))
+    same_rows(tmp_path / "local-2", tmp_path / "cluster-2")
+    statuses = Counter(r["status"] for r in read_rows(tmp_path / "cluster-2", "objects"))
+    assert statuses["carried"] > 10 and statuses["scanned"] >= 2
+    local, on_cluster = manifest(tmp_path / "local-2"), manifest(tmp_path / "cluster-2")
+    assert on_cluster["counts"] == local["counts"] and local["counts"]["gone"] == 1
+    assert on_cluster["since"] == manifest(tmp_path / "cluster-1")["scan_id"]
