@@ -1,7 +1,8 @@
 """Google Cloud Storage: `gs://bucket/prefix`, on google-cloud-storage.
 
 Listing is the JSON API's objects.list, page by page (the first object is scanned before the
-listing ends); globs and the size limit apply before any byte is read. Objects are read with
+listing ends), the prefixes at the source's top level (delimiter `/`) listed at once on
+`list_threads` threads; globs and the size limit apply before any byte is read. Objects are read with
 `blob.open("rb")`: ranged reads of CHUNK bytes, pinned to the listed generation. Credentials
 come only from Google's application default credentials (or none with `anonymous`, for public
 buckets); `STORAGE_EMULATOR_HOST` points the client at an emulator. Retries: the library's
@@ -12,13 +13,14 @@ few minutes of trouble and an object that keeps failing is given up.
 
 from __future__ import annotations
 
-from typing import IO
+from collections.abc import Iterator
+from typing import IO, Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError
+from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError, by_prefix
 from piiscan.connectors.options import GcsOptions
 from piiscan.model import ObjectRef
 
@@ -74,12 +76,8 @@ class GcsConnector(BucketConnector):
         bucket, prefix = split_uri(uri)
         region = self.region(bucket)
         versions = self.options.versions
-        page_size = self.options.page_size
         try:
-            blobs = self.client.list_blobs(
-                bucket, prefix=prefix or None, versions=versions, page_size=page_size, retry=self.retry
-            )
-            for blob in blobs:
+            for blob in self._blobs(bucket, prefix, versions):
                 relative = blob.name[len(prefix) :].lstrip("/") or blob.name.rsplit("/", 1)[-1]
                 if blob.name.endswith("/") or not selection.wants(relative):
                     continue
@@ -102,6 +100,41 @@ class GcsConnector(BucketConnector):
             raise SourceError(f"{uri}: no such bucket") from None
         except gexc.GoogleAPIError as exc:
             raise SourceError(f"{uri}: {describe(exc)}") from None
+
+    def _blobs(self, bucket: str, prefix: str, versions: bool) -> Iterator[Any]:
+        """The listing's blobs; with `list_threads` > 1, the prefixes below `prefix` (delimiter `/`)
+        are listed at once, each on a thread of its own, in no particular order."""
+        if self.options.list_threads <= 1:
+            return (blob for blobs, _ in self._pages(bucket, prefix, versions) for blob in blobs)
+
+        def under(below: str) -> Iterator[list[Any]]:
+            return (blobs for blobs, _ in self._pages(bucket, below, versions))
+
+        return by_prefix(self._top(bucket, prefix, versions), under, self.options.list_threads)
+
+    def _top(self, bucket: str, prefix: str, versions: bool) -> Iterator[tuple[list[Any], list[str]]]:
+        """The delimited pages of the source's level: `gs://b/logs` names the folder `logs/`, whose
+        own prefixes are then the ones listed apart."""
+        folder = prefix + "/" if prefix and not prefix.endswith("/") else None
+        for blobs, prefixes in self._pages(bucket, prefix, versions, delimiter="/"):
+            yield blobs, [p for p in prefixes if p != folder]
+            if folder in prefixes:
+                yield from self._pages(bucket, folder, versions, delimiter="/")
+
+    def _pages(
+        self, bucket: str, prefix: str, versions: bool, delimiter: str | None = None
+    ) -> Iterator[tuple[list[Any], list[str]]]:
+        """objects.list pages: their blobs and, with a delimiter, the prefixes they name."""
+        listing = self.client.list_blobs(
+            bucket,
+            prefix=prefix or None,
+            delimiter=delimiter,
+            versions=versions,
+            page_size=self.options.page_size,
+            retry=self.retry,
+        )
+        for page in listing.pages:
+            yield list(page), sorted(page.prefixes)
 
     def bucket_region(self, bucket: str) -> str | None:
         """The bucket's location (`EUROPE-WEST4`, `EU`…)."""

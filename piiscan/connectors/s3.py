@@ -1,7 +1,8 @@
 """Amazon S3 and S3-compatible stores (MinIO, Ceph): `s3://bucket/prefix`, on boto3.
 
 Listing is ListObjectsV2 (or ListObjectVersions with `versions`), page by page, so the first
-object is scanned before the listing ends; globs and the size limit are applied to the listing,
+object is scanned before the listing ends; the prefixes at the source's top level (Delimiter `/`)
+are listed at once on `list_threads` threads; globs and the size limit are applied to the listing,
 before any byte is read. Objects are read as botocore streams (never whole in memory).
 Credentials come only from boto3's own chain (profiles, environment, instance roles); the
 endpoint from `endpoint_url`, else boto3's own `AWS_ENDPOINT_URL`. No credential is ever
@@ -19,7 +20,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError
+from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError, by_prefix
 from piiscan.connectors.options import S3Options
 from piiscan.model import ObjectRef
 
@@ -103,15 +104,40 @@ class S3Connector(BucketConnector):
             raise SourceError(f"{uri}: {type(exc).__name__}") from None
 
     def _entries(self, bucket: str, prefix: str, versions: bool) -> Iterator[dict[str, Any]]:
-        paging = {"PageSize": self.options.page_size}
-        if versions:
-            pages = self.client.get_paginator("list_object_versions")
-            for page in pages.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig=paging):
-                yield from page.get("Versions", [])  # delete markers hold no data
-        else:
-            pages = self.client.get_paginator("list_objects_v2")
-            for page in pages.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig=paging):
-                yield from page.get("Contents", [])
+        """The listing's entries; with `list_threads` > 1, the prefixes below `prefix` (Delimiter `/`)
+        are listed at once, each on a thread of its own, in no particular order."""
+        if self.options.list_threads <= 1:
+            return (entry for entries, _ in self._pages(bucket, prefix, versions) for entry in entries)
+
+        def under(below: str) -> Iterator[list[dict[str, Any]]]:
+            return (entries for entries, _ in self._pages(bucket, below, versions))
+
+        return by_prefix(self._top(bucket, prefix, versions), under, self.options.list_threads)
+
+    def _top(self, bucket: str, prefix: str, versions: bool) -> Iterator[tuple[list[dict[str, Any]], list[str]]]:
+        """The delimited pages of the source's level: `s3://b/logs` names the folder `logs/`, whose
+        own prefixes are then the ones listed apart."""
+        folder = prefix + "/" if prefix and not prefix.endswith("/") else None
+        for entries, prefixes in self._pages(bucket, prefix, versions, delimiter="/"):
+            yield entries, [p for p in prefixes if p != folder]
+            if folder in prefixes:
+                yield from self._pages(bucket, folder, versions, delimiter="/")
+
+    def _pages(
+        self, bucket: str, prefix: str, versions: bool, delimiter: str = ""
+    ) -> Iterator[tuple[list[dict[str, Any]], list[str]]]:
+        """ListObjectsV2 (ListObjectVersions) pages: their entries and, with a delimiter, the prefixes they name."""
+        args: dict[str, Any] = {
+            "Bucket": bucket,
+            "Prefix": prefix,
+            "PaginationConfig": {"PageSize": self.options.page_size},
+        }
+        if delimiter:
+            args["Delimiter"] = delimiter
+        operation, entries = ("list_object_versions", "Versions") if versions else ("list_objects_v2", "Contents")
+        for page in self.client.get_paginator(operation).paginate(**args):
+            # delete markers (DeleteMarkers) hold no data
+            yield page.get(entries, []), [p["Prefix"] for p in page.get("CommonPrefixes", [])]
 
     def _entry(self, bucket: str, e: dict[str, Any], region: str | None, versions: bool, sel: Selection) -> Listing:
         etag = str(e.get("ETag", "")).strip('"') or None
