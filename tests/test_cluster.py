@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -212,41 +213,39 @@ def test_a_local_scan_never_imports_dask(tmp_path: Path) -> None:
     assert manifest(tmp_path / "out")["status"] == "partial"
 
 
-def test_the_command_line_against_dask_scheduler_and_dask_worker_commands(tmp_path: Path) -> None:
-    """As the README says: `dask scheduler`, `dask worker`, then `piiscan scan --scheduler-file`."""
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("named_by", ["--scheduler", "--scheduler-file"])
+def test_the_command_line_against_dask_scheduler_and_dask_worker_commands(tmp_path: Path, named_by: str) -> None:
+    """As the README says: `dask scheduler`, `dask worker`, then `piiscan scan --scheduler tcp://…`
+    (or `--scheduler-file`, as HPC job scripts pair them)."""
     src = mail_corpus(tmp_path)
     local_scan(src, tmp_path / "local")
     file = tmp_path / "scheduler.json"
+    address = f"tcp://127.0.0.1:{free_port()}"
+    where = [address] if named_by == "--scheduler" else ["--scheduler-file", str(file)]
     dask = [sys.executable, "-m", "dask"]
     env = {**os.environ, **WORKER_ENV}
+    scheduler = [*dask, "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1]]
     started = [
         subprocess.Popen(
-            [
-                *dask,
-                "scheduler",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--scheduler-file",
-                str(file),
-                "--dashboard-address",
-                ":0",
-            ],
-            env=env,
-            stderr=subprocess.DEVNULL,
+            [*scheduler, "--scheduler-file", str(file), "--dashboard-address", ":0"], env=env, stderr=subprocess.DEVNULL
         ),
     ]
     try:
         started.append(
             subprocess.Popen(
-                [*dask, "worker", "--scheduler-file", str(file), "--nthreads", "1", "--no-nanny"],
-                env=env,
-                stderr=subprocess.DEVNULL,
+                [*dask, "worker", *where, "--nthreads", "1", "--no-nanny"], env=env, stderr=subprocess.DEVNULL
             )
         )
+        with Client(scheduler_file=str(file), set_as_default=False) as client:
+            client.wait_for_workers(1, timeout=60)  # the manifest's `workers` counts them at the start
         scan = subprocess.run(
-            [sys.executable, "-m", "piiscan", *scan_args(src, tmp_path / "cluster"), "--scheduler-file", str(file)],
+            [sys.executable, "-m", "piiscan", *scan_args(src, tmp_path / "cluster"), named_by, where[-1]],
             capture_output=True,
             text=True,
             env=env,
