@@ -156,6 +156,32 @@ class BucketConnector(Connector):
         """Ask the store; raise SourceError when the bucket does not exist or cannot be reached."""
         raise NotImplementedError
 
+    def pages(self, bucket: str, prefix: str, delimiter: str | None = None) -> Iterator[Page[Any]]:
+        """The store's listing of `prefix`, page by page: its entries and, with a delimiter, the
+        prefixes it names."""
+        raise NotImplementedError
+
+    def entries(self, bucket: str, prefix: str) -> Iterator[Any]:
+        """Every entry under `prefix`; with `list_threads` > 1 the prefixes at the source's level
+        (delimiter `/`) are listed at once, a thread each, in no particular order (`by_prefix`)."""
+        threads = self.options.list_threads if isinstance(self.options, BucketOptions) else 1
+        if threads <= 1:
+            return (entry for entries, _ in self.pages(bucket, prefix) for entry in entries)
+
+        def under(below: str) -> Iterator[Sequence[Any]]:
+            return (entries for entries, _ in self.pages(bucket, below))
+
+        return by_prefix(self._level(bucket, prefix), under, threads)
+
+    def _level(self, bucket: str, prefix: str) -> Iterator[Page[Any]]:
+        """The delimited pages of the source's level: `s3://b/logs` names the folder `logs/`, whose
+        own prefixes are then the ones listed apart."""
+        folder = prefix + "/" if prefix and not prefix.endswith("/") else None
+        for entries, prefixes in self.pages(bucket, prefix, delimiter="/"):
+            yield entries, [p for p in prefixes if p != folder]
+            if folder in prefixes:
+                yield from self.pages(bucket, folder, delimiter="/")
+
     def close(self) -> None:
         self._clients.clear()
 

@@ -20,7 +20,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError, by_prefix
+from piiscan.connectors.base import BucketConnector, Listing, Page, Selection, Skipped, SourceError
 from piiscan.connectors.options import GcsOptions
 from piiscan.model import ObjectRef
 
@@ -75,9 +75,8 @@ class GcsConnector(BucketConnector):
     def list(self, uri: str, selection: Selection) -> Listing:
         bucket, prefix = split_uri(uri)
         region = self.region(bucket)
-        versions = self.options.versions
         try:
-            for blob in self._blobs(bucket, prefix, versions):
+            for blob in self.entries(bucket, prefix):
                 relative = blob.name[len(prefix) :].lstrip("/") or blob.name.rsplit("/", 1)[-1]
                 if blob.name.endswith("/") or not selection.wants(relative):
                     continue
@@ -101,35 +100,13 @@ class GcsConnector(BucketConnector):
         except gexc.GoogleAPIError as exc:
             raise SourceError(f"{uri}: {describe(exc)}") from None
 
-    def _blobs(self, bucket: str, prefix: str, versions: bool) -> Iterator[Any]:
-        """The listing's blobs; with `list_threads` > 1, the prefixes below `prefix` (delimiter `/`)
-        are listed at once, each on a thread of its own, in no particular order."""
-        if self.options.list_threads <= 1:
-            return (blob for blobs, _ in self._pages(bucket, prefix, versions) for blob in blobs)
-
-        def under(below: str) -> Iterator[list[Any]]:
-            return (blobs for blobs, _ in self._pages(bucket, below, versions))
-
-        return by_prefix(self._top(bucket, prefix, versions), under, self.options.list_threads)
-
-    def _top(self, bucket: str, prefix: str, versions: bool) -> Iterator[tuple[list[Any], list[str]]]:
-        """The delimited pages of the source's level: `gs://b/logs` names the folder `logs/`, whose
-        own prefixes are then the ones listed apart."""
-        folder = prefix + "/" if prefix and not prefix.endswith("/") else None
-        for blobs, prefixes in self._pages(bucket, prefix, versions, delimiter="/"):
-            yield blobs, [p for p in prefixes if p != folder]
-            if folder in prefixes:
-                yield from self._pages(bucket, folder, versions, delimiter="/")
-
-    def _pages(
-        self, bucket: str, prefix: str, versions: bool, delimiter: str | None = None
-    ) -> Iterator[tuple[list[Any], list[str]]]:
+    def pages(self, bucket: str, prefix: str, delimiter: str | None = None) -> Iterator[Page[Any]]:
         """objects.list pages: their blobs and, with a delimiter, the prefixes they name."""
         listing = self.client.list_blobs(
             bucket,
             prefix=prefix or None,
             delimiter=delimiter,
-            versions=versions,
+            versions=self.options.versions,
             page_size=self.options.page_size,
             retry=self.retry,
         )

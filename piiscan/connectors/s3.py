@@ -20,7 +20,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError, by_prefix
+from piiscan.connectors.base import BucketConnector, Listing, Page, Selection, Skipped, SourceError
 from piiscan.connectors.options import S3Options
 from piiscan.model import ObjectRef
 
@@ -92,7 +92,7 @@ class S3Connector(BucketConnector):
         region = self.region(bucket)
         versions = self.options.versions
         try:
-            for entry in self._entries(bucket, prefix, versions):
+            for entry in self.entries(bucket, prefix):
                 key = entry["Key"]
                 relative = key[len(prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]
                 if key.endswith("/") or not selection.wants(relative):
@@ -103,29 +103,7 @@ class S3Connector(BucketConnector):
         except BotoCoreError as exc:
             raise SourceError(f"{uri}: {type(exc).__name__}") from None
 
-    def _entries(self, bucket: str, prefix: str, versions: bool) -> Iterator[dict[str, Any]]:
-        """The listing's entries; with `list_threads` > 1, the prefixes below `prefix` (Delimiter `/`)
-        are listed at once, each on a thread of its own, in no particular order."""
-        if self.options.list_threads <= 1:
-            return (entry for entries, _ in self._pages(bucket, prefix, versions) for entry in entries)
-
-        def under(below: str) -> Iterator[list[dict[str, Any]]]:
-            return (entries for entries, _ in self._pages(bucket, below, versions))
-
-        return by_prefix(self._top(bucket, prefix, versions), under, self.options.list_threads)
-
-    def _top(self, bucket: str, prefix: str, versions: bool) -> Iterator[tuple[list[dict[str, Any]], list[str]]]:
-        """The delimited pages of the source's level: `s3://b/logs` names the folder `logs/`, whose
-        own prefixes are then the ones listed apart."""
-        folder = prefix + "/" if prefix and not prefix.endswith("/") else None
-        for entries, prefixes in self._pages(bucket, prefix, versions, delimiter="/"):
-            yield entries, [p for p in prefixes if p != folder]
-            if folder in prefixes:
-                yield from self._pages(bucket, folder, versions, delimiter="/")
-
-    def _pages(
-        self, bucket: str, prefix: str, versions: bool, delimiter: str = ""
-    ) -> Iterator[tuple[list[dict[str, Any]], list[str]]]:
+    def pages(self, bucket: str, prefix: str, delimiter: str | None = None) -> Iterator[Page[dict[str, Any]]]:
         """ListObjectsV2 (ListObjectVersions) pages: their entries and, with a delimiter, the prefixes they name."""
         args: dict[str, Any] = {
             "Bucket": bucket,
@@ -134,6 +112,7 @@ class S3Connector(BucketConnector):
         }
         if delimiter:
             args["Delimiter"] = delimiter
+        versions = self.options.versions
         operation, entries = ("list_object_versions", "Versions") if versions else ("list_objects_v2", "Contents")
         for page in self.client.get_paginator(operation).paginate(**args):
             # delete markers (DeleteMarkers) hold no data
