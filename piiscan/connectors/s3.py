@@ -13,12 +13,15 @@ throttling, 5xx and connection errors, plus client-side rate limiting once S3 sa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import IO, Any
 
 import boto3
+import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.utils import parse_timestamp
 
 from piiscan.connectors.base import BucketConnector, Listing, Page, Selection, Skipped, SourceError
 from piiscan.connectors.options import S3Options
@@ -40,6 +43,23 @@ def split_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def timestamp(value: str) -> datetime:
+    """A time in a response: ISO 8601 (LastModified in a listing) read by the standard library,
+    anything else by botocore's own parser. Its default, dateutil, took 78% of parsing a page of
+    1,000 keys: 5,700 keys per CPU second, against 22,000 so (benchmarks/cluster.py).
+
+    >>> timestamp("2026-11-01T10:00:00.000Z")
+    datetime.datetime(2026, 11, 1, 10, 0, tzinfo=datetime.timezone.utc)
+    """
+    try:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is not None:
+            return parsed
+    except (TypeError, ValueError):
+        pass
+    return parse_timestamp(value)
+
+
 def make_client(options: S3Options) -> Any:
     """An S3 client from boto3's credential chain, with tuned retries and timeouts."""
     config = Config(
@@ -49,7 +69,9 @@ def make_client(options: S3Options) -> Any:
         max_pool_connections=max(10, (options.io_threads or 0) * 2),
         signature_version=UNSIGNED if options.anonymous else None,
     )
-    session = boto3.session.Session(profile_name=options.profile)
+    core = botocore.session.get_session()
+    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=timestamp)
+    session = boto3.session.Session(botocore_session=core, profile_name=options.profile)
     return session.client("s3", endpoint_url=options.endpoint_url or None, config=config)
 
 
