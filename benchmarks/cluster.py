@@ -4,7 +4,8 @@
    (sizes drawn like a telemetry bucket's) goes through the scan's own batching
    (`piiscan.scan.make_batches`, 8 I/O threads: 128 objects or 8 MB a batch), and each batch's
    part names are committed in a ScanState's parts list as a scan commits them. Prints keys/s,
-   the batches, how much the client's peak RSS grew, and the manifest's size at the end.
+   the batches, how much the client's peak RSS grew, and the manifest's size at the end. Then the
+   CPU the client spends parsing S3 listing pages (botocore), keys per CPU second.
 2. Real data: `--files` generated support logs (`--mb` in all) scanned by one local process
    (`--workers 1`), and with `--scheduler` on a LocalCluster of 1 and of 2 worker processes (one
    thread each), round after round, interleaved; the best of `--rounds` per setting, in MB/s of
@@ -26,12 +27,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import botocore.session
 import psutil
+from botocore.parsers import ResponseParserFactory
 from click.testing import CliRunner
 from datagen import write_text
 from distributed import Client, LocalCluster
 
 from piiscan.cli import main
+from piiscan.connectors.s3 import timestamp
 from piiscan.model import ObjectRef
 from piiscan.scan import BATCH_OBJECTS_PER_THREAD, make_batches
 
@@ -41,14 +45,15 @@ IO_THREADS = 8  # the default for buckets
 def listing(keys: int, seed: int = 7) -> Iterator[tuple[str, ObjectRef]]:
     """Keys as an S3 listing gives them: telemetry files of a few kB to a few MB."""
     rng = random.Random(seed)
+    sizes = [int(rng.lognormvariate(10, 1.5)) for _ in range(100_003)]  # median 22 kB; drawn once, cheaply reused
     for i in range(keys):
-        size = int(rng.lognormvariate(10, 1.5))  # median 22 kB
+        size = sizes[i % len(sizes)]
         yield "s3", ObjectRef(f"s3://telemetry/device-{i % 5000:04d}/{i:09d}.jsonl", size=size, version=f"e{i:x}")
 
 
 def client_side(keys: int) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     batches = objects = 0
     parts: list[str] = []
     for batch in make_batches(listing(keys), 1, BATCH_OBJECTS_PER_THREAD * IO_THREADS):
@@ -56,11 +61,43 @@ def client_side(keys: int) -> None:
         objects += len(batch.objects)
         # what a batch's result commits: a findings part and an objects part, named per run
         parts += [f"part-{batch.prefix}-0a1b2c3d-{n:05d}.parquet" for n in (1, 2)]
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1e3  # kB on Linux
     manifest = len(json.dumps({"parts": {"findings": parts[::2], "objects": parts[1::2]}}))
-    print(f"client: {objects:,} keys in {batches:,} batches, {seconds:.1f} s ({objects / seconds:,.0f} keys/s)")
+    print(
+        f"client: {objects:,} keys in {batches:,} batches, {seconds:.1f} s ({objects / seconds:,.0f} keys/s), "
+        f"{cpu:.1f} CPU s ({objects / cpu:,.0f} keys per CPU s, the synthetic listing included)"
+    )
     print(f"client: peak RSS grew {grown:.1f} MB (the parts list included); manifest {manifest / 1e6:.1f} MB")
+
+
+def listing_parse(pages: int = 20) -> None:
+    """CPU a client spends reading S3 listings: botocore parsing one ListObjectsV2 page of 1,000
+    keys, with piiscan's timestamp parser (`piiscan.connectors.s3.timestamp`) and botocore's default."""
+    operation = botocore.session.get_session().get_service_model("s3").operation_model("ListObjectsV2")
+    keys = "".join(
+        f"<Contents><Key>telemetry/device-{i % 5000:04d}/{i:09d}.jsonl</Key><LastModified>2026-11-01T10:00:00.000Z"
+        f"</LastModified><ETag>&quot;{i:032x}&quot;</ETag><Size>{1000 + i}</Size><StorageClass>STANDARD"
+        "</StorageClass></Contents>"
+        for i in range(1000)
+    )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+        f"<Name>b</Name><KeyCount>1000</KeyCount><IsTruncated>true</IsTruncated>{keys}</ListBucketResult>"
+    )
+    response = {"status_code": 200, "headers": {}, "body": body.encode()}
+    for name, parse_time in (("piiscan's", timestamp), ("botocore's default", None)):
+        factory = ResponseParserFactory()
+        if parse_time:
+            factory.set_parser_defaults(timestamp_parser=parse_time)
+        parser = factory.create_parser("rest-xml")
+        t0 = time.process_time()
+        for _ in range(pages):
+            assert len(parser.parse(response, operation.output_shape)["Contents"]) == 1000
+        print(
+            f"listing: ListObjectsV2 pages parsed at {pages * 1000 / (time.process_time() - t0):,.0f} keys per CPU s "
+            f"({name} timestamp parser)"
+        )
 
 
 def on_cluster(mb: int, files: int, rounds: int) -> None:
@@ -90,11 +127,11 @@ def on_cluster(mb: int, files: int, rounds: int) -> None:
             print(f"{name}: first scan (workers import piiscan, build the engine) {time.perf_counter() - t0:.1f} s")
         best: dict[str, tuple[float, float, dict]] = {}
         for r in range(rounds):
-            for name, args in runs.items():
+            for i, (name, args) in enumerate(runs.items()):
                 client = clients.get(int(name.split(", ")[1][0])) if name.startswith("Local") else None
                 cpu0 = _cpu(client)
                 t0 = time.perf_counter()
-                counts = _scan(src, Path(tmp) / f"out-{r}-{len(best)}-{name[:5]}", args)
+                counts = _scan(src, Path(tmp) / f"out-{r}-{i}", args)
                 seconds, cpu = time.perf_counter() - t0, _cpu(client) - cpu0
                 if name not in best or seconds < best[name][0]:
                     best[name] = (seconds, cpu, counts)
@@ -129,6 +166,7 @@ def main_() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     client_side(args.keys)
+    listing_parse()
     on_cluster(args.mb, args.files, args.rounds)
 
 
