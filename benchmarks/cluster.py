@@ -11,7 +11,12 @@
    thread each), round after round, interleaved; the best of `--rounds` per setting, in MB/s of
    wall time and in MB per CPU second of the processes that scan (the cores are shared).
 
+3. `--worker-profile` (alone): one batch of 4 MB run alternately in this process and as a task
+   on a LocalCluster worker: wall seconds, the scanning thread's CPU seconds, and its wall time
+   split into waiting for a core and blocked (the GIL, I/O), from /proc's schedstat.
+
     python benchmarks/cluster.py [--keys 10000000] [--mb 40] [--files 160] [--rounds 3]
+    python benchmarks/cluster.py --worker-profile [--rounds 3]
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import os
 import random
 import resource
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,9 +41,12 @@ from datagen import write_text
 from distributed import Client, LocalCluster
 
 from piiscan.cli import main
+from piiscan.cluster import run_batch
+from piiscan.connectors.local import file_uri
 from piiscan.connectors.s3 import timestamp
+from piiscan.hashing import key_fingerprint
 from piiscan.model import ObjectRef
-from piiscan.scan import BATCH_OBJECTS_PER_THREAD, make_batches
+from piiscan.scan import BATCH_OBJECTS_PER_THREAD, Batch, ScanOptions, make_batches
 
 IO_THREADS = 8  # the default for buckets
 
@@ -143,6 +152,48 @@ def on_cluster(mb: int, files: int, rounds: int) -> None:
             )
 
 
+def batch_times(batch: Batch, options: ScanOptions) -> tuple[float, float, float, float]:
+    """`scan_batch` of one batch in this thread: wall seconds, the thread's CPU seconds, seconds it
+    waited for a core (run queue), and the rest: blocked (the GIL, I/O); from /proc's schedstat."""
+
+    def sched() -> tuple[float, float]:
+        on_cpu, waiting, _ = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat").read_text().split()
+        return int(on_cpu) / 1e9, int(waiting) / 1e9
+
+    t0, (cpu0, wait0) = time.perf_counter(), sched()
+    run_batch(batch, options, key_fingerprint(options.key))
+    wall, (cpu, wait) = time.perf_counter() - t0, sched()
+    return wall, cpu - cpu0, wait - wait0, wall - (cpu - cpu0) - (wait - wait0)
+
+
+def worker_profile(mb: int, files: int, rounds: int) -> None:
+    """The same batches run alternately in this process and as tasks on a LocalCluster worker
+    (both through `piiscan.cluster.run_batch`): what a batch costs on a Dask worker, and where
+    its wall time goes."""
+    env = {"PIISCAN_HMAC_KEY": os.environ.setdefault("PIISCAN_HMAC_KEY", "benchmark key, 32 bytes long....")}
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "logs"
+        src.mkdir()
+        for i in range(files):
+            write_text(src / f"support-{i:03d}.log", mb * 1_000_000 // files, seed=i)
+        objects = tuple(("file", ObjectRef(file_uri(p), size=p.stat().st_size)) for p in sorted(src.iterdir()))
+        options = ScanOptions(scan_id="profile", key=env["PIISCAN_HMAC_KEY"].encode(), out=str(Path(tmp) / "out"))
+        batch = Batch(0, 1, objects)
+        cluster = LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None, env=env)
+        with cluster, Client(cluster, set_as_default=False) as client:
+            where = {"in this process": lambda: batch_times(batch, options)}
+            where["on a Dask worker"] = lambda: client.submit(batch_times, batch, options, pure=False).result()
+            for name, run in where.items():
+                print(f"{name}, first batch (imports, engine): {run()[0]:.1f} s")
+            for r in range(rounds):
+                for name, run in where.items():
+                    wall, cpu, waiting, blocked = run()
+                    print(
+                        f"{name}, round {r + 1}: {mb} MB batch in {wall:.2f} s: {cpu:.2f} CPU s on the scanning "
+                        f"thread, {waiting:.2f} s waiting for a core, {blocked:.2f} s blocked (GIL, I/O)"
+                    )
+
+
 def _scan(src: Path, out: Path, args: tuple[str, ...]) -> dict:
     result = CliRunner().invoke(main, ["scan", str(src), "--out", str(out), "--quiet", *args])
     assert result.exit_code == 0, result.output
@@ -164,7 +215,11 @@ def main_() -> None:
     parser.add_argument("--mb", type=int, default=40)
     parser.add_argument("--files", type=int, default=160)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--worker-profile", action="store_true", help="only: one batch on a worker vs here")
     args = parser.parse_args()
+    if args.worker_profile:
+        worker_profile(4, 4, args.rounds)
+        return
     client_side(args.keys)
     listing_parse()
     on_cluster(args.mb, args.files, args.rounds)
