@@ -117,10 +117,10 @@ class Cluster:
             try:
                 result = future.result()
             except KilledWorker as exc:
-                if index is None:
+                if index is None and len(batch.objects) > 1:
                     alone.extend((batch, i) for i in range(len(batch.objects)))
                 else:
-                    absorb(died(batch, index, options, exc.allowed_failures + 1))
+                    absorb(died(batch, index or 0, options, exc.allowed_failures + 1))
                 return
             finally:
                 future.release()  # the client keeps no result it has committed
@@ -148,7 +148,8 @@ def died(batch: Batch, index: int, options: ScanOptions, runs: int) -> BatchResu
     """The rows of an object whose workers died each time it was scanned alone: written by the
     client as a part of their own (`part-a001-b000042-o00003-…`), as a batch's result."""
     ref = batch.objects[index][1]
-    reason = f"worker died: each of the {runs} workers that scanned this object alone was lost (Dask KilledWorker)"
+    times = f"{runs} time{'s' if runs > 1 else ''}"
+    reason = f"worker died: lost {times} while scanning this object alone (Dask KilledWorker)"
     row = {"scan_id": options.scan_id, "object": ref.uri, "member": ""}
     rows = Rows()
     rows.add("errors", {**row, "stage": "extract", "error": "WorkerDied", "message": reason})

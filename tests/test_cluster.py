@@ -249,7 +249,7 @@ def test_the_command_line_against_dask_scheduler_and_dask_worker_commands(tmp_pa
             capture_output=True,
             text=True,
             env=env,
-            timeout=120,
+            timeout=240,
         )
     finally:
         for process in reversed(started):
@@ -265,6 +265,8 @@ def test_progress_names_the_cluster_its_workers_and_dashboard(tmp_path: Path, sc
     src.mkdir()
     (src / "a.txt").write_text("BSN 111222333\n")
     args = ["scan", str(src), "--out", str(tmp_path / "out"), "--scheduler", scheduler, *("--entities", "NL_BSN")]
+    with Client(scheduler, set_as_default=False) as client:
+        client.wait_for_workers(2, timeout=120)  # a worker killed by an earlier test may still be restarting
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     first = result.output.splitlines()[0]
@@ -304,9 +306,11 @@ def test_an_object_that_kills_every_worker_becomes_a_failed_row_and_the_scan_goe
     args = ["scan", str(src), "--quiet", "--entities", "NL_BSN,IBAN_CODE"]
     local = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "local"), "--workers", "1", "--exclude", "*.docx"])
     assert local.exit_code == 0, local.output
-    # a worker's nanny kills it at 95% of its memory limit; Dask gives a task up after 2 lost workers
+    # a worker's nanny kills it at 95% of its memory limit (never pausing it at 80%: a worker with
+    # the engine built sits near that); Dask gives a task up after its first lost worker
+    settings = {"distributed.scheduler.allowed-failures": 0, "distributed.worker.memory.pause": False}
     with (
-        dask.config.set({"distributed.scheduler.allowed-failures": 1}),
+        dask.config.set(settings),
         LocalCluster(
             n_workers=1, threads_per_worker=1, memory_limit="400MB", dashboard_address=":0", env=WORKER_ENV
         ) as cluster,
@@ -315,7 +319,7 @@ def test_an_object_that_kills_every_worker_becomes_a_failed_row_and_the_scan_goe
         result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "cluster"), "--scheduler", address])
     assert result.exit_code == 3, result.output
     huge = (src / "zz-huge.docx").absolute().as_uri()
-    reason = "worker died: each of the 2 workers that scanned this object alone was lost (Dask KilledWorker)"
+    reason = "worker died: lost 1 time while scanning this object alone (Dask KilledWorker)"
     errors = read_rows(tmp_path / "cluster", "errors")
     assert [(e["object"], e["stage"], e["error"], e["message"]) for e in errors] == [
         (huge, "extract", "WorkerDied", reason)
