@@ -282,7 +282,7 @@ def test_the_progress_line_counts_a_clusters_workers() -> None:
     assert _line(summary, 1.0, lambda: 2) == "3 objects (0 skipped, 0 failed), 2.0 kB, 0 findings, 2.0 kB/s, 2 workers"
 
 
-def word_document_of_a_million_paragraphs(path: Path) -> None:
+def word_document_of_two_million_paragraphs(path: Path) -> None:
     """A 350 kB .docx whose body python-docx parses into about a gigabyte of XML elements."""
     document = docx.Document()
     document.add_paragraph("leeg")
@@ -302,7 +302,7 @@ def test_an_object_that_kills_every_worker_becomes_a_failed_row_and_the_scan_goe
     src.mkdir()
     for i in range(5):
         (src / f"note{i}.txt").write_text(f"Klant {i}\nIBAN NL91 ABNA 0417 1643 00\nBSN 111222333\n")
-    word_document_of_a_million_paragraphs(src / "zz-huge.docx")  # listed last: its batch's last object
+    word_document_of_two_million_paragraphs(src / "zz-huge.docx")  # listed last: its batch's last object
     args = ["scan", str(src), "--quiet", "--entities", "NL_BSN,IBAN_CODE"]
     local = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "local"), "--workers", "1", "--exclude", "*.docx"])
     assert local.exit_code == 0, local.output
