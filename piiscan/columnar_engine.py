@@ -14,14 +14,14 @@ values. Only where a detector needs a record's other fields (geometry, `y`/`x`) 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from piiscan.model import Finding, Locator, Record, TableBatch, TableColumn, TextUnit
+from piiscan.model import NO_LOCATOR, Finding, Locator, Record, TableBatch, TableColumn, TextUnit
 
 if TYPE_CHECKING:
     from piiscan.engine import Engine
@@ -94,44 +94,62 @@ def column_unit(column: TableColumn, batch: TableBatch) -> TextUnit:
 
 
 def _record_findings(engine: Engine, batch: TableBatch) -> Iterator[Finding]:
-    """What record detectors find in `batch`: by column pairs where a detector can judge a pair of
-    fields alone, else (a detector that reads whole records) from every record, as the row road."""
+    """What record detectors find in `batch`, each judged by columns where it can be: a pair of
+    fields alone (`column_pairs`), else one record per distinct set of the values it reads
+    (`reads`), else (a detector that reads whole records) every record, as the row road does."""
     scalars = batch.scalars
     names = list(scalars)
     every = [*names, *batch.list_fields]
     wanted = [det for det in engine.record_detectors if det.may_find(every)]
     if not wanted:
         return
-    if batch.list_fields and any(_needs_records(det, names, every) for det in wanted):
-        for record in batch.records():
-            yield from engine.scan_record(record)
-        return
     groups = _presence_groups(batch)
-    plans: list[tuple[Any, list[tuple[str, str]], np.ndarray]] = []
+    for det in wanted:
+        plans = None if batch.list_fields and _needs_records(det, names, every) else _column_plans(det, names, groups)
+        if plans is None:  # the detector reads whole records: read them as the row road does
+            for record in batch.records():
+                for locator, cand in det.find(record):
+                    finding = engine.record_finding(det, locator, cand)
+                    if finding is not None:
+                        yield finding
+            continue
+        for group_names, pairs, reads, rows in plans:
+            if pairs is not None:
+                for lat_path, lon_path in pairs:
+                    yield from _pair_findings(engine, det, batch, lat_path, lon_path, rows)
+            elif reads:
+                yield from _distinct_findings(engine, det, batch, group_names, reads, rows)
+
+
+_Plan = tuple[list[str], tuple[tuple[str, str], ...] | None, Sequence[str] | None, np.ndarray]
+
+
+def _column_plans(
+    det: Any, names: list[str], groups: list[tuple[tuple[bool, ...], np.ndarray]]
+) -> list[_Plan] | None:
+    """(field names, column pairs or None, fields read, rows) of each group of rows `det` may find
+    something in; None when it must read whole records."""
+    plans: list[_Plan] = []
+    column_pairs = getattr(det, "column_pairs", None)
     for present, rows in groups:
         group_names = [n for n, p in zip(names, present, strict=True) if p]
-        for det in wanted:
-            if not det.may_find(group_names):
-                continue
-            column_pairs = getattr(det, "column_pairs", None)
-            pairs = column_pairs(group_names) if column_pairs is not None else None
-            if pairs is None:  # the detector reads whole records: read them as the row road does
-                for record in batch.records():
-                    yield from engine.scan_record(record)
-                return
-            plans.append((det, pairs, rows))
-    for det, pairs, rows in plans:
-        for lat_path, lon_path in pairs:
-            yield from _pair_findings(engine, det, batch, lat_path, lon_path, rows)
+        if not det.may_find(group_names):
+            continue
+        pairs = column_pairs(group_names) if column_pairs is not None else None
+        reads = det.reads(group_names) if pairs is None else None
+        if pairs is None and reads is None:
+            return None
+        plans.append((group_names, pairs, reads, rows))
+    return plans
 
 
 def _needs_records(det: Any, names: list[str], every: list[str]) -> bool:
     """Whether fields inside lists may matter to `det`: then it reads whole records."""
     column_pairs = getattr(det, "column_pairs", None)
-    if column_pairs is None:
-        return True
-    with_lists = column_pairs(every)
-    return with_lists is None or set(with_lists) != set(column_pairs(names) or ())
+    if column_pairs is not None and (with_lists := column_pairs(every)) is not None:
+        return set(with_lists) != set(column_pairs(names) or ())
+    reads = det.reads(every)
+    return reads is None or set(reads) != set(det.reads(names) or ())
 
 
 def _presence_groups(batch: TableBatch) -> list[tuple[tuple[bool, ...], np.ndarray]]:
@@ -166,17 +184,60 @@ def _pair_findings(
     else:
         pairs = _pairs_by_record(det, lat_path, lon_path, lats, lons, rows)
     described: dict[tuple[str, float | None], Finding | None] = {}  # a parked tracker repeats its position
+    times = batch.times
     for i, cand in pairs:
-        when = None if batch.times is None else batch.times[i]
-        locator = Locator(None if lines is None else int(lines[i]), first + i, lat_path, modified=when)
         key = (cand.canonical, cand.score)
         told = described.get(key, _UNSEEN)
         if told is _UNSEEN:
-            told = described[key] = engine.record_finding(det, locator, cand)
-            if told is not None:
-                yield told
-        elif told is not None:
+            told = described[key] = engine.record_finding(det, NO_LOCATOR, cand)
+        if told is not None:
+            when = None if times is None else times[i]
+            locator = Locator(None if lines is None else int(lines[i]), first + i, lat_path, modified=when)
             yield Finding(told.entity, told.detector, told.score, told.value_hash, told.masked, locator)
+
+
+def _distinct_findings(
+    engine: Engine, det: Any, batch: TableBatch, names: list[str], reads: Sequence[str], rows: np.ndarray
+) -> Iterator[Finding]:
+    """What `det` finds in the rows `rows` (all holding the fields `names`): judged once per distinct
+    set of values of the fields it reads, on a record holding those values (the others' names
+    only), and told of every row holding that set."""
+    arrays = [batch.scalars[path] for path in dict.fromkeys(reads)]
+    if len(rows) != batch.num_rows:
+        picked = pa.array(rows)
+        arrays = [a.take(picked) for a in arrays]
+    kinds = _value_sets(arrays)
+    order = np.argsort(kinds, kind="stable")
+    bounds = np.flatnonzero(np.diff(kinds[order])) + 1
+    firsts = order[np.concatenate(([0], bounds))]
+    values = [a.take(pa.array(firsts)).to_pylist() for a in arrays]
+    paths = list(dict.fromkeys(reads))
+    lines, first, times = batch.lines, batch.first_record, batch.times
+    for k, members in enumerate(np.split(order, bounds)):
+        fields: dict[str, Any] = dict.fromkeys(names)
+        fields.update(zip(paths, (v[k] for v in values), strict=True))
+        for located, cand in det.find(Record(fields)):
+            told = engine.record_finding(det, NO_LOCATOR, cand)
+            if told is None:
+                continue
+            for i in rows[members].tolist():
+                when = None if times is None else times[i]
+                locator = Locator(None if lines is None else int(lines[i]), first + i, located.field, modified=when)
+                yield Finding(told.entity, told.detector, told.score, told.value_hash, told.masked, locator)
+
+
+def _value_sets(arrays: list[pa.Array]) -> np.ndarray:
+    """A number per row, the same for rows whose values in `arrays` are the same."""
+    kinds = np.zeros(len(arrays[0]), dtype=np.int64)
+    for values in arrays:
+        try:
+            codes = pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False)
+        except pa.ArrowNotImplementedError:  # a type Arrow cannot hash: numbered by Python
+            seen: dict[Any, int] = {}
+            codes = np.array([seen.setdefault(v, len(seen)) for v in values.to_pylist()], dtype=np.int64)
+        kinds = kinds * (int(codes.max(initial=0)) + 1) + codes
+        kinds = np.unique(kinds, return_inverse=True)[1].reshape(-1)  # renumbered: no overflow
+    return kinds
 
 
 def _pairs_by_record(

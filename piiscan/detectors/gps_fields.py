@@ -162,6 +162,12 @@ class GpsFieldsDetector(RecordDetector):
         plan = self._plan(tuple(names))
         return bool(plan.pairs or plan.geometries)
 
+    def reads(self, names: Sequence[str]) -> Sequence[str] | None:
+        plan = self._plan(tuple(names))
+        kinds = [f"{base}.type" for base, _, _ in plan.geometries if f"{base}.type" in names]
+        pairs = [path for lat, lon, *_ in (*plan.pairs, *((lat, lon) for _, lat, lon in plan.geometries)) for path in (lat, lon)]
+        return [*pairs, *plan.srids, *kinds]
+
     def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
         fields = record.fields
         if len(fields) < 2:
