@@ -14,14 +14,15 @@ values. Only where a detector needs a record's other fields (geometry, `y`/`x`) 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from piiscan.model import NO_LOCATOR, Finding, Locator, Record, TableBatch, TableColumn, TextUnit
+from piiscan.detectors.base import Candidate
+from piiscan.model import NO_LOCATOR, Finding, FindingColumns, Locator, Record, TableBatch, TableColumn, TextUnit
 
 if TYPE_CHECKING:
     from piiscan.engine import Engine
@@ -32,13 +33,13 @@ _UNSEEN: Any = object()
 SEPARATOR = "\n\n"
 
 
-def scan_batch(engine: Engine, batch: TableBatch) -> list[Finding]:
-    """Every finding in `batch`: its text columns', then its records'."""
-    findings: list[Finding] = []
+def scan_batch(engine: Engine, batch: TableBatch) -> FindingColumns:
+    """Every finding in `batch`, as columns: its text columns', then its records'."""
+    findings = FindingColumns()
     for column in batch.columns:
-        findings.extend(engine.scan(column_unit(column, batch)))
+        findings.add(engine.scan(column_unit(column, batch)))
     if engine.record_detectors and (batch.scalars or batch.list_fields):
-        findings.extend(_record_findings(engine, batch))
+        _record_findings(engine, batch, findings)
     return findings
 
 
@@ -93,10 +94,11 @@ def column_unit(column: TableColumn, batch: TableBatch) -> TextUnit:
     return TextUnit(text, index=index, field_at=field_at)
 
 
-def _record_findings(engine: Engine, batch: TableBatch) -> Iterator[Finding]:
-    """What record detectors find in `batch`, each judged by columns where it can be: a pair of
-    fields alone (`column_pairs`), else one record per distinct set of the values it reads
-    (`reads`), else (a detector that reads whole records) every record, as the row road does."""
+def _record_findings(engine: Engine, batch: TableBatch, out: FindingColumns) -> None:
+    """What record detectors find in `batch`, added to `out`, each detector judged by columns where
+    it can be: a pair of fields alone (`column_pairs`), else one record per distinct set of the
+    values it reads (`reads`), else (a detector that reads whole records) every record, as the row
+    road does."""
     scalars = batch.scalars
     names = list(scalars)
     every = [*names, *batch.list_fields]
@@ -107,26 +109,26 @@ def _record_findings(engine: Engine, batch: TableBatch) -> Iterator[Finding]:
     for det in wanted:
         plans = None if batch.list_fields and _needs_records(det, names, every) else _column_plans(det, names, groups)
         if plans is None:  # the detector reads whole records: read them as the row road does
-            for record in batch.records():
-                for locator, cand in det.find(record):
-                    finding = engine.record_finding(det, locator, cand)
-                    if finding is not None:
-                        yield finding
+            found = [
+                finding
+                for record in batch.records()
+                for locator, cand in det.find(record)
+                if (finding := engine.record_finding(det, locator, cand)) is not None
+            ]
+            out.add(found)
             continue
         for group_names, pairs, reads, rows in plans:
             if pairs is not None:
                 for lat_path, lon_path in pairs:
-                    yield from _pair_findings(engine, det, batch, lat_path, lon_path, rows)
+                    _pair_findings(engine, det, batch, lat_path, lon_path, rows, out)
             elif reads:
-                yield from _distinct_findings(engine, det, batch, group_names, reads, rows)
+                _distinct_findings(engine, det, batch, group_names, reads, rows, out)
 
 
 _Plan = tuple[list[str], tuple[tuple[str, str], ...] | None, Sequence[str] | None, np.ndarray]
 
 
-def _column_plans(
-    det: Any, names: list[str], groups: list[tuple[tuple[bool, ...], np.ndarray]]
-) -> list[_Plan] | None:
+def _column_plans(det: Any, names: list[str], groups: list[tuple[tuple[bool, ...], np.ndarray]]) -> list[_Plan] | None:
     """(field names, column pairs or None, fields read, rows) of each group of rows `det` may find
     something in; None when it must read whole records."""
     plans: list[_Plan] = []
@@ -169,40 +171,73 @@ def _presence_groups(batch: TableBatch) -> list[tuple[tuple[bool, ...], np.ndarr
 
 
 def _pair_findings(
-    engine: Engine, det: Any, batch: TableBatch, lat_path: str, lon_path: str, rows: np.ndarray
-) -> Iterator[Finding]:
+    engine: Engine,
+    det: Any,
+    batch: TableBatch,
+    lat_path: str,
+    lon_path: str,
+    rows: np.ndarray,
+    out: FindingColumns,
+) -> None:
     """A latitude/longitude pair of columns, judged on the rows that hold both values."""
     lats, lons = batch.scalars[lat_path], batch.scalars[lon_path]
     if len(rows) != batch.num_rows:
         picked = pa.array(rows)
         lats, lons = lats.take(picked), lons.take(picked)
-    lines = batch.lines
-    first = batch.first_record
     found = getattr(det, "find_columns", None)
     if found is not None:
-        pairs: Iterator[tuple[int, Any]] = ((int(rows[i]), cand) for i, cand in found(lat_path, lon_path, lats, lons))
+        at, values, scores = found(lat_path, lon_path, lats, lons)
     else:
-        pairs = _pairs_by_record(det, lat_path, lon_path, lats, lons, rows)
+        at, values, scores = _pairs_by_record(det, lat_path, lon_path, lats, lons)
+    at = rows[at]
     described: dict[tuple[str, float | None], Finding | None] = {}  # a parked tracker repeats its position
+    told: list[Finding | None] = []
+    for key in zip(values, scores, strict=True):
+        finding = described.get(key, _UNSEEN)
+        if finding is _UNSEEN:
+            finding = described[key] = engine.record_finding(det, NO_LOCATOR, Candidate(*key))
+        told.append(finding)
+    kept = [i for i, f in enumerate(told) if f is not None]
+    if len(kept) < len(told):
+        at, told = at[kept], [told[i] for i in kept]
+    if not told:
+        return
+    out.entity.extend([det.entity] * len(told))
+    out.detector.extend([det.id] * len(told))
+    out.score.extend([f.score for f in told])  # type: ignore[union-attr]
+    out.value_hash.extend([f.value_hash for f in told])  # type: ignore[union-attr]
+    out.masked.extend([f.masked for f in told])  # type: ignore[union-attr]
+    _locate(out, batch, at, lat_path)
+
+
+def _locate(out: FindingColumns, batch: TableBatch, rows: np.ndarray, field: str) -> None:
+    """The locator columns of findings in `field` of the batch's `rows`."""
+    n = len(rows)
+    out.line.extend([None] * n if batch.lines is None else batch.lines[rows].tolist())
+    out.record.extend((rows + batch.first_record).tolist())
+    out.field.extend([field] * n)
+    out.page.extend([None] * n)
+    out.row_key.extend([None] * n)
     times = batch.times
-    for i, cand in pairs:
-        key = (cand.canonical, cand.score)
-        told = described.get(key, _UNSEEN)
-        if told is _UNSEEN:
-            told = described[key] = engine.record_finding(det, NO_LOCATOR, cand)
-        if told is not None:
-            when = None if times is None else times[i]
-            locator = Locator(None if lines is None else int(lines[i]), first + i, lat_path, modified=when)
-            yield Finding(told.entity, told.detector, told.score, told.value_hash, told.masked, locator)
+    out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
+    out.start.extend([0] * n)
+    out.end.extend([0] * n)
 
 
 def _distinct_findings(
-    engine: Engine, det: Any, batch: TableBatch, names: list[str], reads: Sequence[str], rows: np.ndarray
-) -> Iterator[Finding]:
+    engine: Engine,
+    det: Any,
+    batch: TableBatch,
+    names: list[str],
+    reads: Sequence[str],
+    rows: np.ndarray,
+    out: FindingColumns,
+) -> None:
     """What `det` finds in the rows `rows` (all holding the fields `names`): judged once per distinct
     set of values of the fields it reads, on a record holding those values (the others' names
     only), and told of every row holding that set."""
-    arrays = [batch.scalars[path] for path in dict.fromkeys(reads)]
+    paths = list(dict.fromkeys(reads))
+    arrays = [batch.scalars[path] for path in paths]
     if len(rows) != batch.num_rows:
         picked = pa.array(rows)
         arrays = [a.take(picked) for a in arrays]
@@ -211,8 +246,6 @@ def _distinct_findings(
     bounds = np.flatnonzero(np.diff(kinds[order])) + 1
     firsts = order[np.concatenate(([0], bounds))]
     values = [a.take(pa.array(firsts)).to_pylist() for a in arrays]
-    paths = list(dict.fromkeys(reads))
-    lines, first, times = batch.lines, batch.first_record, batch.times
     for k, members in enumerate(np.split(order, bounds)):
         fields: dict[str, Any] = dict.fromkeys(names)
         fields.update(zip(paths, (v[k] for v in values), strict=True))
@@ -220,10 +253,13 @@ def _distinct_findings(
             told = engine.record_finding(det, NO_LOCATOR, cand)
             if told is None:
                 continue
-            for i in rows[members].tolist():
-                when = None if times is None else times[i]
-                locator = Locator(None if lines is None else int(lines[i]), first + i, located.field, modified=when)
-                yield Finding(told.entity, told.detector, told.score, told.value_hash, told.masked, locator)
+            n = len(members)
+            out.entity.extend([told.entity] * n)
+            out.detector.extend([told.detector] * n)
+            out.score.extend([told.score] * n)
+            out.value_hash.extend([told.value_hash] * n)
+            out.masked.extend([told.masked] * n)
+            _locate(out, batch, rows[members], located.field)  # type: ignore[arg-type]
 
 
 def _value_sets(arrays: list[pa.Array]) -> np.ndarray:
@@ -241,9 +277,13 @@ def _value_sets(arrays: list[pa.Array]) -> np.ndarray:
 
 
 def _pairs_by_record(
-    det: Any, lat_path: str, lon_path: str, lats: pa.Array, lons: pa.Array, rows: np.ndarray
-) -> Iterator[tuple[int, Any]]:
-    """(row, candidate) of a detector without a columnar pass: one two-field record per row."""
-    for i, lat, lon in zip(rows.tolist(), lats.to_pylist(), lons.to_pylist(), strict=True):
-        for _, cand in det.find(Record({lat_path: lat, lon_path: lon})):
-            yield i, cand
+    det: Any, lat_path: str, lon_path: str, lats: pa.Array, lons: pa.Array
+) -> tuple[np.ndarray, list[str], list[float | None]]:
+    """(rows, canonical forms, scores) of a detector without a columnar pass: one two-field record
+    per row."""
+    found = [
+        (i, cand)
+        for i, (lat, lon) in enumerate(zip(lats.to_pylist(), lons.to_pylist(), strict=True))
+        for _, cand in det.find(Record({lat_path: lat, lon_path: lon}))
+    ]
+    return np.array([i for i, _ in found], dtype=np.int64), [c.canonical for _, c in found], [c.score for _, c in found]

@@ -171,6 +171,7 @@ def test_a_pair_of_columns_is_judged_as_records_are(kind: pa.DataType) -> None:
     """`GpsFieldsDetector.find_columns` (native range and precision checks) against `find`."""
     import random
 
+    from piiscan.detectors.base import Candidate
     from piiscan.detectors.gps_fields import GpsFieldsDetector
     from piiscan.model import Record
 
@@ -196,7 +197,8 @@ def test_a_pair_of_columns_is_judged_as_records_are(kind: pa.DataType) -> None:
         lats = [None if v is None else str(v) for v in lats]
         lons = [None if v is None else str(v) for v in lons]
     detector = GpsFieldsDetector()
-    by_column = list(detector.find_columns("lat", "lon", pa.array(lats, kind), pa.array(lons, kind)))
+    rows, values, scores = detector.find_columns("lat", "lon", pa.array(lats, kind), pa.array(lons, kind))
+    by_column = [(i, Candidate(v, s)) for i, v, s in zip(rows.tolist(), values, scores, strict=True)]
     # float32 columns hold what float32 can: the records hold the same
     lats, lons = pa.array(lats, kind).to_pylist(), pa.array(lons, kind).to_pylist()
     by_record = [
