@@ -14,7 +14,7 @@ values. Only where a detector needs a record's other fields (geometry, `y`/`x`) 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,10 +37,62 @@ def scan_batch(engine: Engine, batch: TableBatch) -> FindingColumns:
     """Every finding in `batch`, as columns: its text columns', then its records'."""
     findings = FindingColumns()
     for column in batch.columns:
+        if column.fields is None and len(column.values) >= _DISTINCT_FROM:
+            encoded = pc.dictionary_encode(column.values)
+            if len(encoded.dictionary) <= len(encoded) * _DISTINCT_SHARE:
+                _scan_distinct(engine, column, batch, encoded, findings)
+                continue
         findings.add(engine.scan(column_unit(column, batch)))
     if engine.record_detectors and (batch.scalars or batch.list_fields):
         _record_findings(engine, batch, findings)
     return findings
+
+
+#: a column of at least this many values whose distinct values are at most this share of them is
+#: scanned a distinct value at a time (a customer's e-mail address on every order, a firmware version)
+_DISTINCT_FROM = 64
+_DISTINCT_SHARE = 0.5
+
+
+def _scan_distinct(
+    engine: Engine, column: TableColumn, batch: TableBatch, encoded: pa.DictionaryArray, out: FindingColumns
+) -> None:
+    """The findings of `column` from a pass over its distinct values only, each told of every value
+    that repeats it: a value's findings depend on its text and its column's name alone (the blank
+    line after every value keeps its neighbours' context out)."""
+    inside = None if column.lines is None else np.zeros(len(encoded.dictionary), dtype=np.int64)
+    # the distinct values as a column of their own: a finding's record is its value's number and
+    # its line the newlines before it inside its value
+    distinct = TableColumn(encoded.dictionary, column.field, None, None, inside, column.lines_inside)
+    found = engine.scan(column_unit(distinct, TableBatch([], len(encoded.dictionary), 0, {}, _no_records)))
+    if not found:
+        return
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    groups = dict(zip(codes[order[np.concatenate(([0], bounds))]].tolist(), np.split(order, bounds), strict=True))
+    times = batch.times
+    for f in found:
+        members = groups[f.locator.record]
+        n = len(members)
+        rows = members if column.rows is None else column.rows[members]
+        out.entity.extend([f.entity] * n)
+        out.detector.extend([f.detector] * n)
+        out.score.extend([f.score] * n)
+        out.value_hash.extend([f.value_hash] * n)
+        out.masked.extend([f.masked] * n)
+        out.line.extend([None] * n if column.lines is None else (column.lines[members] + f.locator.line).tolist())
+        out.record.extend((rows + batch.first_record).tolist())
+        out.field.extend([f.locator.field] * n)
+        out.page.extend([None] * n)
+        out.row_key.extend([None] * n)
+        out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
+        out.start.extend([f.start] * n)
+        out.end.extend([f.end] * n)
+
+
+def _no_records() -> Iterator[Record]:
+    return iter(())
 
 
 def column_unit(column: TableColumn, batch: TableBatch) -> TextUnit:

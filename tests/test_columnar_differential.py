@@ -71,6 +71,7 @@ def test_generated_data(tmp_path: Path, kind: str) -> None:
     assert counts["row_fallbacks"] == 0
 
 
+REPEATED_NOTES = ("regel\nmet iban {i}", "bsn {b}", "x", "ok\npiiscan:allow {b}")
 AWKWARD_CSV = {
     # quoted newlines (the line moves on), doubled quotes, non-ASCII, an empty quoted cell
     "quoted.csv": (
@@ -90,6 +91,12 @@ AWKWARD_CSV = {
     # inline allow markers: a marked row's findings are dropped on both roads
     "marked.csv": (
         'id,bsn,lat,lon,note\n1,{b},52.37276,4.89528,piiscan:allow\n2,{b},52.1,4.2,"x\npiiscan:allow"\n3,{b},,,x\n'
+    ),
+    # values repeated on many rows, scanned once each: multi-line ones too, a marked one among them
+    "repeated.csv": "naam,email,opmerking\n"
+    + "".join(
+        '"Jan %d",jan%d@example.nl,"%s"\n' % (k % 3, k % 4, REPEATED_NOTES[k % 4])  # noqa: UP031 (braces are fields)
+        for k in range(150)
     ),
     # latitude/longitude pairs as text
     "pos.csv": "id,lat,lon,note\n1,52.37276,4.89528,x\n2,,4.9,y\n3,52,5,z\n4,52.1,abc,{i}\n",
