@@ -68,27 +68,36 @@ def _scan_distinct(
     if not found:
         return
     codes = encoded.indices.to_numpy(zero_copy_only=False)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
-    groups = dict(zip(codes[order[np.concatenate(([0], bounds))]].tolist(), np.split(order, bounds), strict=True))
+    order = np.argsort(codes, kind="stable")  # the values, grouped by distinct value
+    counts = np.bincount(codes, minlength=len(encoded.dictionary))
+    starts = np.cumsum(counts) - counts
+    # finding j is told once for each value that repeats its value: `told[m]` is j of the m-th
+    which = np.array([f.locator.record for f in found], dtype=np.int64)
+    sizes = counts[which]
+    told = np.repeat(np.arange(len(found)), sizes)
+    first = np.repeat(starts[which] - (np.cumsum(sizes) - sizes), sizes)
+    members = order[first + np.arange(len(told))]
+    rows = members if column.rows is None else column.rows[members]
+    at = told.tolist()
+    n = len(at)
+    out.entity.extend([found[j].entity for j in at])
+    out.detector.extend([found[j].detector for j in at])
+    out.score.extend([found[j].score for j in at])
+    out.value_hash.extend([found[j].value_hash for j in at])
+    out.masked.extend([found[j].masked for j in at])
+    if column.lines is None:
+        out.line.extend([None] * n)
+    else:
+        inside = np.array([f.locator.line for f in found], dtype=np.int64)
+        out.line.extend((column.lines[members] + inside[told]).tolist())
+    out.record.extend((rows + batch.first_record).tolist())
+    out.field.extend([column.field] * n)
+    out.page.extend([None] * n)
+    out.row_key.extend([None] * n)
     times = batch.times
-    for f in found:
-        members = groups[f.locator.record]
-        n = len(members)
-        rows = members if column.rows is None else column.rows[members]
-        out.entity.extend([f.entity] * n)
-        out.detector.extend([f.detector] * n)
-        out.score.extend([f.score] * n)
-        out.value_hash.extend([f.value_hash] * n)
-        out.masked.extend([f.masked] * n)
-        out.line.extend([None] * n if column.lines is None else (column.lines[members] + f.locator.line).tolist())
-        out.record.extend((rows + batch.first_record).tolist())
-        out.field.extend([f.locator.field] * n)
-        out.page.extend([None] * n)
-        out.row_key.extend([None] * n)
-        out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
-        out.start.extend([f.start] * n)
-        out.end.extend([f.end] * n)
+    out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
+    out.start.extend([found[j].start for j in at])
+    out.end.extend([found[j].end for j in at])
 
 
 def _no_records() -> Iterator[Record]:
