@@ -22,12 +22,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from piiscan.detectors.base import Candidate
-from piiscan.model import NO_LOCATOR, Finding, FindingColumns, Locator, Record, TableBatch, TableColumn, TextUnit
+from piiscan.model import NO_LOCATOR, FindingColumns, Locator, Record, TableBatch, TableColumn, TextUnit
 
 if TYPE_CHECKING:
     from piiscan.engine import Engine
-
-_UNSEEN: Any = object()
 
 #: the blank line written after every value: no pattern and no context window crosses it
 SEPARATOR = "\n\n"
@@ -250,25 +248,25 @@ def _pair_findings(
         at, values, scores = found(lat_path, lon_path, lats, lons)
     else:
         at, values, scores = _pairs_by_record(det, lat_path, lon_path, lats, lons)
-    at = rows[at]
-    described: dict[tuple[str, float | None], Finding | None] = {}  # a parked tracker repeats its position
-    told: list[Finding | None] = []
-    for key in zip(values, scores, strict=True):
-        finding = described.get(key, _UNSEEN)
-        if finding is _UNSEEN:
-            finding = described[key] = engine.record_finding(det, NO_LOCATOR, Candidate(*key))
-        told.append(finding)
-    kept = [i for i, f in enumerate(told) if f is not None]
-    if len(kept) < len(told):
-        at, told = at[kept], [told[i] for i in kept]
-    if not told:
+    if not values:
         return
-    out.entity.extend([det.entity] * len(told))
-    out.detector.extend([det.id] * len(told))
-    out.score.extend([f.score for f in told])  # type: ignore[union-attr]
-    out.value_hash.extend([f.value_hash for f in told])  # type: ignore[union-attr]
-    out.masked.extend([f.masked for f in told])  # type: ignore[union-attr]
-    _locate(out, batch, at, lat_path)
+    # the score each candidate score is reported with (None: below the minimum), asked once each
+    reported = {
+        score: None if (f := engine.record_finding(det, NO_LOCATOR, Candidate(values[0], score))) is None else f.score
+        for score in set(scores)
+    }
+    told = [reported[score] for score in scores]
+    if None in reported.values():
+        kept = [i for i, score in enumerate(told) if score is not None]
+        at, values, told = at[kept], [values[i] for i in kept], [told[i] for i in kept]
+    n = len(values)
+    entity, hashed, mask = det.entity, engine.value_hash, det.mask
+    out.entity.extend([entity] * n)
+    out.detector.extend([det.id] * n)
+    out.score.extend(told)
+    out.value_hash.extend([hashed(entity, value) for value in values])
+    out.masked.extend([mask(value) for value in values])
+    _locate(out, batch, rows[at], lat_path)
 
 
 def _locate(out: FindingColumns, batch: TableBatch, rows: np.ndarray, field: str) -> None:

@@ -468,6 +468,10 @@ class Engine:
                     findings.append(finding)
         return findings
 
+    def value_hash(self, entity: str, canonical: str) -> str:
+        """The keyed hash a finding of this canonical value carries."""
+        return self._hash(entity, canonical)
+
     def record_finding(self, det: RecordDetector, locator: Locator, cand: Candidate) -> Finding | None:
         """The finding of a record detector's candidate, or None below the minimum score."""
         score = cand.score if cand.score is not None else 0.5
