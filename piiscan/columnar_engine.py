@@ -260,12 +260,13 @@ def _pair_findings(
         kept = [i for i, score in enumerate(told) if score is not None]
         at, values, told = at[kept], [values[i] for i in kept], [told[i] for i in kept]
     n = len(values)
-    entity, hashed, mask = det.entity, engine.value_hash, det.mask
+    entity, hashed = det.entity, engine.value_hash
     out.entity.extend([entity] * n)
     out.detector.extend([det.id] * n)
     out.score.extend(told)
     out.value_hash.extend([hashed(entity, value) for value in values])
-    out.masked.extend([mask(value) for value in values])
+    masks = getattr(det, "masks", None)  # all at once, where the detector can
+    out.masked.extend(masks(values) if masks is not None else [det.mask(value) for value in values])
     _locate(out, batch, rows[at], lat_path)
 
 

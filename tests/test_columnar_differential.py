@@ -216,6 +216,7 @@ def test_a_pair_of_columns_is_judged_as_records_are(kind: pa.DataType) -> None:
     ]
     assert by_column == by_record
     assert len(by_column) > 500
+    assert detector.masks(values) == [detector.mask(v) for v in values]
 
 
 def test_small_blocks_cut_between_records_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -219,6 +219,14 @@ class GpsFieldsDetector(RecordDetector):
     def mask(self, canonical: str) -> str:
         return mask_position(canonical)
 
+    def masks(self, canonicals: list[str]) -> list[str]:
+        """`mask` of each canonical form, in native code: every part cut after its first decimal."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values = pa.array(canonicals, pa.string())
+        return pc.replace_substring_regex(values, pattern=r"(\.[0-9])[0-9]*", replacement=r"\1***").to_pylist()
+
     def column_pairs(self, names: Sequence[str]) -> tuple[tuple[str, str], ...] | None:
         """The (latitude, longitude) fields of records with these names, for a caller that judges
         each pair from its two values alone (a column store); None when a record's other fields
