@@ -260,28 +260,3 @@ class FindingColumns:
         self.modified.extend([loc.modified for loc in locators])
         self.start.extend([f.start for f in findings])
         self.end.extend([f.end for f in findings])
-
-    def add_told(
-        self,
-        told: Finding,
-        lines: list[int | None],
-        records: list[int],
-        field: str | None,
-        modified: list[datetime | None],
-    ) -> None:
-        """Append one finding (`told`: entity, detector, score, hash and mask) at many records,
-        found by a record detector in `field`."""
-        n = len(records)
-        self.entity.extend([told.entity] * n)
-        self.detector.extend([told.detector] * n)
-        self.score.extend([told.score] * n)
-        self.value_hash.extend([told.value_hash] * n)
-        self.masked.extend([told.masked] * n)
-        self.line.extend(lines)
-        self.record.extend(records)
-        self.field.extend([field] * n)
-        self.page.extend([None] * n)
-        self.row_key.extend([None] * n)
-        self.modified.extend(modified)
-        self.start.extend([0] * n)
-        self.end.extend([0] * n)
