@@ -4,11 +4,16 @@ Each text column's values are joined in native code (Arrow), a blank line after 
 text that the engine's multi-pattern pass reads at once; an occurrence is mapped back to its
 value, row and line through the column's offsets only when a candidate is found there. The
 blank line keeps every candidate and its context inside its own value, as on the row road
-(`CellPacker(isolate=True)`), so both roads give the same findings.
+(`CellPacker(isolate=True)`), so both roads give the same findings. For the same reason a column
+whose values repeat is read once per distinct value, and each finding told of every repeat.
 
 Record detectors look at whole columns: rows are grouped by which fields they hold, each group's
-field names asked once, and a latitude/longitude pair is judged only on rows that hold both
-values. Only where a detector needs a record's other fields (geometry, `y`/`x`) are records built.
+field names asked once; a latitude/longitude pair is judged only on rows that hold both values,
+and another detector once per distinct set of the values it reads (`RecordDetector.reads`).
+Only for a detector that cannot say what it reads, or where fields inside lists matter
+(GeoJSON geometries), are records built.
+
+Findings leave as columns (`FindingColumns`), filled a batch at a time: no object per finding.
 """
 
 from __future__ import annotations
