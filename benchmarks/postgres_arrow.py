@@ -21,7 +21,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +29,7 @@ import psycopg
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).parent))
-from postgres import COLUMNS, load
+from postgres import COLUMNS, load, server_dsn
 
 BATCH_ROWS = 10_000
 QUERY = f"SELECT {COLUMNS} FROM bench.customers"
@@ -84,13 +83,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    server = None
-    dsn = os.environ.get("PIISCAN_BENCH_POSTGRES_DSN")
-    if not dsn:
-        import pgserver
-
-        server = pgserver.get_server(tempfile.mkdtemp(prefix="piiscan-bench-pgdata-"), cleanup_mode="delete")
-        dsn = server.get_uri()
+    dsn, server = server_dsn()
     ways: dict[str, Callable[[str], int]] = {"cursor": by_cursor, "binary COPY": by_binary_copy, "ADBC": by_adbc}
     cpu: dict[str, list[float]] = {name: [] for name in ways}
     wall: dict[str, list[float]] = {name: [] for name in ways}
