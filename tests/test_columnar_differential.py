@@ -98,6 +98,21 @@ AWKWARD_CSV = {
         '"Jan %d",jan%d@example.nl,"%s"\n' % (k % 3, k % 4, REPEATED_NOTES[k % 4])  # noqa: UP031 (braces are fields)
         for k in range(150)
     ),
+    # record detectors asked once per distinct set of the fields they read: names in parts, an
+    # address over columns, a postcode and house number; rows repeat them, some leave one empty
+    "people.csv": "voornaam,tussenvoegsel,achternaam,straat,huisnummer,toevoeging,postcode,plaats,email\n"
+    + "".join(
+        "%s,%s,Vries,Hamseweg,%d,%s,3828 AD,%s,x%d@example.nl\n"  # noqa: UP031 (braces are fields)
+        % (
+            ("Jan", "", "Anna")[k % 3],
+            ("de", "")[k % 2],
+            20 + k % 4,
+            ("A", "", "bis")[k % 3],
+            ("Hoogland", "")[k % 2],
+            k,
+        )
+        for k in range(90)
+    ),
     # latitude/longitude pairs as text
     "pos.csv": "id,lat,lon,note\n1,52.37276,4.89528,x\n2,,4.9,y\n3,52,5,z\n4,52.1,abc,{i}\n",
 }
