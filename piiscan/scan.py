@@ -67,6 +67,7 @@ from piiscan.model import (
     ContentType,
     Events,
     Finding,
+    FindingColumns,
     Member,
     ObjectRef,
     Record,
@@ -486,11 +487,14 @@ class _ObjectScan:
             "findings": 0,
         }
 
-    def _findings(self, findings: list[Finding], row: dict[str, Any]) -> None:
+    def _findings(self, findings: list[Finding] | FindingColumns, row: dict[str, Any]) -> None:
         if findings and self.worker.allow:
-            findings = self.worker.allow.keep(findings, row["object"], self.result.allowed)
+            findings = self.worker.allow.keep(list(findings), row["object"], self.result.allowed)
         if not findings:
             return
+        if not isinstance(findings, FindingColumns):
+            found, findings = findings, FindingColumns()
+            findings.add(found)
         rows = self.result.rows
         cols = rows.columns["findings"]
         n = len(findings)
@@ -498,20 +502,19 @@ class _ObjectScan:
         cols["scan_id"].extend([self.scan_id] * n)
         cols["object"].extend([row["object"]] * n)
         cols["member"].extend([row["member"]] * n)
-        locators = [f.locator for f in findings]
-        cols["line"].extend([loc.line for loc in locators])
-        cols["record"].extend([loc.record for loc in locators])
-        cols["field"].extend([loc.field for loc in locators])
-        cols["page"].extend([loc.page for loc in locators])
-        cols["row_key"].extend([loc.row_key and self._masked_key(loc.row_key) for loc in locators])
+        cols["line"].extend(findings.line)
+        cols["record"].extend(findings.record)
+        cols["field"].extend(findings.field)
+        cols["page"].extend(findings.page)
+        cols["row_key"].extend([key and self._masked_key(key) for key in findings.row_key])
         modified = row["modified"]
-        cols["modified"].extend([loc.modified or modified for loc in locators])
-        cols["entity"].extend([f.entity for f in findings])
-        cols["detector"].extend([f.detector for f in findings])
-        cols["score"].extend([f.score for f in findings])
-        cols["value_hash"].extend([f.value_hash for f in findings])
-        cols["masked"].extend([f.masked for f in findings])
-        self.result.findings.update(f.entity for f in findings)
+        cols["modified"].extend([when or modified for when in findings.modified])
+        cols["entity"].extend(findings.entity)
+        cols["detector"].extend(findings.detector)
+        cols["score"].extend(findings.score)
+        cols["value_hash"].extend(findings.value_hash)
+        cols["masked"].extend(findings.masked)
+        self.result.findings.update(findings.entity)
         row["findings"] += n
         if rows.count("findings") >= self.limits.part_rows:
             self.spill(rows, "findings")
