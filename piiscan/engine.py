@@ -17,7 +17,7 @@ import os
 import re
 import threading
 from bisect import bisect_left, insort
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ import platformdirs
 
 from piiscan.detectors.base import Candidate, Detector, RecordDetector
 from piiscan.hashing import Hasher
-from piiscan.model import Finding, Locator, Record, TableBatch, TextUnit
+from piiscan.model import Finding, FindingColumns, Locator, Record, TableBatch, TextUnit
 
 _UNSEEN = object()
 #: a run of letters and digits: a key's parts, tried one by one
@@ -247,9 +247,11 @@ class Engine:
         *,
         min_score: float = 0.5,
         backend: str = "auto",
+        hasher: Callable[[str, str], str] | None = None,
     ) -> None:
         self.key = key
-        self._hash = Hasher(key)
+        # `subject export` passes one that also keeps the values it was asked to re-read
+        self._hash = hasher or Hasher(key)
         self.min_score = min_score
         self.detectors: list[Detector] = []
         self.record_detectors: list[RecordDetector] = []
@@ -516,6 +518,10 @@ class Engine:
                     findings.append(finding)
         return findings
 
+    def value_hash(self, entity: str, canonical: str) -> str:
+        """The keyed hash a finding of this canonical value carries."""
+        return self._hash(entity, canonical)
+
     def record_finding(self, det: RecordDetector, locator: Locator, cand: Candidate) -> Finding | None:
         """The finding of a record detector's candidate, or None below the minimum score."""
         score = cand.score if cand.score is not None else 0.5
@@ -532,8 +538,18 @@ class Engine:
 
     # -- tables -----------------------------------------------------------------------------
 
-    def scan_batch(self, batch: TableBatch, window: RecordWindow | None = None) -> list[Finding]:
-        """Every finding in a table batch, column by column (`piiscan.columnar_engine`)."""
+    def reaches_records(self, window: RecordWindow | None, field: str, values: Any) -> bool:
+        """Whether context of other records may reach the values of one field (an Arrow string
+        array): the field's earlier records held a windowed detector's words, or these values do."""
+        if window is None or not self._windowed:
+            return False
+        if any(window.has_field(di, field) for di in self._windowed):
+            return True
+        text = "\n".join(v for v in values.to_pylist() if v).lower()
+        return any(self._context[di].search(text) is not None for di in self._windowed)  # type: ignore[union-attr]
+
+    def scan_batch(self, batch: TableBatch, window: RecordWindow | None = None) -> FindingColumns:
+        """Every finding in a table batch, column by column, as columns (`piiscan.columnar_engine`)."""
         from piiscan.columnar_engine import scan_batch
 
         return scan_batch(self, batch, window)
@@ -622,6 +638,10 @@ class RecordWindow:
 
     def holds(self, di: int) -> bool:
         return di in self._detectors
+
+    def has_field(self, di: int, field: str | None) -> bool:
+        """Whether records of this field held detector `di`'s words lately."""
+        return bool(self._seen.get((di, field)))
 
     def near(self, di: int, locator: Locator, reach: int) -> bool:
         """Whether the same field of one of the `reach` records before the locator's held the words."""
@@ -775,8 +795,9 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     """One finding per occurrence: of overlapping findings keep the best-scored, then longest.
 
     The same detector matching one value twice (several pattern ends) collapses to one; two
-    entities claiming the same characters keep the better-scored one (both when scored alike).
-    Works cluster by cluster of overlapping spans, so dense text stays linear.
+    entities claiming the same characters keep the better-scored one (both when scored alike),
+    but a finding is never hidden by one of another entity that it holds whole (an MRZ by the
+    birth date inside it). Works cluster by cluster of overlapping spans, so dense text stays linear.
     """
     if len(findings) < 2:
         return findings
@@ -799,7 +820,16 @@ def _settle(cluster: list[Finding]) -> list[Finding]:
         return cluster
     kept: list[Finding] = []
     for f in sorted(cluster, key=lambda f: (-f.score, -(f.end - f.start), f.start)):
-        if not any(f.start < k.end and k.start < f.end and (k.entity == f.entity or k.score > f.score) for k in kept):
+        # a value holding another entity's (an MRZ holding a birth date and a BSN) is not hidden by it
+        if not any(
+            f.start < k.end and k.start < f.end and (k.entity == f.entity or (k.score > f.score and not _holds(f, k)))
+            for k in kept
+        ):
             kept.append(f)
     kept.sort(key=lambda f: (f.start, f.end))
     return kept
+
+
+def _holds(outer: Finding, inner: Finding) -> bool:
+    """Whether `outer` spans all of `inner` and more."""
+    return outer.start <= inner.start and inner.end <= outer.end and outer.end - outer.start > inner.end - inner.start

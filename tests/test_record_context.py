@@ -181,3 +181,21 @@ def test_a_german_address_on_the_record_makes_its_numbers_german(tmp_path: Path)
             ("kunden.json", "PHONE_NUMBER", 5, 0, "$.klant.telefoon", h("PHONE_NUMBER", "+49302345678")),
         ]
     )
+
+
+def test_columns_of_repeated_values_keep_their_records_context(tmp_path: Path) -> None:
+    """A column of few distinct values is scanned a distinct value at a time, except where a row's
+    country or an earlier record's words change what a value holds."""
+    src = tmp_path / "in"
+    src.mkdir()
+    chat = [["agent", "ok"]] * 100 + [["agent", "Mag ik je BSN?"], ["klant", "ok"], ["klant", "ok"], ["klant", BSN]]
+    write_csv(src / "chat.csv", ["author", "message"], [*chat, *[["klant", "ok"]] * 100])
+    write_csv(src / "customers.csv", list(CUSTOMERS[0]), [list(c.values()) for c in CUSTOMERS] * 20)
+    assert both_roads(tmp_path, src, "NL_BSN,PHONE_NUMBER") == sorted(
+        [("chat.csv", "NL_BSN", 105, 103, "message", h("NL_BSN", BSN))]
+        + [
+            ("customers.csv", "PHONE_NUMBER", 5 * k + record + 2, 5 * k + record, "phone", h("PHONE_NUMBER", e164))
+            for k in range(20)
+            for record, e164 in EXPECTED
+        ]
+    )
