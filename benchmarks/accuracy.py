@@ -64,6 +64,9 @@ ROUND2 = frozenset(
         "auth.log",
         "payments.txt",
         "us_office.txt",
+        "klanten_landen.csv",
+        "chat_export_2026-11-04.csv",
+        "whatsapp_export.jsonl",
     }
 )
 FALSE_ALARMS = ("CREDIT_CARD", "PHONE_NUMBER", "NL_BSN", "IBAN_CODE")

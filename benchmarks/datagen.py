@@ -211,9 +211,38 @@ def write_telemetry(path: Path, size: int, seed: int) -> None:
                 return
 
 
+def write_countries(path: Path, size: int, seed: int) -> None:
+    """A customer table whose rows name their country (a `country` column, an address): national
+    phone numbers of Germany, the Netherlands and the USA, mostly distinct."""
+    rng = random.Random(seed)
+    countries = ["DE", "NL", "Nederland", "US", "France", "", "België"]
+    streets = ["Hauptstraße", "Kerkstraat", "Lindenallee", "Main Street", "rue de la Paix", "Hamseweg"]
+    phones = [
+        lambda: f"030 {rng.randrange(2000000, 9999999)}",
+        lambda: f"06 {rng.randrange(10000000, 99999999)}",
+        lambda: f"({rng.choice([212, 415, 646])}) {rng.randrange(200, 999)}-{rng.randrange(1000, 9999)}",
+        lambda: f"0221 {rng.randrange(2000000, 9999999)}",
+        lambda: "",
+    ]
+    header = ["id", "name", "email", "phone", "street", "postcode", "city", "country", "note"]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        i = 0
+        while f.tell() < size:
+            street = f"{rng.choice(streets)} {rng.randrange(1, 200)}"
+            postcode = rng.choice(["10115", "3543 LS", "75002", "1000"])
+            city = rng.choice(["Berlin", "Utrecht", "Paris"])
+            note = "geen opmerking " * rng.randrange(1, 4)
+            writer.writerow([i, f"Klant {i}", f"klant{i}@example.nl", rng.choice(phones)(), street, postcode, city,
+                             rng.choice(countries), note])  # fmt: skip
+            i += 1
+
+
 WRITERS = {
     "text": (".log", write_text),
     "csv": (".csv", write_csv),
+    "countries": (".csv", write_countries),
     "jsonl": (".jsonl", write_jsonl),
     "telemetry": (".ndjson", write_telemetry),
 }

@@ -27,28 +27,52 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from piiscan.detectors.base import Candidate
+from piiscan.detectors.region import Region, field_kind, region_of_fields, region_spans
 from piiscan.model import NO_LOCATOR, FindingColumns, Locator, Record, TableBatch, TableColumn, TextUnit
 
 if TYPE_CHECKING:
-    from piiscan.engine import Engine
+    from piiscan.engine import Engine, RecordWindow
 
 #: the blank line written after every value: no pattern and no context window crosses it
 SEPARATOR = "\n\n"
 
 
-def scan_batch(engine: Engine, batch: TableBatch) -> FindingColumns:
-    """Every finding in `batch`, as columns: its text columns', then its records'."""
+def scan_batch(engine: Engine, batch: TableBatch, window: RecordWindow | None = None) -> FindingColumns:
+    """Every finding in `batch`, as columns: its text columns', then its records'. `window` carries
+    the context of the object's records before this batch."""
     findings = FindingColumns()
+    regions = row_regions(batch)
     for column in batch.columns:
-        if column.fields is None and len(column.values) >= _DISTINCT_FROM:
+        # a value's findings depend on its text and column name alone where no row names its
+        # country and no context of other records can reach it: then its distinct values suffice
+        if regions is None and column.fields is None and len(column.values) >= _DISTINCT_FROM:
             encoded = pc.dictionary_encode(column.values)
-            if len(encoded.dictionary) <= len(encoded) * _DISTINCT_SHARE:
+            if len(encoded.dictionary) <= len(encoded) * _DISTINCT_SHARE and not engine.reaches_records(
+                window, column.field, encoded.dictionary
+            ):
                 _scan_distinct(engine, column, batch, encoded, findings)
                 continue
-        findings.add(engine.scan(column_unit(column, batch)))
+        findings.add(engine.scan(column_unit(column, batch, regions), window))
     if engine.record_detectors and (batch.scalars or batch.list_fields):
         _record_findings(engine, batch, findings)
     return findings
+
+
+def row_regions(batch: TableBatch) -> list[str | None] | None:
+    """The country each row names (`piiscan.detectors.region`), or None when no column can say:
+    read from the batch's country and address columns, as the row road reads a record's cells."""
+    kinds = [(column, field_kind(column.field) if column.fields is None else None) for column in batch.columns]
+    asked = [(column, kind) for column, kind in kinds if kind is not None]
+    if not asked:
+        return None
+    countries: list[list[str]] = [[] for _ in range(batch.num_rows)]
+    addresses: list[list[str]] = [[] for _ in range(batch.num_rows)]
+    for column, kind in asked:
+        rows = range(len(column.values)) if column.rows is None else column.rows.tolist()
+        into = countries if kind == "country" else addresses
+        for row, value in zip(rows, column.values.to_pylist(), strict=True):
+            into[row].append(value)
+    return [region_of_fields(c, a) for c, a in zip(countries, addresses, strict=True)]
 
 
 #: a column of at least this many values whose distinct values are at most this share of them is
@@ -107,8 +131,9 @@ def _no_records() -> Iterator[Record]:
     return iter(())
 
 
-def column_unit(column: TableColumn, batch: TableBatch) -> TextUnit:
-    """One text unit holding every value of `column`, each followed by a blank line."""
+def column_unit(column: TableColumn, batch: TableBatch, regions: list[str | None] | None = None) -> TextUnit:
+    """One text unit holding every value of `column`, each followed by a blank line; `regions`:
+    the country each row names."""
     values = column.values
     joined = pc.binary_join_element_wise(values, SEPARATOR, "")
     wide = pa.types.is_large_string(joined.type)
@@ -155,7 +180,18 @@ def column_unit(column: TableColumn, batch: TableBatch) -> TextUnit:
         def field_at(offset: int) -> str | None:
             return fields(value_at(offset))
 
-    return TextUnit(text, index=index, field_at=field_at)
+    spans: list[Region] = []
+    if regions is not None:
+        value_rows = range(len(starts)) if rows is None else rows.tolist()
+        ends = [*starts[1:], len(text)]
+        spans = region_spans(
+            (
+                (start, end - len(SEPARATOR), regions[row])
+                for start, end, row in zip(starts, ends, value_rows, strict=True)
+            ),
+            len(SEPARATOR),
+        )
+    return TextUnit(text, index=index, field_at=field_at, regions=spans)
 
 
 def _record_findings(engine: Engine, batch: TableBatch, out: FindingColumns) -> None:

@@ -16,7 +16,7 @@ import operator
 import os
 import re
 import threading
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -289,7 +289,12 @@ class Engine:
         self._field_context: list[dict[str, bool]] = [{} for _ in self.detectors]
         # real data repeats its values (one customer's IBAN on every invoice): validate each once
         self._validated: list[dict[bytes, Any]] = [{} for _ in self.detectors]
-        self._custom = [d for d in self.detectors if type(d).scan_text is not Detector.scan_text]
+        self._custom = [(i, d) for i, d in enumerate(self.detectors) if type(d).scan_text is not Detector.scan_text]
+        self._regional = [
+            (i, d) for i, d in enumerate(self.detectors) if type(d).scan_regions is not Detector.scan_regions
+        ]
+        #: detectors whose context reaches records before a candidate's (`RecordWindow`)
+        self._windowed = [i for i, d in enumerate(self.detectors) if d.context_lines and self._context[i] is not None]
 
     @property
     def backend(self) -> str:
@@ -297,11 +302,12 @@ class Engine:
 
     # -- text -------------------------------------------------------------------------------
 
-    def scan(self, unit: TextUnit) -> list[Finding]:
+    def scan(self, unit: TextUnit, window: RecordWindow | None = None) -> list[Finding]:
         """Every finding in `unit` at or above the minimum score, de-duplicated, in text order.
 
         A candidate that could only reach the minimum score with context is validated only when
-        context stands near it: most digit runs are not looked at twice.
+        context stands near it: most digit runs are not looked at twice. `window` carries the
+        context words of the records before this unit's, for the units of one object in turn.
         """
         text = unit.text
         if not text:
@@ -310,10 +316,15 @@ class Engine:
         report_from, report_before = unit.report_from, unit.report_before
         hits: list[_Hit] = []
         near = _Near(self, unit)
+        remember = window is not None and unit.index is not None and bool(self._windowed)
+        if remember:
+            near.window = window
         if self._backend is not None:
             data = text.encode("utf-8", "replace")
             ascii_only = len(data) == len(text)
             raw, hinted = self._backend.matches(data)
+            if remember:
+                self._remember(near, window, data, hinted)  # type: ignore[arg-type]
             if raw:
                 raw.sort()
                 to_char = _ByteToChar(data)  # asked only when some character takes several bytes
@@ -364,9 +375,10 @@ class Engine:
                         context = near(di, cstart, cend, start, end)
                     found, locator = context
                     hits.append((cstart, cend, di, cand, score + det.context_boost if found else score, locator))
-        for det in self._custom:
-            i = self.detectors.index(det)
-            for start, end, cand in det.scan_text(text):
+        passes = [(i, det, det.scan_text(text)) for i, det in self._custom]
+        passes += [(i, det, det.scan_regions(text, unit.regions)) for i, det in self._regional]
+        for i, det, found_here in passes:
+            for start, end, cand in found_here:
                 if start < report_from or (report_before is not None and start >= report_before):
                     continue
                 score = cand.score if cand.score is not None else 0.5
@@ -375,6 +387,40 @@ class Engine:
         if not hits:
             return []
         return self._findings(unit, near, hits)
+
+    def _remember(self, near: _Near, window: RecordWindow, data: bytes, hinted: list[tuple[int, int]] | None) -> None:
+        """Note in `window` the records of a unit of records that hold context words of the
+        detectors whose context reaches records further up; where the pass gave hints, the words
+        are looked for only where it saw them (most units: nowhere)."""
+        unit = near.unit
+        text = unit.text
+        index = unit.index
+        assert index is not None  # a unit of records
+        window.next_unit(self._lines)
+        hinted_at: dict[int, list[int]] = {}
+        if hinted is not None:
+            windowed = {h for h, di in enumerate(self._hint_detector) if di in self._windowed}
+            to_char = _ByteToChar(data)
+            for start, h in sorted(hint for hint in hinted if hint[1] in windowed):
+                hinted_at.setdefault(self._hint_detector[h], []).append(
+                    start if len(data) == len(text) else to_char(start)
+                )
+        for di in self._windowed:
+            ctx = self._context[di]
+            assert ctx is not None
+            if hinted is not None and di in self._hint_detector:
+                starts = hinted_at.get(di)
+                if not starts:
+                    continue
+                lowered = near.lowered_same_length()
+                # a hint starts at the word or at the character before it
+                found = [m.start() for c in starts if (m := ctx.search(lowered, c, c + 64)) is not None]
+            else:
+                found = [m.start() for m in ctx.finditer(near.lowered_same_length())]
+            for at in found:
+                locator = index(at)
+                if locator.record is not None:
+                    window.add(di, locator.field, locator.record)
 
     def _findings(self, unit: TextUnit, near: _Near, hits: list[_Hit]) -> list[Finding]:
         findings: list[Finding] = []
@@ -449,8 +495,10 @@ class Engine:
                     cstart = len(data[:bstart].decode("utf-8", "replace"))
                     cend = cstart + len(data[bstart:bend].decode("utf-8", "replace"))
                     spans.append((cstart, cend, det.mask(cand.canonical)))
-        for det in self._custom:
+        for _, det in self._custom:
             spans.extend((start, end, det.mask(cand.canonical)) for start, end, cand in det.scan_text(text))
+        for _, det in self._regional:
+            spans.extend((start, end, det.mask(cand.canonical)) for start, end, cand in det.scan_regions(text, None))
         return spans
 
     # -- records ----------------------------------------------------------------------------
@@ -490,11 +538,21 @@ class Engine:
 
     # -- tables -----------------------------------------------------------------------------
 
-    def scan_batch(self, batch: TableBatch) -> FindingColumns:
+    def reaches_records(self, window: RecordWindow | None, field: str, values: Any) -> bool:
+        """Whether context of other records may reach the values of one field (an Arrow string
+        array): the field's earlier records held a windowed detector's words, or these values do."""
+        if window is None or not self._windowed:
+            return False
+        if any(window.has_field(di, field) for di in self._windowed):
+            return True
+        text = "\n".join(v for v in values.to_pylist() if v).lower()
+        return any(self._context[di].search(text) is not None for di in self._windowed)  # type: ignore[union-attr]
+
+    def scan_batch(self, batch: TableBatch, window: RecordWindow | None = None) -> FindingColumns:
         """Every finding in a table batch, column by column, as columns (`piiscan.columnar_engine`)."""
         from piiscan.columnar_engine import scan_batch
 
-        return scan_batch(self, batch)
+        return scan_batch(self, batch, window)
 
 
 class _ByteToChar:
@@ -544,15 +602,68 @@ def _lines_above(text: str, start: int, lines: int) -> tuple[int, int]:
     return min(lo, at + 1 if at != -1 else reach), lo
 
 
+class RecordWindow:
+    """Context words in the last records of one object, by detector and field: each message of a
+    chat export is a record, and the question (`Mag ik je BSN?`) comes a few records before the
+    answer. A detector's `context_lines` is its reach in records: words in the same field of that
+    many records before a candidate's count. The engine notes a unit's records, then asks about its
+    candidates; an object's units come in record order, so older records are let go after each."""
+
+    __slots__ = ("_detectors", "_high", "_noted", "_seen")
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[int, str | None], list[int]] = {}  # sorted records with the words
+        self._detectors: set[int] = set()  # those whose words were seen at all
+        self._noted: set[tuple[int, str | None]] = set()  # noted in the unit before
+        self._high = -1  # the highest record the unit before noted or asked about
+
+    def next_unit(self, reach: Sequence[int]) -> None:
+        """The next unit comes, whose records all follow the last one's: let go of records beyond
+        reach of the last unit's highest."""
+        for key in self._noted:
+            records = self._seen[key]
+            del records[: bisect_left(records, self._high - reach[key[0]])]
+        self._noted = set()
+
+    def add(self, di: int, field: str | None, record: int) -> None:
+        key = (di, field)
+        records = self._seen.setdefault(key, [])
+        if not records or records[-1] < record:
+            records.append(record)
+        elif record not in records:
+            insort(records, record)
+        self._noted.add(key)
+        self._detectors.add(di)
+        self._high = max(self._high, record)
+
+    def holds(self, di: int) -> bool:
+        return di in self._detectors
+
+    def has_field(self, di: int, field: str | None) -> bool:
+        """Whether records of this field held detector `di`'s words lately."""
+        return bool(self._seen.get((di, field)))
+
+    def near(self, di: int, locator: Locator, reach: int) -> bool:
+        """Whether the same field of one of the `reach` records before the locator's held the words."""
+        records = self._seen.get((di, locator.field))
+        if not records or locator.record is None:
+            return False
+        self._high = max(self._high, locator.record)
+        i = bisect_left(records, locator.record - reach)
+        return i < len(records) and records[i] < locator.record
+
+
 class _Near:
     """Context words around candidates of one text unit: searched in place in the unit's lowered
     text (no window is copied), the unit's context and field names looked at once."""
 
-    __slots__ = ("_engine", "_lowered", "_unit", "_unit_context", "beyond_text", "hint_starts", "spread")
+    __slots__ = ("_engine", "_lowered", "_unit", "_unit_context", "beyond_text", "hint_starts", "spread", "window")
 
     def __init__(self, engine: Engine, unit: TextUnit) -> None:
         self._engine = engine
         self._unit = unit
+        #: the context of the records before this unit's, for a unit of records
+        self.window: RecordWindow | None = None
         self._lowered: str | None = None
         self._unit_context: list[bool | None] | None = None
         #: per detector with hints: the byte offsets where its context words may start
@@ -585,12 +696,27 @@ class _Near:
         i = bisect_left(starts, bstart - before * self.spread)
         return i < len(starts) and starts[i] < bend + CONTEXT_AFTER * self.spread
 
+    @property
+    def unit(self) -> TextUnit:
+        return self._unit
+
+    def lowered(self) -> str:
+        """The unit's text in lower case (once)."""
+        if self._lowered is None:
+            self._lowered = self._unit.text.lower()
+        return self._lowered
+
+    def lowered_same_length(self) -> str:
+        """The unit's text in lower case, a character for a character (İ's lower case is two)."""
+        lowered = self.lowered()
+        if len(lowered) != len(self._unit.text):
+            return "".join(ch.lower()[:1] for ch in self._unit.text)
+        return lowered
+
     def _search(self, rx: re.Pattern[str], start: int, end: int, lines: int = 0) -> bool:
         text = self._unit.text
         lo, hi = _lines_above(text, start, lines) if lines else _bounds(text, start, end)
-        lowered = self._lowered
-        if lowered is None:
-            lowered = self._lowered = text.lower()
+        lowered = self.lowered()
         if len(lowered) != len(text):  # a character whose lower case is longer (İ): offsets shift
             return rx.search(text[lo:hi].lower()) is not None
         return rx.search(lowered, lo, hi) is not None
@@ -628,6 +754,14 @@ class _Near:
                 found = cached[di] = ctx.search(unit.context.lower()) is not None
             if found:
                 return True, None
+        window = self.window
+        if window is not None and unit.index is not None and window.holds(di):
+            # the same field of the records just before: a chat's question, answered a few turns later
+            locator = unit.index(start)
+            if window.near(di, locator, engine._lines[di]):
+                return True, locator
+            if field_at is not None:
+                return False, locator
         if field_at is not None:
             return False, None
         locator = unit.index(start) if unit.index is not None else unit.locator

@@ -73,6 +73,10 @@ class TextUnit:
     #: an occurrence across a chunk boundary is seen whole in one chunk and reported once
     report_from: int = 0
     report_before: int | None = None
+    #: (start, end, ISO 3166 code) of the records packed here that name their country (a `country`
+    #: field, a German address), whose national numbers are that country's; None: a document,
+    #: whose country its own text says (`piiscan.detectors.region`)
+    regions: Sequence[tuple[int, int, str]] | None = None
 
 
 @dataclass(slots=True)

@@ -45,7 +45,7 @@ from piiscan.connectors.local import file_uri, path_of
 from piiscan.connectors.maildir import FOLDER_KEY, POSITION_KEY
 from piiscan.connectors.options import ConnectorOptions
 from piiscan.detectors import load_detectors
-from piiscan.engine import Engine
+from piiscan.engine import Engine, RecordWindow
 from piiscan.extract import SNIFF_BYTES, ExtractContext, sniff
 from piiscan.extract.base import LimitExceeded
 from piiscan.extract.budget import (
@@ -377,17 +377,19 @@ class _ObjectScan:
 
     def _events(self, events: Iterator[Any], row: dict[str, Any], member: str, depth: int = 0) -> None:
         stage = "extract"
+        window = RecordWindow()  # context words of this object's last records (a chat's question)
         try:
             for event in self._tables_read(events, row["member"] or self.ref.name, depth):
                 if isinstance(event, TextUnit):
                     stage = "detect"
-                    self._findings(drop_allowed(event, self.engine.scan(event), self.result.allowed), row)
+                    self._findings(drop_allowed(event, self.engine.scan(event, window), self.result.allowed), row)
                 elif isinstance(event, Record):
                     stage = "detect"
                     self._findings(drop_allowed_record(event, self.engine.scan_record(event), self.result.allowed), row)
                 elif isinstance(event, TableBatch):
                     stage = "detect"
-                    self._findings(drop_allowed_batch(event, self.engine.scan_batch(event), self.result.allowed), row)
+                    found = self.engine.scan_batch(event, window)
+                    self._findings(drop_allowed_batch(event, found, self.result.allowed), row)
                     self.result.column_batches += 1
                 elif isinstance(event, RowFallback):
                     self.result.row_fallbacks += 1

@@ -131,6 +131,17 @@ class Detector(_Owner):
         """
         return iter(())
 
+    def scan_regions(
+        self, text: str, regions: Sequence[tuple[int, int, str]] | None
+    ) -> Iterator[tuple[int, int, Candidate]]:
+        """Optional pass for values read by the country they belong to (a national phone number):
+        `regions` are (start, end, ISO code) spans of records that name their country
+        (`TextUnit.regions`), None for a document, whose country the detector judges from its text.
+
+        Yields (start, end, candidate) with character offsets, as `scan_text` does.
+        """
+        return iter(())
+
 
 class RecordDetector(_Owner):
     """A detector that looks across the fields of one structured record (e.g. lat and lon)."""

@@ -8,11 +8,12 @@ finding only when it is a valid number of its region; the canonical form is E.16
 A national number without context is weak evidence (many digit runs dial somewhere); one
 written with its international prefix, or labelled `tel`, `telefoon`, `phone`…, is not.
 
-A national number belongs to the country the document names: where a text names exactly one
-other country in its first 4,000 characters, where a letterhead, an address or a salutation
-stands (`Deutschland`, a German `Telefon` or `Straße`, `USA`…; `REGION_SIGNALS`),
-its national numbers are read as that country's too, US numbers without a trunk `0` included
-(`(212) 555-0143`), and that reading outranks the Dutch one of the same digits.
+A national number belongs to the country the document or record names: where a text names
+exactly one other country in its first 4,000 characters, where a letterhead, an address or a
+salutation stands (`Deutschland`, a German `Telefon` or `Straße`, `USA`…), or a record names its
+country (a `country` field, a German address: `piiscan.detectors.region`), its national numbers
+are read as that country's too, US numbers without a trunk `0` included (`(212) 555-0143`), and
+that reading outranks the Dutch one of the same digits.
 
 >>> d = PhoneDetector()
 >>> d.validate("+31 (0)20 123 4567").canonical
@@ -26,13 +27,15 @@ True
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
 
 from piiscan.detectors.base import Candidate, Detector, Pattern, SubjectOption
 from piiscan.detectors.bounds import DIGITS_AFTER, DIGITS_BEFORE, Bounded
+from piiscan.detectors.region import REGION_HEAD, Region, text_region
 from piiscan.entities import PHONE_NUMBER
 
 DEFAULT_REGION = "NL"
@@ -130,18 +133,7 @@ class _HomeRegion:
         return f"+{self.code}{nsn}"
 
 
-#: words (exact case) by which a text says it is about another country than the default region
-REGION_SIGNALS: dict[str, tuple[str, ...]] = {
-    "DE": ("Deutschland", "Germany", "Telefon", "Straße", "Sehr geehrte"),
-    "AT": ("Österreich", "Austria"),
-    "BE": ("België", "Belgique", "Belgium"),
-    "FR": ("France", "Téléphone"),
-    "GB": ("United Kingdom",),
-    "US": ("USA", "United States", "U.S."),
-}
-#: the characters of a text looked at for its country (looking at all would cost a pass per word)
-REGION_HEAD = 4000
-#: a national number read in the region a text names scores above its default-region reading
+#: a national number read in the region a text or record names scores above its default-region reading
 REGION_SCORE = 0.45
 # a North American number: area code and exchange never start with 0 or 1
 _NATIONAL_IN_TEXT = re.compile(rf"(?<![0-9A-Za-z_.,:/\-])\(?0{_TEXT_RUN}{{7,30}}[0-9](?![0-9A-Za-z_])")
@@ -149,12 +141,6 @@ _NANP_IN_TEXT = re.compile(
     r"(?<![0-9A-Za-z_.,:/\-])(?:\+?1[ .\-]?)?(?:\([2-9][0-9]{2}\)|[2-9][0-9]{2})[ .\-]?"
     r"[2-9][0-9]{2}[ .\-][0-9]{4}(?![0-9A-Za-z_])"
 )
-
-
-def region_of(text: str) -> str | None:
-    """The one country other than the default region that `text` names, else None."""
-    named = [region for region, words in REGION_SIGNALS.items() if any(word in text for word in words)]
-    return named[0] if len(named) == 1 else None
 
 
 UNDECIDED = object()
@@ -166,11 +152,23 @@ def _e164(body: str) -> str | None:
     """The E.164 form of a number written as `body`, when it is valid and no date."""
     if _DATE.search(body) or _FRACTION.fullmatch(body):
         return None
-    decided = _HOME.e164(body)
+    return _regional_e164(body, DEFAULT_REGION)
+
+
+@lru_cache(maxsize=64)
+def _shortcut(region: str) -> _HomeRegion:
+    """`_HomeRegion` of a region (it decides the plain national shapes of NL, DE, FR, BE, AT, CH…)."""
+    return _HOME if region == DEFAULT_REGION else _HomeRegion(region)
+
+
+@lru_cache(maxsize=50_000)  # a customer table repeats its numbers: parse each once
+def _regional_e164(body: str, region: str) -> str | None:
+    """The E.164 form of a number written as `body` in `region`, when it is valid there."""
+    decided = _shortcut(region).e164(body)
     if decided is not UNDECIDED:
         return decided  # type: ignore[return-value]
     try:
-        number = phonenumbers.parse(body.replace("\u2013", " "), DEFAULT_REGION)
+        number = phonenumbers.parse(body.replace("\u2013", " "), region)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_valid_number(number):
@@ -241,25 +239,25 @@ class PhoneDetector(Detector):
                 return Candidate(canonical, start=start + len(body[:offset].encode()), end=end)
         return None
 
-    def scan_text(self, text: str) -> Iterator[tuple[int, int, Candidate]]:
-        """National numbers of the country the text names (the pattern pass reads them as Dutch)."""
-        region = region_of(text[:REGION_HEAD])
-        if region is None:
-            return
-        for m in (_NANP_IN_TEXT if region == "US" else _NATIONAL_IN_TEXT).finditer(text):
-            body = m.group()
-            date = _TRAILING_DATE.search(body)
-            if date is not None:
-                body = body[: date.start()]
-            if _DATE.search(body) or _FRACTION.fullmatch(body):
+    def scan_regions(self, text: str, regions: Sequence[Region] | None) -> Iterator[tuple[int, int, Candidate]]:
+        """National numbers of the country a document or a record names (the pattern pass reads
+        them as Dutch): a document's from its first `REGION_HEAD` characters."""
+        if regions is None:
+            region = text_region(text[:REGION_HEAD])
+            regions = [] if region is None else [(0, len(text), region)]
+        for start, end, region in regions:
+            if region == DEFAULT_REGION:
                 continue
-            try:
-                number = phonenumbers.parse(body.replace("\u2013", " "), region)
-            except phonenumbers.NumberParseException:
-                continue
-            if phonenumbers.is_valid_number(number):
-                canonical = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-                yield m.start(), m.start() + len(body), Candidate(canonical, REGION_SCORE)
+            for m in (_NANP_IN_TEXT if region == "US" else _NATIONAL_IN_TEXT).finditer(text, start, end):
+                body = m.group()
+                date = _TRAILING_DATE.search(body)
+                if date is not None:
+                    body = body[: date.start()]
+                if _DATE.search(body) or _FRACTION.fullmatch(body):
+                    continue
+                canonical = _regional_e164(body, region)
+                if canonical is not None:
+                    yield m.start(), m.start() + len(body), Candidate(canonical, REGION_SCORE)
 
     def mask(self, canonical: str) -> str:
         # calling codes are prefix-free: the first one to fit is the number's

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from piiscan.detectors.region import RecordRegions, region_spans
 from piiscan.extract.recordtime import RecordClock
 from piiscan.model import Locator, TextUnit
 
@@ -25,6 +26,7 @@ class _Row:
     labels: Sequence[str]  # what names each cell's column for context (a header), by default its field
     #: the line of cell j, where cells have lines of their own (a JSON document's values)
     cell_line: Callable[[int], int | None] | None = None
+    region: str | None = None  # the country the record names (`piiscan.detectors.region`)
 
 
 def cell_text(value: object) -> str | None:
@@ -69,6 +71,7 @@ class CellPacker:
         self._parts: list[str] = []
         self._rows: list[_Row] = []
         self._size = 0
+        self._regions = RecordRegions()
 
     def add(
         self,
@@ -85,7 +88,8 @@ class CellPacker:
             if when is not None:
                 locator = dataclasses.replace(locator, modified=when)
         text = self._sep.join(cells)
-        self._rows.append(_Row(locator, fields, cells, fields if labels is None else labels, cell_line))
+        region = self._regions.of(fields if labels is None else labels, cells)
+        self._rows.append(_Row(locator, fields, cells, fields if labels is None else labels, cell_line, region))
         self._parts.append(text)
         self._size += len(text) + len(self._sep)
         return self.flush() if self._size >= self.max_chars else None
@@ -133,7 +137,10 @@ class CellPacker:
             row, j, _ = at(offset)
             return row.labels[j] if j < len(row.labels) else row.locator.field
 
-        return TextUnit(text, index=index, field_at=field_at)
+        regions = region_spans(
+            ((starts[i], starts[i] + len(parts[i]), row.region) for i, row in enumerate(rows)), len(sep)
+        )
+        return TextUnit(text, index=index, field_at=field_at, regions=regions)
 
 
 def _with_field(locator: Locator, name: str, line: int | None) -> Locator:

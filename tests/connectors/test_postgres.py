@@ -71,6 +71,17 @@ CREATE SCHEMA geo;
 CREATE TABLE geo.positions (id int PRIMARY KEY, lat double precision, lon double precision, track jsonb);
 INSERT INTO geo.positions VALUES (1, 52.37276, 4.89528, '{{"pos": {{"lat": 51.9225, "lon": 4.47917}}}}');
 
+CREATE SCHEMA crm;
+CREATE TABLE crm.contacts (id int PRIMARY KEY, name text, phone text, country text);
+INSERT INTO crm.contacts VALUES
+    (1, 'Hans Weber', '030 2345678', 'Deutschland'), (2, 'Piet Bakker', '030 2345678', 'NL'),
+    (3, 'Jane Miller', '(212) 555-0143', 'US');
+CREATE TABLE crm.chat (id int PRIMARY KEY, author text, body text);
+INSERT INTO crm.chat VALUES
+    (1, 'agent', 'Mag ik je BSN?'), (2, 'klant', 'momentje'), (3, 'klant', 'eh'),
+    (4, 'klant', 'Oeps, het is 123456782'), (5, 'klant', 'a'), (6, 'klant', 'b'), (7, 'klant', 'c'),
+    (8, 'klant', 'of was het 111222333');
+
 CREATE SCHEMA acl;
 CREATE TABLE acl.open (id int PRIMARY KEY, bsn text);
 INSERT INTO acl.open VALUES (1, '111222333');
@@ -265,6 +276,17 @@ def test_rows_are_records_for_record_detectors(tmp_path: Path, pg: Pg) -> None:
     assert located(s.rows("findings"), "field", "row_key", "entity", "value_hash") == [
         ("lat", '{"id": 1}', "GPS_COORDINATES", h("GPS_COORDINATES", "52.3728,4.8953")),
         ("track$.pos.lat", '{"id": 1}', "GPS_COORDINATES", h("GPS_COORDINATES", "51.9225,4.4792")),
+    ]
+
+
+def test_a_country_column_and_a_chat_question_a_few_rows_up(tmp_path: Path, pg: Pg) -> None:
+    s = run_scan(tmp_path, pg.uri("schema=crm"), "--entities", "NL_BSN,PHONE_NUMBER")
+    assert s.exit_code == 0, s.result.output
+    assert located(s.rows("findings"), "object", "record", "field", "row_key", "value_hash") == [
+        (pg.obj("crm", "chat"), 3, "body", '{"id": 4}', h("NL_BSN", "123456782")),  # 3 rows after the question
+        (pg.obj("crm", "contacts"), 0, "phone", '{"id": 1}', h("PHONE_NUMBER", "+49302345678")),
+        (pg.obj("crm", "contacts"), 1, "phone", '{"id": 2}', h("PHONE_NUMBER", "+31302345678")),
+        (pg.obj("crm", "contacts"), 2, "phone", '{"id": 3}', h("PHONE_NUMBER", "+12125550143")),
     ]
 
 

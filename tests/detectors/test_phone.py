@@ -102,6 +102,37 @@ def test_home_region_shortcut_agrees_with_phonenumbers() -> None:
     assert (valid, invalid) == (799, 8593)  # the shortcut really decides, both ways (seeded)
 
 
+@pytest.mark.parametrize("region", ["DE", "FR", "BE", "AT", "CH"])
+def test_the_shortcut_agrees_with_phonenumbers_in_other_regions(region: str) -> None:
+    """A record's or a document's country reads its national numbers through the same shortcut."""
+    import random
+
+    import phonenumbers
+
+    from piiscan.detectors.phone import UNDECIDED, _shortcut
+
+    rng = random.Random(3)
+    decided_valid = decided_any = 0
+    for _ in range(5_000):
+        digits = "".join(str(rng.randrange(10)) for _ in range(rng.randrange(5, 13)))
+        cut = rng.randrange(1, len(digits))
+        prefix = rng.choice(["0", "(0", "0 "])
+        body = f"{prefix}{digits[:cut]}{')' if prefix == '(0' else ''}{rng.choice(['', ' ', '-', '/'])}{digits[cut:]}"
+        decided = _shortcut(region).e164(body)
+        if decided is UNDECIDED:  # `00…` is an international prefix: the parser's to read
+            continue
+        decided_any += 1
+        try:
+            number = phonenumbers.parse(body, region)
+            valid = phonenumbers.is_valid_number(number)
+        except phonenumbers.NumberParseException:
+            valid = False
+        expected = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if valid else None
+        assert decided == expected, body
+        decided_valid += decided is not None
+    assert decided_any > 4_000 and decided_valid > 100  # the shortcut really decides, both ways
+
+
 @pytest.mark.parametrize(
     ("text", "span", "canonical"),
     [
