@@ -74,6 +74,7 @@ from piiscan.model import (
     TableRows,
     TextUnit,
 )
+from piiscan.names import IN_FIELD, IN_MEMBER, IN_OBJECT, NameGuard, NameValue
 from piiscan.redact import safe_message, strip_password
 from piiscan.rulepacks import AllowList, RulePacks
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter, read_manifest
@@ -221,18 +222,10 @@ class _Worker:
 
     def __init__(self, options: ScanOptions) -> None:
         self.options = options
-        from piiscan.detectors.nlp import nlp_detectors
-
-        self.engine = Engine(
-            [
-                *load_detectors(options.entities),
-                *nlp_detectors(options.nlp_model, options.entities),
-                *(options.rules.detectors_for(options.entities) if options.rules else ()),
-            ],
-            options.key,
-            min_score=options.min_score,
-            backend=options.backend,
-        )
+        detectors = _detectors(options)
+        self.engine = Engine(detectors, options.key, min_score=options.min_score, backend=options.backend)
+        #: names are content: values in them masked, reported once, sealed (piiscan.names)
+        self.names = NameGuard(self.engine, options.key)
         self.allow = AllowList(options.rules.allow if options.rules else ())
         self.connectors: dict[str, Connector] = {}
         self._lock = threading.Lock()  # I/O threads share the connectors
@@ -249,6 +242,8 @@ class _Worker:
         result = ObjectResult(Rows())
         connector = self.connector(scheme)
         _ObjectScan(self, connector.identify(ref), result, spill).run(connector)
+        for token, sealed in self.names.take_seals():
+            result.rows.add("names", {"scan_id": self.options.scan_id, "token": token, "sealed": sealed})
         return result
 
     def close(self) -> None:
@@ -257,6 +252,17 @@ class _Worker:
 
 
 Spill = Callable[[Rows, str], None]
+
+
+def _detectors(options: ScanOptions) -> list[Any]:
+    """The detectors a scan with `options` runs: installed, spaCy's places, the rule packs'."""
+    from piiscan.detectors.nlp import nlp_detectors
+
+    return [
+        *load_detectors(options.entities),
+        *nlp_detectors(options.nlp_model, options.entities),
+        *(options.rules.detectors_for(options.entities) if options.rules else ()),
+    ]
 
 
 class _ObjectScan:
@@ -270,6 +276,11 @@ class _ObjectScan:
         self.result = result
         #: row keys as written: any identifier in a key value masked (a row's key is in all its findings)
         self.row_keys: dict[str, str] = {}
+        self.names = worker.names
+        #: the object's URI as written, values in it masked, and those values
+        self.object, self.object_values = self.names.uri(ref.uri)
+        #: (member as written, field) whose name was scanned: a field's values are reported once
+        self.fields_seen: set[tuple[str, str]] = set()
         self.members = 0
         self.budget = ExpansionBudget(self.limits)  # bytes really expanded, counted as they stream
         #: the connector gave events, not a stream: the bytes read are those of its top members
@@ -278,6 +289,7 @@ class _ObjectScan:
     def run(self, connector: Connector) -> None:
         ref = self.ref
         row = self._object_row("", ref.size, ref.modified, ref.version)
+        self._name_findings(self.object_values, IN_OBJECT, row)
         try:
             events = connector.read(ref)
             if events is None:
@@ -352,12 +364,16 @@ class _ObjectScan:
             for event in self._tables_read(events, row["member"] or self.ref.name, depth):
                 if isinstance(event, TextUnit):
                     stage = "detect"
+                    if event.locator.field:
+                        self._fields([event.locator.field], row)
                     self._findings(drop_allowed(event, self.engine.scan(event), self.result.allowed), row)
                 elif isinstance(event, Record):
                     stage = "detect"
+                    self._fields(event.fields, row)
                     self._findings(drop_allowed_record(event, self.engine.scan_record(event), self.result.allowed), row)
                 elif isinstance(event, TableBatch):
                     stage = "detect"
+                    self._fields([c.field for c in event.columns], row)
                     self._findings(drop_allowed_batch(event, self.engine.scan_batch(event), self.result.allowed), row)
                     self.result.column_batches += 1
                 elif isinstance(event, RowFallback):
@@ -397,6 +413,7 @@ class _ObjectScan:
         # a member with no time of its own is as old as what holds it: a file in a zip attached to
         # a message carries the message's Date:, so retention judges it with its message
         row = self._object_row(path, m.size, m.modified or parent_modified, None)
+        self._name_findings(self.names.member(m.name)[1], IN_MEMBER, row)
         if m.content_type:
             row["content_type"] = m.content_type
         if m.content_type != MESSAGE_MIME:
@@ -444,8 +461,8 @@ class _ObjectScan:
     ) -> dict[str, Any]:
         return {
             "scan_id": self.scan_id,
-            "object": self.ref.uri,
-            "member": member,
+            "object": self.object,
+            "member": self.names.member(member)[0] if member else member,
             "size": size,
             "modified": modified,
             "version": version,
@@ -456,11 +473,34 @@ class _ObjectScan:
             "findings": 0,
         }
 
-    def _findings(self, findings: list[Finding], row: dict[str, Any]) -> None:
+    def _name_findings(self, values: Sequence[NameValue], where: str, row: dict[str, Any]) -> None:
+        """The values found in a name, once for the object or member whose row is `row`."""
+        if values:
+            self._findings([v.finding(where) for v in values], row, named=True)
+
+    def _fields(self, names: Iterable[str | None], row: dict[str, Any]) -> dict[str | None, str | None]:
+        """Each field name as written (values in it masked); a value in a field's name is reported
+        once per object or member. `names` repeat (a column's name on each of its findings)."""
+        member = row["member"]
+        shown: dict[str | None, str | None] = {None: None}
+        for name in set(names).difference(shown):
+            masked, values = self.names.field(name)
+            shown[name] = masked
+            if values and (member, name) not in self.fields_seen:
+                self.fields_seen.add((member, name))
+                self._name_findings(values, IN_FIELD + masked, row)
+        return shown
+
+    def _findings(self, findings: list[Finding], row: dict[str, Any], *, named: bool = False) -> None:
         if findings and self.worker.allow:
-            findings = self.worker.allow.keep(findings, row["object"], self.result.allowed)
+            findings = self.worker.allow.keep(findings, self.ref.uri, self.result.allowed)
         if not findings:
             return
+        locators = [f.locator for f in findings]
+        fields = [loc.field for loc in locators]
+        if not named:
+            shown = self._fields(fields, row)
+            fields = [shown[f] for f in fields]
         rows = self.result.rows
         cols = rows.columns["findings"]
         n = len(findings)
@@ -468,10 +508,9 @@ class _ObjectScan:
         cols["scan_id"].extend([self.scan_id] * n)
         cols["object"].extend([row["object"]] * n)
         cols["member"].extend([row["member"]] * n)
-        locators = [f.locator for f in findings]
         cols["line"].extend([loc.line for loc in locators])
         cols["record"].extend([loc.record for loc in locators])
-        cols["field"].extend([loc.field for loc in locators])
+        cols["field"].extend(fields)
         cols["page"].extend([loc.page for loc in locators])
         cols["row_key"].extend([loc.row_key and self._masked_key(loc.row_key) for loc in locators])
         modified = row["modified"]
@@ -494,7 +533,7 @@ class _ObjectScan:
             for name, value in values.items():
                 if isinstance(value, (str, int)) and not isinstance(value, bool):
                     text = str(value)
-                    shown = self.engine.mask_identifiers(text)
+                    shown = self.names.row_key(text, self.engine.identifier_spans)
                     if shown != text:
                         values[name] = shown
             masked = json.dumps(values, ensure_ascii=False)
@@ -504,7 +543,7 @@ class _ObjectScan:
         return masked
 
     def _fail(self, row: dict[str, Any], stage: str, exc: BaseException) -> None:
-        message = safe_message(exc)
+        message = self.names.text(safe_message(exc))
         self.result.rows.add(
             "errors",
             {
@@ -520,6 +559,8 @@ class _ObjectScan:
         self._done(row)
 
     def _done(self, row: dict[str, Any]) -> None:
+        if row["reason"]:
+            row["reason"] = self.names.text(row["reason"])
         self.result.rows.add("objects", row)
         if self.result.rows.count("objects") >= self.limits.part_rows:
             self.spill(self.result.rows, "objects")  # a mailbox of a million messages: a row each
@@ -592,6 +633,7 @@ def scan_batch(batch: Batch, options: ScanOptions) -> BatchResult:
     if not options.out:
         raise ValueError("scan_batch needs ScanOptions.out, the scan directory to write to")
     worker = _worker_for(options)
+    worker.names.forget_seals()  # this batch's parts hold every token its rows use
     writer = ScanDirWriter(
         options.out,
         options.limits.part_rows,
@@ -668,7 +710,10 @@ def run_scan(
     def key_of(uri: str, version: str | None) -> tuple[str, str | None]:
         return uri, version if scheme_of(uri) in versioned else None
 
-    fixed = fixed_manifest(sources, options, detector_ids, workers, None)
+    # the parent writes names too (the manifest's sources, rows for what the listing skipped):
+    # the worker this process would run (with one worker) masks them
+    names = _worker_for(replace(options, out=out, io_threads=io_threads)).names
+    fixed = fixed_manifest([names.uri(s)[0] for s in sources], options, detector_ids, workers, None)
     previous = read_manifest(out) if resume else None
     since = since or (previous or {}).get("since_dir")
     index = SinceIndex.open(since, fixed, key_of) if since else None
@@ -690,10 +735,13 @@ def run_scan(
 
     def absorb(result: ObjectResult) -> None:
         """Rows the parent makes itself (skipped by the listing, listing errors)."""
+        for token, sealed in names.take_seals():
+            result.rows.add("names", {"scan_id": options.scan_id, "token": token, "sealed": sealed})
         with signals.critical():
             writer.extend(result.rows)
             summary.skipped += result.skipped
             summary.errors += result.rows.count("errors")
+            summary.findings.update(result.findings)
         if progress:
             progress(summary, None)
 
@@ -706,11 +754,12 @@ def run_scan(
             progress(summary, None)
 
     def list_failure(failure: ListFailure, shown: str | None = None) -> None:
-        seen = (failure.uri, failure.error, safe_message(failure.message))
+        failure = replace(failure, uri=names.uri(failure.uri)[0], message=names.text(safe_message(failure.message)))
+        seen = (failure.uri, failure.error, failure.message)
         if seen not in state.listing_errors:  # a resumed scan lists again: a committed error stays one
             state.listing_errors.add(seen)
             absorb(_list_failure_result(options.scan_id, failure))
-        message = shown or f"{failure.uri}: {failure.message}"
+        message = names.text(shown) if shown else f"{failure.uri}: {failure.message}"
         if failure.fatal and message not in summary.source_failures:
             summary.source_failures.append(message)
 
@@ -729,16 +778,17 @@ def run_scan(
                     ref = item.ref if isinstance(item, Skipped) else item
                     if ref.uri.startswith(own):
                         continue  # the scan directory itself, inside a scanned folder or prefix
+                    shown = names.uri(ref.uri)[0]  # as the scan directory names it
                     if index is not None:
-                        index.seen.add(ref.uri)
-                    if state.is_done(ref.uri, ref.version):
+                        index.seen.add(shown)
+                    if state.is_done(shown, ref.version):
                         continue  # committed by an earlier attempt of this scan
                     if isinstance(item, Skipped):
                         if declared and not ref.region:
                             item = replace(item, ref=replace(ref, region=declared))
-                        absorb(_skipped_result(options.scan_id, item))
-                    elif index is not None and ref.uri in index.old and index.unchanged(*_identity(lister, ref)):
-                        index.carried.add(ref.uri)
+                        absorb(_skipped_result(options.scan_id, item, names))
+                    elif index is not None and shown in index.old and index.unchanged(*_identity(lister, ref, names)):
+                        index.carried.add(shown)
                     else:
                         yield scheme, ref if ref.region or not declared else replace(ref, region=declared)
             except SourceError as exc:
@@ -804,10 +854,10 @@ def _output_prefix(out: str) -> str:
     return out.rstrip("/") + "/"
 
 
-def _identity(lister: Connector, ref: ObjectRef) -> tuple[str, str | None]:
-    """A listed object's URI and version as --since compares them (a table's, asked now)."""
+def _identity(lister: Connector, ref: ObjectRef, names: NameGuard) -> tuple[str, str | None]:
+    """A listed object's URI (as written) and version as --since compares them (a table's, asked now)."""
     ref = lister.identify(ref)
-    return ref.uri, ref.version
+    return names.uri(ref.uri)[0], ref.version
 
 
 def _carry(
@@ -871,25 +921,42 @@ def _bounded(
         finish(fut, pending.pop(fut))
 
 
-def _skipped_result(scan_id: str, item: Skipped) -> ObjectResult:
+def _skipped_result(scan_id: str, item: Skipped, names: NameGuard) -> ObjectResult:
     rows = Rows()
     ref = item.ref
+    uri, values = names.uri(ref.uri)
+    for value in values:  # a value in the name of what is not read is found all the same
+        rows.add(
+            "findings",
+            {
+                "scan_id": scan_id,
+                "object": uri,
+                "member": "",
+                "field": IN_OBJECT,
+                "modified": ref.modified,
+                "entity": value.entity,
+                "detector": value.detector,
+                "score": value.score,
+                "value_hash": value.value_hash,
+                "masked": value.masked,
+            },
+        )
     rows.add(
         "objects",
         {
             "scan_id": scan_id,
-            "object": ref.uri,
+            "object": uri,
             "member": "",
             "size": ref.size,
             "modified": ref.modified,
             "version": ref.version,
             "region": ref.region,
             "status": STATUS_SKIPPED,
-            "reason": item.reason,
-            "findings": 0,
+            "reason": names.text(item.reason),
+            "findings": len(values),
         },
     )
-    return ObjectResult(rows, skipped=1)
+    return ObjectResult(rows, skipped=1, findings=Counter(v.entity for v in values))
 
 
 def _list_failure_result(scan_id: str, item: ListFailure) -> ObjectResult:
@@ -902,7 +969,7 @@ def _list_failure_result(scan_id: str, item: ListFailure) -> ObjectResult:
             "member": "",
             "stage": "list",
             "error": item.error,
-            "message": safe_message(item.message),
+            "message": item.message,
         },
     )
     return ObjectResult(rows)

@@ -52,7 +52,9 @@ class Case:
     identifiers: list[Identifier]
     key_fingerprint: str
     received: date
-    objects: list[str]  # the objects holding an occurrence, in order
+    objects: list[str]  # the objects holding an occurrence, in order (as the scans wrote them)
+    #: where the scans the case was answered from were: their sealed names give masked objects' exact URIs
+    scans: tuple[str, ...] = ()
 
 
 def write_case(
@@ -96,7 +98,8 @@ def read_case(path: Path) -> Case:
             raise CaseError(f"{path}: not a piiscan case file (format {CASE_FORMAT})")
         identifiers = [Identifier(i["type"], i["entity"], i["masked"], i["value_hash"]) for i in data["identifiers"]]
         objects = list(dict.fromkeys(row["object"] for row in data["found"]))
-        return Case(identifiers, data["key_fingerprint"], date.fromisoformat(data["received"]), objects)
+        scans = tuple(str(s["path"]) for s in data.get("scans", ()))
+        return Case(identifiers, data["key_fingerprint"], date.fromisoformat(data["received"]), objects, scans)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         if isinstance(exc, CaseError):
             raise
@@ -108,9 +111,13 @@ def rescan(case: Case, key: bytes, workdir: Path) -> tuple[ScanDir, str]:
     from piiscan.connectors.base import Selection
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import read_manifest
+    from piiscan.tools.names import exact_uris
+    from piiscan.tools.scans import open_scans
 
+    # an object whose name held a found value is written masked: its exact URI is in the case's scans
+    exact = exact_uris(case.objects, open_scans(case.scans, allow_incomplete=True) if case.scans else [], key)
     out = Path(tempfile.mkdtemp(prefix="verify-", dir=workdir))
-    summary = run_scan(case.objects, str(out), ScanOptions(scan_id=new_scan_id(), key=key), Selection())
+    summary = run_scan(exact, str(out), ScanOptions(scan_id=new_scan_id(), key=key), Selection())
     return ScanDir(out, read_manifest(out)), summary.status
 
 
