@@ -46,6 +46,9 @@ _DIGEST_PREFIX = b"piiscan name\x1f"
 _FILE_SAFE = "/:@!$&'()*+,;=-._~"  # what piiscan.connectors.local.file_uri leaves unquoted
 _LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
 _SPACED = str.maketrans("_/", "  ")  # same length: `klant_111222333` reads as two words
+#: a mail message's name: masked (it has an e-mail address's shape) but no finding, as its
+#: header is none: it names a message, it is nobody's address
+_MESSAGE_ID = re.compile(r"<[^<>@]*@[^<>]*>(#[0-9]+)?")
 _MEMORY = 100_000  # distinct pieces remembered per worker: names repeat (a field on every row)
 
 
@@ -140,7 +143,8 @@ class NameGuard:
             for piece, quoted in pieces(name):
                 masked, found, made = self._piece(piece, quoted)
                 parts.append(masked)
-                values.extend(found)
+                if not _MESSAGE_ID.fullmatch(piece):
+                    values.extend(found)
                 tokens.extend(made)
             done = ("".join(parts), tuple(values), tuple(tokens))
             if len(self._names) >= _MEMORY:
