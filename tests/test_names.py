@@ -184,3 +184,15 @@ def test_names_without_a_value_are_written_as_they_are(tmp_path: Path) -> None:
         (file_uri(src / "report-2024-01-05.csv"), "email", "EMAIL_ADDRESS")
     ]
     assert [r["token"] for r in scan.rows("names")] == []
+
+
+def test_a_scan_since_an_earlier_one_carries_its_sealed_names(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / f"klant_{BSN}.txt").write_text("geen\n")
+    first = run_scan(tmp_path, str(src), out_name="first")
+    second = run_scan(tmp_path, str(src), "--since", str(first.out), out_name="second")
+    assert second.exit_code == 0, second.result.output
+    assert [r["status"] for r in second.rows("objects")] == ["carried"]
+    shown = CliRunner().invoke(main, ["names", "reveal", str(second.out), "--format", "csv"])
+    assert shown.output.splitlines()[1].endswith(f'"{file_uri(src)}/klant_{BSN}.txt",""')
