@@ -98,9 +98,10 @@ class NameGuard:
 
     # -- names of each kind -----------------------------------------------------------------
 
-    def uri(self, uri: str) -> Masked:
-        """An object's URI: each path segment scanned; a database's host and port are not a name."""
-        return self._name("uri", uri, _uri_pieces)
+    def uri(self, uri: str, *, seal: bool = True) -> Masked:
+        """An object's URI: each path segment scanned; a database's host and port are not a name.
+        `seal=False`: only to compare with what is written (the tokens are sealed where written)."""
+        return self._name("uri", uri, _uri_pieces, seal)
 
     def member(self, path: str) -> Masked:
         """A member path: each archive path segment, attachment name and Message-ID scanned."""
@@ -134,7 +135,7 @@ class NameGuard:
 
     # -- how ---------------------------------------------------------------------------------
 
-    def _name(self, kind: str, name: str, pieces: Callable[[str], list[tuple[str, bool]]]) -> Masked:
+    def _name(self, kind: str, name: str, pieces: Callable[[str], list[tuple[str, bool]]], seal: bool = True) -> Masked:
         done = self._names.get((kind, name))
         if done is None:
             parts: list[str] = []
@@ -150,8 +151,9 @@ class NameGuard:
             if len(self._names) >= _MEMORY:
                 self._names.clear()
             self._names[(kind, name)] = done
-        for token, exact in done[2]:
-            self._seal(token, exact)
+        if seal:
+            for token, exact in done[2]:
+                self._seal(token, exact)
         return done[0], done[1]
 
     def _piece(self, piece: str, quoted: bool) -> _Piece:

@@ -279,8 +279,8 @@ class _ObjectScan:
         self.names = worker.names
         #: the object's URI as written, values in it masked, and those values
         self.object, self.object_values = self.names.uri(ref.uri)
-        #: (member as written, field) whose name was scanned: a field's values are reported once
-        self.fields_seen: set[tuple[str, str]] = set()
+        #: each member's (as written) field names as written: a field's values are reported once
+        self.fields_shown: dict[str, dict[str | None, str | None]] = {}
         self.members = 0
         self.budget = ExpansionBudget(self.limits)  # bytes really expanded, counted as they stream
         #: the connector gave events, not a stream: the bytes read are those of its top members
@@ -481,14 +481,11 @@ class _ObjectScan:
     def _fields(self, names: Iterable[str | None], row: dict[str, Any]) -> dict[str | None, str | None]:
         """Each field name as written (values in it masked); a value in a field's name is reported
         once per object or member. `names` repeat (a column's name on each of its findings)."""
-        member = row["member"]
-        shown: dict[str | None, str | None] = {None: None}
+        shown = self.fields_shown.setdefault(row["member"], {None: None})
         for name in set(names).difference(shown):
             masked, values = self.names.field(name)
             shown[name] = masked
-            if values and (member, name) not in self.fields_seen:
-                self.fields_seen.add((member, name))
-                self._name_findings(values, IN_FIELD + masked, row)
+            self._name_findings(values, IN_FIELD + masked, row)
         return shown
 
     def _findings(self, findings: list[Finding], row: dict[str, Any], *, named: bool = False) -> None:
@@ -714,6 +711,7 @@ def run_scan(
     # the worker this process would run (with one worker) masks them
     names = _worker_for(replace(options, out=out, io_threads=io_threads)).names
     fixed = fixed_manifest([names.uri(s)[0] for s in sources], options, detector_ids, workers, None)
+    sealed_sources = names.take_seals()
     previous = read_manifest(out) if resume else None
     since = since or (previous or {}).get("since_dir")
     index = SinceIndex.open(since, fixed, key_of) if since else None
@@ -733,10 +731,16 @@ def run_scan(
         state = ScanState.start(writer, summary, fixed, key_of=key_of, allow_labels=allow_labels)
     signals = Signals()
 
+    def sealed_names(rows: Rows, seals: list[tuple[str, bytes]]) -> Rows:
+        for token, sealed in seals:
+            rows.add("names", {"scan_id": options.scan_id, "token": token, "sealed": sealed})
+        return rows
+
+    writer.extend(sealed_names(Rows(), sealed_sources))
+
     def absorb(result: ObjectResult) -> None:
         """Rows the parent makes itself (skipped by the listing, listing errors)."""
-        for token, sealed in names.take_seals():
-            result.rows.add("names", {"scan_id": options.scan_id, "token": token, "sealed": sealed})
+        sealed_names(result.rows, names.take_seals())
         with signals.critical():
             writer.extend(result.rows)
             summary.skipped += result.skipped
@@ -778,7 +782,8 @@ def run_scan(
                     ref = item.ref if isinstance(item, Skipped) else item
                     if ref.uri.startswith(own):
                         continue  # the scan directory itself, inside a scanned folder or prefix
-                    shown = names.uri(ref.uri)[0]  # as the scan directory names it
+                    # as the scan directory names it (sealed by the worker that reads it, or below)
+                    shown = names.uri(ref.uri, seal=False)[0]
                     if index is not None:
                         index.seen.add(shown)
                     if state.is_done(shown, ref.version):
@@ -857,7 +862,7 @@ def _output_prefix(out: str) -> str:
 def _identity(lister: Connector, ref: ObjectRef, names: NameGuard) -> tuple[str, str | None]:
     """A listed object's URI (as written) and version as --since compares them (a table's, asked now)."""
     ref = lister.identify(ref)
-    return names.uri(ref.uri)[0], ref.version
+    return names.uri(ref.uri, seal=False)[0], ref.version
 
 
 def _carry(
