@@ -28,7 +28,7 @@ from pathlib import Path
 def scan(src: Path, pythonpath: str | None) -> tuple[float, float, int | None]:
     """(CPU seconds, wall seconds, findings) of one `piiscan scan` of `src`."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.setdefault("PIISCAN_HMAC_KEY", "benchmark-key")
+    env.setdefault("PIISCAN_HMAC_KEY", "benchmark-key-of-32-bytes-length")  # 16 bytes at least
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     out = Path(tempfile.mkdtemp(prefix="piiscan-side-")) / "scan"
