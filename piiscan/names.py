@@ -4,7 +4,7 @@ A name reaches the scan directory in the `object`, `member`, `field` and `row_ke
 error messages and reasons, and from there in every tool's output. `NameGuard` scans each
 distinct piece of a name (a path segment, a member name, a field name) with the scan's detectors
 and replaces each value found by a *token*: its mask and a keyed digest of the exact text it
-replaces, `{****2333~3f09c1d2a4b5}`. The digest keeps names that differ only in a hidden value
+replaces, `{****2333~hdbpniimkleo}`. The digest keeps names that differ only in a hidden value
 apart, so tools still join objects and findings by name. The exact text of each token is kept in
 the scan directory's `names` table, sealed (AES-256-GCM, with a key derived by HKDF-SHA256 from
 the scan's HMAC key, the token as associated data): `SealedNames` opens it again, for
