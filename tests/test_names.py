@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import zipfile
 from pathlib import Path
@@ -196,3 +197,19 @@ def test_a_scan_since_an_earlier_one_carries_its_sealed_names(tmp_path: Path) ->
     assert [r["status"] for r in second.rows("objects")] == ["carried"]
     shown = CliRunner().invoke(main, ["names", "reveal", str(second.out), "--format", "csv"])
     assert shown.output.splitlines()[1].endswith(f'"{file_uri(src)}/klant_{BSN}.txt",""')
+
+
+def test_what_the_listing_skips_is_named_masked_and_its_name_found(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    os.mkfifo(src / f"klant_{BSN}.fifo")
+    scan = run_scan(tmp_path, str(src))
+    [row] = scan.rows("objects")
+    assert (row["status"], row["reason"], row["findings"]) == ("skipped", "a FIFO (named pipe): not data at rest", 1)
+    assert BSN_TOKEN.fullmatch(row["object"].removeprefix(f"{file_uri(src)}/klant_").removesuffix(".fifo"))
+    assert located(scan.rows("findings"), "object", "field", "entity", "value_hash") == [
+        (row["object"], IN_OBJECT, "NL_BSN", h("NL_BSN", BSN))
+    ]
+    manifest = json.loads((scan.out / "manifest.json").read_text())
+    assert manifest["counts"]["findings_by_entity"] == {"NL_BSN": 1}
+    assert [r["token"] for r in scan.rows("names")] == [BSN_TOKEN.search(row["object"]).group(0)]  # type: ignore[union-attr]
