@@ -267,7 +267,7 @@ def main() -> None:
 @click.option(
     "--nlp-model",
     metavar="NAME",
-    help="Also find LOCATION with this installed spaCy pipeline (package name or folder); never downloaded.",
+    help="Also find LOCATION and PERSON with this installed spaCy pipeline (package name or folder); never downloaded.",
 )
 @click.option(
     "--endpoint-url",

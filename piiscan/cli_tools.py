@@ -235,6 +235,7 @@ def subject_find(
         when = datetime.now(UTC).isoformat(timespec="seconds")
         subj.write_report(Path(report), opened, held, found, subj.not_searched(opened), when)
     asked = len({i.label for i in identifiers})
+    found = found.drop_columns(["value_hash"])  # the case file keeps it; the listing does not
     _emit(found, fmt, output, f"{found.num_rows} occurrence(s) of {asked} identifier(s)")
 
 
@@ -243,7 +244,16 @@ def subject_find(
 @click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the case's scans were made with.")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
 @click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
-def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output: str | None) -> None:
+@click.option("--nlp-model", metavar="NAME", help="The spaCy pipeline the scans were made with (--nlp-model).")
+@click.option("--rules", "rule_packs", multiple=True, metavar="FILE", help="The rule packs the scans were made with.")
+def subject_verify(
+    case_path: str,
+    key_file: str | None,
+    fmt: str | None,
+    output: str | None,
+    nlp_model: str | None,
+    rule_packs: tuple[str, ...],
+) -> None:
     """Scan again exactly the objects of CASE (a `subject find --case` file) and say which still
     hold any of its identifiers: the proof that an erasure worked.
 
@@ -252,8 +262,14 @@ def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output
       0  none remains: every object is clean or no longer there
       6  some object still holds an identifier of the case (VIOLATIONS)
       3  none found, but some object could not be read fully: not proven (PARTIAL)
-      2  unreadable case, a key other than the case's, or masked objects whose scans are gone
+      2  unreadable case, a key other than the case's, an --nlp-model or --rules that cannot be
+         loaded, or masked objects whose scans are gone
+
+    Give the --nlp-model and --rules the scans were made with: what their detectors found is
+    otherwise not seen again, and its object would look clean.
     """
+    from piiscan.cli import _rule_packs
+    from piiscan.detectors.nlp import ModelNotFound
     from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
     from piiscan.names import NamesKeyError
     from piiscan.tools.cases import CaseError, read_case, verify
@@ -266,8 +282,11 @@ def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output
         _fail(str(exc))
     if key_fingerprint(key) != case.key_fingerprint:
         _fail("the case was made with a different HMAC key: its hashes cannot match (see --key-file)")
+    rules = _rule_packs(rule_packs, key_file)
     try:
-        result = verify(case, key)
+        result = verify(case, key, nlp_model, rules)
+    except ModelNotFound as exc:
+        _fail(f"--nlp-model: {exc}")
     except (NamesKeyError, ScanDirError) as exc:
         _fail(f"the case's masked objects cannot be opened: {exc}")
     states = result.column("state").to_pylist()
@@ -281,6 +300,78 @@ def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output
     if "holds" in states:
         sys.exit(int(ExitCode.VIOLATIONS))
     if "unreadable" in states:
+        sys.exit(int(ExitCode.PARTIAL))
+
+
+@subject.command("export")
+@click.argument("case_path", metavar="CASE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--reveal", is_flag=True, help="Confirm that the subject's values are to be written in clear.")
+@click.option("--out", "out", required=True, metavar="DIR", help="A new (or empty) folder for the export.")
+@click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the case's scans were made with.")
+@click.option("--nlp-model", metavar="NAME", help="The spaCy pipeline the scans were made with (--nlp-model).")
+@click.option("--rules", "rule_packs", multiple=True, metavar="FILE", help="The rule packs the scans were made with.")
+def subject_export(
+    case_path: str, reveal: bool, out: str, key_file: str | None, nlp_model: str | None, rule_packs: tuple[str, ...]
+) -> None:
+    """Read again exactly the occurrences of CASE (a `subject find --case` file) from their
+    sources, and write the subject's data to DIR: per source a JSON and a CSV file, each value with
+    its locator, and export.json (what was read, exported and not exported).
+
+    A value is exported only when it still hashes to the case's value hash at its locator; one
+    that changed since the scan is listed as changed, not exported. The only command that writes
+    values in clear: it needs --reveal, and writes files readable by their owner only. Give the
+    --nlp-model and --rules the scans were made with: their detectors' values are then found again.
+
+    \b
+    Exit codes:
+      0  every occurrence of the case was exported
+      3  some were not: changed since the scan, or their object is gone or unreadable (PARTIAL)
+      2  no --reveal, --out not a new or empty folder, unreadable case, a key other than the case's,
+         an --nlp-model or --rules that cannot be loaded, or masked names whose scans are gone
+    """
+    from piiscan.cli import _rule_packs
+    from piiscan.detectors.nlp import ModelNotFound
+    from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
+    from piiscan.tools.cases import CaseError, read_case
+    from piiscan.tools.export import ExportError, SourceExport, check_case, prepare_out, reread, write_export
+
+    if not reveal:
+        _fail("subject export writes the subject's values in clear: give --reveal to confirm")
+    try:
+        case = read_case(Path(case_path))
+        check_case(case)
+        key = load_key(key_file, create=False)
+        if key_fingerprint(key) != case.key_fingerprint:
+            _fail("the case was made with a different HMAC key: its values cannot be checked (see --key-file)")
+        rules = _rule_packs(rule_packs, key_file)
+        prepare_out(Path(out))
+    except (CaseError, ExportError, HmacKeyError) as exc:
+        _fail(str(exc))
+
+    def told(source: SourceExport) -> None:
+        # which objects were read, and how many values: never a value
+        click.echo(
+            f"{source.state}: {source.object}: {len(source.values)} value(s) exported, "
+            f"{len(source.missed)} not exported",
+            err=True,
+        )
+
+    try:
+        sources = reread(case, key, told, nlp_model, rules)
+    except ModelNotFound as exc:
+        _fail(f"--nlp-model: {exc}")  # before any object is read: --out is still empty
+    except ExportError as exc:
+        _fail(str(exc))  # masked names that cannot be opened: before any object is read too
+    write_export(Path(out), Path(case_path), sources)
+    exported = sum(len(s.values) for s in sources)
+    missed = [row["reason"] for s in sources for row in s.missed]
+    click.echo(
+        f"{exported} value(s) from {sum(bool(s.values) for s in sources)} source(s) written to {out}; "
+        f"not exported: {missed.count('changed')} changed, {missed.count('not found')} in objects no longer found, "
+        f"{missed.count('unreadable')} unreadable",
+        err=True,
+    )
+    if missed:
         sys.exit(int(ExitCode.PARTIAL))
 
 

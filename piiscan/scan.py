@@ -220,10 +220,12 @@ class BatchResult(Tally):
 class _Worker:
     """Per-process state: the engine and connectors, built once."""
 
-    def __init__(self, options: ScanOptions) -> None:
+    def __init__(self, options: ScanOptions, hasher: Callable[[str, str], str] | None = None) -> None:
         self.options = options
         detectors = _detectors(options)
-        self.engine = Engine(detectors, options.key, min_score=options.min_score, backend=options.backend)
+        self.engine = Engine(
+            detectors, options.key, min_score=options.min_score, backend=options.backend, hasher=hasher
+        )
         #: names are content: values in them masked, reported once, sealed (piiscan.names)
         self.names = NameGuard(self.engine, options.key)
         self.allow = AllowList(options.rules.allow if options.rules else ())
@@ -263,6 +265,28 @@ def _detectors(options: ScanOptions) -> list[Any]:
         *nlp_detectors(options.nlp_model, options.entities),
         *(options.rules.detectors_for(options.entities) if options.rules else ()),
     ]
+
+
+class ObjectReader:
+    """Objects named by URI, read one at a time in this process exactly as a scan reads them;
+    `hasher` hashes every value found (`subject export` gives one that keeps the values it wants)."""
+
+    def __init__(self, options: ScanOptions, hasher: Callable[[str, str], str] | None = None) -> None:
+        self._worker = _Worker(options, hasher)
+
+    def lookup(self, uri: str) -> ObjectRef | None:
+        """The object at exactly `uri` as its connector lists it now; None when it is gone."""
+        connector = self._worker.connector(scheme_of(uri))
+        for item in connector.list(uri, Selection()):
+            if isinstance(item, ObjectRef) and item.uri == uri:
+                return item
+        return None
+
+    def read(self, ref: ObjectRef) -> ObjectResult:
+        return self._worker.scan_object(scheme_of(ref.uri), ref)
+
+    def close(self) -> None:
+        self._worker.close()
 
 
 class _ObjectScan:

@@ -148,6 +148,8 @@ def test_no_planted_value_is_written_anywhere(
         for fmt in ("csv", "json", "parquet"):
             run("subject", "find", str(one), *ids, "--expand", "--output", str(out / f"found.{fmt}"))
         run("subject", "verify", str(case), "--format", "csv", codes=(6,))
+        # the one command that writes values, as asked (--reveal), outside what is grepped: what it says is
+        run("subject", "export", str(case), "--reveal", "--out", str(tmp_path / "export"), codes=(0, 3))
         run("retention", "check", str(one), "--format", "csv", codes=(0, 6))
         run("retention", "check", str(one), "--output", str(out / "retention.json"), codes=(0, 6))
         run("residency", "check", str(one), "--format", "csv", codes=(0, 6))

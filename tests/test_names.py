@@ -164,6 +164,26 @@ def test_subject_verify_reopens_an_object_whose_name_is_masked(tmp_path: Path) -
     held = runner.invoke(main, ["subject", "verify", str(case), "--format", "csv"])
     assert held.exit_code == 6, held.output
     assert BSN_TOKEN.search(held.output) and ',"holds",1,' in held.output
+    export = tmp_path / "export"
+    exported = runner.invoke(main, ["subject", "export", str(case), "--reveal", "--out", str(export)])
+    assert exported.exit_code == 0, exported.output
+    assert BSN not in exported.output and BSN_TOKEN.search(exported.output)  # what it says: masked
+    [written] = [p for p in export.iterdir() if p.name.endswith(".json") and p.name != "export.json"]
+    document = json.loads(written.read_text())
+    assert document["object"] == f"{file_uri(src)}/klant_{BSN}.txt"  # what it writes: in clear, as asked
+    assert [v["value"] for v in document["values"]] == [EMAIL]
+    scan.out.rename(tmp_path / "elsewhere")  # the scans hold the exact names: without them, no re-reading
+    lost = runner.invoke(main, ["subject", "verify", str(case)])
+    assert (lost.exit_code, lost.output) == (
+        2,
+        f"piiscan: the case's masked objects cannot be opened: {scan.out}: no such scan directory\n",
+    )
+    lost = runner.invoke(main, ["subject", "export", str(case), "--reveal", "--out", str(tmp_path / "again")])
+    assert (lost.exit_code, lost.output.splitlines()[-1]) == (
+        2,
+        f"piiscan: the case's masked names cannot be opened: {scan.out}: no such scan directory",
+    )
+    (tmp_path / "elsewhere").rename(scan.out)
     (src / f"klant_{BSN}.txt").unlink()
     gone = runner.invoke(main, ["subject", "verify", str(case), "--format", "csv"])
     assert gone.exit_code == 0, gone.output

@@ -13,6 +13,8 @@ integer columns wide enough for a BSN or card number (integer, bigint, numeric) 
 columns too, for record detectors); bytea and PostGIS columns are reported as skipped members of
 the table. A table is read as `TableRows`: its primary key (`ctid` without one; nothing for a
 view), the `--timestamp-column` value, the columns; `piiscan.extract.table` makes records of them.
+A listed table whose `ObjectRef.extra` holds `rows` (row keys, as `row_key` gives them) is read
+for those rows only (`subject export` reads again exactly the rows of a case).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from piiscan.model import Column, ContentType, Events, Member, ObjectRef, TableR
 from piiscan.redact import safe_message
 
 MIME = "application/x-postgresql-table"
+#: `ObjectRef.extra` key: read only the rows with these keys (dicts of key column -> value)
+ROWS_KEY = "rows"
 SAMPLE_SEED = 0  # REPEATABLE: the same database gives the same sample twice
 _NUMBER_TYPES = {"int4", "int8", "numeric"}  # int2 (max 32767) cannot hold a BSN or a card number
 _FLOAT_TYPES = {"float4", "float8"}  # read only for record detectors (latitude/longitude fields)
@@ -290,7 +294,10 @@ class PostgresConnector(Connector):
             selected.append(sql.SQL("extract(epoch FROM {})::numeric").format(sql.Identifier(timestamp)))
         selected.extend(selects)
         relation = sql.Identifier(x["schema"], x["table"])
-        sample_sql, note = self._sample(relkind, x.get("rows_estimate"))
+        if x.get(ROWS_KEY) is not None:
+            sample_sql, note = _rows_where(keys or ["ctid"], x[ROWS_KEY]), None
+        else:
+            sample_sql, note = self._sample(relkind, x.get("rows_estimate"))
         query = sql.SQL("SELECT {} FROM {} {}").format(sql.SQL(", ").join(selected), relation, sample_sql)
         return _Plan(
             query=query,
@@ -348,6 +355,24 @@ class PostgresConnector(Connector):
     def _batches(self, cursor: psycopg.ServerCursor[Any]) -> Iterator[list[tuple[Any, ...]]]:
         while batch := cursor.fetchmany(self.options.batch_rows):
             yield batch
+
+
+def _rows_where(keys: list[str], rows: list[dict[str, Any]]) -> sql.Composable:
+    """`WHERE (k1, k2) IN ((v1, v2), …)` for the rows whose keys are all given (literals untyped:
+    the server reads each as its column's type); no row: a WHERE that holds for none."""
+    wanted = [row for row in rows if all(k in row for k in keys)]
+    if not wanted:
+        return sql.SQL("WHERE false")
+    columns = sql.SQL(", ").join(sql.Identifier(k) for k in keys)
+    values = sql.SQL(", ").join(
+        sql.SQL("({})").format(sql.SQL(", ").join(sql.Literal(_untyped(row[k])) for k in keys)) for row in wanted
+    )
+    return sql.SQL("WHERE ({}) IN ({})").format(columns, values)
+
+
+def _untyped(value: Any) -> Any:
+    """A key value as a literal the server types by its column: an int as is, anything else as text."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 @dataclass(frozen=True)
