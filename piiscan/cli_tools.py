@@ -7,6 +7,7 @@ parses options, picks output formats and maps outcomes to exit codes (piiscan.ex
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,6 +28,30 @@ _ALLOW_INCOMPLETE = click.option(
 
 
 _STORE = "piiscan.store"
+#: the click context's key of a tool's --output file
+OUTPUT = "piiscan.output"
+
+
+def _output_option(help: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A tool's --output FILE, checked as it is parsed."""
+    return click.option("--output", "-o", metavar="FILE", callback=_output_file, help=help)
+
+
+def _output_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--output names a file that can be written: checked before any scan is read, so a typo costs
+    one line and exit 2, not a finished search."""
+    if not value:
+        return value
+    path = Path(value)
+    folder = path.parent
+    if path.is_dir():
+        _fail(f"--output {value} is a folder: name a file")
+    if not folder.is_dir():
+        _fail(f"--output {value} cannot be written: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        _fail(f"--output {value} cannot be written: {path if path.exists() else folder} is not writable")
+    ctx.meta[OUTPUT] = value  # a write that fails later (a full disk) is named by it
+    return value
 
 
 def _store_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -78,13 +103,14 @@ def _emit(table, fmt: str | None, output: str | None, title: str, extra_json: di
     if chosen == "parquet" and not output:
         _fail("--format parquet needs --output FILE")
     if chosen == "table":
-        from rich.console import Console
         from rich.table import Table
+
+        from piiscan.console import console
 
         view = Table(*table.column_names, title=title, title_justify="left")
         for row in table.to_pylist():
             view.add_row(*("" if v is None else str(v) for v in row.values()))
-        Console().print(view)
+        console().print(view)
         return
     write_table(table, chosen, output, extra_json)
 
@@ -133,7 +159,7 @@ class _SubjectFind(click.Command):
     help="Identifiers from a file: `type: value` lines (# comments), or CSV with a `type,value` header.",
 )
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
+@_output_option("Write the result here (format from the suffix if no --format).")
 @click.option("--report", metavar="FILE", help="Also write a request report: FILE.md (Markdown) or FILE.html.")
 @click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the scans were made with.")
 @click.option("--expand", is_flag=True, help="Also find the identifiers held in the same records as the subject's.")
@@ -243,7 +269,7 @@ def subject_find(
 @click.argument("case_path", metavar="CASE", type=click.Path(exists=True, dir_okay=False))
 @click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the case's scans were made with.")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
+@_output_option("Write the result here (format from the suffix if no --format).")
 @click.option("--nlp-model", metavar="NAME", help="The spaCy pipeline the scans were made with (--nlp-model).")
 @click.option("--rules", "rule_packs", multiple=True, metavar="FILE", help="The rule packs the scans were made with.")
 def subject_verify(
@@ -392,7 +418,7 @@ def retention() -> None:
     help="An earlier scan of the same sources: objects of min_age rules gone since, too young, are deleted early.",
 )
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the problem items here (.csv, .json, .parquet).")
+@_output_option("Write the problem items here (.csv, .json, .parquet).")
 @_ALLOW_INCOMPLETE
 @_store_options
 def retention_check(
@@ -452,7 +478,7 @@ def residency() -> None:
 @_SCANS
 @click.option("--rules", "rules_path", metavar="FILE", help="Residency rule pack (YAML)  [default: EU regions]")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the violations here (.csv, .json, .parquet).")
+@_output_option("Write the violations here (.csv, .json, .parquet).")
 @_ALLOW_INCOMPLETE
 @_store_options
 def residency_check(
@@ -558,7 +584,7 @@ def register(main: click.Group) -> None:
     default="table",
     show_default=True,
 )
-@click.option("--output", "-o", metavar="FILE", help="Write the report here instead of the terminal.")
+@_output_option("Write the report here instead of the terminal.")
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="How many top objects to list.")
 @click.option("--depth", type=click.IntRange(0), default=1, show_default=True, help="Path segments in a source prefix.")
 @click.option(
@@ -653,7 +679,7 @@ def _policies(given: tuple[str, ...], scans):  # type: ignore[no-untyped-def]
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the changes here (.csv, .json, .parquet).")
+@_output_option("Write the changes here (.csv, .json, .parquet).")
 @_ALLOW_INCOMPLETE
 @_store_options
 def diff(old: str, new: str, fmt: str | None, output: str | None, allow_incomplete: bool) -> None:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from piiscan.connectors import (
@@ -77,7 +78,7 @@ from piiscan.model import (
 from piiscan.names import IN_FIELD, IN_MEMBER, IN_OBJECT, NameGuard, NameValue
 from piiscan.redact import safe_message, strip_password
 from piiscan.rulepacks import AllowList, RulePacks
-from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter, read_manifest
+from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, TABLES, Rows, ScanDirWriter, read_manifest
 from piiscan.scanstate import (
     COMPLETE,
     INTERRUPTED,
@@ -91,10 +92,12 @@ from piiscan.scanstate import (
     fixed_manifest,
     worker_follows_parent,
 )
-from piiscan.store import StoreOptions
+from piiscan.store import OutputError, StoreOptions
 from piiscan.streams import read_head
 
 UNKNOWN_BINARY = "binary content of no supported format"
+#: `interrupted_by` of a scan stopped because its scan directory refused a write
+WRITE_ERROR = "write error"
 #: a batch closes at this many objects per I/O thread, or at BATCH_BYTES of listed size: a batch
 #: is the unit of commit (a part per table, a manifest entry) and of retry after a crash
 BATCH_OBJECTS_PER_THREAD = 16
@@ -185,8 +188,10 @@ class ScanSummary(Tally):
     since: str | None = None
     source_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    #: the signal that stopped the scan (SIGINT, SIGTERM)
+    #: what stopped the scan: the signal (SIGINT, SIGTERM), or WRITE_ERROR
     interrupted_by: str | None = None
+    #: the write the scan directory refused (interrupted_by WRITE_ERROR), one line
+    write_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -412,6 +417,8 @@ class _ObjectScan:
         except LimitExceeded as exc:
             self._skip(row, str(exc))
             return
+        except OutputError:
+            raise  # a part spilled while reading could not be written: the scan stops, the object is not at fault
         except Exception as exc:
             self._fail(row, stage, exc)
             return
@@ -748,11 +755,17 @@ def run_scan(
     store_options = options.store
     attempt = int(previous.get("attempts", 1)) + 1 if previous else 1
     allow_labels = [entry.label for entry in options.rules.allow] if options.rules else []
-    writer = ScanDirWriter(out, options.limits.part_rows, store_options, prefix=f"a{attempt:03d}-list")
-    if previous is not None:
-        state = ScanState.resume(out, writer, summary, fixed, previous, key_of=key_of, allow_labels=allow_labels)
-    else:
-        state = ScanState.start(writer, summary, fixed, key_of=key_of, allow_labels=allow_labels)
+    made = _missing_folders(out)
+    try:
+        writer = ScanDirWriter(out, options.limits.part_rows, store_options, prefix=f"a{attempt:03d}-list")
+        if previous is not None:
+            state = ScanState.resume(out, writer, summary, fixed, previous, key_of=key_of, allow_labels=allow_labels)
+        else:
+            state = ScanState.start(writer, summary, fixed, key_of=key_of, allow_labels=allow_labels)
+    except OutputError:
+        if previous is None:  # a scan that could not start leaves nothing behind: the same command works later
+            _remove_empty(out, made)
+        raise
     signals = Signals()
 
     def sealed_names(rows: Rows, seals: list[tuple[str, bytes]]) -> Rows:
@@ -857,6 +870,12 @@ def run_scan(
             with signals.critical():
                 state.finish(INTERRUPTED)
             raise
+        except OutputError as exc:
+            # what is committed stays; the manifest says so if it can still be written, else it stays `running`
+            summary.interrupted_by, summary.write_error = WRITE_ERROR, str(exc)
+            with signals.critical(), contextlib.suppress(OutputError):
+                state.stopped(INTERRUPTED)
+            raise
     return summary
 
 
@@ -881,6 +900,27 @@ def _output_prefix(out: str) -> str:
     if scheme_of(out) == "file":
         return file_uri(path_of(out).absolute()) + "/"
     return out.rstrip("/") + "/"
+
+
+def _missing_folders(out: str) -> list[Path]:
+    """The folders a local `out` will create (it and its missing parents), deepest first."""
+    if scheme_of(out) != "file":
+        return []
+    missing = []
+    path = path_of(out).absolute()
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def _remove_empty(out: str, made: list[Path]) -> None:
+    """Remove the folders a new scan made in a local `out` (its tables', and `made`) where they hold nothing."""
+    if scheme_of(out) != "file":
+        return
+    for folder in [*(path_of(out).absolute() / table for table in TABLES), *made]:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _identity(lister: Connector, ref: ObjectRef, names: NameGuard) -> tuple[str, str | None]:

@@ -86,6 +86,10 @@ class Connector:
     def open(self, ref: ObjectRef) -> IO[bytes]:
         raise NotImplementedError
 
+    def check(self, uri: str) -> None:
+        """Raise SourceError when `uri` certainly cannot be read (no credentials at all): asked
+        before a scan writes anything, so such a run leaves nothing behind. Nothing to check by default."""
+
     def read(self, ref: ObjectRef) -> Events | None:
         """Events for objects that are not byte streams (a table's `TableRows`); None (the default): use `open`."""
         return None

@@ -12,9 +12,12 @@ few minutes of trouble and an object that keeps failing is given up.
 
 from __future__ import annotations
 
+import os
 from typing import IO
 
+import google.auth
 from google.api_core import exceptions as gexc
+from google.auth import exceptions as auth_exc
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
@@ -26,6 +29,13 @@ from piiscan.model import ObjectRef
 ARCHIVED = frozenset({"ARCHIVE"})
 CHUNK = 4 * 1024 * 1024  # bytes per ranged read: bounds memory per object in flight
 RETRY = DEFAULT_RETRY.with_delay(initial=0.25, maximum=30.0, multiplier=2.0).with_timeout(300.0)
+#: the first request to a bucket (its location) is retried this long at most: a bucket that cannot
+#: be reached at all (no network, no emulator) is named within seconds, not after minutes of silence
+REACH = RETRY.with_timeout(8.0)
+NO_CREDENTIALS = (
+    "no Google credentials found: set up application default credentials (`gcloud auth application-default "
+    "login`, or GOOGLE_APPLICATION_CREDENTIALS naming a key file), or give --anonymous for a public bucket"
+)
 
 
 def retry_for(attempts: int) -> object:
@@ -58,6 +68,13 @@ def describe(exc: BaseException) -> str:
     return f"GCS request failed: {type(exc).__name__}" + (f" (HTTP {code})" if code else "")
 
 
+def unreachable(exc: BaseException) -> str:
+    """Why a bucket cannot be reached: the last error behind the retries, by type (and status)."""
+    cause = getattr(exc, "cause", None) if isinstance(exc, gexc.RetryError) else exc
+    code = getattr(cause, "code", None)
+    return f"cannot be reached: {type(cause or exc).__name__}" + (f" (HTTP {code})" if code else "")
+
+
 class GcsConnector(BucketConnector):
     scheme = "gs"
     options_type = GcsOptions
@@ -69,6 +86,14 @@ class GcsConnector(BucketConnector):
     @property
     def retry(self) -> object:
         return retry_for(self.options.max_attempts)
+
+    def check(self, uri: str) -> None:
+        if self.options.anonymous or os.environ.get("STORAGE_EMULATOR_HOST"):
+            return
+        try:
+            google.auth.default()
+        except auth_exc.DefaultCredentialsError:
+            raise SourceError(f"{uri}: {NO_CREDENTIALS}") from None
 
     def list(self, uri: str, selection: Selection) -> Listing:
         bucket, prefix = split_uri(uri)
@@ -106,11 +131,15 @@ class GcsConnector(BucketConnector):
     def bucket_region(self, bucket: str) -> str | None:
         """The bucket's location (`EUROPE-WEST4`, `EU`…)."""
         try:
-            return self.client.get_bucket(bucket, retry=self.retry).location
+            return self.client.get_bucket(bucket, retry=REACH).location
         except gexc.NotFound:
             raise SourceError(f"gs://{bucket}: no such bucket") from None
         except gexc.Forbidden:
             return None  # listing may still be allowed without storage.buckets.get
+        except auth_exc.DefaultCredentialsError:
+            raise SourceError(f"gs://{bucket}: {NO_CREDENTIALS}") from None
+        except (gexc.GoogleAPIError, auth_exc.GoogleAuthError, OSError) as exc:
+            raise SourceError(f"gs://{bucket}: {unreachable(exc)}") from None
 
     def open(self, ref: ObjectRef) -> IO[bytes]:
         extra = ref.extra

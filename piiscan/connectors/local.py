@@ -151,5 +151,5 @@ class MaildirConnector(LocalConnector):
                 self.maildirs.is_maildir(Path(d)) for d, _, _ in os.walk(root, followlinks=False)
             )  # the cur/, new/ or tmp/ of a Maildir, or a folder at or above one
         if root.exists() and not found:
-            raise SourceError(f"no Maildir at or under {root} (a Maildir folder has cur/, new/ and tmp/)")
+            raise SourceError(f"{root}: no Maildir here or below (a Maildir folder has cur/, new/ and tmp/)")
         yield from super().list(uri, selection)

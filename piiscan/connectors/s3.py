@@ -12,12 +12,13 @@ throttling, 5xx and connection errors, plus client-side rate limiting once S3 sa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import IO, Any
 
 import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError
 from piiscan.connectors.options import S3Options
@@ -25,6 +26,12 @@ from piiscan.model import ObjectRef
 
 #: storage classes whose objects must be restored before they can be read
 ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+#: attempts of the first request to a bucket (its location)
+REACH_ATTEMPTS = 4
+NO_CREDENTIALS = (
+    "no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), run where an "
+    "IAM role is available, or give --anonymous for a public bucket"
+)
 DENIED = frozenset(
     {"AccessDenied", "AllAccessDisabled", "AccountProblem", "InvalidAccessKeyId", "SignatureDoesNotMatch"}
 )
@@ -86,6 +93,12 @@ class S3Connector(BucketConnector):
     def make_client(self) -> Any:
         return make_client(self.options)
 
+    def check(self, uri: str) -> None:
+        if self.options.anonymous:
+            return
+        if boto3.session.Session(profile_name=self.options.profile).get_credentials() is None:
+            raise SourceError(f"{uri}: {NO_CREDENTIALS}")
+
     def list(self, uri: str, selection: Selection) -> Listing:
         bucket, prefix = split_uri(uri)
         region = self.region(bucket)
@@ -99,8 +112,10 @@ class S3Connector(BucketConnector):
                 yield from self._entry(bucket, entry, region, versions, selection)
         except ClientError as exc:
             raise SourceError(f"{uri}: {describe(exc)}") from None
+        except NoCredentialsError:
+            raise SourceError(f"{uri}: {NO_CREDENTIALS}") from None
         except BotoCoreError as exc:
-            raise SourceError(f"{uri}: {type(exc).__name__}") from None
+            raise SourceError(f"{uri}: {describe(exc)}") from None
 
     def _entries(self, bucket: str, prefix: str, versions: bool) -> Iterator[dict[str, Any]]:
         paging = {"PageSize": self.options.page_size}
@@ -134,8 +149,11 @@ class S3Connector(BucketConnector):
             yield ref
 
     def bucket_region(self, bucket: str) -> str | None:
+        # the first request to a bucket, with fewer attempts: one that cannot be reached at all is
+        # named within seconds, not after a minute of silent retries
+        reach = make_client(replace(self.options, max_attempts=min(self.options.max_attempts, REACH_ATTEMPTS)))
         try:
-            loc = self.client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+            loc = reach.get_bucket_location(Bucket=bucket).get("LocationConstraint")
             return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(loc, loc)
         except ClientError as exc:
             if _code(exc) in ("NoSuchBucket", "404"):
@@ -143,6 +161,8 @@ class S3Connector(BucketConnector):
             # no s3:GetBucketLocation permission: the listing's response header still says
             headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
             return headers.get("x-amz-bucket-region")
+        except NoCredentialsError:
+            raise SourceError(f"s3://{bucket}: {NO_CREDENTIALS}") from None
         except BotoCoreError as exc:
             raise SourceError(f"s3://{bucket}: cannot be reached: {type(exc).__name__}") from None
 
