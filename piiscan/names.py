@@ -73,6 +73,8 @@ class NameValue:
 Masked = tuple[str, tuple[NameValue, ...]]
 #: a piece of a name as written, the values found in it, and its (token, exact text) pairs
 _Piece = tuple[str, tuple[NameValue, ...], tuple[tuple[str, str], ...]]
+#: a piece of a name, and how it is scanned: as it is (False), percent-decoded (True), or not (None)
+_Part = tuple[str, bool | None]
 
 
 def seal_key(key: bytes) -> bytes:
@@ -135,13 +137,16 @@ class NameGuard:
 
     # -- how ---------------------------------------------------------------------------------
 
-    def _name(self, kind: str, name: str, pieces: Callable[[str], list[tuple[str, bool]]], seal: bool = True) -> Masked:
+    def _name(self, kind: str, name: str, pieces: Callable[[str], list[_Part]], seal: bool = True) -> Masked:
         done = self._names.get((kind, name))
         if done is None:
             parts: list[str] = []
             values: list[NameValue] = []
             tokens: list[tuple[str, str]] = []
             for piece, quoted in pieces(name):
+                if quoted is None:  # a separator, a scheme and a database's address: not names
+                    parts.append(piece)
+                    continue
                 masked, found, made = self._piece(piece, quoted)
                 parts.append(masked)
                 if not _MESSAGE_ID.fullmatch(piece):
@@ -215,7 +220,7 @@ class NameGuard:
             self._seals.append((token, sealed))
 
 
-def _uri_pieces(uri: str) -> list[tuple[str, bool]]:
+def _uri_pieces(uri: str) -> list[_Part]:
     scheme, sep, rest = uri.partition("://")
     if not sep:
         return _split(uri, "/")
@@ -223,12 +228,12 @@ def _uri_pieces(uri: str) -> list[tuple[str, bool]]:
     if scheme == "postgresql":  # host:port is where the database is, not a name in it
         authority, slash, rest = rest.partition("/")
         head += authority + slash
-    return [(head, False), *_split(rest, "/", quoted=scheme == "file")]
+    return [(head, None), *_split(rest, "/", quoted=scheme == "file")]
 
 
-def _split(name: str, separators: str, *, quoted: bool = False) -> list[tuple[str, bool]]:
-    """The pieces of `name` between separators, the separators as pieces of their own (never scanned)."""
-    return [(p, quoted) if i % 2 == 0 else (p, False) for i, p in enumerate(re.split(f"({separators})", name)) if p]
+def _split(name: str, separators: str, *, quoted: bool = False) -> list[_Part]:
+    """The pieces of `name` between separators, the separators as pieces of their own (not scanned)."""
+    return [(p, quoted if i % 2 == 0 else None) for i, p in enumerate(re.split(f"({separators})", name)) if p]
 
 
 # -- reading sealed names back -----------------------------------------------------------------
