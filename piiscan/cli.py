@@ -433,6 +433,13 @@ def main() -> None:
     is_flag=True,
     help="On a cluster: send the workers only the key's fingerprint; each hashes with its own $PIISCAN_HMAC_KEY.",
 )
+@click.option(
+    "--list-threads",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="A bucket's top-level prefixes listed at once, a thread each (1: one listing stream)  [default: 8]",
+    cls=in_section(BUCKETS),
+)
 def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
@@ -688,6 +695,7 @@ def _s3_options(params: dict[str, Any]) -> S3Options:
         versions=params["versions"],
         anonymous=params["anonymous"],
         page_size=params["list_page_size"] or S3Options.page_size,
+        list_threads=params["list_threads"] or S3Options.list_threads,
         endpoint_url=params["endpoint_url"],
         io_threads=params["io_threads"],
         max_attempts=params["max_attempts"],
@@ -701,6 +709,7 @@ def _gcs_options(params: dict[str, Any]) -> GcsOptions:
         versions=params["versions"],
         anonymous=params["anonymous"],
         page_size=params["list_page_size"] or GcsOptions.page_size,
+        list_threads=params["list_threads"] or GcsOptions.list_threads,
         max_attempts=params["max_attempts"],
     )
 

@@ -26,7 +26,7 @@ import platformdirs
 
 from piiscan.detectors.base import Candidate, Detector, RecordDetector
 from piiscan.hashing import Hasher
-from piiscan.model import Finding, Locator, Record, TableBatch, TextUnit
+from piiscan.model import Finding, FindingColumns, Locator, Record, TableBatch, TextUnit
 
 _UNSEEN = object()
 #: a run of letters and digits: a key's parts, tried one by one
@@ -475,6 +475,10 @@ class Engine:
                     findings.append(finding)
         return findings
 
+    def value_hash(self, entity: str, canonical: str) -> str:
+        """The keyed hash a finding of this canonical value carries."""
+        return self._hash(entity, canonical)
+
     def record_finding(self, det: RecordDetector, locator: Locator, cand: Candidate) -> Finding | None:
         """The finding of a record detector's candidate, or None below the minimum score."""
         score = cand.score if cand.score is not None else 0.5
@@ -491,8 +495,8 @@ class Engine:
 
     # -- tables -----------------------------------------------------------------------------
 
-    def scan_batch(self, batch: TableBatch) -> list[Finding]:
-        """Every finding in a table batch, column by column (`piiscan.columnar_engine`)."""
+    def scan_batch(self, batch: TableBatch) -> FindingColumns:
+        """Every finding in a table batch, column by column, as columns (`piiscan.columnar_engine`)."""
         from piiscan.columnar_engine import scan_batch
 
         return scan_batch(self, batch)

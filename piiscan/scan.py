@@ -67,6 +67,7 @@ from piiscan.model import (
     ContentType,
     Events,
     Finding,
+    FindingColumns,
     Member,
     ObjectRef,
     Record,
@@ -100,7 +101,7 @@ UNKNOWN_BINARY = "binary content of no supported format"
 WRITE_ERROR = "write error"
 #: a batch closes at this many objects per I/O thread, or at BATCH_BYTES of listed size: a batch
 #: is the unit of commit (a part per table, a manifest entry) and of retry after a crash
-BATCH_OBJECTS_PER_THREAD = 16
+BATCH_OBJECTS_PER_THREAD = 64
 BATCH_BYTES = 8 * 1024 * 1024
 
 _T = TypeVar("_T")
@@ -519,13 +520,15 @@ class _ObjectScan:
             self._name_findings(values, IN_FIELD + masked, row)
         return shown
 
-    def _findings(self, findings: list[Finding], row: dict[str, Any], *, named: bool = False) -> None:
+    def _findings(self, findings: list[Finding] | FindingColumns, row: dict[str, Any], *, named: bool = False) -> None:
         if findings and self.worker.allow:
-            findings = self.worker.allow.keep(findings, self.ref.uri, self.result.allowed)
+            findings = self.worker.allow.keep(list(findings), self.ref.uri, self.result.allowed)
         if not findings:
             return
-        locators = [f.locator for f in findings]
-        fields = [loc.field for loc in locators]
+        if not isinstance(findings, FindingColumns):
+            found, findings = findings, FindingColumns()
+            findings.add(found)
+        fields = findings.field
         if not named:
             shown = self._fields(fields, row)
             fields = [shown[f] for f in fields]
@@ -536,19 +539,19 @@ class _ObjectScan:
         cols["scan_id"].extend([self.scan_id] * n)
         cols["object"].extend([row["object"]] * n)
         cols["member"].extend([row["member"]] * n)
-        cols["line"].extend([loc.line for loc in locators])
-        cols["record"].extend([loc.record for loc in locators])
+        cols["line"].extend(findings.line)
+        cols["record"].extend(findings.record)
         cols["field"].extend(fields)
-        cols["page"].extend([loc.page for loc in locators])
-        cols["row_key"].extend([loc.row_key and self._masked_key(loc.row_key) for loc in locators])
+        cols["page"].extend(findings.page)
+        cols["row_key"].extend([key and self._masked_key(key) for key in findings.row_key])
         modified = row["modified"]
-        cols["modified"].extend([loc.modified or modified for loc in locators])
-        cols["entity"].extend([f.entity for f in findings])
-        cols["detector"].extend([f.detector for f in findings])
-        cols["score"].extend([f.score for f in findings])
-        cols["value_hash"].extend([f.value_hash for f in findings])
-        cols["masked"].extend([f.masked for f in findings])
-        self.result.findings.update(f.entity for f in findings)
+        cols["modified"].extend([when or modified for when in findings.modified])
+        cols["entity"].extend(findings.entity)
+        cols["detector"].extend(findings.detector)
+        cols["score"].extend(findings.score)
+        cols["value_hash"].extend(findings.value_hash)
+        cols["masked"].extend(findings.masked)
+        self.result.findings.update(findings.entity)
         row["findings"] += n
         if rows.count("findings") >= self.limits.part_rows:
             self.spill(rows, "findings")

@@ -18,6 +18,7 @@ from stdnum.nl import bsn
 
 from piiscan.cli import main
 from piiscan.exitcodes import ExitCode
+from piiscan.scan import BATCH_OBJECTS_PER_THREAD
 from piiscan.scandir import read_manifest, read_table
 from tests.connectors.cloud_servers import ENTITIES, FailingProxy, moto_endpoint, s3_client, s3_env  # noqa: F401
 from tests.connectors.test_s3 import corpus_bucket
@@ -25,7 +26,7 @@ from tests.connectors.test_s3 import corpus_bucket
 #: valid BSNs (11-proof): the big object's findings part is larger than the limit, the small ones' are not
 BSNS = [n for n in range(100_000_000, 100_050_000) if bsn.is_valid(str(n))]
 LIMIT = 24_000  # bytes any one file the scan writes may hold (RLIMIT_FSIZE)
-SMALL = 16  # the first batch: 16 objects (a batch closes at 16 objects per I/O thread)
+SMALL = BATCH_OBJECTS_PER_THREAD  # the first batch (it closes at this many objects per I/O thread)
 
 
 def _scan(src: Path, out: Path, *args: str, limit: int | None = None) -> subprocess.CompletedProcess[str]:

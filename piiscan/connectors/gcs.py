@@ -1,7 +1,8 @@
 """Google Cloud Storage: `gs://bucket/prefix`, on google-cloud-storage.
 
 Listing is the JSON API's objects.list, page by page (the first object is scanned before the
-listing ends); globs and the size limit apply before any byte is read. Objects are read with
+listing ends), the prefixes at the source's top level (delimiter `/`) listed at once on
+`list_threads` threads; globs and the size limit apply before any byte is read. Objects are read with
 `blob.open("rb")`: ranged reads of CHUNK bytes, pinned to the listed generation. Credentials
 come only from Google's application default credentials (or none with `anonymous`, for public
 buckets); `STORAGE_EMULATOR_HOST` points the client at an emulator. Retries: the library's
@@ -13,7 +14,8 @@ few minutes of trouble and an object that keeps failing is given up.
 from __future__ import annotations
 
 import os
-from typing import IO
+from collections.abc import Iterator
+from typing import IO, Any
 
 import google.auth
 from google.api_core import exceptions as gexc
@@ -21,7 +23,7 @@ from google.auth import exceptions as auth_exc
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError
+from piiscan.connectors.base import BucketConnector, Listing, Page, Selection, Skipped, SourceError
 from piiscan.connectors.options import GcsOptions
 from piiscan.model import ObjectRef
 
@@ -98,13 +100,8 @@ class GcsConnector(BucketConnector):
     def list(self, uri: str, selection: Selection) -> Listing:
         bucket, prefix = split_uri(uri)
         region = self.region(bucket)
-        versions = self.options.versions
-        page_size = self.options.page_size
         try:
-            blobs = self.client.list_blobs(
-                bucket, prefix=prefix or None, versions=versions, page_size=page_size, retry=self.retry
-            )
-            for blob in blobs:
+            for blob in self.entries(bucket, prefix):
                 relative = blob.name[len(prefix) :].lstrip("/") or blob.name.rsplit("/", 1)[-1]
                 if blob.name.endswith("/") or not selection.wants(relative):
                     continue
@@ -127,6 +124,19 @@ class GcsConnector(BucketConnector):
             raise SourceError(f"{uri}: no such bucket") from None
         except gexc.GoogleAPIError as exc:
             raise SourceError(f"{uri}: {describe(exc)}") from None
+
+    def pages(self, bucket: str, prefix: str, delimiter: str | None = None) -> Iterator[Page[Any]]:
+        """objects.list pages: their blobs and, with a delimiter, the prefixes they name."""
+        listing = self.client.list_blobs(
+            bucket,
+            prefix=prefix or None,
+            delimiter=delimiter,
+            versions=self.options.versions,
+            page_size=self.options.page_size,
+            retry=self.retry,
+        )
+        for page in listing.pages:
+            yield list(page), sorted(page.prefixes)
 
     def bucket_region(self, bucket: str) -> str | None:
         """The bucket's location (`EUROPE-WEST4`, `EU`…)."""

@@ -1,7 +1,8 @@
 """Amazon S3 and S3-compatible stores (MinIO, Ceph): `s3://bucket/prefix`, on boto3.
 
 Listing is ListObjectsV2 (or ListObjectVersions with `versions`), page by page, so the first
-object is scanned before the listing ends; globs and the size limit are applied to the listing,
+object is scanned before the listing ends; the prefixes at the source's top level (Delimiter `/`)
+are listed at once on `list_threads` threads; globs and the size limit are applied to the listing,
 before any byte is read. Objects are read as botocore streams (never whole in memory).
 Credentials come only from boto3's own chain (profiles, environment, instance roles); the
 endpoint from `endpoint_url`, else boto3's own `AWS_ENDPOINT_URL`. No credential is ever
@@ -13,14 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime
 from typing import IO, Any
 
 import boto3
+import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.utils import parse_timestamp
 
-from piiscan.connectors.base import BucketConnector, Listing, Selection, Skipped, SourceError
+from piiscan.connectors.base import BucketConnector, Listing, Page, Selection, Skipped, SourceError
 from piiscan.connectors.options import S3Options
 from piiscan.model import ObjectRef
 
@@ -46,6 +50,23 @@ def split_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def timestamp(value: str) -> datetime:
+    """A time in a response: ISO 8601 (LastModified in a listing) read by the standard library,
+    anything else by botocore's own parser. Its default, dateutil, took 78% of parsing a page of
+    1,000 keys: 5,700 keys per CPU second, against 22,000 so (benchmarks/cluster.py).
+
+    >>> timestamp("2026-11-01T10:00:00.000Z")
+    datetime.datetime(2026, 11, 1, 10, 0, tzinfo=datetime.timezone.utc)
+    """
+    try:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is not None:
+            return parsed
+    except (TypeError, ValueError):
+        pass
+    return parse_timestamp(value)
+
+
 def make_client(options: S3Options) -> Any:
     """An S3 client from boto3's credential chain, with tuned retries and timeouts."""
     config = Config(
@@ -55,7 +76,9 @@ def make_client(options: S3Options) -> Any:
         max_pool_connections=max(10, (options.io_threads or 0) * 2),
         signature_version=UNSIGNED if options.anonymous else None,
     )
-    session = boto3.session.Session(profile_name=options.profile)
+    core = botocore.session.get_session()
+    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=timestamp)
+    session = boto3.session.Session(botocore_session=core, profile_name=options.profile)
     return session.client("s3", endpoint_url=options.endpoint_url or None, config=config)
 
 
@@ -104,7 +127,7 @@ class S3Connector(BucketConnector):
         region = self.region(bucket)
         versions = self.options.versions
         try:
-            for entry in self._entries(bucket, prefix, versions):
+            for entry in self.entries(bucket, prefix):
                 key = entry["Key"]
                 relative = key[len(prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]
                 if key.endswith("/") or not selection.wants(relative):
@@ -117,16 +140,20 @@ class S3Connector(BucketConnector):
         except BotoCoreError as exc:
             raise SourceError(f"{uri}: {describe(exc)}") from None
 
-    def _entries(self, bucket: str, prefix: str, versions: bool) -> Iterator[dict[str, Any]]:
-        paging = {"PageSize": self.options.page_size}
-        if versions:
-            pages = self.client.get_paginator("list_object_versions")
-            for page in pages.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig=paging):
-                yield from page.get("Versions", [])  # delete markers hold no data
-        else:
-            pages = self.client.get_paginator("list_objects_v2")
-            for page in pages.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig=paging):
-                yield from page.get("Contents", [])
+    def pages(self, bucket: str, prefix: str, delimiter: str | None = None) -> Iterator[Page[dict[str, Any]]]:
+        """ListObjectsV2 (ListObjectVersions) pages: their entries and, with a delimiter, the prefixes they name."""
+        args: dict[str, Any] = {
+            "Bucket": bucket,
+            "Prefix": prefix,
+            "PaginationConfig": {"PageSize": self.options.page_size},
+        }
+        if delimiter:
+            args["Delimiter"] = delimiter
+        versions = self.options.versions
+        operation, entries = ("list_object_versions", "Versions") if versions else ("list_objects_v2", "Contents")
+        for page in self.client.get_paginator(operation).paginate(**args):
+            # delete markers (DeleteMarkers) hold no data
+            yield page.get(entries, []), [p["Prefix"] for p in page.get("CommonPrefixes", [])]
 
     def _entry(self, bucket: str, e: dict[str, Any], region: str | None, versions: bool, sel: Selection) -> Listing:
         etag = str(e.get("ETag", "")).strip('"') or None

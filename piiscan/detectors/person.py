@@ -221,6 +221,10 @@ class PersonFieldsDetector(RecordDetector):
         plan = self._plan(names)
         return bool(plan.parts or plan.full)
 
+    def reads(self, names: Sequence[str]) -> Sequence[str] | None:
+        plan = self._plan(names)
+        return [*(path for slots in plan.parts for path in slots if path), *plan.full]
+
     def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
         fields = record.fields
         plan = self._plan(list(fields))
