@@ -182,10 +182,13 @@ class _Group(click.Group):
 
                 target = exc.filename or ctx.meta.get(OUTPUT) or "the output"
                 fail(f"cannot write {target}: {os.strerror(exc.errno)}", ExitCode.OUTPUT)
-            if os.environ.get("PIISCAN_DEBUG"):
-                raise
             from piiscan.redact import safe_message
 
+            if os.environ.get("PIISCAN_DEBUG"):
+                import traceback
+
+                # where it happened, never what the exception quotes (a name, a value)
+                click.echo("".join(traceback.format_tb(exc.__traceback__)).rstrip(), err=True)
             fail(
                 f"internal error: {type(exc).__name__}: {safe_message(exc)} (set PIISCAN_DEBUG=1 for details)",
                 ExitCode.ERROR,

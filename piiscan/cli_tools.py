@@ -288,7 +288,8 @@ def subject_verify(
       0  none remains: every object is clean or no longer there
       6  some object still holds an identifier of the case (VIOLATIONS)
       3  none found, but some object could not be read fully: not proven (PARTIAL)
-      2  unreadable case, a key other than the case's, or an --nlp-model or --rules that cannot be loaded
+      2  unreadable case, a key other than the case's, an --nlp-model or --rules that cannot be
+         loaded, or masked objects whose scans are gone
 
     Give the --nlp-model and --rules the scans were made with: what their detectors found is
     otherwise not seen again, and its object would look clean.
@@ -296,7 +297,9 @@ def subject_verify(
     from piiscan.cli import _rule_packs
     from piiscan.detectors.nlp import ModelNotFound
     from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
+    from piiscan.names import NamesKeyError
     from piiscan.tools.cases import CaseError, read_case, verify
+    from piiscan.tools.scans import ScanDirError
 
     try:
         case = read_case(Path(case_path))
@@ -310,6 +313,8 @@ def subject_verify(
         result = verify(case, key, nlp_model, rules)
     except ModelNotFound as exc:
         _fail(f"--nlp-model: {exc}")
+    except (NamesKeyError, ScanDirError) as exc:
+        _fail(f"the case's masked objects cannot be opened: {exc}")
     states = result.column("state").to_pylist()
     click.echo(
         f"{states.count('holds')} of {len(states)} object(s) still hold the subject's identifiers; "
@@ -348,7 +353,7 @@ def subject_export(
       0  every occurrence of the case was exported
       3  some were not: changed since the scan, or their object is gone or unreadable (PARTIAL)
       2  no --reveal, --out not a new or empty folder, unreadable case, a key other than the case's,
-         or an --nlp-model or --rules that cannot be loaded
+         an --nlp-model or --rules that cannot be loaded, or masked names whose scans are gone
     """
     from piiscan.cli import _rule_packs
     from piiscan.detectors.nlp import ModelNotFound
@@ -381,6 +386,8 @@ def subject_export(
         sources = reread(case, key, told, nlp_model, rules)
     except ModelNotFound as exc:
         _fail(f"--nlp-model: {exc}")  # before any object is read: --out is still empty
+    except ExportError as exc:
+        _fail(str(exc))  # masked names that cannot be opened: before any object is read too
     write_export(Path(out), Path(case_path), sources)
     exported = sum(len(s.values) for s in sources)
     missed = [row["reason"] for s in sources for row in s.missed]
@@ -509,8 +516,62 @@ def residency_check(
         sys.exit(int(ExitCode.VIOLATIONS))
 
 
+@click.group()
+def names() -> None:
+    """The exact names behind masked ones (file names, member names, fields holding a found value)."""
+
+
+@names.command("reveal")
+@_SCANS
+@click.option(
+    "--name", "texts", multiple=True, metavar="TEXT", help="Reveal this text as a tool printed it (repeatable)."
+)
+@click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the scans were made with.")
+@click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
+@click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
+@_ALLOW_INCOMPLETE
+@_store_options
+def names_reveal(
+    scans: tuple[str, ...],
+    texts: tuple[str, ...],
+    key_file: str | None,
+    fmt: str | None,
+    output: str | None,
+    allow_incomplete: bool,
+) -> None:
+    """Open the sealed names of SCAN...: every object and member whose name holds a masked value,
+    with its exact name; with --name, the exact form of each TEXT (a masked object URI, member,
+    field or row key as any tool printed it). Only the holder of the scans' HMAC key can.
+
+    \b
+    Exit codes:
+      0  revealed
+      2  a key other than the scans', or a --name holding a masked value none of the scans has
+    """
+    import pyarrow as pa
+
+    from piiscan.hashing import HmacKeyError, load_key
+    from piiscan.names import NamesKeyError
+    from piiscan.tools.names import open_names, revealed_objects
+
+    opened = _open(scans, allow_incomplete)
+    try:
+        key = load_key(key_file, create=False)
+        if texts:
+            sealed = open_names(opened, key)
+            missing = sorted({t for text in texts for t in sealed.missing(text)})
+            if missing:
+                _fail(f"{len(missing)} masked value(s) of --name are in none of the scans given")
+            table = pa.table({"name": list(texts), "exact": [sealed.reveal(t) for t in texts]})
+        else:
+            table = revealed_objects(opened, key)
+    except (HmacKeyError, NamesKeyError) as exc:
+        _fail(str(exc))
+    _emit(table, fmt, output, "exact names")
+
+
 def register(main: click.Group) -> None:
-    for command in (subject, retention, residency, report, diff):
+    for command in (subject, retention, residency, report, diff, names):
         main.add_command(command)
 
 

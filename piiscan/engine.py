@@ -302,8 +302,9 @@ class Engine:
 
     # -- text -------------------------------------------------------------------------------
 
-    def scan(self, unit: TextUnit, window: RecordWindow | None = None) -> list[Finding]:
-        """Every finding in `unit` at or above the minimum score, de-duplicated, in text order.
+    def scan(self, unit: TextUnit, window: RecordWindow | None = None, min_score: float | None = None) -> list[Finding]:
+        """Every finding in `unit` at or above the minimum score (or a lower one given, for names:
+        piiscan.names), de-duplicated, in text order.
 
         A candidate that could only reach the minimum score with context is validated only when
         context stands near it: most digit runs are not looked at twice. `window` carries the
@@ -312,7 +313,7 @@ class Engine:
         text = unit.text
         if not text:
             return []
-        min_score = self.min_score
+        min_score = self.min_score if min_score is None else min(min_score, self.min_score)
         report_from, report_before = unit.report_from, unit.report_before
         hits: list[_Hit] = []
         near = _Near(self, unit)
@@ -386,7 +387,7 @@ class Engine:
                 hits.append((start, end, i, cand, score + det.context_boost if found else score, locator))
         if not hits:
             return []
-        return self._findings(unit, near, hits)
+        return self._findings(unit, near, hits, min_score)
 
     def _remember(self, near: _Near, window: RecordWindow, data: bytes, hinted: list[tuple[int, int]] | None) -> None:
         """Note in `window` the records of a unit of records that hold context words of the
@@ -422,13 +423,12 @@ class Engine:
                 if locator.record is not None:
                     window.add(di, locator.field, locator.record)
 
-    def _findings(self, unit: TextUnit, near: _Near, hits: list[_Hit]) -> list[Finding]:
+    def _findings(self, unit: TextUnit, near: _Near, hits: list[_Hit], min_score: float) -> list[Finding]:
         findings: list[Finding] = []
         hits.sort(key=_first)
         text = unit.text
         base = unit.locator
         index = unit.index
-        min_score = self.min_score
         described = self._described
         # newlines before the current hit, counted from the previous hit: linear in the text
         counted_to = newlines = 0
@@ -466,20 +466,25 @@ class Engine:
         letters and digits is also tried on its own: detectors refuse a number glued into an
         identifier (`cust-123456782`), which in a key is exactly where an identifier may stand.
         """
-        spans = self._validated_spans(text)
-        for token in _TOKEN.finditer(text):
-            if token.start() or token.end() < len(text):
-                spans.extend(
-                    (token.start() + a, token.start() + b, m) for a, b, m in self._validated_spans(token.group())
-                )
         out, at = [], 0
-        for start, end, masked in sorted(spans, key=lambda s: (s[0], -s[1])):
+        for start, end, masked in sorted(self.identifier_spans(text), key=lambda s: (s[0], -s[1])):
             if start >= at:  # of overlapping candidates, the first (the longest there) masks them
                 out.append(text[at:start] + masked)
                 at = end
             elif end > at:
                 at = end
         return "".join(out) + text[at:]
+
+    def identifier_spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, mask) of every candidate in `text` a detector validates, and in each run of
+        letters and digits on its own (`mask_identifiers`); spans may overlap."""
+        spans = self._validated_spans(text)
+        for token in _TOKEN.finditer(text):
+            if token.start() or token.end() < len(text):
+                spans.extend(
+                    (token.start() + a, token.start() + b, m) for a, b, m in self._validated_spans(token.group())
+                )
+        return spans
 
     def _validated_spans(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, mask) of every candidate in `text` that its detector validates."""

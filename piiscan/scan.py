@@ -76,6 +76,7 @@ from piiscan.model import (
     TableRows,
     TextUnit,
 )
+from piiscan.names import IN_FIELD, IN_MEMBER, IN_OBJECT, NameGuard, NameValue
 from piiscan.redact import safe_message, strip_password
 from piiscan.rulepacks import AllowList, RulePacks
 from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, TABLES, Rows, ScanDirWriter, read_manifest
@@ -227,19 +228,12 @@ class _Worker:
 
     def __init__(self, options: ScanOptions, hasher: Callable[[str, str], str] | None = None) -> None:
         self.options = options
-        from piiscan.detectors.nlp import nlp_detectors
-
+        detectors = _detectors(options)
         self.engine = Engine(
-            [
-                *load_detectors(options.entities),
-                *nlp_detectors(options.nlp_model, options.entities),
-                *(options.rules.detectors_for(options.entities) if options.rules else ()),
-            ],
-            options.key,
-            min_score=options.min_score,
-            backend=options.backend,
-            hasher=hasher,
+            detectors, options.key, min_score=options.min_score, backend=options.backend, hasher=hasher
         )
+        #: names are content: values in them masked, reported once, sealed (piiscan.names)
+        self.names = NameGuard(self.engine, options.key)
         self.allow = AllowList(options.rules.allow if options.rules else ())
         self.connectors: dict[str, Connector] = {}
         self._lock = threading.Lock()  # I/O threads share the connectors
@@ -256,6 +250,8 @@ class _Worker:
         result = ObjectResult(Rows())
         connector = self.connector(scheme)
         _ObjectScan(self, connector.identify(ref), result, spill).run(connector)
+        for token, sealed in self.names.take_seals():
+            result.rows.add("names", {"scan_id": self.options.scan_id, "token": token, "sealed": sealed})
         return result
 
     def close(self) -> None:
@@ -264,6 +260,17 @@ class _Worker:
 
 
 Spill = Callable[[Rows, str], None]
+
+
+def _detectors(options: ScanOptions) -> list[Any]:
+    """The detectors a scan with `options` runs: installed, spaCy's places, the rule packs'."""
+    from piiscan.detectors.nlp import nlp_detectors
+
+    return [
+        *load_detectors(options.entities),
+        *nlp_detectors(options.nlp_model, options.entities),
+        *(options.rules.detectors_for(options.entities) if options.rules else ()),
+    ]
 
 
 class ObjectReader:
@@ -299,6 +306,11 @@ class _ObjectScan:
         self.result = result
         #: row keys as written: any identifier in a key value masked (a row's key is in all its findings)
         self.row_keys: dict[str, str] = {}
+        self.names = worker.names
+        #: the object's URI as written, values in it masked, and those values
+        self.object, self.object_values = self.names.uri(ref.uri)
+        #: each member's (as written) field names as written: a field's values are reported once
+        self.fields_shown: dict[str, dict[str | None, str | None]] = {}
         self.members = 0
         self.budget = ExpansionBudget(self.limits)  # bytes really expanded, counted as they stream
         #: the connector gave events, not a stream: the bytes read are those of its top members
@@ -307,6 +319,7 @@ class _ObjectScan:
     def run(self, connector: Connector) -> None:
         ref = self.ref
         row = self._object_row("", ref.size, ref.modified, ref.version)
+        self._name_findings(self.object_values, IN_OBJECT, row)
         try:
             events = connector.read(ref)
             if events is None:
@@ -382,12 +395,16 @@ class _ObjectScan:
             for event in self._tables_read(events, row["member"] or self.ref.name, depth):
                 if isinstance(event, TextUnit):
                     stage = "detect"
+                    if event.locator.field:
+                        self._fields([event.locator.field], row)
                     self._findings(drop_allowed(event, self.engine.scan(event, window), self.result.allowed), row)
                 elif isinstance(event, Record):
                     stage = "detect"
+                    self._fields(event.fields, row)
                     self._findings(drop_allowed_record(event, self.engine.scan_record(event), self.result.allowed), row)
                 elif isinstance(event, TableBatch):
                     stage = "detect"
+                    self._fields([c.field for c in event.columns], row)
                     found = self.engine.scan_batch(event, window)
                     self._findings(drop_allowed_batch(event, found, self.result.allowed), row)
                     self.result.column_batches += 1
@@ -430,6 +447,7 @@ class _ObjectScan:
         # a member with no time of its own is as old as what holds it: a file in a zip attached to
         # a message carries the message's Date:, so retention judges it with its message
         row = self._object_row(path, m.size, m.modified or parent_modified, None)
+        self._name_findings(self.names.member(m.name)[1], IN_MEMBER, row)
         if m.content_type:
             row["content_type"] = m.content_type
         if m.content_type != MESSAGE_MIME:
@@ -477,8 +495,8 @@ class _ObjectScan:
     ) -> dict[str, Any]:
         return {
             "scan_id": self.scan_id,
-            "object": self.ref.uri,
-            "member": member,
+            "object": self.object,
+            "member": self.names.member(member)[0] if member else member,
             "size": size,
             "modified": modified,
             "version": version,
@@ -489,14 +507,33 @@ class _ObjectScan:
             "findings": 0,
         }
 
-    def _findings(self, findings: list[Finding] | FindingColumns, row: dict[str, Any]) -> None:
+    def _name_findings(self, values: Sequence[NameValue], where: str, row: dict[str, Any]) -> None:
+        """The values found in a name, once for the object or member whose row is `row`."""
+        if values:
+            self._findings([v.finding(where) for v in values], row, named=True)
+
+    def _fields(self, names: Iterable[str | None], row: dict[str, Any]) -> dict[str | None, str | None]:
+        """Each field name as written (values in it masked); a value in a field's name is reported
+        once per object or member. `names` repeat (a column's name on each of its findings)."""
+        shown = self.fields_shown.setdefault(row["member"], {None: None})
+        for name in set(names).difference(shown):
+            masked, values = self.names.field(name)
+            shown[name] = masked
+            self._name_findings(values, IN_FIELD + masked, row)
+        return shown
+
+    def _findings(self, findings: list[Finding] | FindingColumns, row: dict[str, Any], *, named: bool = False) -> None:
         if findings and self.worker.allow:
-            findings = self.worker.allow.keep(list(findings), row["object"], self.result.allowed)
+            findings = self.worker.allow.keep(list(findings), self.ref.uri, self.result.allowed)
         if not findings:
             return
         if not isinstance(findings, FindingColumns):
             found, findings = findings, FindingColumns()
             findings.add(found)
+        fields = findings.field
+        if not named:
+            shown = self._fields(fields, row)
+            fields = [shown[f] for f in fields]
         rows = self.result.rows
         cols = rows.columns["findings"]
         n = len(findings)
@@ -506,7 +543,7 @@ class _ObjectScan:
         cols["member"].extend([row["member"]] * n)
         cols["line"].extend(findings.line)
         cols["record"].extend(findings.record)
-        cols["field"].extend(findings.field)
+        cols["field"].extend(fields)
         cols["page"].extend(findings.page)
         cols["row_key"].extend([key and self._masked_key(key) for key in findings.row_key])
         modified = row["modified"]
@@ -529,7 +566,7 @@ class _ObjectScan:
             for name, value in values.items():
                 if isinstance(value, (str, int)) and not isinstance(value, bool):
                     text = str(value)
-                    shown = self.engine.mask_identifiers(text)
+                    shown = self.names.row_key(text, self.engine.identifier_spans)
                     if shown != text:
                         values[name] = shown
             masked = json.dumps(values, ensure_ascii=False)
@@ -539,7 +576,7 @@ class _ObjectScan:
         return masked
 
     def _fail(self, row: dict[str, Any], stage: str, exc: BaseException) -> None:
-        message = safe_message(exc)
+        message = self.names.text(safe_message(exc))
         self.result.rows.add(
             "errors",
             {
@@ -555,6 +592,8 @@ class _ObjectScan:
         self._done(row)
 
     def _done(self, row: dict[str, Any]) -> None:
+        if row["reason"]:
+            row["reason"] = self.names.text(row["reason"])
         self.result.rows.add("objects", row)
         if self.result.rows.count("objects") >= self.limits.part_rows:
             self.spill(self.result.rows, "objects")  # a mailbox of a million messages: a row each
@@ -627,6 +666,7 @@ def scan_batch(batch: Batch, options: ScanOptions) -> BatchResult:
     if not options.out:
         raise ValueError("scan_batch needs ScanOptions.out, the scan directory to write to")
     worker = _worker_for(options)
+    worker.names.forget_seals()  # this batch's parts hold every token its rows use
     writer = ScanDirWriter(
         options.out,
         options.limits.part_rows,
@@ -703,7 +743,11 @@ def run_scan(
     def key_of(uri: str, version: str | None) -> tuple[str, str | None]:
         return uri, version if scheme_of(uri) in versioned else None
 
-    fixed = fixed_manifest(sources, options, detector_ids, workers, None)
+    # the parent writes names too (the manifest's sources, rows for what the listing skipped):
+    # the worker this process would run (with one worker) masks them
+    names = _worker_for(replace(options, out=out, io_threads=io_threads)).names
+    fixed = fixed_manifest([names.uri(s)[0] for s in sources], options, detector_ids, workers, None)
+    sealed_sources = names.take_seals()
     previous = read_manifest(out) if resume else None
     since = since or (previous or {}).get("since_dir")
     index = SinceIndex.open(since, fixed, key_of) if since else None
@@ -729,12 +773,21 @@ def run_scan(
         raise
     signals = Signals()
 
+    def sealed_names(rows: Rows, seals: list[tuple[str, bytes]]) -> Rows:
+        for token, sealed in seals:
+            rows.add("names", {"scan_id": options.scan_id, "token": token, "sealed": sealed})
+        return rows
+
+    writer.extend(sealed_names(Rows(), sealed_sources))
+
     def absorb(result: ObjectResult) -> None:
         """Rows the parent makes itself (skipped by the listing, listing errors)."""
+        sealed_names(result.rows, names.take_seals())
         with signals.critical():
             writer.extend(result.rows)
             summary.skipped += result.skipped
             summary.errors += result.rows.count("errors")
+            summary.findings.update(result.findings)
         if progress:
             progress(summary, None)
 
@@ -747,11 +800,12 @@ def run_scan(
             progress(summary, None)
 
     def list_failure(failure: ListFailure, shown: str | None = None) -> None:
-        seen = (failure.uri, failure.error, safe_message(failure.message))
+        failure = replace(failure, uri=names.uri(failure.uri)[0], message=names.text(safe_message(failure.message)))
+        seen = (failure.uri, failure.error, failure.message)
         if seen not in state.listing_errors:  # a resumed scan lists again: a committed error stays one
             state.listing_errors.add(seen)
             absorb(_list_failure_result(options.scan_id, failure))
-        message = shown or f"{failure.uri}: {failure.message}"
+        message = names.text(shown) if shown else f"{failure.uri}: {failure.message}"
         if failure.fatal and message not in summary.source_failures:
             summary.source_failures.append(message)
 
@@ -770,16 +824,18 @@ def run_scan(
                     ref = item.ref if isinstance(item, Skipped) else item
                     if ref.uri.startswith(own):
                         continue  # the scan directory itself, inside a scanned folder or prefix
+                    # as the scan directory names it (sealed by the worker that reads it, or below)
+                    shown = names.uri(ref.uri, seal=False)[0]
                     if index is not None:
-                        index.seen.add(ref.uri)
-                    if state.is_done(ref.uri, ref.version):
+                        index.seen.add(shown)
+                    if state.is_done(shown, ref.version):
                         continue  # committed by an earlier attempt of this scan
                     if isinstance(item, Skipped):
                         if declared and not ref.region:
                             item = replace(item, ref=replace(ref, region=declared))
-                        absorb(_skipped_result(options.scan_id, item))
-                    elif index is not None and ref.uri in index.old and index.unchanged(*_identity(lister, ref)):
-                        index.carried.add(ref.uri)
+                        absorb(_skipped_result(options.scan_id, item, names))
+                    elif index is not None and shown in index.old and index.unchanged(*_identity(lister, ref, names)):
+                        index.carried.add(shown)
                     else:
                         yield scheme, ref if ref.region or not declared else replace(ref, region=declared)
             except SourceError as exc:
@@ -872,10 +928,10 @@ def _remove_empty(out: str, made: list[Path]) -> None:
             folder.rmdir()
 
 
-def _identity(lister: Connector, ref: ObjectRef) -> tuple[str, str | None]:
-    """A listed object's URI and version as --since compares them (a table's, asked now)."""
+def _identity(lister: Connector, ref: ObjectRef, names: NameGuard) -> tuple[str, str | None]:
+    """A listed object's URI (as written) and version as --since compares them (a table's, asked now)."""
     ref = lister.identify(ref)
-    return ref.uri, ref.version
+    return names.uri(ref.uri, seal=False)[0], ref.version
 
 
 def _carry(
@@ -939,25 +995,42 @@ def _bounded(
         finish(fut, pending.pop(fut))
 
 
-def _skipped_result(scan_id: str, item: Skipped) -> ObjectResult:
+def _skipped_result(scan_id: str, item: Skipped, names: NameGuard) -> ObjectResult:
     rows = Rows()
     ref = item.ref
+    uri, values = names.uri(ref.uri)
+    for value in values:  # a value in the name of what is not read is found all the same
+        rows.add(
+            "findings",
+            {
+                "scan_id": scan_id,
+                "object": uri,
+                "member": "",
+                "field": IN_OBJECT,
+                "modified": ref.modified,
+                "entity": value.entity,
+                "detector": value.detector,
+                "score": value.score,
+                "value_hash": value.value_hash,
+                "masked": value.masked,
+            },
+        )
     rows.add(
         "objects",
         {
             "scan_id": scan_id,
-            "object": ref.uri,
+            "object": uri,
             "member": "",
             "size": ref.size,
             "modified": ref.modified,
             "version": ref.version,
             "region": ref.region,
             "status": STATUS_SKIPPED,
-            "reason": item.reason,
-            "findings": 0,
+            "reason": names.text(item.reason),
+            "findings": len(values),
         },
     )
-    return ObjectResult(rows, skipped=1)
+    return ObjectResult(rows, skipped=1, findings=Counter(v.entity for v in values))
 
 
 def _list_failure_result(scan_id: str, item: ListFailure) -> ObjectResult:
@@ -970,7 +1043,7 @@ def _list_failure_result(scan_id: str, item: ListFailure) -> ObjectResult:
             "member": "",
             "stage": "list",
             "error": item.error,
-            "message": safe_message(item.message),
+            "message": item.message,
         },
     )
     return ObjectResult(rows)

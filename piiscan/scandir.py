@@ -4,6 +4,7 @@
     OUT/findings/part-*.parquet   one row per detected occurrence
     OUT/objects/part-*.parquet    one row per object or member visited
     OUT/errors/part-*.parquet     one row per object or member that could not be read fully
+    OUT/names/part-*.parquet      the exact text of each value masked in a name, sealed (piiscan.names)
 
 Every table of a finished scan has at least one part (zero rows, the full schema, when it has
 nothing), so a query over `OUT/errors/*.parquet` works on every finished scan. Parts and the
@@ -74,10 +75,20 @@ ERRORS_SCHEMA = pa.schema(
     ]
 )
 
+#: one row per token a scan wrote in a name: its exact text, sealed (piiscan.names; a token may repeat)
+NAMES_SCHEMA = pa.schema(
+    [
+        ("scan_id", pa.string()),
+        ("token", pa.string()),
+        ("sealed", pa.binary()),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "findings": FINDINGS_SCHEMA,
     "objects": OBJECTS_SCHEMA,
     "errors": ERRORS_SCHEMA,
+    "names": NAMES_SCHEMA,
 }
 
 STATUS_SCANNED = "scanned"

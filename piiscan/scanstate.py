@@ -440,9 +440,10 @@ class SinceIndex:
         """Copy the rows of the carried objects into this scan; (objects rows, findings by entity)."""
         wanted = pa.array(sorted(self.carried), pa.string())
         rows, entities = 0, Counter[str]()
-        for table in ("objects", "findings"):
+        for table in ("objects", "findings", "names"):
             for part in _parts_of(self.path, table):
-                data = part.filter(pc.is_in(part["object"], value_set=wanted))
+                # the sealed names are kept whole: a carried row's tokens are among them
+                data = part if table == "names" else part.filter(pc.is_in(part["object"], value_set=wanted))
                 if not data.num_rows:
                     continue
                 data = data.set_column(
@@ -452,7 +453,7 @@ class SinceIndex:
                     status = pa.array([STATUS_CARRIED] * len(data), pa.string())
                     data = data.set_column(data.schema.get_field_index("status"), "status", status)
                     rows += data.num_rows
-                else:
+                elif table == "findings":
                     entities.update(data["entity"].to_pylist())
                 for start in range(0, data.num_rows, part_rows):
                     writer.write_part(table, data.slice(start, part_rows).cast(TABLES[table]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,9 +12,28 @@ import pyarrow.parquet as pq
 from click.testing import CliRunner, Result
 
 from piiscan.cli import main
+from piiscan.detectors import load_detectors
+from piiscan.engine import Engine
 from piiscan.hashing import value_hash
+from piiscan.names import NameGuard
 
 TEST_KEY = "piiscan-test-key"
+
+
+@functools.cache
+def _names() -> NameGuard:
+    return NameGuard(Engine(load_detectors(None), TEST_KEY.encode()), TEST_KEY.encode())
+
+
+def named(member: str) -> str:
+    """A member name as a scan with the test key writes it: a value in it (a Message-ID has an
+    e-mail address's shape) masked as a token (piiscan.names)."""
+    return _names().member(member)[0]
+
+
+def key_value(value: str) -> str:
+    """A row key's value as a scan with the test key writes it: identifiers masked as tokens."""
+    return _names().row_key(value, _names().engine.identifier_spans)
 
 
 def h(entity: str, canonical: str) -> str:

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("piiscan.tools", "piiscan.scan", "piiscan.scanstate", "piiscan.rulepacks", "piiscan.cluster"),
     ("piiscan.connectors", "piiscan.extract", "piiscan.scandir", "piiscan.store"),
     # the Presidio adapter runs the engine for Presidio: it sits with the engine, not the detectors
-    ("piiscan.engine", "piiscan.columnar_engine", "piiscan.detectors.presidio"),
+    ("piiscan.engine", "piiscan.columnar_engine", "piiscan.detectors.presidio", "piiscan.names"),
     ("piiscan.detectors",),
     (
         "piiscan.model",

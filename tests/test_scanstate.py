@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from piiscan.cli import main
-from piiscan.scandir import read_table
+from piiscan.scandir import TABLES, read_table
 from tests.connectors.cloud_servers import (  # noqa: F401 - fixtures
     CORPUS,
     ENTITIES,
@@ -96,7 +96,7 @@ def test_an_uninterrupted_scan_commits_every_part_it_wrote(corpus: tuple[Path, P
     _, whole = corpus
     m = manifest(whole)
     assert m["status"] == "partial" and m["attempts"] == 1 and m["interrupted_by"] is None
-    on_disk = {t: sorted(p.name for p in (whole / t).glob("part-*.parquet")) for t in ("findings", "objects", "errors")}
+    on_disk = {t: sorted(p.name for p in (whole / t).glob("part-*.parquet")) for t in TABLES}
     assert m["parts"] == on_disk
     assert len(on_disk["findings"]) >= 5  # batches of two objects, and the dense log spilled
     assert all(name.startswith("part-a001-") for names in on_disk.values() for name in names)
@@ -128,7 +128,7 @@ def test_a_killed_scan_resumed_has_exactly_the_rows_of_an_uninterrupted_one(
     committed = {t: set(names) for t, names in before["parts"].items()}
     batches = {name.split("-")[2] for names in committed.values() for name in names}
     assert len({b for b in batches if b.startswith("b")}) == committed_batches
-    on_disk = {p.name for t in ("findings", "objects", "errors") for p in (out / t).glob("part-*.parquet")}
+    on_disk = {p.name for t in TABLES for p in (out / t).glob("part-*.parquet")}
     orphans = on_disk - set().union(*committed.values())
     if point == "part" and n == 3:
         assert orphans == {p.name for p in (out / "findings").glob("part-*.parquet")} and len(orphans) == 2
@@ -143,7 +143,7 @@ def test_a_killed_scan_resumed_has_exactly_the_rows_of_an_uninterrupted_one(
     assert after["status"] == "partial" and after["attempts"] == 2
     assert after["scan_id"] == before["scan_id"] and after["started"] == before["started"]
     assert after["counts"] == manifest(whole)["counts"]
-    assert not orphans & {p.name for t in ("findings", "objects", "errors") for p in (out / t).iterdir()}
+    assert not orphans & {p.name for t in TABLES for p in (out / t).iterdir()}
     assert not (out / ".manifest.json.tmp").exists() or point == "manifest-write"
     same_rows(out, whole)
     assert {r["scan_id"] for r in read_rows(out, "findings")} == {before["scan_id"]}
@@ -161,7 +161,7 @@ def test_a_signal_writes_what_is_done_and_the_scan_says_interrupted(
     m = manifest(out)
     assert (m["status"], m["interrupted_by"]) == ("interrupted", how)
     assert m["finished"] is not None
-    on_disk = {t: sorted(p.name for p in (out / t).glob("part-*.parquet")) for t in ("findings", "objects", "errors")}
+    on_disk = {t: sorted(p.name for p in (out / t).glob("part-*.parquet")) for t in TABLES}
     assert m["parts"] == on_disk  # nothing uncommitted left behind
     assert 0 < m["counts"]["objects"] < manifest(whole)["counts"]["objects"]
     assert m["counts"]["findings"] == len(rows(out, "findings"))

@@ -53,9 +53,11 @@ class Case:
     identifiers: list[Identifier]
     key_fingerprint: str
     received: date
-    objects: list[str]  # the objects holding an occurrence, in order
+    objects: list[str]  # the objects holding an occurrence, in order (as the scans wrote them)
     #: every occurrence found, by locator (`subject find` rows, with `value_hash`)
     found: list[dict[str, Any]] = field(default_factory=list)
+    #: where the scans the case was answered from were: their sealed names give masked objects' exact URIs
+    scans: tuple[str, ...] = ()
 
 
 def write_case(
@@ -100,7 +102,8 @@ def read_case(path: Path) -> Case:
         identifiers = [Identifier(i["type"], i["entity"], i["masked"], i["value_hash"]) for i in data["identifiers"]]
         objects = list(dict.fromkeys(row["object"] for row in data["found"]))
         received = date.fromisoformat(data["received"])
-        return Case(identifiers, data["key_fingerprint"], received, objects, list(data["found"]))
+        scans = tuple(str(s["path"]) for s in data.get("scans", ()))
+        return Case(identifiers, data["key_fingerprint"], received, objects, list(data["found"]), scans)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         if isinstance(exc, CaseError):
             raise
@@ -114,10 +117,14 @@ def rescan(
     from piiscan.connectors.base import Selection
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import read_manifest
+    from piiscan.tools.names import exact_uris
+    from piiscan.tools.scans import open_scans
 
+    # an object whose name held a found value is written masked: its exact URI is in the case's scans
+    exact = exact_uris(case.objects, open_scans(case.scans, allow_incomplete=True) if case.scans else [], key)
     out = Path(tempfile.mkdtemp(prefix="verify-", dir=workdir))
     options = ScanOptions(scan_id=new_scan_id(), key=key, nlp_model=nlp_model, rules=rules)
-    summary = run_scan(case.objects, str(out), options, Selection())
+    summary = run_scan(exact, str(out), options, Selection())
     return ScanDir(out, read_manifest(out)), summary.status
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from piiscan.hashing import Hasher
 from piiscan.model import ObjectRef
+from piiscan.names import NamesKeyError, SealedNames, holds_token
 from piiscan.rulepacks import RulePacks
 from piiscan.tools.cases import Case
 from piiscan.tools.output import to_json
@@ -44,10 +45,23 @@ class ExportError(ValueError):
     """The export cannot start (the message is one line and quotes no value)."""
 
 
-def source_uri(row: Mapping[str, Any]) -> str:
-    """The URI to open for one of the case's occurrences: the one place the export turns the name
-    a case gives an object into the object to read."""
-    return str(row["object"])
+def exact_names(case: Case, key: bytes) -> SealedNames:
+    """The sealed names of the case's scans, opened: the one place the export turns the name a
+    case gives an object (masked where a value was found in it) into the object to read.
+    ExportError when a masked name is in none of the scans (gone, or made with another key)."""
+    from piiscan.tools.names import open_names
+    from piiscan.tools.scans import ScanDirError, open_scans
+
+    names = [str(row.get(c) or "") for row in case.found for c in ("object", "member", "field", "row_key")]
+    if not any(holds_token(n) for n in names):
+        return SealedNames(key)
+    try:
+        opened = open_names(open_scans(case.scans, allow_incomplete=True), key)
+    except (NamesKeyError, ScanDirError) as exc:
+        raise ExportError(f"the case's masked names cannot be opened: {exc}") from None
+    if any(opened.missing(n) for n in names):
+        raise ExportError("the case's masked names are in none of its scans: its scans are needed to export")
+    return opened
 
 
 @dataclass
@@ -55,7 +69,7 @@ class SourceExport:
     """One object of the case, read again: its exported values, and the occurrences not exported."""
 
     object: str  # the object as the case names it
-    uri: str  # the object read (`source_uri`)
+    uri: str  # the object read (its exact name: `exact_names`)
     state: str  # READ | NOT_FOUND | UNREADABLE
     values: list[dict[str, Any]] = field(default_factory=list)
     #: case rows not exported, each with `reason` (CHANGED, NOT_FOUND or UNREADABLE)
@@ -115,11 +129,12 @@ def reread(
     keeper = _Keeper(key, {row["value_hash"] for row in case.found})
     # any score: a value the scan reported under other settings is found again, then its hash decides
     options = ScanOptions(scan_id=new_scan_id(), key=key, min_score=0.0, nlp_model=nlp_model, rules=rules)
+    exact = exact_names(case, key)
     reader = ObjectReader(options, keeper)
     out = []
     try:
         for name, rows in rows_of.items():
-            uri = source_uri(rows[0])
+            uri = exact.reveal(name)
             try:
                 ref, state = reader.lookup(uri), NOT_FOUND
             except SourceError:
@@ -129,8 +144,8 @@ def reread(
             if ref is None:
                 done = SourceExport(name, uri, state, missed=[{**r, "reason": state} for r in rows])
             else:
-                ref, by_key = _only_rows(ref, rows)
-                done = _compare(name, uri, rows, reader.read(ref).rows.columns, keeper, by_key)
+                ref, by_key = _only_rows(ref, rows, exact)
+                done = _compare(name, uri, rows, reader.read(ref).rows.columns, keeper, by_key, exact)
             told(done)
             out.append(done)
     finally:
@@ -138,12 +153,12 @@ def reread(
     return out
 
 
-def _only_rows(ref: ObjectRef, rows: Sequence[Mapping[str, Any]]) -> tuple[ObjectRef, bool]:
-    """A table's ref narrowed to the case's rows where their keys are known (not masked), and
-    whether it was."""
-    keys = list(dict.fromkeys(r["row_key"] for r in rows))
+def _only_rows(ref: ObjectRef, rows: Sequence[Mapping[str, Any]], exact: SealedNames) -> tuple[ObjectRef, bool]:
+    """A table's ref narrowed to the case's rows where their keys are known (in clear, or masked
+    as a token the scans sealed), and whether it was."""
+    keys = [exact.reveal(k) if k else k for k in dict.fromkeys(r["row_key"] for r in rows)]
     if not ref.uri.startswith("postgresql://") or any(k is None or "*" in k for k in keys):
-        return ref, False  # a key that is personal data is masked in the case: read the table, match by position
+        return ref, False  # a key masked without a token (an older scan): read the table, match by position
     from piiscan.connectors.postgres import ROWS_KEY
 
     return replace(ref, extra={**ref.extra, ROWS_KEY: [json.loads(k) for k in keys]}), True
@@ -156,6 +171,7 @@ def _compare(
     found: Mapping[str, Mapping[str, list[Any]]],
     keeper: _Keeper,
     by_key: bool,
+    exact: SealedNames,
 ) -> SourceExport:
     """Each case row exported when the object read again holds its value at its place, else missed."""
     findings = found["findings"]
@@ -168,6 +184,8 @@ def _compare(
     for row in rows:
         if (_place(row, by_key), row["value_hash"]) in held:
             value = {c: row.get(c) for c in EXPORT_COLUMNS if c not in ("object", "value")}
+            # the export writes values in clear: the names around them too (a masked member, field, key)
+            value.update({c: exact.reveal(value[c]) for c in ("member", "field", "row_key") if value[c]})
             result.values.append({"object": uri, **value, "value": keeper.values[row["value_hash"]]})
         else:
             member_unread = state == UNREADABLE or (row["member"] or "") in unread

@@ -26,7 +26,7 @@ from piiscan.entities import EMAIL_ADDRESS, IBAN_CODE, NL_BSN, PERSON
 from piiscan.model import ObjectRef
 from piiscan.scan import ScanOptions, _Worker
 from piiscan.scandir import Rows
-from tests.helpers import TEST_KEY, h, run_scan, utc
+from tests.helpers import TEST_KEY, h, named, run_scan, utc
 
 ENTITIES = "--entities=EMAIL_ADDRESS,PERSON,IBAN_CODE,NL_BSN"
 IBAN = "NL91ABNA0417164300"
@@ -108,14 +108,32 @@ def _expected_findings(archived: str) -> list[tuple[Any, ...]]:
         utc(2025, 1, 6, 7),
         utc(2023, 1, 5, 10),
     )
-    new, sent = "<new@example.nl>", "Sent/<sent@example.nl>"
+    new, sent = named("<new@example.nl>"), named("Sent/<sent@example.nl>")
     return sorted(
         [
-            (ANNA, "<anna@example.nl>", "From", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "anna@example.nl")),
-            (ANNA, "<anna@example.nl>", "From", None, None, d3, PERSON, h(PERSON, "anna bakker")),
-            (ANNA, "<anna@example.nl>", "To", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "jan@example.com")),
-            (ANNA, "<anna@example.nl>", "body", 1, None, d3, PERSON, h(PERSON, "jan")),  # Beste Jan,
-            (ANNA, "<anna@example.nl>", "body", 2, None, d3, NL_BSN, h(NL_BSN, BSN)),
+            (
+                ANNA,
+                named("<anna@example.nl>"),
+                "From",
+                None,
+                None,
+                d3,
+                EMAIL_ADDRESS,
+                h(EMAIL_ADDRESS, "anna@example.nl"),
+            ),
+            (ANNA, named("<anna@example.nl>"), "From", None, None, d3, PERSON, h(PERSON, "anna bakker")),
+            (
+                ANNA,
+                named("<anna@example.nl>"),
+                "To",
+                None,
+                None,
+                d3,
+                EMAIL_ADDRESS,
+                h(EMAIL_ADDRESS, "jan@example.com"),
+            ),
+            (ANNA, named("<anna@example.nl>"), "body", 1, None, d3, PERSON, h(PERSON, "jan")),  # Beste Jan,
+            (ANNA, named("<anna@example.nl>"), "body", 2, None, d3, NL_BSN, h(NL_BSN, BSN)),
             (NO_ID, "#1", "From", None, None, d4, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "noreply@example.com")),
             (NO_ID, "#1", "body", 1, None, d4, IBAN_CODE, h(IBAN_CODE, IBAN)),
             (NEW, new, "From", None, None, delivered, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "piet@example.org")),
@@ -137,15 +155,15 @@ def _expected_objects(archived: str) -> list[tuple[Any, ...]]:
     return sorted(
         [
             (ANNA, "", mail, "scanned", None, FILE_TIME, 0),
-            (ANNA, "<anna@example.nl>", mail, "scanned", None, utc(2025, 1, 3, 9), 5),
+            (ANNA, named("<anna@example.nl>"), mail, "scanned", None, utc(2025, 1, 3, 9), 5),
             (NO_ID, "", mail, "scanned", None, FILE_TIME, 0),
             (NO_ID, "#1", mail, "scanned", None, utc(2025, 1, 4, 8, 30), 2),
             (NEW, "", mail, "scanned", None, FILE_TIME, 0),
-            (NEW, "<new@example.nl>", mail, "scanned", None, utc(2025, 1, 4, 14, 16, 40), 3),
+            (NEW, named("<new@example.nl>"), mail, "scanned", None, utc(2025, 1, 4, 14, 16, 40), 3),
             (TMP, "", None, "skipped", TMP_REASON, FILE_TIME, 0),
             (SENT, "", mail, "scanned", None, FILE_TIME, 0),
-            (SENT, "Sent/<sent@example.nl>", mail, "scanned", None, utc(2025, 1, 6, 7), 3),
-            (SENT, "Sent/<sent@example.nl>!people.csv", csv, "scanned", None, utc(2025, 1, 6, 7), 1),
+            (SENT, named("Sent/<sent@example.nl>"), mail, "scanned", None, utc(2025, 1, 6, 7), 3),
+            (SENT, named("Sent/<sent@example.nl>!people.csv"), csv, "scanned", None, utc(2025, 1, 6, 7), 1),
             (archived, "", mail, "scanned", None, FILE_TIME, 0),
             (archived, "Archive/2023/#0", mail, "scanned", None, utc(2023, 1, 5, 10), 2),
         ],
@@ -203,8 +221,8 @@ def test_a_message_is_named_the_same_from_any_starting_point(
     scan = run_scan(tmp_path, str(root / start), ENTITIES)
     assert scan.exit_code == 0, scan.result.output
     assert sorted({r["member"] for r in scan.rows("findings")}) == [
-        "Sent/<sent@example.nl>",
-        "Sent/<sent@example.nl>!people.csv",
+        named("Sent/<sent@example.nl>"),
+        named("Sent/<sent@example.nl>!people.csv"),
     ]
 
 
@@ -213,7 +231,7 @@ def test_seen_flags_do_not_change_a_name(tmp_path: Path, maildir: tuple[Path, st
     (root / NO_ID).rename(root / NO_ID.replace(":2,RS", ":2,FRST"))
     scan = run_scan(tmp_path, f"maildir://{root}/cur", ENTITIES)
     assert sorted((r["object"].rsplit("/", 1)[-1], r["member"]) for r in scan.rows("objects") if r["member"]) == [
-        ("1736000000.M1P1Q1.test:2,S", "<anna@example.nl>"),
+        ("1736000000.M1P1Q1.test:2,S", named("<anna@example.nl>")),
         ("1736000100.M2P1Q2.test:2,FRST", "#1"),
     ]
 

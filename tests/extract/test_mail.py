@@ -22,7 +22,7 @@ from piiscan.extract.mail import MessageExtractor, html_to_text, looks_like_head
 from piiscan.extract.mbox import MboxExtractor, delivery_time
 from piiscan.extract.options import ExtractOptions, MailOptions
 from piiscan.model import Member
-from tests.helpers import h, located, run_scan, utc
+from tests.helpers import h, located, named, run_scan, utc
 
 ENTITIES = "--entities=EMAIL_ADDRESS,PERSON,IBAN_CODE,NL_BSN"
 IBAN = "NL91ABNA0417164300"
@@ -121,33 +121,41 @@ def test_mbox_findings_are_located_exactly(tmp_path: Path, mbox: Path) -> None:
         utc(2025, 1, 7, 7),
     )
     d1 = utc(2025, 1, 1, 9)
-    nested = "<mixed@example.nl>!<inner@example.nl>"
+    nested = named("<mixed@example.nl>!<inner@example.nl>")
     assert located(
         scan.rows("findings"), "member", "field", "line", "record", "modified", "entity", "value_hash"
     ) == sorted(
         [
-            ("<qp@example.nl>", "From", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "jose@example.nl")),
-            ("<qp@example.nl>", "From", None, None, d3, PERSON, h(PERSON, "josé müller")),
-            ("<qp@example.nl>", "To", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "anna@example.nl")),
-            ("<qp@example.nl>", "To", None, None, d3, PERSON, h(PERSON, "anna bakker")),
-            ("<qp@example.nl>", "To", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "info@example.com")),
-            ("<qp@example.nl>", "Cc", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "piet@example.org")),
-            ("<qp@example.nl>", "Cc", None, None, d3, PERSON, h(PERSON, "bakker, piet")),
-            ("<qp@example.nl>", "Subject", None, None, d3, IBAN_CODE, h(IBAN_CODE, IBAN)),
-            ("<qp@example.nl>", "body", 1, None, d3, PERSON, h(PERSON, "müller")),  # Geachte heer Müller,
-            ("<qp@example.nl>", "body", 3, None, d3, NL_BSN, h(NL_BSN, BSN)),
-            ("<b64@example.nl>", "From", None, None, d4, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "zoe@example.nl")),
-            ("<b64@example.nl>", "From", None, None, d4, PERSON, h(PERSON, "zoë janssen")),
-            ("<b64@example.nl>", "Bcc", None, None, d4, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "secret@example.nl")),
-            ("<b64@example.nl>", "Reply-To", None, None, d4, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "help@example.nl")),
-            ("<b64@example.nl>", "Reply-To", None, None, d4, PERSON, h(PERSON, "helpdesk")),
-            ("<b64@example.nl>", "body", 3, None, d4, IBAN_CODE, h(IBAN_CODE, IBAN)),
+            (named("<qp@example.nl>"), "From", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "jose@example.nl")),
+            (named("<qp@example.nl>"), "From", None, None, d3, PERSON, h(PERSON, "josé müller")),
+            (named("<qp@example.nl>"), "To", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "anna@example.nl")),
+            (named("<qp@example.nl>"), "To", None, None, d3, PERSON, h(PERSON, "anna bakker")),
+            (named("<qp@example.nl>"), "To", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "info@example.com")),
+            (named("<qp@example.nl>"), "Cc", None, None, d3, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "piet@example.org")),
+            (named("<qp@example.nl>"), "Cc", None, None, d3, PERSON, h(PERSON, "bakker, piet")),
+            (named("<qp@example.nl>"), "Subject", None, None, d3, IBAN_CODE, h(IBAN_CODE, IBAN)),
+            (named("<qp@example.nl>"), "body", 1, None, d3, PERSON, h(PERSON, "müller")),  # Geachte heer Müller,
+            (named("<qp@example.nl>"), "body", 3, None, d3, NL_BSN, h(NL_BSN, BSN)),
+            (named("<b64@example.nl>"), "From", None, None, d4, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "zoe@example.nl")),
+            (named("<b64@example.nl>"), "From", None, None, d4, PERSON, h(PERSON, "zoë janssen")),
+            (named("<b64@example.nl>"), "Bcc", None, None, d4, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "secret@example.nl")),
+            (named("<b64@example.nl>"), "Reply-To", None, None, d4, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "help@example.nl")),
+            (named("<b64@example.nl>"), "Reply-To", None, None, d4, PERSON, h(PERSON, "helpdesk")),
+            (named("<b64@example.nl>"), "body", 3, None, d4, IBAN_CODE, h(IBAN_CODE, IBAN)),
             ("#2", "From", None, None, d5, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "noreply@example.com")),
             ("#2", "body.html", 3, None, d5, NL_BSN, h(NL_BSN, BSN2)),
-            ("<mixed@example.nl>", "From", None, None, d6, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "sender@example.nl")),
-            ("<mixed@example.nl>", "Sender", None, None, d6, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "daemon@example.nl")),
-            ("<mixed@example.nl>", "Sender", None, None, d6, PERSON, h(PERSON, "mailer daemon")),
-            ("<mixed@example.nl>!people.csv", "bsn", 2, 0, d6, NL_BSN, h(NL_BSN, BSN)),
+            (named("<mixed@example.nl>"), "From", None, None, d6, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "sender@example.nl")),
+            (
+                named("<mixed@example.nl>"),
+                "Sender",
+                None,
+                None,
+                d6,
+                EMAIL_ADDRESS,
+                h(EMAIL_ADDRESS, "daemon@example.nl"),
+            ),
+            (named("<mixed@example.nl>"), "Sender", None, None, d6, PERSON, h(PERSON, "mailer daemon")),
+            (named("<mixed@example.nl>!people.csv"), "bsn", 2, 0, d6, NL_BSN, h(NL_BSN, BSN)),
             (nested, "From", None, None, d1, EMAIL_ADDRESS, h(EMAIL_ADDRESS, "karel@example.nl")),
             (nested, "From", None, None, d1, PERSON, h(PERSON, "karel appel")),
             (nested, "body", 2, None, d1, NL_BSN, h(NL_BSN, BSN2)),
@@ -160,11 +168,11 @@ def test_mbox_findings_are_located_exactly(tmp_path: Path, mbox: Path) -> None:
         r["member"]: (r["content_type"], r["status"], r["modified"], r["findings"]) for r in scan.rows("objects")
     }
     assert {k: v for k, v in objects.items() if k} == {
-        "<qp@example.nl>": ("message/rfc822", "scanned", d3, 10),
-        "<b64@example.nl>": ("message/rfc822", "scanned", d4, 6),
+        named("<qp@example.nl>"): ("message/rfc822", "scanned", d3, 10),
+        named("<b64@example.nl>"): ("message/rfc822", "scanned", d4, 6),
         "#2": ("message/rfc822", "scanned", d5, 2),
-        "<mixed@example.nl>": ("message/rfc822", "scanned", d6, 3),
-        "<mixed@example.nl>!people.csv": ("text/csv", "scanned", d6, 1),
+        named("<mixed@example.nl>"): ("message/rfc822", "scanned", d6, 3),
+        named("<mixed@example.nl>!people.csv"): ("text/csv", "scanned", d6, 1),
         nested: ("message/rfc822", "scanned", d1, 3),
         "#4": ("message/rfc822", "failed", d7, 2),
         "#4!cut.bin": ("text/plain", "scanned", d7, 0),
@@ -217,8 +225,8 @@ def test_duplicate_message_ids_and_delivery_time(tmp_path: Path) -> None:
     scan = run_scan(tmp_path, str(path), ENTITIES)
     delivered = utc(2025, 1, 9, 10)
     assert sorted((r["member"], r["modified"]) for r in scan.rows("objects") if r["member"]) == [
-        ("<qp@example.nl>", delivered),
-        ("<qp@example.nl>#1", delivered),
+        (named("<qp@example.nl>"), delivered),
+        (named("<qp@example.nl>#1"), delivered),
     ]
 
 
@@ -299,14 +307,17 @@ def test_messages_do_not_count_as_members_but_attachments_do(tmp_path: Path) -> 
     path = tmp_path / "many.mbox"
     path.write_bytes(_mbox_bytes(messages))
     scan = run_scan(tmp_path, str(path), ENTITIES, "--max-members", "2")
-    assert located(scan.rows("objects"), "member", "status", "reason") == [
+    expected = [
         ("", "scanned", None),
-        ("<m0@example.nl>", "scanned", None),
-        ("<m0@example.nl>!a0.txt", "scanned", None),
-        ("<m1@example.nl>", "scanned", None),
-        ("<m1@example.nl>!a1.txt", "scanned", None),
-        ("<m2@example.nl>", "scanned", None),
-        ("<m2@example.nl>!a2.txt", "skipped", "more members than the maximum (2)"),
-        ("<m3@example.nl>", "scanned", None),
-        ("<m4@example.nl>", "scanned", None),
+        (named("<m0@example.nl>"), "scanned", None),
+        (named("<m0@example.nl>!a0.txt"), "scanned", None),
+        (named("<m1@example.nl>"), "scanned", None),
+        (named("<m1@example.nl>!a1.txt"), "scanned", None),
+        (named("<m2@example.nl>"), "scanned", None),
+        (named("<m2@example.nl>!a2.txt"), "skipped", "more members than the maximum (2)"),
+        (named("<m3@example.nl>"), "scanned", None),
+        (named("<m4@example.nl>"), "scanned", None),
     ]
+    assert located(scan.rows("objects"), "member", "status", "reason") == located(
+        [dict(zip(("member", "status", "reason"), row, strict=True)) for row in expected], "member", "status", "reason"
+    )

@@ -23,7 +23,7 @@ import pytest
 
 from piiscan.entities import EMAIL_ADDRESS, IBAN_CODE, NL_BSN, PERSON
 from piiscan.extract.pst import render
-from tests.helpers import h, located, run_scan, utc
+from tests.helpers import h, located, named, run_scan, utc
 from tests.support.pstwriter import (
     AMAP_OFFSET,
     MAPI_CC,
@@ -180,8 +180,8 @@ def test_scan_of_the_written_store_finds_every_planted_value(tmp_path: Path, pla
     scan = run_scan(tmp_path, str(planted), ENTITIES)
     assert scan.exit_code == 0, scan.result.output
     inbox, listed, sent = (
-        f"{TOP}/Inbox/<factuur@example.nl>",
-        f"{TOP}/Inbox/Projects/<lijst@example.nl>",
+        named(f"{TOP}/Inbox/<factuur@example.nl>"),
+        named(f"{TOP}/Inbox/Projects/<lijst@example.nl>"),
         f"{TOP}/Sent Items/#0",
     )
     march, april, may = utc(2024, 3, 1, 9, 30), utc(2024, 4, 2, 8), utc(2024, 5, 6, 14)  # the Date header wins

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from piiscan.cli import main
 from tests.connectors.test_postgres import Pg, pg  # noqa: F401  (the session's PostgreSQL server)
-from tests.helpers import run_scan
+from tests.helpers import named, run_scan
 from tests.tools import estate
 
 
@@ -51,8 +51,8 @@ def test_name_finds_the_csv_row_the_table_row_and_the_mail(scans: tuple[Path, st
     assert places(root, "--name", "JAN  de vries") == [
         ("customers.csv", "", "first_name", "PERSON", "name j** d* v****"),
         (table.rsplit("/", 1)[-1], "", "naam", "PERSON", "name j** d* v****"),
-        ("mail.mbox", "<ask@example.nl>", "From", "PERSON", "name j** d* v****"),
-        ("mail.mbox", "<ask@example.nl>", "body", "PERSON", "name j** d* v****"),  # the signature
+        ("mail.mbox", named("<ask@example.nl>"), "From", "PERSON", "name j** d* v****"),
+        ("mail.mbox", named("<ask@example.nl>"), "body", "PERSON", "name j** d* v****"),  # the signature
     ]
 
 
@@ -63,7 +63,7 @@ def test_address_by_postcode_and_number_whatever_the_spelling(scans: tuple[Path,
     # the mail writes the street: found where the street is typed, or by key alone in columns
     # and the CSV's street column, which holds the whole address over its columns (address_columns)
     written = [
-        ("mail.mbox", "<ask@example.nl>", "body", "LOCATION", "address 382****"),
+        ("mail.mbox", named("<ask@example.nl>"), "body", "LOCATION", "address 382****"),
         ("customers.csv", "", "straat", "LOCATION", "address 382****"),
     ]
     assert found == sorted(
@@ -126,9 +126,9 @@ def test_expand_from_a_bsn_reaches_the_device_telemetry_and_the_mail(scans: tupl
         [
             (0, name, "", "bsn", ""),
             (1, "dev-0001.ndjson", "", "$.imei", imei),  # Jan's tracker, not Anna's dev-0002
-            (1, "mail.mbox", "<ask@example.nl>", "From", mail),
-            (1, "mail.mbox", "<ask@example.nl>", "From", person),
-            (1, "mail.mbox", "<ask@example.nl>", "body", person),
+            (1, "mail.mbox", named("<ask@example.nl>"), "From", mail),
+            (1, "mail.mbox", named("<ask@example.nl>"), "From", person),
+            (1, "mail.mbox", named("<ask@example.nl>"), "body", person),
             (1, name, "", "imei", imei),
             (1, name, "", "naam", person),
             (1, name, "", "postcode", f"LOCATION 382****, {JAN_ROW}"),
@@ -170,13 +170,13 @@ def test_expand_to_depth_two(scans: tuple[Path, str]) -> None:
     table = scans[1].rsplit("/", 1)[-1]
     depths = {(r["object"], r["field"], r["depth"]) for r in found}
     assert {(table, "bsn", 1), ("dev-0001.ndjson", "$.imei", 1), ("mail.mbox", "From", 1)} <= depths
-    via = "with PERSON j** d* v**** in mail.mbox <ask@example.nl>"
+    via = f"with PERSON j** d* v**** in mail.mbox {named('<ask@example.nl>')}"
     support = "EMAIL_ADDRESS s***@tracker.example"
     # the support address is the company's: in a real estate it is over the fan-out bound
     assert [(r["member"], r["field"], r["identifier"], r["reached"]) for r in found if r["depth"] == 2] == [
-        ("<ask@example.nl>", "body", "LOCATION hams****", f"LOCATION hams****, {via}"),
-        ("<ask@example.nl>", "To", support, f"{support}, {via}"),
-        ("<other@example.nl>", "From", support, f"{support}, {via}"),
+        (named("<ask@example.nl>"), "body", "LOCATION hams****", f"LOCATION hams****, {via}"),
+        (named("<ask@example.nl>"), "To", support, f"{support}, {via}"),
+        (named("<other@example.nl>"), "From", support, f"{support}, {via}"),
     ]
     assert rows(root, "--plate", estate.JAN["plate"], "--expand") == [r for r in found if r["depth"] <= 1]
 
