@@ -862,24 +862,25 @@ def _scan_in_pool(
         raise
 
 
+def _top_row(scan_id: str, ref: ObjectRef, status: str, reason: str) -> dict[str, Any]:
+    """The objects row the parent writes for a listed object it did not see read."""
+    return {
+        "scan_id": scan_id,
+        "object": ref.uri,
+        "member": "",
+        "size": ref.size,
+        "modified": ref.modified,
+        "version": ref.version,
+        "region": ref.region,
+        "status": status,
+        "reason": reason,
+        "findings": 0,
+    }
+
+
 def _skipped_result(scan_id: str, item: Skipped) -> ObjectResult:
     rows = Rows()
-    ref = item.ref
-    rows.add(
-        "objects",
-        {
-            "scan_id": scan_id,
-            "object": ref.uri,
-            "member": "",
-            "size": ref.size,
-            "modified": ref.modified,
-            "version": ref.version,
-            "region": ref.region,
-            "status": STATUS_SKIPPED,
-            "reason": item.reason,
-            "findings": 0,
-        },
-    )
+    rows.add("objects", _top_row(scan_id, item.ref, STATUS_SKIPPED, item.reason))
     return ObjectResult(rows, skipped=1)
 
 
@@ -891,21 +892,7 @@ def _worker_died_result(scan_id: str, ref: ObjectRef, reason: str) -> ObjectResu
     """An object whose worker process died under it twice: a `failed` row, and an errors row at
     stage `extract` (the object was being read and taken apart; which step killed it is unknown)."""
     rows = Rows()
-    rows.add(
-        "objects",
-        {
-            "scan_id": scan_id,
-            "object": ref.uri,
-            "member": "",
-            "size": ref.size,
-            "modified": ref.modified,
-            "version": ref.version,
-            "region": ref.region,
-            "status": STATUS_FAILED,
-            "reason": f"{WORKER_DIED}: {reason}",
-            "findings": 0,
-        },
-    )
+    rows.add("objects", _top_row(scan_id, ref, STATUS_FAILED, f"{WORKER_DIED}: {reason}"))
     rows.add(
         "errors",
         {
