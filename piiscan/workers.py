@@ -122,10 +122,6 @@ class WorkerPool(Generic[_R]):
         self._idle = [self._start() for _ in range(size)]
         self._busy: dict[_Process, tuple[Any, ...]] = {}
 
-    @property
-    def pids(self) -> list[int]:
-        return [p.process.pid for p in [*self._idle, *self._busy] if p.process.pid is not None]
-
     def run(
         self,
         jobs: Iterable[tuple[Any, ...]],
@@ -176,6 +172,7 @@ class WorkerPool(Generic[_R]):
         self._idle.append(self._start())
 
     def _raise_error(self, proc: _Process) -> None:
+        """Raise what a worker that cannot take jobs said (it could not start), if anything."""
         reply = self._reply(proc)
         if reply is not None and not reply[0]:
             raise reply[1]

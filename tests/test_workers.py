@@ -14,10 +14,44 @@ from pathlib import Path
 import psutil
 import pytest
 
+from piiscan.workers import WorkerPool
 from tests.scankill import piiscan, rows, start
 
 SMALL = 13  # with the test script's two-object batches, the last small file shares the big one's batch
 BIG_MB = 30
+
+
+def _ready() -> None:
+    pass
+
+
+def _square_or_die(n: int) -> int:
+    if n == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if n == 5:
+        os._exit(7)
+    if n == 6:
+        raise ValueError("six")
+    return n * n
+
+
+def test_the_pool_names_each_death_and_the_other_jobs_go_on() -> None:
+    pool: WorkerPool[int] = WorkerPool(2, _ready, (), _square_or_die)
+    results: list[int] = []
+    deaths: list[tuple[tuple[object, ...], str]] = []
+
+    def lost(job: tuple[object, ...], reason: str) -> list[tuple[object, ...]]:
+        deaths.append((job, reason))
+        return [(10,)] if job == (3,) else []  # what `lost` returns runs next
+
+    try:
+        pool.run([(n,) for n in (1, 2, 3, 4, 5)], results.append, lost)
+        assert sorted(results) == [1, 4, 16, 100]
+        assert sorted(deaths) == [((3,), "worker died: signal 9"), ((5,), "worker died: exit code 7")]
+        with pytest.raises(ValueError, match="six"):  # a job's exception is the caller's
+            pool.run([(6,)], results.append, lost)
+    finally:
+        pool.kill()
 
 
 def scan_args(src: Path, out: Path, workers: int = 2) -> list[str]:
