@@ -1,6 +1,6 @@
 """Peak memory and throughput of `piiscan scan` on large JSON documents (not JSON Lines).
 
-Usage: python benchmarks/jsondocs.py [--mb 300] [--source DIR]
+Usage: python benchmarks/jsondocs.py [--mb 300] [--only array|nested] [--source DIR]
 
 Two documents of `--mb` MB are generated in a temporary folder (deleted after): a top-level
 array of customer records (`array.json`, a record per element) and one nested object
@@ -66,6 +66,7 @@ def build(path: Path, size: int, nested: bool) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mb", type=int, default=300, help="size of each document in MB (default 300)")
+    parser.add_argument("--only", choices=["array", "nested"], help="build and scan only this document")
     parser.add_argument("--source", help="a piiscan source tree to scan with instead of the installed one")
     args = parser.parse_args()
     env = {**os.environ, "PIISCAN_HMAC_KEY": "piiscan-benchmark-key"}
@@ -74,6 +75,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="piiscan-bench-") as tmp:
         for name, nested in (("array.json", False), ("nested.json", True)):
+            if args.only and not name.startswith(args.only):
+                continue
             path = Path(tmp) / name
             records = build(path, args.mb * 1_000_000, nested)
             out = Path(tmp) / f"scan-{name}"
@@ -95,6 +98,7 @@ def main() -> None:
                 }
             )
             path.unlink()
+            print(rows[-1], flush=True)  # each as it is measured: a long run cut short keeps what it had
     print_table(rows)
 
 

@@ -8,7 +8,8 @@ differential test holds the two to the same answers.
 A top-level scalar column's field is its name (`email`); a value inside a struct or list column
 gets a JSON path (`$.device.pos.lat`, `$.tags[2]`); JSON Lines name every field by its path
 (`$.email`). A value's text is what Python's `str` writes (whole floats as `repr`, so `5.0`, not `5`);
-numbers with a fraction, booleans, bytes, decimals, dates and times are not read as text (`cell_text`).
+numbers with a fraction, booleans, bytes, decimals, dates and times are not read as text (`cell_text`),
+but binary columns are, where their values are UTF-8 (`binary_as_text`).
 """
 
 from __future__ import annotations

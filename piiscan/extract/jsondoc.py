@@ -119,13 +119,13 @@ class JsonExtractor(Extractor):
             yield unit
 
 
-def _streamed(text: IO[str], start: str, ctx: ExtractContext, window: int | None = None) -> Events:
+def _streamed(text: IO[str], start: str, ctx: ExtractContext) -> Events:
     """A document longer than the window, read in pieces (piiscan.extract.jsonstream): the same
     values, records, paths and lines as a whole read, but a record detector sees one piece of a
     longer record at a time. Where the text stops being JSON, the rest is read as text."""
     from piiscan.extract.jsonstream import WINDOW_CHARS, DocumentReader, NotJson
 
-    reader = DocumentReader(text, start, window or WINDOW_CHARS)
+    reader = DocumentReader(text, start, WINDOW_CHARS)
     packer = CellPacker(ctx.limits.chunk_chars, ctx.clock, isolate=True)
     try:
         for piece in reader.pieces():
