@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -90,18 +91,22 @@ def run_piiscan(source: str, extra: list[str]) -> tuple[float, float, int, dict]
     return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), manifest
 
 
+def server_dsn() -> tuple[str, Any]:
+    """(DSN, server to clean up or None): `PIISCAN_BENCH_POSTGRES_DSN`, else a pgserver of our own."""
+    dsn = os.environ.get("PIISCAN_BENCH_POSTGRES_DSN")
+    if dsn:
+        return dsn, None
+    import pgserver
+
+    server = pgserver.get_server(tempfile.mkdtemp(prefix="piiscan-bench-pgdata-"), cleanup_mode="delete")
+    return server.get_uri(), server
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
-    server = None
-    dsn = os.environ.get("PIISCAN_BENCH_POSTGRES_DSN")
-    if not dsn:
-        import pgserver
-
-        data = tempfile.mkdtemp(prefix="piiscan-bench-pgdata-")
-        server = pgserver.get_server(data, cleanup_mode="delete")
-        dsn = server.get_uri()
+    dsn, server = server_dsn()
     try:
         load(dsn, args.rows)
         scanned, stored = text_bytes(dsn)

@@ -5,6 +5,7 @@ Every command explains itself with --help; exit codes are `piiscan.exitcodes.Exi
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -141,6 +142,26 @@ def _check_local_sources(sources: tuple[str, ...]) -> None:
                 fail(f"cannot list {source}: no such file or folder", ExitCode.SOURCE)
 
 
+def _check_credentials(sources: tuple[str, ...], options: dict[str, ConnectorOptions]) -> None:
+    """A source its connector cannot read at all (no credentials) is named before anything is written."""
+    from piiscan.connectors import SourceError, connector_for, scheme_of
+
+    first = {scheme_of(s): s for s in reversed(sources)}  # credentials are per scheme: one look each
+    for scheme, source in first.items():
+        try:
+            connector = connector_for(scheme, options.get(scheme))
+        except SourceError as exc:
+            fail(str(exc))  # an unknown scheme, a plugin that cannot be loaded: usage, as the scan says it
+        try:
+            connector.check(source)
+        except SourceError as exc:
+            fail(f"cannot list {exc}", ExitCode.SOURCE)
+
+
+#: a write refused for want of room: no space, a file size limit, a disk quota
+_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
 class _Group(click.Group):
     """Turns unexpected exceptions into one line and exit code 1 (a traceback with --debug)."""
 
@@ -152,6 +173,15 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             fail("interrupted", ExitCode.INTERRUPTED)
         except Exception as exc:
+            from piiscan.store import OutputError
+
+            if isinstance(exc, OutputError):  # a tool's output (a --baseline comparison) refused
+                fail(str(exc), ExitCode.OUTPUT)
+            if isinstance(exc, OSError) and exc.errno in _FULL:  # a tool's --output, on a full disk
+                from piiscan.cli_tools import OUTPUT
+
+                target = exc.filename or ctx.meta.get(OUTPUT) or "the output"
+                fail(f"cannot write {target}: {os.strerror(exc.errno)}", ExitCode.OUTPUT)
             if os.environ.get("PIISCAN_DEBUG"):
                 raise
             from piiscan.redact import safe_message
@@ -264,7 +294,7 @@ def main() -> None:
 @click.option(
     "--nlp-model",
     metavar="NAME",
-    help="Also find LOCATION with this installed spaCy pipeline (package name or folder); never downloaded.",
+    help="Also find LOCATION and PERSON with this installed spaCy pipeline (package name or folder); never downloaded.",
 )
 @click.option(
     "--endpoint-url",
@@ -400,6 +430,13 @@ def main() -> None:
     is_flag=True,
     help="On a cluster: send the workers only the key's fingerprint; each hashes with its own $PIISCAN_HMAC_KEY.",
 )
+@click.option(
+    "--list-threads",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="A bucket's top-level prefixes listed at once, a thread each (1: one listing stream)  [default: 8]",
+    cls=in_section(BUCKETS),
+)
 def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
@@ -413,6 +450,8 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
       8  --fail-on entity:LIST: findings of a listed entity
       9  --fail-on score:X: findings scored at least X
      10  --min-coverage: too many objects skipped or failed
+     11  the scan directory refused a write (disk full, a bucket's policy): stopped
+         (status: interrupted); continue with --resume once it can be written
       2  usage or configuration error (also: --resume of a finished scan, unusable --since)
     130  stopped by SIGINT (Ctrl-C), after writing what was done (status: interrupted);
          continue with the same command and --resume
@@ -430,7 +469,7 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import holds_scan
     from piiscan.scanstate import ScanInterrupted, ScanStateError
-    from piiscan.store import StoreError, StoreOptions
+    from piiscan.store import OutputError, StoreError, StoreOptions, first_look, request_failure
 
     rules = _rule_packs(params["rule_packs"], params["key_file"], params["create_key"])
     try:
@@ -450,13 +489,15 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         if not rule.rpartition("=")[2].strip():
             fail(f"--timestamp-field {rule}: name a field (FIELD or GLOB=FIELD)")
     connector_options = _connector_options({scheme_of(s) for s in sources}, params)
+    _check_credentials(sources, connector_options)
     store = StoreOptions(endpoint_url=params["endpoint_url"], anonymous=params["anonymous"])
     try:
-        already = holds_scan(out, store)
+        already = holds_scan(first_look(out, store))
     except StoreError as exc:
         fail(f"--out {out}: {exc}")
     except Exception as exc:
-        fail(f"--out {out} cannot be checked: {type(exc).__name__}: {safe_message(exc)}", ExitCode.SOURCE)
+        cause = request_failure(exc) or f"{type(exc).__name__}: {safe_message(exc)}"
+        fail(f"--out {out} cannot be checked: {cause}", ExitCode.SOURCE)
     if already and not resume:
         fail(f"{out} already holds a scan: choose a new --out folder")
     if resume and not already:
@@ -535,6 +576,9 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         done()
         click.echo(f"piiscan: stopped by {stop}: what was done is in {out}; continue with --resume", err=True)
         sys.exit(int(ExitCode.INTERRUPTED if stop.signum == signal.SIGINT else ExitCode.TERMINATED))
+    except OutputError as exc:
+        done()
+        fail(_stopped_by_write(exc, out, store), ExitCode.OUTPUT)
     finally:
         if cluster is not None:
             cluster.close()
@@ -559,6 +603,19 @@ def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
         sys.exit(int(judged.code))
     if summary.status == "partial":
         sys.exit(int(ExitCode.PARTIAL))
+
+
+def _stopped_by_write(exc: Exception, out: str, store: StoreOptions) -> str:
+    """The one line of a scan its scan directory stopped: the refused write, and what to do next."""
+    from piiscan.scandir import holds_scan
+
+    try:
+        started = holds_scan(out, store)
+    except Exception:
+        started = False
+    if not started:
+        return f"{exc}; the scan did not start"
+    return f"{exc}; the scan stopped: what was committed is in {out}, continue with --resume once it can be written"
 
 
 def _cluster(params: dict[str, Any], sources: Sequence[str], quiet: bool) -> Cluster | None:
@@ -635,6 +692,7 @@ def _s3_options(params: dict[str, Any]) -> S3Options:
         versions=params["versions"],
         anonymous=params["anonymous"],
         page_size=params["list_page_size"] or S3Options.page_size,
+        list_threads=params["list_threads"] or S3Options.list_threads,
         endpoint_url=params["endpoint_url"],
         io_threads=params["io_threads"],
         max_attempts=params["max_attempts"],
@@ -648,6 +706,7 @@ def _gcs_options(params: dict[str, Any]) -> GcsOptions:
         versions=params["versions"],
         anonymous=params["anonymous"],
         page_size=params["list_page_size"] or GcsOptions.page_size,
+        list_threads=params["list_threads"] or GcsOptions.list_threads,
         max_attempts=params["max_attempts"],
     )
 
@@ -713,8 +772,9 @@ def detectors(fmt: str, rule_packs: tuple[str, ...]) -> None:
             cells = [f"`{r['detector']}`", f"`{r['entity']}`", r["explanation"], r["canonical"], option]
             click.echo("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from piiscan.console import console
 
     table = Table(
         "detector", "entity", "what is found and validated", "canonical form", "subject find", "context words"
@@ -728,7 +788,7 @@ def detectors(fmt: str, rule_packs: tuple[str, ...]) -> None:
             r["subject_option"] or "",
             ", ".join(r["context"]),
         )
-    Console().print(table)
+    console().print(table)
 
 
 # the commands that read scan directories (subject find, retention/residency check, report)

@@ -7,6 +7,7 @@ parses options, picks output formats and maps outcomes to exit codes (piiscan.ex
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,6 +28,30 @@ _ALLOW_INCOMPLETE = click.option(
 
 
 _STORE = "piiscan.store"
+#: the click context's key of a tool's --output file
+OUTPUT = "piiscan.output"
+
+
+def _output_option(help: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A tool's --output FILE, checked as it is parsed."""
+    return click.option("--output", "-o", metavar="FILE", callback=_output_file, help=help)
+
+
+def _output_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--output names a file that can be written: checked before any scan is read, so a typo costs
+    one line and exit 2, not a finished search."""
+    if not value:
+        return value
+    path = Path(value)
+    folder = path.parent
+    if path.is_dir():
+        _fail(f"--output {value} is a folder: name a file")
+    if not folder.is_dir():
+        _fail(f"--output {value} cannot be written: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        _fail(f"--output {value} cannot be written: {path if path.exists() else folder} is not writable")
+    ctx.meta[OUTPUT] = value  # a write that fails later (a full disk) is named by it
+    return value
 
 
 def _store_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -78,13 +103,14 @@ def _emit(table, fmt: str | None, output: str | None, title: str, extra_json: di
     if chosen == "parquet" and not output:
         _fail("--format parquet needs --output FILE")
     if chosen == "table":
-        from rich.console import Console
         from rich.table import Table
+
+        from piiscan.console import console
 
         view = Table(*table.column_names, title=title, title_justify="left")
         for row in table.to_pylist():
             view.add_row(*("" if v is None else str(v) for v in row.values()))
-        Console().print(view)
+        console().print(view)
         return
     write_table(table, chosen, output, extra_json)
 
@@ -133,7 +159,7 @@ class _SubjectFind(click.Command):
     help="Identifiers from a file: `type: value` lines (# comments), or CSV with a `type,value` header.",
 )
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
+@_output_option("Write the result here (format from the suffix if no --format).")
 @click.option("--report", metavar="FILE", help="Also write a request report: FILE.md (Markdown) or FILE.html.")
 @click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the scans were made with.")
 @click.option("--expand", is_flag=True, help="Also find the identifiers held in the same records as the subject's.")
@@ -235,6 +261,7 @@ def subject_find(
         when = datetime.now(UTC).isoformat(timespec="seconds")
         subj.write_report(Path(report), opened, held, found, subj.not_searched(opened), when)
     asked = len({i.label for i in identifiers})
+    found = found.drop_columns(["value_hash"])  # the case file keeps it; the listing does not
     _emit(found, fmt, output, f"{found.num_rows} occurrence(s) of {asked} identifier(s)")
 
 
@@ -242,8 +269,17 @@ def subject_find(
 @click.argument("case_path", metavar="CASE", type=click.Path(exists=True, dir_okay=False))
 @click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the case's scans were made with.")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the result here (format from the suffix if no --format).")
-def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output: str | None) -> None:
+@_output_option("Write the result here (format from the suffix if no --format).")
+@click.option("--nlp-model", metavar="NAME", help="The spaCy pipeline the scans were made with (--nlp-model).")
+@click.option("--rules", "rule_packs", multiple=True, metavar="FILE", help="The rule packs the scans were made with.")
+def subject_verify(
+    case_path: str,
+    key_file: str | None,
+    fmt: str | None,
+    output: str | None,
+    nlp_model: str | None,
+    rule_packs: tuple[str, ...],
+) -> None:
     """Scan again exactly the objects of CASE (a `subject find --case` file) and say which still
     hold any of its identifiers: the proof that an erasure worked.
 
@@ -252,8 +288,13 @@ def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output
       0  none remains: every object is clean or no longer there
       6  some object still holds an identifier of the case (VIOLATIONS)
       3  none found, but some object could not be read fully: not proven (PARTIAL)
-      2  unreadable case, or a key other than the case's
+      2  unreadable case, a key other than the case's, or an --nlp-model or --rules that cannot be loaded
+
+    Give the --nlp-model and --rules the scans were made with: what their detectors found is
+    otherwise not seen again, and its object would look clean.
     """
+    from piiscan.cli import _rule_packs
+    from piiscan.detectors.nlp import ModelNotFound
     from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
     from piiscan.tools.cases import CaseError, read_case, verify
 
@@ -264,7 +305,11 @@ def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output
         _fail(str(exc))
     if key_fingerprint(key) != case.key_fingerprint:
         _fail("the case was made with a different HMAC key: its hashes cannot match (see --key-file)")
-    result = verify(case, key)
+    rules = _rule_packs(rule_packs, key_file)
+    try:
+        result = verify(case, key, nlp_model, rules)
+    except ModelNotFound as exc:
+        _fail(f"--nlp-model: {exc}")
     states = result.column("state").to_pylist()
     click.echo(
         f"{states.count('holds')} of {len(states)} object(s) still hold the subject's identifiers; "
@@ -276,6 +321,76 @@ def subject_verify(case_path: str, key_file: str | None, fmt: str | None, output
     if "holds" in states:
         sys.exit(int(ExitCode.VIOLATIONS))
     if "unreadable" in states:
+        sys.exit(int(ExitCode.PARTIAL))
+
+
+@subject.command("export")
+@click.argument("case_path", metavar="CASE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--reveal", is_flag=True, help="Confirm that the subject's values are to be written in clear.")
+@click.option("--out", "out", required=True, metavar="DIR", help="A new (or empty) folder for the export.")
+@click.option("--key-file", type=click.Path(dir_okay=False), help="HMAC key file the case's scans were made with.")
+@click.option("--nlp-model", metavar="NAME", help="The spaCy pipeline the scans were made with (--nlp-model).")
+@click.option("--rules", "rule_packs", multiple=True, metavar="FILE", help="The rule packs the scans were made with.")
+def subject_export(
+    case_path: str, reveal: bool, out: str, key_file: str | None, nlp_model: str | None, rule_packs: tuple[str, ...]
+) -> None:
+    """Read again exactly the occurrences of CASE (a `subject find --case` file) from their
+    sources, and write the subject's data to DIR: per source a JSON and a CSV file, each value with
+    its locator, and export.json (what was read, exported and not exported).
+
+    A value is exported only when it still hashes to the case's value hash at its locator; one
+    that changed since the scan is listed as changed, not exported. The only command that writes
+    values in clear: it needs --reveal, and writes files readable by their owner only. Give the
+    --nlp-model and --rules the scans were made with: their detectors' values are then found again.
+
+    \b
+    Exit codes:
+      0  every occurrence of the case was exported
+      3  some were not: changed since the scan, or their object is gone or unreadable (PARTIAL)
+      2  no --reveal, --out not a new or empty folder, unreadable case, a key other than the case's,
+         or an --nlp-model or --rules that cannot be loaded
+    """
+    from piiscan.cli import _rule_packs
+    from piiscan.detectors.nlp import ModelNotFound
+    from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
+    from piiscan.tools.cases import CaseError, read_case
+    from piiscan.tools.export import ExportError, SourceExport, check_case, prepare_out, reread, write_export
+
+    if not reveal:
+        _fail("subject export writes the subject's values in clear: give --reveal to confirm")
+    try:
+        case = read_case(Path(case_path))
+        check_case(case)
+        key = load_key(key_file, create=False)
+        if key_fingerprint(key) != case.key_fingerprint:
+            _fail("the case was made with a different HMAC key: its values cannot be checked (see --key-file)")
+        rules = _rule_packs(rule_packs, key_file)
+        prepare_out(Path(out))
+    except (CaseError, ExportError, HmacKeyError) as exc:
+        _fail(str(exc))
+
+    def told(source: SourceExport) -> None:
+        # which objects were read, and how many values: never a value
+        click.echo(
+            f"{source.state}: {source.object}: {len(source.values)} value(s) exported, "
+            f"{len(source.missed)} not exported",
+            err=True,
+        )
+
+    try:
+        sources = reread(case, key, told, nlp_model, rules)
+    except ModelNotFound as exc:
+        _fail(f"--nlp-model: {exc}")  # before any object is read: --out is still empty
+    write_export(Path(out), Path(case_path), sources)
+    exported = sum(len(s.values) for s in sources)
+    missed = [row["reason"] for s in sources for row in s.missed]
+    click.echo(
+        f"{exported} value(s) from {sum(bool(s.values) for s in sources)} source(s) written to {out}; "
+        f"not exported: {missed.count('changed')} changed, {missed.count('not found')} in objects no longer found, "
+        f"{missed.count('unreadable')} unreadable",
+        err=True,
+    )
+    if missed:
         sys.exit(int(ExitCode.PARTIAL))
 
 
@@ -296,7 +411,7 @@ def retention() -> None:
     help="An earlier scan of the same sources: objects of min_age rules gone since, too young, are deleted early.",
 )
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the problem items here (.csv, .json, .parquet).")
+@_output_option("Write the problem items here (.csv, .json, .parquet).")
 @_ALLOW_INCOMPLETE
 @_store_options
 def retention_check(
@@ -356,7 +471,7 @@ def residency() -> None:
 @_SCANS
 @click.option("--rules", "rules_path", metavar="FILE", help="Residency rule pack (YAML)  [default: EU regions]")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the violations here (.csv, .json, .parquet).")
+@_output_option("Write the violations here (.csv, .json, .parquet).")
 @_ALLOW_INCOMPLETE
 @_store_options
 def residency_check(
@@ -408,7 +523,7 @@ def register(main: click.Group) -> None:
     default="table",
     show_default=True,
 )
-@click.option("--output", "-o", metavar="FILE", help="Write the report here instead of the terminal.")
+@_output_option("Write the report here instead of the terminal.")
 @click.option("--top", type=click.IntRange(1), default=10, show_default=True, help="How many top objects to list.")
 @click.option("--depth", type=click.IntRange(0), default=1, show_default=True, help="Path segments in a source prefix.")
 @click.option(
@@ -503,7 +618,7 @@ def _policies(given: tuple[str, ...], scans):  # type: ignore[no-untyped-def]
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
 @click.option("--format", "fmt", type=_FORMAT, help="Output format  [default: table on a terminal, else csv]")
-@click.option("--output", "-o", metavar="FILE", help="Write the changes here (.csv, .json, .parquet).")
+@_output_option("Write the changes here (.csv, .json, .parquet).")
 @_ALLOW_INCOMPLETE
 @_store_options
 def diff(old: str, new: str, fmt: str | None, output: str | None, allow_incomplete: bool) -> None:

@@ -12,6 +12,9 @@ A worker lost mid-batch (killed, out of memory, preempted) has its tasks run aga
 the scheduler. Every run names its parts with a token of its own (`Batch.run`): a run cut short,
 or one the scheduler gave up on while it still wrote, leaves parts no manifest lists, which no
 reader reads. An object that fails for a data reason is an `errors` row inside the batch's result.
+A batch whose workers keep dying (Dask gives up with KilledWorker after its
+`distributed.scheduler.allowed-failures`) is run again one object a task; an object that still
+kills its workers alone becomes a `failed` objects row and an `errors` row, and the scan goes on.
 
 The HMAC key is part of the options unless the workers hold it themselves (`own_key`): then the
 client sends only its fingerprint and a worker hashes with its own $PIISCAN_HMAC_KEY (or key
@@ -25,17 +28,19 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from distributed import Client, as_completed
+from distributed import Client, KilledWorker, as_completed
 
 from piiscan.connectors import scheme_of
 from piiscan.connectors.local import path_of
 from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
 from piiscan.scan import Batch, BatchResult, ScanOptions, _tune_heap, scan_batch
+from piiscan.scandir import STATUS_FAILED, Rows, ScanDirWriter
 
 #: batches in flight per worker thread: enough that a worker never waits for the client
 WINDOW_PER_THREAD = 2
@@ -98,24 +103,76 @@ class Cluster:
             options = replace(options, key=b"")
         window = max(2, WINDOW_PER_THREAD * self.threads())
         pending = as_completed(loop=self.client.loop)
+        running: dict[str, tuple[Batch, int | None]] = {}  # a task's key: its batch, the object's index when alone
+        alone: deque[tuple[Batch, int]] = deque()  # objects of batches that killed their workers, one a task
+
+        def submit(batch: Batch, index: int | None = None) -> None:
+            key = f"scan_batch-{options.scan_id}-{batch.prefix}" + ("" if index is None else f"-o{index:05d}")
+            running[key] = (batch, index)
+            task = batch if index is None else replace(batch, objects=(batch.objects[index],))
+            pending.add(self.client.submit(run_batch, task, options, fingerprint, key=key, retries=RETRIES))
+
+        def finish(future: Any) -> None:
+            batch, index = running.pop(future.key)
+            try:
+                result = future.result()
+            except KilledWorker as exc:
+                if index is None and len(batch.objects) > 1:
+                    alone.extend((batch, i) for i in range(len(batch.objects)))
+                else:
+                    absorb(died(batch, index or 0, options, exc.allowed_failures + 1))
+                return
+            finally:
+                future.release()  # the client keeps no result it has committed
+            absorb(result)
+
+        def finish_one() -> None:
+            finish(next(pending))
+            while alone and pending.count() < window:  # listed earlier than what waits in the listing
+                submit(*alone.popleft())
+
         try:
             for batch in batches:
-                key = f"scan_batch-{options.scan_id}-{batch.prefix}"
-                pending.add(self.client.submit(run_batch, batch, options, fingerprint, key=key, retries=RETRIES))
-                if pending.count() >= window:
-                    _finish(next(pending), absorb)
-            for future in pending:
-                _finish(future, absorb)
+                submit(batch)
+                while pending.count() >= window:
+                    finish_one()
+            while pending.count():
+                finish_one()
         except BaseException:
             # stopped (a signal, an error): what runs now is not committed, so nothing is lost
             self.client.cancel(list(pending.futures), force=True)
             raise
 
 
-def _finish(future: Any, absorb: Callable[[BatchResult], None]) -> None:
-    result = future.result()
-    future.release()  # the client keeps no result it has committed
-    absorb(result)
+def died(batch: Batch, index: int, options: ScanOptions, runs: int) -> BatchResult:
+    """The rows of an object whose workers died each time it was scanned alone: written by the
+    client as a part of their own (`part-a001-b000042-o00003-…`), as a batch's result."""
+    ref = batch.objects[index][1]
+    times = f"{runs} time{'s' if runs > 1 else ''}"
+    reason = f"worker died: lost {times} while scanning this object alone (Dask KilledWorker)"
+    row = {"scan_id": options.scan_id, "object": ref.uri, "member": ""}
+    rows = Rows()
+    rows.add("errors", {**row, "stage": "extract", "error": "WorkerDied", "message": reason})
+    rows.add(
+        "objects",
+        {
+            **row,
+            "size": ref.size,
+            "modified": ref.modified,
+            "version": ref.version,
+            "region": ref.region,
+            "content_type": None,
+            "status": STATUS_FAILED,
+            "reason": f"WorkerDied: {reason}",
+            "findings": 0,
+        },
+    )
+    writer = ScanDirWriter(options.out or "", prefix=f"{batch.prefix}-o{index:05d}", options=options.store)
+    writer.extend(rows)
+    writer.flush()
+    return BatchResult(
+        batch.batch_id, parts={t: names for t, names in writer.written.items() if names}, failed=1, errors=1
+    )
 
 
 def _for_workers(options: ScanOptions) -> ScanOptions:

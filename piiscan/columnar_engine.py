@@ -4,42 +4,107 @@ Each text column's values are joined in native code (Arrow), a blank line after 
 text that the engine's multi-pattern pass reads at once; an occurrence is mapped back to its
 value, row and line through the column's offsets only when a candidate is found there. The
 blank line keeps every candidate and its context inside its own value, as on the row road
-(`CellPacker(isolate=True)`), so both roads give the same findings.
+(`CellPacker(isolate=True)`), so both roads give the same findings. For the same reason a column
+whose values repeat is read once per distinct value, and each finding told of every repeat.
 
 Record detectors look at whole columns: rows are grouped by which fields they hold, each group's
-field names asked once, and a latitude/longitude pair is judged only on rows that hold both
-values. Only where a detector needs a record's other fields (geometry, `y`/`x`) are records built.
+field names asked once; a latitude/longitude pair is judged only on rows that hold both values,
+and another detector once per distinct set of the values it reads (`RecordDetector.reads`).
+Only for a detector that cannot say what it reads, or where fields inside lists matter
+(GeoJSON geometries), are records built.
+
+Findings leave as columns (`FindingColumns`), filled a batch at a time: no object per finding.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from piiscan.model import Finding, Locator, Record, TableBatch, TableColumn, TextUnit
+from piiscan.detectors.base import Candidate
+from piiscan.model import NO_LOCATOR, FindingColumns, Locator, Record, TableBatch, TableColumn, TextUnit
 
 if TYPE_CHECKING:
     from piiscan.engine import Engine
-
-_UNSEEN: Any = object()
 
 #: the blank line written after every value: no pattern and no context window crosses it
 SEPARATOR = "\n\n"
 
 
-def scan_batch(engine: Engine, batch: TableBatch) -> list[Finding]:
-    """Every finding in `batch`: its text columns', then its records'."""
-    findings: list[Finding] = []
+def scan_batch(engine: Engine, batch: TableBatch) -> FindingColumns:
+    """Every finding in `batch`, as columns: its text columns', then its records'."""
+    findings = FindingColumns()
     for column in batch.columns:
-        findings.extend(engine.scan(column_unit(column, batch)))
+        if column.fields is None and len(column.values) >= _DISTINCT_FROM:
+            encoded = pc.dictionary_encode(column.values)
+            if len(encoded.dictionary) <= len(encoded) * _DISTINCT_SHARE:
+                _scan_distinct(engine, column, batch, encoded, findings)
+                continue
+        findings.add(engine.scan(column_unit(column, batch)))
     if engine.record_detectors and (batch.scalars or batch.list_fields):
-        findings.extend(_record_findings(engine, batch))
+        _record_findings(engine, batch, findings)
     return findings
+
+
+#: a column of at least this many values whose distinct values are at most this share of them is
+#: scanned a distinct value at a time (a customer's e-mail address on every order, a firmware version)
+_DISTINCT_FROM = 64
+_DISTINCT_SHARE = 0.5
+
+
+def _scan_distinct(
+    engine: Engine, column: TableColumn, batch: TableBatch, encoded: pa.DictionaryArray, out: FindingColumns
+) -> None:
+    """The findings of `column` from a pass over its distinct values only, each told of every value
+    that repeats it: a value's findings depend on its text and its column's name alone (the blank
+    line after every value keeps its neighbours' context out)."""
+    inside = None if column.lines is None else np.zeros(len(encoded.dictionary), dtype=np.int64)
+    # the distinct values as a column of their own: a finding's record is its value's number and
+    # its line the newlines before it inside its value
+    distinct = TableColumn(encoded.dictionary, column.field, None, None, inside, column.lines_inside)
+    found = engine.scan(column_unit(distinct, TableBatch([], len(encoded.dictionary), 0, {}, _no_records)))
+    if not found:
+        return
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    order = np.argsort(codes, kind="stable")  # the values, grouped by distinct value
+    counts = np.bincount(codes, minlength=len(encoded.dictionary))
+    starts = np.cumsum(counts) - counts
+    # finding j is told once for each value that repeats its value: `told[m]` is j of the m-th
+    which = np.array([f.locator.record for f in found], dtype=np.int64)
+    sizes = counts[which]
+    told = np.repeat(np.arange(len(found)), sizes)
+    first = np.repeat(starts[which] - (np.cumsum(sizes) - sizes), sizes)
+    members = order[first + np.arange(len(told))]
+    rows = members if column.rows is None else column.rows[members]
+    at = told.tolist()
+    n = len(at)
+    out.entity.extend([found[j].entity for j in at])
+    out.detector.extend([found[j].detector for j in at])
+    out.score.extend([found[j].score for j in at])
+    out.value_hash.extend([found[j].value_hash for j in at])
+    out.masked.extend([found[j].masked for j in at])
+    if column.lines is None:
+        out.line.extend([None] * n)
+    else:
+        inside = np.array([f.locator.line for f in found], dtype=np.int64)
+        out.line.extend((column.lines[members] + inside[told]).tolist())
+    out.record.extend((rows + batch.first_record).tolist())
+    out.field.extend([column.field] * n)
+    out.page.extend([None] * n)
+    out.row_key.extend([None] * n)
+    times = batch.times
+    out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
+    out.start.extend([found[j].start for j in at])
+    out.end.extend([found[j].end for j in at])
+
+
+def _no_records() -> Iterator[Record]:
+    return iter(())
 
 
 def column_unit(column: TableColumn, batch: TableBatch) -> TextUnit:
@@ -93,45 +158,64 @@ def column_unit(column: TableColumn, batch: TableBatch) -> TextUnit:
     return TextUnit(text, index=index, field_at=field_at)
 
 
-def _record_findings(engine: Engine, batch: TableBatch) -> Iterator[Finding]:
-    """What record detectors find in `batch`: by column pairs where a detector can judge a pair of
-    fields alone, else (a detector that reads whole records) from every record, as the row road."""
+def _record_findings(engine: Engine, batch: TableBatch, out: FindingColumns) -> None:
+    """What record detectors find in `batch`, added to `out`, each detector judged by columns where
+    it can be: a pair of fields alone (`column_pairs`), else one record per distinct set of the
+    values it reads (`reads`), else (a detector that reads whole records) every record, as the row
+    road does."""
     scalars = batch.scalars
     names = list(scalars)
     every = [*names, *batch.list_fields]
     wanted = [det for det in engine.record_detectors if det.may_find(every)]
     if not wanted:
         return
-    if batch.list_fields and any(_needs_records(det, names, every) for det in wanted):
-        for record in batch.records():
-            yield from engine.scan_record(record)
-        return
     groups = _presence_groups(batch)
-    plans: list[tuple[Any, list[tuple[str, str]], np.ndarray]] = []
+    for det in wanted:
+        plans = None if batch.list_fields and _needs_records(det, names, every) else _column_plans(det, names, groups)
+        if plans is None:  # the detector reads whole records: read them as the row road does
+            found = [
+                finding
+                for record in batch.records()
+                for locator, cand in det.find(record)
+                if (finding := engine.record_finding(det, locator, cand)) is not None
+            ]
+            out.add(found)
+            continue
+        for group_names, pairs, reads, rows in plans:
+            if pairs is not None:
+                for lat_path, lon_path in pairs:
+                    _pair_findings(engine, det, batch, lat_path, lon_path, rows, out)
+            elif reads:
+                _distinct_findings(engine, det, batch, group_names, reads, rows, out)
+
+
+_Plan = tuple[list[str], tuple[tuple[str, str], ...] | None, Sequence[str] | None, np.ndarray]
+
+
+def _column_plans(det: Any, names: list[str], groups: list[tuple[tuple[bool, ...], np.ndarray]]) -> list[_Plan] | None:
+    """(field names, column pairs or None, fields read, rows) of each group of rows `det` may find
+    something in; None when it must read whole records."""
+    plans: list[_Plan] = []
+    column_pairs = getattr(det, "column_pairs", None)
     for present, rows in groups:
         group_names = [n for n, p in zip(names, present, strict=True) if p]
-        for det in wanted:
-            if not det.may_find(group_names):
-                continue
-            column_pairs = getattr(det, "column_pairs", None)
-            pairs = column_pairs(group_names) if column_pairs is not None else None
-            if pairs is None:  # the detector reads whole records: read them as the row road does
-                for record in batch.records():
-                    yield from engine.scan_record(record)
-                return
-            plans.append((det, pairs, rows))
-    for det, pairs, rows in plans:
-        for lat_path, lon_path in pairs:
-            yield from _pair_findings(engine, det, batch, lat_path, lon_path, rows)
+        if not det.may_find(group_names):
+            continue
+        pairs = column_pairs(group_names) if column_pairs is not None else None
+        reads = det.reads(group_names) if pairs is None else None
+        if pairs is None and reads is None:
+            return None
+        plans.append((group_names, pairs, reads, rows))
+    return plans
 
 
 def _needs_records(det: Any, names: list[str], every: list[str]) -> bool:
     """Whether fields inside lists may matter to `det`: then it reads whole records."""
     column_pairs = getattr(det, "column_pairs", None)
-    if column_pairs is None:
-        return True
-    with_lists = column_pairs(every)
-    return with_lists is None or set(with_lists) != set(column_pairs(names) or ())
+    if column_pairs is not None and (with_lists := column_pairs(every)) is not None:
+        return set(with_lists) != set(column_pairs(names) or ())
+    reads = det.reads(every)
+    return reads is None or set(reads) != set(det.reads(names) or ())
 
 
 def _presence_groups(batch: TableBatch) -> list[tuple[tuple[bool, ...], np.ndarray]]:
@@ -151,38 +235,120 @@ def _presence_groups(batch: TableBatch) -> list[tuple[tuple[bool, ...], np.ndarr
 
 
 def _pair_findings(
-    engine: Engine, det: Any, batch: TableBatch, lat_path: str, lon_path: str, rows: np.ndarray
-) -> Iterator[Finding]:
+    engine: Engine,
+    det: Any,
+    batch: TableBatch,
+    lat_path: str,
+    lon_path: str,
+    rows: np.ndarray,
+    out: FindingColumns,
+) -> None:
     """A latitude/longitude pair of columns, judged on the rows that hold both values."""
     lats, lons = batch.scalars[lat_path], batch.scalars[lon_path]
     if len(rows) != batch.num_rows:
         picked = pa.array(rows)
         lats, lons = lats.take(picked), lons.take(picked)
-    lines = batch.lines
-    first = batch.first_record
     found = getattr(det, "find_columns", None)
     if found is not None:
-        pairs: Iterator[tuple[int, Any]] = ((int(rows[i]), cand) for i, cand in found(lat_path, lon_path, lats, lons))
+        at, values, scores = found(lat_path, lon_path, lats, lons)
     else:
-        pairs = _pairs_by_record(det, lat_path, lon_path, lats, lons, rows)
-    described: dict[tuple[str, float | None], Finding | None] = {}  # a parked tracker repeats its position
-    for i, cand in pairs:
-        when = None if batch.times is None else batch.times[i]
-        locator = Locator(None if lines is None else int(lines[i]), first + i, lat_path, modified=when)
-        key = (cand.canonical, cand.score)
-        told = described.get(key, _UNSEEN)
-        if told is _UNSEEN:
-            told = described[key] = engine.record_finding(det, locator, cand)
-            if told is not None:
-                yield told
-        elif told is not None:
-            yield Finding(told.entity, told.detector, told.score, told.value_hash, told.masked, locator)
+        at, values, scores = _pairs_by_record(det, lat_path, lon_path, lats, lons)
+    if not values:
+        return
+    # the score each candidate score is reported with (None: below the minimum), asked once each
+    reported = {
+        score: None if (f := engine.record_finding(det, NO_LOCATOR, Candidate(values[0], score))) is None else f.score
+        for score in set(scores)
+    }
+    told = [reported[score] for score in scores]
+    if None in reported.values():
+        kept = [i for i, score in enumerate(told) if score is not None]
+        at, values, told = at[kept], [values[i] for i in kept], [told[i] for i in kept]
+    n = len(values)
+    entity, hashed = det.entity, engine.value_hash
+    out.entity.extend([entity] * n)
+    out.detector.extend([det.id] * n)
+    out.score.extend(told)
+    out.value_hash.extend([hashed(entity, value) for value in values])
+    masks = getattr(det, "masks", None)  # all at once, where the detector can
+    out.masked.extend(masks(values) if masks is not None else [det.mask(value) for value in values])
+    _locate(out, batch, rows[at], lat_path)
+
+
+def _locate(out: FindingColumns, batch: TableBatch, rows: np.ndarray, field: str) -> None:
+    """The locator columns of findings in `field` of the batch's `rows`."""
+    n = len(rows)
+    out.line.extend([None] * n if batch.lines is None else batch.lines[rows].tolist())
+    out.record.extend((rows + batch.first_record).tolist())
+    out.field.extend([field] * n)
+    out.page.extend([None] * n)
+    out.row_key.extend([None] * n)
+    times = batch.times
+    out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
+    out.start.extend([0] * n)
+    out.end.extend([0] * n)
+
+
+def _distinct_findings(
+    engine: Engine,
+    det: Any,
+    batch: TableBatch,
+    names: list[str],
+    reads: Sequence[str],
+    rows: np.ndarray,
+    out: FindingColumns,
+) -> None:
+    """What `det` finds in the rows `rows` (all holding the fields `names`): judged once per distinct
+    set of values of the fields it reads, on a record holding those values (the others' names
+    only), and told of every row holding that set."""
+    paths = list(dict.fromkeys(reads))
+    arrays = [batch.scalars[path] for path in paths]
+    if len(rows) != batch.num_rows:
+        picked = pa.array(rows)
+        arrays = [a.take(picked) for a in arrays]
+    kinds = _value_sets(arrays)
+    order = np.argsort(kinds, kind="stable")
+    bounds = np.flatnonzero(np.diff(kinds[order])) + 1
+    firsts = order[np.concatenate(([0], bounds))]
+    values = [a.take(pa.array(firsts)).to_pylist() for a in arrays]
+    for k, members in enumerate(np.split(order, bounds)):
+        fields: dict[str, Any] = dict.fromkeys(names)
+        fields.update(zip(paths, (v[k] for v in values), strict=True))
+        for located, cand in det.find(Record(fields)):
+            told = engine.record_finding(det, NO_LOCATOR, cand)
+            if told is None:
+                continue
+            n = len(members)
+            out.entity.extend([told.entity] * n)
+            out.detector.extend([told.detector] * n)
+            out.score.extend([told.score] * n)
+            out.value_hash.extend([told.value_hash] * n)
+            out.masked.extend([told.masked] * n)
+            _locate(out, batch, rows[members], located.field)  # type: ignore[arg-type]
+
+
+def _value_sets(arrays: list[pa.Array]) -> np.ndarray:
+    """A number per row, the same for rows whose values in `arrays` are the same."""
+    kinds = np.zeros(len(arrays[0]), dtype=np.int64)
+    for values in arrays:
+        try:
+            codes = pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False)
+        except pa.ArrowNotImplementedError:  # a type Arrow cannot hash: numbered by Python
+            seen: dict[Any, int] = {}
+            codes = np.array([seen.setdefault(v, len(seen)) for v in values.to_pylist()], dtype=np.int64)
+        kinds = kinds * (int(codes.max(initial=0)) + 1) + codes
+        kinds = np.unique(kinds, return_inverse=True)[1].reshape(-1)  # renumbered: no overflow
+    return kinds
 
 
 def _pairs_by_record(
-    det: Any, lat_path: str, lon_path: str, lats: pa.Array, lons: pa.Array, rows: np.ndarray
-) -> Iterator[tuple[int, Any]]:
-    """(row, candidate) of a detector without a columnar pass: one two-field record per row."""
-    for i, lat, lon in zip(rows.tolist(), lats.to_pylist(), lons.to_pylist(), strict=True):
-        for _, cand in det.find(Record({lat_path: lat, lon_path: lon})):
-            yield i, cand
+    det: Any, lat_path: str, lon_path: str, lats: pa.Array, lons: pa.Array
+) -> tuple[np.ndarray, list[str], list[float | None]]:
+    """(rows, canonical forms, scores) of a detector without a columnar pass: one two-field record
+    per row."""
+    found = [
+        (i, cand)
+        for i, (lat, lon) in enumerate(zip(lats.to_pylist(), lons.to_pylist(), strict=True))
+        for _, cand in det.find(Record({lat_path: lat, lon_path: lon}))
+    ]
+    return np.array([i for i, _ in found], dtype=np.int64), [c.canonical for _, c in found], [c.score for _, c in found]

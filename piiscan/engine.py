@@ -17,7 +17,7 @@ import os
 import re
 import threading
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ import platformdirs
 
 from piiscan.detectors.base import Candidate, Detector, RecordDetector
 from piiscan.hashing import Hasher
-from piiscan.model import Finding, Locator, Record, TableBatch, TextUnit
+from piiscan.model import Finding, FindingColumns, Locator, Record, TableBatch, TextUnit
 
 _UNSEEN = object()
 #: a run of letters and digits: a key's parts, tried one by one
@@ -247,9 +247,11 @@ class Engine:
         *,
         min_score: float = 0.5,
         backend: str = "auto",
+        hasher: Callable[[str, str], str] | None = None,
     ) -> None:
         self.key = key
-        self._hash = Hasher(key)
+        # `subject export` passes one that also keeps the values it was asked to re-read
+        self._hash = hasher or Hasher(key)
         self.min_score = min_score
         self.detectors: list[Detector] = []
         self.record_detectors: list[RecordDetector] = []
@@ -468,6 +470,10 @@ class Engine:
                     findings.append(finding)
         return findings
 
+    def value_hash(self, entity: str, canonical: str) -> str:
+        """The keyed hash a finding of this canonical value carries."""
+        return self._hash(entity, canonical)
+
     def record_finding(self, det: RecordDetector, locator: Locator, cand: Candidate) -> Finding | None:
         """The finding of a record detector's candidate, or None below the minimum score."""
         score = cand.score if cand.score is not None else 0.5
@@ -484,8 +490,8 @@ class Engine:
 
     # -- tables -----------------------------------------------------------------------------
 
-    def scan_batch(self, batch: TableBatch) -> list[Finding]:
-        """Every finding in a table batch, column by column (`piiscan.columnar_engine`)."""
+    def scan_batch(self, batch: TableBatch) -> FindingColumns:
+        """Every finding in a table batch, column by column, as columns (`piiscan.columnar_engine`)."""
         from piiscan.columnar_engine import scan_batch
 
         return scan_batch(self, batch)
@@ -655,8 +661,9 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     """One finding per occurrence: of overlapping findings keep the best-scored, then longest.
 
     The same detector matching one value twice (several pattern ends) collapses to one; two
-    entities claiming the same characters keep the better-scored one (both when scored alike).
-    Works cluster by cluster of overlapping spans, so dense text stays linear.
+    entities claiming the same characters keep the better-scored one (both when scored alike),
+    but a finding is never hidden by one of another entity that it holds whole (an MRZ by the
+    birth date inside it). Works cluster by cluster of overlapping spans, so dense text stays linear.
     """
     if len(findings) < 2:
         return findings
@@ -679,7 +686,16 @@ def _settle(cluster: list[Finding]) -> list[Finding]:
         return cluster
     kept: list[Finding] = []
     for f in sorted(cluster, key=lambda f: (-f.score, -(f.end - f.start), f.start)):
-        if not any(f.start < k.end and k.start < f.end and (k.entity == f.entity or k.score > f.score) for k in kept):
+        # a value holding another entity's (an MRZ holding a birth date and a BSN) is not hidden by it
+        if not any(
+            f.start < k.end and k.start < f.end and (k.entity == f.entity or (k.score > f.score and not _holds(f, k)))
+            for k in kept
+        ):
             kept.append(f)
     kept.sort(key=lambda f: (f.start, f.end))
     return kept
+
+
+def _holds(outer: Finding, inner: Finding) -> bool:
+    """Whether `outer` spans all of `inner` and more."""
+    return outer.start <= inner.start and inner.end <= outer.end and outer.end - outer.start > inner.end - inner.start

@@ -17,5 +17,6 @@ class ExitCode(IntEnum):
     ENTITY_FINDINGS = 8  # --fail-on entity:LIST: findings of one of the listed entities
     SCORE_FINDINGS = 9  # --fail-on score:X: findings scored at least X
     LOW_COVERAGE = 10  # --min-coverage SHARE: a smaller share of the objects was covered
+    OUTPUT = 11  # the scan directory refused a write (disk full, a bucket's policy): the scan stopped, resumable
     INTERRUPTED = 130  # stopped by SIGINT (Ctrl-C), after writing what was done: 128 + 2, as shells do
     TERMINATED = 143  # stopped by SIGTERM, after writing what was done: 128 + 15

@@ -14,7 +14,7 @@ from collections import Counter
 
 import pyarrow.compute as pc
 
-from piiscan.model import Finding, Locator, Record, TableBatch, TextUnit
+from piiscan.model import Finding, FindingColumns, Locator, Record, TableBatch, TextUnit
 
 MARKER = "piiscan:allow"
 LABEL = "inline:piiscan:allow"
@@ -67,7 +67,9 @@ def drop_allowed_record(record: Record, findings: list[Finding], allowed: Counte
     return findings
 
 
-def drop_allowed_batch(batch: TableBatch, findings: list[Finding], allowed: Counter[str]) -> list[Finding]:
+def drop_allowed_batch(
+    batch: TableBatch, findings: FindingColumns, allowed: Counter[str]
+) -> FindingColumns | list[Finding]:
     """`findings` of a table batch (the columnar road) less those the row road would drop: on a
     marked value's line (or record, where values have no line), and a marked row's record findings."""
     if not findings:

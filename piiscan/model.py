@@ -203,3 +203,60 @@ class TableBatch:
 class RowFallback:
     """A batch the native reader refused: its rows follow as `TextUnit`s and `Record`s, counted in
     the manifest (no reason is kept: a reader's message may quote the row)."""
+
+
+@dataclass(slots=True)
+class FindingColumns:
+    """Findings as columns, one list per field of `Finding` and its locator: the columnar road
+    fills them a batch at a time, with no object per finding, and the scan writes them as they are.
+    Iterating yields `Finding`s, for what must look at findings one by one (allow-lists, markers)."""
+
+    entity: list[str] = field(default_factory=list)
+    detector: list[str] = field(default_factory=list)
+    score: list[float] = field(default_factory=list)
+    value_hash: list[str] = field(default_factory=list)
+    masked: list[str] = field(default_factory=list)
+    line: list[int | None] = field(default_factory=list)
+    record: list[int | None] = field(default_factory=list)
+    page: list[int | None] = field(default_factory=list)
+    row_key: list[str | None] = field(default_factory=list)
+    modified: list[datetime | None] = field(default_factory=list)
+    start: list[int] = field(default_factory=list)
+    end: list[int] = field(default_factory=list)
+    field: list[str | None] = field(default_factory=list)  # last: the name `field` is the factory above
+
+    def __len__(self) -> int:
+        return len(self.entity)
+
+    def __iter__(self) -> Iterator[Finding]:
+        for i in range(len(self.entity)):
+            locator = Locator(
+                self.line[i], self.record[i], self.field[i], self.page[i], self.row_key[i], self.modified[i]
+            )
+            yield Finding(
+                self.entity[i],
+                self.detector[i],
+                self.score[i],
+                self.value_hash[i],
+                self.masked[i],
+                locator,
+                self.start[i],
+                self.end[i],
+            )
+
+    def add(self, findings: Sequence[Finding]) -> None:
+        """Append findings made one by one."""
+        locators = [f.locator for f in findings]
+        self.entity.extend([f.entity for f in findings])
+        self.detector.extend([f.detector for f in findings])
+        self.score.extend([f.score for f in findings])
+        self.value_hash.extend([f.value_hash for f in findings])
+        self.masked.extend([f.masked for f in findings])
+        self.line.extend([loc.line for loc in locators])
+        self.record.extend([loc.record for loc in locators])
+        self.field.extend([loc.field for loc in locators])
+        self.page.extend([loc.page for loc in locators])
+        self.row_key.extend([loc.row_key for loc in locators])
+        self.modified.extend([loc.modified for loc in locators])
+        self.start.extend([f.start for f in findings])
+        self.end.extend([f.end for f in findings])

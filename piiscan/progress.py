@@ -64,10 +64,11 @@ def make_progress(
 
 
 def print_summary(s: ScanSummary, out: str) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from piiscan.console import console as make_console
+
+    console = make_console()
     console.print(f"scan {s.scan_id}: [b]{s.status}[/b]", highlight=False)
     table = Table()
     table.add_column("entity")

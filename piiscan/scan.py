@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any
 
 from piiscan.connectors import (
@@ -65,6 +66,7 @@ from piiscan.model import (
     ContentType,
     Events,
     Finding,
+    FindingColumns,
     Member,
     ObjectRef,
     Record,
@@ -75,7 +77,7 @@ from piiscan.model import (
 )
 from piiscan.redact import safe_message, strip_password
 from piiscan.rulepacks import AllowList, RulePacks
-from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, Rows, ScanDirWriter, read_manifest
+from piiscan.scandir import STATUS_FAILED, STATUS_SCANNED, STATUS_SKIPPED, TABLES, Rows, ScanDirWriter, read_manifest
 from piiscan.scanstate import (
     COMPLETE,
     INTERRUPTED,
@@ -88,14 +90,16 @@ from piiscan.scanstate import (
     check_resumable,
     fixed_manifest,
 )
-from piiscan.store import StoreOptions
+from piiscan.store import OutputError, StoreOptions
 from piiscan.streams import read_head
 from piiscan.workers import WorkerPool
 
 UNKNOWN_BINARY = "binary content of no supported format"
+#: `interrupted_by` of a scan stopped because its scan directory refused a write
+WRITE_ERROR = "write error"
 #: a batch closes at this many objects per I/O thread, or at BATCH_BYTES of listed size: a batch
 #: is the unit of commit (a part per table, a manifest entry) and of retry after a crash
-BATCH_OBJECTS_PER_THREAD = 16
+BATCH_OBJECTS_PER_THREAD = 64
 BATCH_BYTES = 8 * 1024 * 1024
 
 
@@ -180,8 +184,10 @@ class ScanSummary(Tally):
     since: str | None = None
     source_failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    #: the signal that stopped the scan (SIGINT, SIGTERM)
+    #: what stopped the scan: the signal (SIGINT, SIGTERM), or WRITE_ERROR
     interrupted_by: str | None = None
+    #: the write the scan directory refused (interrupted_by WRITE_ERROR), one line
+    write_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,7 +221,7 @@ class BatchResult(Tally):
 class _Worker:
     """Per-process state: the engine and connectors, built once."""
 
-    def __init__(self, options: ScanOptions) -> None:
+    def __init__(self, options: ScanOptions, hasher: Callable[[str, str], str] | None = None) -> None:
         self.options = options
         from piiscan.detectors.nlp import nlp_detectors
 
@@ -228,6 +234,7 @@ class _Worker:
             options.key,
             min_score=options.min_score,
             backend=options.backend,
+            hasher=hasher,
         )
         self.allow = AllowList(options.rules.allow if options.rules else ())
         self.connectors: dict[str, Connector] = {}
@@ -253,6 +260,28 @@ class _Worker:
 
 
 Spill = Callable[[Rows, str], None]
+
+
+class ObjectReader:
+    """Objects named by URI, read one at a time in this process exactly as a scan reads them;
+    `hasher` hashes every value found (`subject export` gives one that keeps the values it wants)."""
+
+    def __init__(self, options: ScanOptions, hasher: Callable[[str, str], str] | None = None) -> None:
+        self._worker = _Worker(options, hasher)
+
+    def lookup(self, uri: str) -> ObjectRef | None:
+        """The object at exactly `uri` as its connector lists it now; None when it is gone."""
+        connector = self._worker.connector(scheme_of(uri))
+        for item in connector.list(uri, Selection()):
+            if isinstance(item, ObjectRef) and item.uri == uri:
+                return item
+        return None
+
+    def read(self, ref: ObjectRef) -> ObjectResult:
+        return self._worker.scan_object(scheme_of(ref.uri), ref)
+
+    def close(self) -> None:
+        self._worker.close()
 
 
 class _ObjectScan:
@@ -368,6 +397,8 @@ class _ObjectScan:
         except LimitExceeded as exc:
             self._skip(row, str(exc))
             return
+        except OutputError:
+            raise  # a part spilled while reading could not be written: the scan stops, the object is not at fault
         except Exception as exc:
             self._fail(row, stage, exc)
             return
@@ -452,11 +483,14 @@ class _ObjectScan:
             "findings": 0,
         }
 
-    def _findings(self, findings: list[Finding], row: dict[str, Any]) -> None:
+    def _findings(self, findings: list[Finding] | FindingColumns, row: dict[str, Any]) -> None:
         if findings and self.worker.allow:
-            findings = self.worker.allow.keep(findings, row["object"], self.result.allowed)
+            findings = self.worker.allow.keep(list(findings), row["object"], self.result.allowed)
         if not findings:
             return
+        if not isinstance(findings, FindingColumns):
+            found, findings = findings, FindingColumns()
+            findings.add(found)
         rows = self.result.rows
         cols = rows.columns["findings"]
         n = len(findings)
@@ -464,20 +498,19 @@ class _ObjectScan:
         cols["scan_id"].extend([self.scan_id] * n)
         cols["object"].extend([row["object"]] * n)
         cols["member"].extend([row["member"]] * n)
-        locators = [f.locator for f in findings]
-        cols["line"].extend([loc.line for loc in locators])
-        cols["record"].extend([loc.record for loc in locators])
-        cols["field"].extend([loc.field for loc in locators])
-        cols["page"].extend([loc.page for loc in locators])
-        cols["row_key"].extend([loc.row_key and self._masked_key(loc.row_key) for loc in locators])
+        cols["line"].extend(findings.line)
+        cols["record"].extend(findings.record)
+        cols["field"].extend(findings.field)
+        cols["page"].extend(findings.page)
+        cols["row_key"].extend([key and self._masked_key(key) for key in findings.row_key])
         modified = row["modified"]
-        cols["modified"].extend([loc.modified or modified for loc in locators])
-        cols["entity"].extend([f.entity for f in findings])
-        cols["detector"].extend([f.detector for f in findings])
-        cols["score"].extend([f.score for f in findings])
-        cols["value_hash"].extend([f.value_hash for f in findings])
-        cols["masked"].extend([f.masked for f in findings])
-        self.result.findings.update(f.entity for f in findings)
+        cols["modified"].extend([when or modified for when in findings.modified])
+        cols["entity"].extend(findings.entity)
+        cols["detector"].extend(findings.detector)
+        cols["score"].extend(findings.score)
+        cols["value_hash"].extend(findings.value_hash)
+        cols["masked"].extend(findings.masked)
+        self.result.findings.update(findings.entity)
         row["findings"] += n
         if rows.count("findings") >= self.limits.part_rows:
             self.spill(rows, "findings")
@@ -676,11 +709,17 @@ def run_scan(
     store_options = options.store
     attempt = int(previous.get("attempts", 1)) + 1 if previous else 1
     allow_labels = [entry.label for entry in options.rules.allow] if options.rules else []
-    writer = ScanDirWriter(out, options.limits.part_rows, store_options, prefix=f"a{attempt:03d}-list")
-    if previous is not None:
-        state = ScanState.resume(out, writer, summary, fixed, previous, key_of=key_of, allow_labels=allow_labels)
-    else:
-        state = ScanState.start(writer, summary, fixed, key_of=key_of, allow_labels=allow_labels)
+    made = _missing_folders(out)
+    try:
+        writer = ScanDirWriter(out, options.limits.part_rows, store_options, prefix=f"a{attempt:03d}-list")
+        if previous is not None:
+            state = ScanState.resume(out, writer, summary, fixed, previous, key_of=key_of, allow_labels=allow_labels)
+        else:
+            state = ScanState.start(writer, summary, fixed, key_of=key_of, allow_labels=allow_labels)
+    except OutputError:
+        if previous is None:  # a scan that could not start leaves nothing behind: the same command works later
+            _remove_empty(out, made)
+        raise
     signals = Signals()
 
     def absorb(result: ObjectResult) -> None:
@@ -774,6 +813,12 @@ def run_scan(
             with signals.critical():
                 state.finish(INTERRUPTED)
             raise
+        except OutputError as exc:
+            # what is committed stays; the manifest says so if it can still be written, else it stays `running`
+            summary.interrupted_by, summary.write_error = WRITE_ERROR, str(exc)
+            with signals.critical(), contextlib.suppress(OutputError):
+                state.stopped(INTERRUPTED)
+            raise
     return summary
 
 
@@ -798,6 +843,27 @@ def _output_prefix(out: str) -> str:
     if scheme_of(out) == "file":
         return file_uri(path_of(out).absolute()) + "/"
     return out.rstrip("/") + "/"
+
+
+def _missing_folders(out: str) -> list[Path]:
+    """The folders a local `out` will create (it and its missing parents), deepest first."""
+    if scheme_of(out) != "file":
+        return []
+    missing = []
+    path = path_of(out).absolute()
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def _remove_empty(out: str, made: list[Path]) -> None:
+    """Remove the folders a new scan made in a local `out` (its tables', and `made`) where they hold nothing."""
+    if scheme_of(out) != "file":
+        return
+    for folder in [*(path_of(out).absolute() / table for table in TABLES), *made]:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _identity(lister: Connector, ref: ObjectRef) -> tuple[str, str | None]:

@@ -239,6 +239,13 @@ class ScanState:
         self.summary.seconds = self._seconds_before + (now - self._t0)
         self.writer.write_manifest(self.manifest(status))
 
+    def stopped(self, status: str) -> None:
+        """The manifest alone, saying `status`: the scan directory refused a write, so the parent's
+        uncommitted rows are left (a resumed scan lists them again) and only this one write is tried."""
+        self.summary.status = status
+        self.summary.seconds = self._seconds_before + (time.monotonic() - self._t0)
+        self.writer.write_manifest(self.manifest(status))
+
     def finish(self, status: str) -> None:
         # every table of a finished scan has a part: zero rows where it has nothing to say
         self.writer.flush()
@@ -285,6 +292,8 @@ class ScanState:
                 "row_fallbacks": s.row_fallbacks,
             },
             "interrupted_by": s.interrupted_by,
+            #: the write the scan directory refused, when that stopped the scan (interrupted_by "write error")
+            "write_error": s.write_error,
             "parts": {t: sorted(names) for t, names in self.parts.items()},
         }
 

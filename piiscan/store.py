@@ -9,7 +9,9 @@ no dependency; see the README).
 
 Every write is whole or invisible: a local file is written under a temporary name and renamed;
 an object is one upload, which S3 and GCS show only once it is complete. Writing the same name
-again replaces it atomically (the manifest is rewritten this way).
+again replaces it atomically (the manifest is rewritten this way). A write the store refuses (a
+full disk, a file size limit, a bucket policy) raises `OutputError`, one line naming the file and
+the cause.
 
 A `Store` pickles as its URI and `StoreOptions` and opens its filesystem again where it is
 unpickled, so a worker process builds the same store from that small description. Credentials
@@ -25,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,15 +40,46 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from piiscan.redact import safe_message
+
 #: attempts per S3 request (the SDK's standard backoff with jitter), as the S3 connector allows
 S3_ATTEMPTS = 10
 #: how long a GCS request is retried (429, 5xx, resets) before it fails, as the GCS connector
 GCS_RETRY_LIMIT = timedelta(seconds=300)
 BUCKET_SCHEMES = ("s3", "gs")
+#: the first look at a scan directory in a bucket (`scan --out`): S3 attempts, GCS retry time
+REACH_ATTEMPTS = 4
+REACH_LIMIT = timedelta(seconds=8)
 
 
 class StoreError(Exception):
     """A store URI that cannot be used (no bucket name, unknown scheme)."""
+
+
+class OutputError(Exception):
+    """The store refused a write (a full disk, a file size limit, a bucket policy): one line, named."""
+
+
+#: what pyarrow says of a refused request (`AWS Error ACCESS_DENIED during PutObject operation`,
+#: `Status(PERMISSION_DENIED: …`): the code, without the library's prose
+_S3_ERROR = re.compile(r"AWS Error (\w+) during (\w+) operation")
+_GCS_ERROR = re.compile(r"Status\((\w+):")
+
+
+def request_failure(exc: BaseException) -> str | None:
+    """What a refused bucket request was (`S3 HeadBucket failed: NETWORK_CONNECTION`), from pyarrow's
+    message; None when it is not one."""
+    if m := _S3_ERROR.search(str(exc)):
+        return f"S3 {m.group(2)} failed: {m.group(1)}"
+    if m := _GCS_ERROR.search(str(exc)):
+        return f"GCS request failed: {m.group(1)}"
+    return None
+
+
+def write_failure(uri: str, name: str, exc: OSError) -> OutputError:
+    """`exc`, met writing `name` under `uri`, as one line that names the cause and not the library's prose."""
+    cause = os.strerror(exc.errno) if exc.errno else request_failure(exc) or safe_message(exc)
+    return OutputError(f"cannot write {join(uri, name) if name else uri}: {cause}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +137,10 @@ class Store:
         """Create these sub-folders of a local root; buckets have no folders to create."""
         if self.local:
             for name in names:
-                self.fs.create_dir(self.path(name), recursive=True)
+                try:
+                    self.fs.create_dir(self.path(name), recursive=True)
+                except OSError as exc:
+                    raise write_failure(self.uri, name, exc) from None
 
     def put(self, name: str, data: bytes | pa.Buffer) -> None:
         """Write `data` as `name`, replacing any earlier `name` atomically."""
@@ -111,17 +148,20 @@ class Store:
         # an upload appears whole when its stream closes; a local file needs a rename for that
         folder = posixpath.dirname(final)
         target = posixpath.join(folder, f".{uuid.uuid4().hex[:12]}.tmp") if self.local else final
-        if self.local:
-            self.fs.create_dir(folder, recursive=True)
         try:
-            with self.fs.open_output_stream(target) as stream:
-                stream.write(data)
             if self.local:
-                self.fs.move(target, final)
-        except BaseException:
-            if self.local and self.fs.get_file_info(target).type == pafs.FileType.File:
-                self.fs.delete_file(target)
-            raise
+                self.fs.create_dir(folder, recursive=True)
+            try:
+                with self.fs.open_output_stream(target) as stream:
+                    stream.write(data)
+                if self.local:
+                    self.fs.move(target, final)
+            except BaseException:
+                if self.local and self.fs.get_file_info(target).type == pafs.FileType.File:
+                    self.fs.delete_file(target)
+                raise
+        except OSError as exc:
+            raise write_failure(self.uri, name, exc) from None
 
     def delete(self, name: str) -> None:
         """Remove the file `name` (a part a killed attempt left); one already gone is no error."""
@@ -198,14 +238,23 @@ def _root(uri: str) -> str:
     return posixpath.join(bucket, prefix.strip("/")) if prefix.strip("/") else bucket
 
 
-def _filesystem(uri: str, root: str, options: StoreOptions) -> pafs.FileSystem:
+def first_look(uri: str, options: StoreOptions | None = None) -> Store:
+    """A Store for the first look at `uri` (does it hold a scan?), retrying briefly: a bucket that
+    cannot be reached at all is named within seconds, not after minutes of retries."""
+    options = options or StoreOptions()
+    return Store(uri, options, fs=_filesystem(uri, _root(uri), options, brief=True))
+
+
+def _filesystem(uri: str, root: str, options: StoreOptions, *, brief: bool = False) -> pafs.FileSystem:
     scheme = scheme_of(uri)
     if scheme == "file":
         return pafs.LocalFileSystem()
-    return _s3(root.split("/", 1)[0], options) if scheme == "s3" else _gcs(options)
+    if scheme == "s3":
+        return _s3(root.split("/", 1)[0], options, REACH_ATTEMPTS if brief else S3_ATTEMPTS)
+    return _gcs(options, REACH_LIMIT if brief else GCS_RETRY_LIMIT)
 
 
-def _s3(bucket: str, options: StoreOptions) -> pafs.S3FileSystem:
+def _s3(bucket: str, options: StoreOptions, attempts: int) -> pafs.S3FileSystem:
     endpoint = options.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     region = None
     if not endpoint and not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
@@ -219,17 +268,17 @@ def _s3(bucket: str, options: StoreOptions) -> pafs.S3FileSystem:
         anonymous=options.anonymous,
         connect_timeout=10,
         request_timeout=60,
-        retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=S3_ATTEMPTS),
+        retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=attempts),
         # a small file is one PutObject when it is closed; larger ones a multipart upload
         allow_delayed_open=True,
     )
 
 
-def _gcs(options: StoreOptions) -> pafs.GcsFileSystem:
+def _gcs(options: StoreOptions, retry_limit: timedelta) -> pafs.GcsFileSystem:
     emulator = os.environ.get("STORAGE_EMULATOR_HOST")
     if emulator:
         parts = urlsplit(emulator if "://" in emulator else f"http://{emulator}")
         return pafs.GcsFileSystem(
-            anonymous=True, scheme=parts.scheme, endpoint_override=parts.netloc, retry_time_limit=GCS_RETRY_LIMIT
+            anonymous=True, scheme=parts.scheme, endpoint_override=parts.netloc, retry_time_limit=retry_limit
         )
-    return pafs.GcsFileSystem(anonymous=options.anonymous, retry_time_limit=GCS_RETRY_LIMIT)
+    return pafs.GcsFileSystem(anonymous=options.anonymous, retry_time_limit=retry_limit)

@@ -58,4 +58,6 @@ def read_head(stream: IO[bytes], n: int) -> tuple[bytes, io.BufferedReader]:
         parts.append(chunk)
         got += len(chunk)
     head = b"".join(parts)
-    return head, io.BufferedReader(_Replay(head, stream), buffer_size=256 * 1024)
+    # a stream that ended within its head needs no large buffer (a small object's costs add up)
+    buffer_size = 256 * 1024 if got >= n else io.DEFAULT_BUFFER_SIZE
+    return head, io.BufferedReader(_Replay(head, stream), buffer_size=buffer_size)

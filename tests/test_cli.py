@@ -240,6 +240,7 @@ def test_scan_help_lists_options_under_their_source_kinds_heading() -> None:
         "--anonymous",
         "--list-page-size",
         "--max-attempts",
+        "--list-threads",
     ]
     assert sections["PostgreSQL (postgresql://)"] == ["--sample-rows", "--sample-percent", "--timestamp-column"]
     assert sections["Files (in folders and in buckets)"] == ["--timestamp-field"]

@@ -71,6 +71,7 @@ def test_generated_data(tmp_path: Path, kind: str) -> None:
     assert counts["row_fallbacks"] == 0
 
 
+REPEATED_NOTES = ("regel\nmet iban {i}", "bsn {b}", "x", "ok\npiiscan:allow {b}")
 AWKWARD_CSV = {
     # quoted newlines (the line moves on), doubled quotes, non-ASCII, an empty quoted cell
     "quoted.csv": (
@@ -90,6 +91,27 @@ AWKWARD_CSV = {
     # inline allow markers: a marked row's findings are dropped on both roads
     "marked.csv": (
         'id,bsn,lat,lon,note\n1,{b},52.37276,4.89528,piiscan:allow\n2,{b},52.1,4.2,"x\npiiscan:allow"\n3,{b},,,x\n'
+    ),
+    # values repeated on many rows, scanned once each: multi-line ones too, a marked one among them
+    "repeated.csv": "naam,email,opmerking\n"
+    + "".join(
+        '"Jan %d",jan%d@example.nl,"%s"\n' % (k % 3, k % 4, REPEATED_NOTES[k % 4])  # noqa: UP031 (braces are fields)
+        for k in range(150)
+    ),
+    # record detectors asked once per distinct set of the fields they read: names in parts, an
+    # address over columns, a postcode and house number; rows repeat them, some leave one empty
+    "people.csv": "voornaam,tussenvoegsel,achternaam,straat,huisnummer,toevoeging,postcode,plaats,email\n"
+    + "".join(
+        "%s,%s,Vries,Hamseweg,%d,%s,3828 AD,%s,x%d@example.nl\n"  # noqa: UP031 (braces are fields)
+        % (
+            ("Jan", "", "Anna")[k % 3],
+            ("de", "")[k % 2],
+            20 + k % 4,
+            ("A", "", "bis")[k % 3],
+            ("Hoogland", "")[k % 2],
+            k,
+        )
+        for k in range(90)
     ),
     # latitude/longitude pairs as text
     "pos.csv": "id,lat,lon,note\n1,52.37276,4.89528,x\n2,,4.9,y\n3,52,5,z\n4,52.1,abc,{i}\n",
@@ -171,6 +193,7 @@ def test_a_pair_of_columns_is_judged_as_records_are(kind: pa.DataType) -> None:
     """`GpsFieldsDetector.find_columns` (native range and precision checks) against `find`."""
     import random
 
+    from piiscan.detectors.base import Candidate
     from piiscan.detectors.gps_fields import GpsFieldsDetector
     from piiscan.model import Record
 
@@ -196,7 +219,8 @@ def test_a_pair_of_columns_is_judged_as_records_are(kind: pa.DataType) -> None:
         lats = [None if v is None else str(v) for v in lats]
         lons = [None if v is None else str(v) for v in lons]
     detector = GpsFieldsDetector()
-    by_column = list(detector.find_columns("lat", "lon", pa.array(lats, kind), pa.array(lons, kind)))
+    rows, values, scores = detector.find_columns("lat", "lon", pa.array(lats, kind), pa.array(lons, kind))
+    by_column = [(i, Candidate(v, s)) for i, v, s in zip(rows.tolist(), values, scores, strict=True)]
     # float32 columns hold what float32 can: the records hold the same
     lats, lons = pa.array(lats, kind).to_pylist(), pa.array(lons, kind).to_pylist()
     by_record = [
@@ -207,6 +231,7 @@ def test_a_pair_of_columns_is_judged_as_records_are(kind: pa.DataType) -> None:
     ]
     assert by_column == by_record
     assert len(by_column) > 500
+    assert detector.masks(values) == [detector.mask(v) for v in values]
 
 
 def test_small_blocks_cut_between_records_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
         "piiscan.redact",
         "piiscan.streams",
         "piiscan.exitcodes",
+        "piiscan.console",  # rich consoles sized for a terminal or a pipe
         "piiscan.plugins",  # the entry-point loader of detectors, connectors and extractors
         "piiscan",
     ),

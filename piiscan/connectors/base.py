@@ -8,8 +8,10 @@ whose objects are not byte streams (a database table) override `read` to yield e
 from __future__ import annotations
 
 import fnmatch
+import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any, ClassVar, Generic, TypeVar
 
@@ -58,6 +60,8 @@ class ListFailure:
 
 
 _T = TypeVar("_T")
+#: a page of a listing split by prefix: its entries, and the prefixes it names (listed apart)
+Page = tuple[Sequence[_T], Sequence[str]]
 
 Listing = Iterator[ObjectRef | Skipped | ListFailure]
 
@@ -85,6 +89,10 @@ class Connector:
 
     def open(self, ref: ObjectRef) -> IO[bytes]:
         raise NotImplementedError
+
+    def check(self, uri: str) -> None:
+        """Raise SourceError when `uri` certainly cannot be read (no credentials at all): asked
+        before a scan writes anything, so such a run leaves nothing behind. Nothing to check by default."""
 
     def read(self, ref: ObjectRef) -> Events | None:
         """Events for objects that are not byte streams (a table's `TableRows`); None (the default): use `open`."""
@@ -152,5 +160,96 @@ class BucketConnector(Connector):
         """Ask the store; raise SourceError when the bucket does not exist or cannot be reached."""
         raise NotImplementedError
 
+    def pages(self, bucket: str, prefix: str, delimiter: str | None = None) -> Iterator[Page[Any]]:
+        """The store's listing of `prefix`, page by page: its entries and, with a delimiter, the
+        prefixes it names."""
+        raise NotImplementedError
+
+    def entries(self, bucket: str, prefix: str) -> Iterator[Any]:
+        """Every entry under `prefix`; with `list_threads` > 1 the prefixes at the source's level
+        (delimiter `/`) are listed at once, a thread each, in no particular order (`by_prefix`)."""
+        threads = self.options.list_threads if isinstance(self.options, BucketOptions) else 1
+        if threads <= 1:
+            return (entry for entries, _ in self.pages(bucket, prefix) for entry in entries)
+
+        def under(below: str) -> Iterator[Sequence[Any]]:
+            return (entries for entries, _ in self.pages(bucket, below))
+
+        return by_prefix(self._level(bucket, prefix), under, threads)
+
+    def _level(self, bucket: str, prefix: str) -> Iterator[Page[Any]]:
+        """The delimited pages of the source's level: `s3://b/logs` names the folder `logs/`, whose
+        own prefixes are then the ones listed apart."""
+        folder = prefix + "/" if prefix and not prefix.endswith("/") else None
+        for entries, prefixes in self.pages(bucket, prefix, delimiter="/"):
+            yield entries, [p for p in prefixes if p != folder]
+            if folder in prefixes:
+                yield from self.pages(bucket, folder, delimiter="/")
+
     def close(self) -> None:
         self._clients.clear()
+
+
+_END = object()
+
+
+def by_prefix(
+    top: Iterable[Page[_T]], pages_under: Callable[[str], Iterable[Sequence[_T]]], threads: int
+) -> Iterator[_T]:
+    """A listing split by prefix: the entries of `top` (a delimited listing's pages: the entries at
+    its level and the prefixes below it), then, as they come, those of every prefix it names, each
+    paged by `pages_under` on one of `threads` threads at once.
+
+    In no particular order. Memory stays bounded: at most two pages per thread wait to be taken.
+    An exception raised by `pages_under` is raised here; closing the iterator stops the threads.
+    """
+    pages: queue.Queue[object] = queue.Queue(maxsize=2 * threads)
+    stop = threading.Event()
+
+    def put(item: object) -> None:
+        while not stop.is_set():
+            try:
+                pages.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def walk(prefix: str) -> None:
+        try:
+            for page in pages_under(prefix):
+                if stop.is_set():
+                    return
+                put(page)
+        except Exception as exc:  # raised where the listing is read
+            put(exc)
+        finally:
+            put(_END)
+
+    def taken(item: object) -> Sequence[_T]:
+        if isinstance(item, Exception):
+            raise item
+        return item  # type: ignore[return-value]
+
+    walking = 0
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="piiscan-list")
+    try:
+        for entries, prefixes in top:
+            yield from entries
+            for prefix in prefixes:
+                pool.submit(walk, prefix)
+                walking += 1
+            while not pages.empty():  # the walkers wait while their pages are not taken
+                item = pages.get()
+                if item is _END:
+                    walking -= 1
+                else:
+                    yield from taken(item)
+        while walking:
+            item = pages.get()
+            if item is _END:
+                walking -= 1
+            else:
+                yield from taken(item)
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)

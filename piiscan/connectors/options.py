@@ -35,6 +35,9 @@ class BucketOptions(ConnectorOptions):
     anonymous: bool = False
     #: objects per listing request (--list-page-size)
     page_size: int = 1000
+    #: the prefixes at a source's top level listed at once, each on a thread of its own (--list-threads);
+    #: 1: the whole source in one listing stream
+    list_threads: int = 8
     #: attempts per request before a throttled or failing request is given up (--max-attempts):
     #: S3's adaptive retries count them, GCS retries until their backoff (0.25 s doubling, at most
     #: 30 s apart) would have run this many times

@@ -13,6 +13,8 @@ integer columns wide enough for a BSN or card number (integer, bigint, numeric) 
 columns too, for record detectors); bytea and PostGIS columns are reported as skipped members of
 the table. A table is read as `TableRows`: its primary key (`ctid` without one; nothing for a
 view), the `--timestamp-column` value, the columns; `piiscan.extract.table` makes records of them.
+A listed table whose `ObjectRef.extra` holds `rows` (row keys, as `row_key` gives them) is read
+for those rows only (`subject export` reads again exactly the rows of a case).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import fnmatch
 import io
 import os
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -31,9 +34,13 @@ from psycopg import sql
 from piiscan.connectors.base import Connector, Listing, Selection, Skipped, SourceError
 from piiscan.connectors.options import PostgresOptions
 from piiscan.model import Column, ContentType, Events, Member, ObjectRef, TableRows
-from piiscan.redact import safe_message
+from piiscan.redact import safe_message, strip_password
 
 MIME = "application/x-postgresql-table"
+#: `ObjectRef.extra` key: read only the rows with these keys (dicts of key column -> value)
+ROWS_KEY = "rows"
+#: how long the next table waits for a server whose connection was lost mid-scan (a restart, a failover)
+RECONNECT_SECONDS = 30.0
 SAMPLE_SEED = 0  # REPEATABLE: the same database gives the same sample twice
 _NUMBER_TYPES = {"int4", "int8", "numeric"}  # int2 (max 32767) cannot hold a BSN or a card number
 _FLOAT_TYPES = {"float4", "float8"}  # read only for record detectors (latitude/longitude fields)
@@ -120,6 +127,12 @@ def object_uri(host: str, port: int | str, dbname: str, schema: str, table: str)
     return f"postgresql://{host_part}:{port}/{enc(dbname)}/{enc(schema)}.{enc(table)}"
 
 
+def first_line(exc: BaseException) -> str:
+    """libpq's message without its hint lines (`Is the server running…?`), made safe to show."""
+    text = str(exc).strip()
+    return safe_message(text.splitlines()[0] if text else type(exc).__name__)
+
+
 class TimestampRuleError(ValueError):
     """A `--timestamp-column` rule naming a table does not hold for it: that table fails."""
 
@@ -161,6 +174,8 @@ class PostgresConnector(Connector):
     def __init__(self, options: PostgresOptions | None = None) -> None:
         super().__init__(options)
         self._connections: dict[str, psycopg.Connection[Any]] = {}
+        #: servers that did not come back within RECONNECT_SECONDS: the next tables try once each
+        self._gone: set[str] = set()
 
     # -- connections -----------------------------------------------------------------------
 
@@ -171,7 +186,20 @@ class PostgresConnector(Connector):
         timeout = (
             {} if "connect_timeout" in conninfo or os.environ.get("PGCONNECT_TIMEOUT") else {"connect_timeout": 10}
         )
-        conn = psycopg.connect(conninfo, autocommit=True, **timeout)
+        # a connection lost mid-scan (a restart, a failover): wait for the server once, not per table
+        lost = conn is not None and conninfo not in self._gone
+        deadline = time.monotonic() + (RECONNECT_SECONDS if lost else 0.0)
+        while True:
+            try:
+                conn = psycopg.connect(conninfo, autocommit=True, **timeout)
+                break
+            except psycopg.OperationalError as exc:
+                if time.monotonic() >= deadline:
+                    if lost:
+                        self._gone.add(conninfo)
+                    raise ConnectionError(f"cannot connect to the PostgreSQL server: {first_line(exc)}") from None
+                time.sleep(0.5)
+        self._gone.discard(conninfo)
         settings = {
             "statement_timeout": self.options.statement_timeout,
             "lock_timeout": self.options.lock_timeout,
@@ -201,9 +229,10 @@ class PostgresConnector(Connector):
                 relations = conn.execute(_RELATIONS, {"schemas": list(source.schemas)}).fetchall()
             info = conn.info
             host, port, dbname = info.host, info.port, info.dbname
+        except ConnectionError as exc:  # the URI as written, never its password
+            raise SourceError(f"{strip_password(uri)}: {exc}") from None
         except psycopg.Error as exc:
-            # the message never quotes the URI: it may hold a password
-            raise SourceError(f"cannot read the PostgreSQL catalog: {safe_message(exc)}") from None
+            raise SourceError(f"{strip_password(uri)}: cannot read the PostgreSQL catalog: {first_line(exc)}") from None
         for oid, schema, table, relkind, reltuples, size in relations:
             name = f"{schema}.{table}"
             if source.tables and name not in source.tables and table not in source.tables:
@@ -236,12 +265,12 @@ class PostgresConnector(Connector):
         query = sql.SQL("SELECT count(*), max(xmin::text::bigint) FROM {}").format(
             sql.Identifier(x["schema"], x["table"])
         )
-        conn = self._connect(x["conninfo"])
         try:
+            conn = self._connect(x["conninfo"])
             with conn.transaction():
                 rows, newest = conn.execute(query).fetchone() or (0, None)
-        except psycopg.Error:
-            return ref  # no version: the table is read (and a denied SELECT fails there, as a row)
+        except (psycopg.Error, ConnectionError):
+            return ref  # no version: the table is read (and a denied SELECT or a lost server fails there, as a row)
         return replace(ref, version=f"rows={rows};xmin={newest}")
 
     # -- reading ---------------------------------------------------------------------------
@@ -259,7 +288,8 @@ class PostgresConnector(Connector):
             cursor = conn.cursor(name="piiscan_rows")
             cursor.execute(plan.query)
         except BaseException:
-            conn.rollback()
+            if not conn.closed:  # a connection lost with the server: its error is the one to report
+                conn.rollback()
             raise
         return self._rows(conn, cursor, plan)
 
@@ -290,7 +320,10 @@ class PostgresConnector(Connector):
             selected.append(sql.SQL("extract(epoch FROM {})::numeric").format(sql.Identifier(timestamp)))
         selected.extend(selects)
         relation = sql.Identifier(x["schema"], x["table"])
-        sample_sql, note = self._sample(relkind, x.get("rows_estimate"))
+        if x.get(ROWS_KEY) is not None:
+            sample_sql, note = _rows_where(keys or ["ctid"], x[ROWS_KEY]), None
+        else:
+            sample_sql, note = self._sample(relkind, x.get("rows_estimate"))
         query = sql.SQL("SELECT {} FROM {} {}").format(sql.SQL(", ").join(selected), relation, sample_sql)
         return _Plan(
             query=query,
@@ -342,12 +375,34 @@ class PostgresConnector(Connector):
                 yield Member(name=name, open=lambda: io.BytesIO(b""), skip_reason=reason)
             yield TableRows(plan.columns, plan.keys, plan.timestamp, self._batches(cursor))
         finally:  # the scanner has read the rows (or given up): the next event is asked for after
-            cursor.close()
-            conn.rollback()
+            try:
+                cursor.close()
+                conn.rollback()
+            except psycopg.OperationalError:
+                if not conn.closed:
+                    raise  # a connection lost with the server has nothing left to end
 
     def _batches(self, cursor: psycopg.ServerCursor[Any]) -> Iterator[list[tuple[Any, ...]]]:
         while batch := cursor.fetchmany(self.options.batch_rows):
             yield batch
+
+
+def _rows_where(keys: list[str], rows: list[dict[str, Any]]) -> sql.Composable:
+    """`WHERE (k1, k2) IN ((v1, v2), …)` for the rows whose keys are all given (literals untyped:
+    the server reads each as its column's type); no row: a WHERE that holds for none."""
+    wanted = [row for row in rows if all(k in row for k in keys)]
+    if not wanted:
+        return sql.SQL("WHERE false")
+    columns = sql.SQL(", ").join(sql.Identifier(k) for k in keys)
+    values = sql.SQL(", ").join(
+        sql.SQL("({})").format(sql.SQL(", ").join(sql.Literal(_untyped(row[k])) for k in keys)) for row in wanted
+    )
+    return sql.SQL("WHERE ({}) IN ({})").format(columns, values)
+
+
+def _untyped(value: Any) -> Any:
+    """A key value as a literal the server types by its column: an int as is, anything else as text."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,9 @@ class AddressColumnsDetector(RecordDetector):
         plan = self._plan(names)
         return "street" in plan and len(plan) >= 3
 
+    def reads(self, names: Sequence[str]) -> Sequence[str] | None:
+        return list(self._plan(names).values())
+
     def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
         plan = self._plan(list(record.fields))
         if "street" not in plan or len(plan) < 3:

@@ -137,6 +137,9 @@ class AddressFieldsDetector(RecordDetector):
     def may_find(self, names: Sequence[str], kind: str = "") -> bool:
         return bool(self._fields(names))
 
+    def reads(self, names: Sequence[str]) -> Sequence[str] | None:
+        return [path for paths in self._fields(names) for path in paths if path]
+
     def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
         fields = record.fields
         for postcode_path, number_path, addition_path in self._fields(list(fields)):

@@ -148,6 +148,12 @@ class RecordDetector(_Owner):
         columns) asks once, and hands over no records when no detector wants them."""
         return True
 
+    def reads(self, names: Sequence[str]) -> Sequence[str] | None:
+        """The fields whose values `find` reads in a record with these field names (the others'
+        names may still matter), or None when that is not known: then a column store hands whole
+        records over, else one record for each distinct set of those values."""
+        return None
+
 
 def mask_tail(value: str, keep: int = 4, fill: str = "*") -> str:
     """`****6782`: only the last `keep` characters, and never more than half of the value."""

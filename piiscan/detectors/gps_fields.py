@@ -162,6 +162,12 @@ class GpsFieldsDetector(RecordDetector):
         plan = self._plan(tuple(names))
         return bool(plan.pairs or plan.geometries)
 
+    def reads(self, names: Sequence[str]) -> Sequence[str] | None:
+        plan = self._plan(tuple(names))
+        kinds = [f"{base}.type" for base, _, _ in plan.geometries if f"{base}.type" in names]
+        pairs = [(lat, lon) for lat, lon, _, _ in plan.pairs] + [(lat, lon) for _, lat, lon in plan.geometries]
+        return [*(path for pair in pairs for path in pair), *plan.srids, *kinds]
+
     def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
         fields = record.fields
         if len(fields) < 2:
@@ -213,6 +219,14 @@ class GpsFieldsDetector(RecordDetector):
     def mask(self, canonical: str) -> str:
         return mask_position(canonical)
 
+    def masks(self, canonicals: list[str]) -> list[str]:
+        """`mask` of each canonical form, in native code: every part cut after its first decimal."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values = pa.array(canonicals, pa.string())
+        return pc.replace_substring_regex(values, pattern=r"(\.[0-9])[0-9]*", replacement=r"\1***").to_pylist()
+
     def column_pairs(self, names: Sequence[str]) -> tuple[tuple[str, str], ...] | None:
         """The (latitude, longitude) fields of records with these names, for a caller that judges
         each pair from its two values alone (a column store); None when a record's other fields
@@ -222,10 +236,12 @@ class GpsFieldsDetector(RecordDetector):
             return None
         return tuple((lat, lon) for lat, lon, _, _ in plan.pairs)
 
-    def find_columns(self, lat_path: str, lon_path: str, lats: Any, lons: Any) -> Iterator[tuple[int, Candidate]]:
-        """(row, candidate) for two columns of a pair (Arrow arrays): what `find` yields for records
-        holding these two fields. Float columns are judged in native code up to the canonical
-        form (range, and the decimals `repr` writes); other columns value by value, by `_pair`."""
+    def find_columns(self, lat_path: str, lon_path: str, lats: Any, lons: Any) -> tuple[Any, list[str], list[float]]:
+        """(rows, canonical forms, scores) for two columns of a pair (Arrow arrays): what `find`
+        yields for records holding these two fields, as columns. Float columns are judged in native
+        code up to the canonical form (range, and the decimals `repr` writes); other columns value
+        by value, by `_pair`."""
+        import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -234,11 +250,12 @@ class GpsFieldsDetector(RecordDetector):
         if e7 or not (pa.types.is_floating(lats.type) and pa.types.is_floating(lons.type)):
             rows = pc.indices_nonzero(both)
             pairs = zip(rows.to_pylist(), lats.take(rows).to_pylist(), lons.take(rows).to_pylist(), strict=True)
-            for i, lat, lon in pairs:
-                found = self._pair(lat, lon, e7)
-                if found:
-                    yield i, found
-            return
+            found = [(i, cand) for i, lat, lon in pairs if (cand := self._pair(lat, lon, e7)) is not None]
+            return (
+                np.array([i for i, _ in found], dtype=np.int64),
+                [c.canonical for _, c in found],
+                [c.score for _, c in found],  # type: ignore[misc]
+            )
         lats, lons = pc.cast(lats, pa.float64()), pc.cast(lons, pa.float64())
         size_lat, size_lon = pc.abs(lats), pc.abs(lons)
         on_earth = pc.and_(
@@ -252,11 +269,11 @@ class GpsFieldsDetector(RecordDetector):
         )
         rows = pc.indices_nonzero(pc.and_(pc.and_(both, on_earth), pc.invert(tiny)).fill_null(False))
         lats, lons = lats.take(rows), lons.take(rows)
-        places = pc.min_element_wise(_decimals(lats), _decimals(lons)).to_pylist()
-        for i, lat, lon, p in zip(rows.to_pylist(), lats.to_pylist(), lons.to_pylist(), places, strict=True):
-            value = canonical(lat, lon)
-            if value is not None:
-                yield i, Candidate(value, _score(p))
+        places = pc.min_element_wise(_decimals(lats), _decimals(lons)).to_numpy(zero_copy_only=False)
+        scores = np.select([places >= 3, places >= 1], [_score(3), _score(1)], _score(0)).tolist()
+        # on Earth and not (0, 0), as checked above: `canonical` refuses none of them
+        values = [canonical(lat, lon) for lat, lon in zip(lats.to_pylist(), lons.to_pylist(), strict=True)]
+        return rows.to_numpy(zero_copy_only=False).astype(np.int64), values, scores  # type: ignore[return-value]
 
 
 def _decimals(values: Any) -> Any:

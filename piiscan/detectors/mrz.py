@@ -99,6 +99,19 @@ def _lower_line(lower: str, *, composite: bool) -> str | None:
 
 
 _DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9]{1,20}$")
+_SPACES = re.compile(r"[ \t\r]")
+
+
+def zone_lines(zone: str) -> list[tuple[str, list[int]]]:
+    """Each line of `zone` without the spaces OCR may put in it, and where each of its characters
+    stands in `zone`: what a detector needs to report one field of a zone."""
+    lines: list[tuple[str, list[int]]] = []
+    offset = 0
+    for raw in zone.split("\n"):
+        kept = [(offset + i, c) for i, c in enumerate(raw) if not _SPACES.match(c)]
+        lines.append(("".join(c for _, c in kept), [i for i, _ in kept]))
+        offset += len(raw) + 1
+    return lines
 
 
 class MrzDetector(Detector):

@@ -15,15 +15,12 @@ digits.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from piiscan.detectors.base import Candidate, Detector
 from piiscan.detectors.bsn import BsnDetector, eleven_proof
-from piiscan.detectors.mrz import ZONES, MrzDetector
+from piiscan.detectors.mrz import ZONES, MrzDetector, zone_lines
 from piiscan.entities import NL_BSN
-
-_SPACES = re.compile(r"[ \t\r]")
 
 
 class MrzBsnDetector(Detector):
@@ -53,13 +50,7 @@ class MrzBsnDetector(Detector):
         """(start, end, BSN) within `zone` when it is a valid Dutch MRZ holding a BSN."""
         if self._mrz.validate(zone) is None:
             return None
-        # each cleaned line, and where each of its characters stands in `zone`
-        lines: list[tuple[str, list[int]]] = []
-        offset = 0
-        for raw in zone.split("\n"):
-            kept = [(offset + i, c) for i, c in enumerate(raw) if not _SPACES.match(c)]
-            lines.append(("".join(c for _, c in kept), [i for i, _ in kept]))
-            offset += len(raw) + 1
+        lines = zone_lines(zone)
         upper = lines[0][0]
         if upper[2:5] != "NLD":
             return None

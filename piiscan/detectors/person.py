@@ -15,8 +15,9 @@ Values must look like a name: letters (any script), spaces, `'`, `-` and `.`, on
 no digits or `@`, at least two characters.
 
 Text: a greeting that opens a message (`Beste Jan,`, `Geachte heer De Vries,`, `Dear Anna,`,
-`Hoi Piet!`) or a sign-off followed by a name on the same or the next line (`Met vriendelijke
-groet,` / `Kind regards,` then `Jan de Vries`). Forms of address that name no one (`Beste klant,`,
+`Hoi Piet!`, `Sehr geehrte Frau Müller,`, `Hallo Jan,`) or a sign-off followed by a name on the
+same or the next line (`Met vriendelijke groet,` / `Kind regards,` / `Mit freundlichen Grüßen` /
+`Viele Grüße` then `Jan de Vries`). Forms of address that name no one (`Beste klant,`,
 `Dear all,`) are refused. Mail display names are found by `mail_headers`; spaCy PERSON entities
 by `nlp` with `--nlp-model`.
 
@@ -220,6 +221,10 @@ class PersonFieldsDetector(RecordDetector):
         plan = self._plan(names)
         return bool(plan.parts or plan.full)
 
+    def reads(self, names: Sequence[str]) -> Sequence[str] | None:
+        plan = self._plan(names)
+        return [*(path for slots in plan.parts for path in slots if path), *plan.full]
+
     def find(self, record: Record) -> Iterator[tuple[Locator, Candidate]]:
         fields = record.fields
         plan = self._plan(list(fields))
@@ -246,9 +251,38 @@ class PersonFieldsDetector(RecordDetector):
 _CAP_WORD = r"[A-Z\xc3][a-z\x80-\xff'\-]+"
 _PARTICLES = r"(?:van|de|der|den|het|ter|ten|te|op|in|la|le|von|zu|'t)"
 _NAME = _CAP_WORD + r"(?:[ ](?:" + _PARTICLES + r"[ ]){0,3}" + _CAP_WORD + r"){0,3}"
-GREETINGS = ("beste", "hallo", "hoi", "dag", "geachte", "lieve", "dear", "hi", "hello", "hey")
-TITLES = ("heer", "mevrouw", "mevr.", "dhr.", "mw.", "mr.", "mrs.", "ms.", "dr.")
+GREETINGS = (
+    "beste",
+    "hallo",
+    "hoi",
+    "dag",
+    "geachte",
+    "lieve",
+    "dear",
+    "hi",
+    "hello",
+    "hey",
+    "sehr geehrte",
+    "sehr geehrter",
+    "liebe",
+    "lieber",
+    "guten tag",
+)
+TITLES = ("heer", "mevrouw", "mevr.", "dhr.", "mw.", "mr.", "mrs.", "ms.", "dr.", "frau", "herr", "herrn")
 SIGN_OFFS = (
+    "mit freundlichen grüßen",
+    "mit freundlichen grüssen",
+    "freundliche grüße",
+    "freundliche grüsse",
+    "viele grüße",
+    "viele grüsse",
+    "beste grüße",
+    "beste grüsse",
+    "liebe grüße",
+    "liebe grüsse",
+    "herzliche grüße",
+    "herzliche grüsse",
+    "mfg",
     "met vriendelijke groeten",
     "met vriendelijke groet",
     "vriendelijke groeten",
@@ -275,7 +309,8 @@ def _alternatives(words: Sequence[str]) -> str:
 _GREETING = rf"(?i:{_alternatives(GREETINGS)})[ ](?:(?i:{_alternatives(TITLES)})[ ])?"
 _SIGN_OFF = rf"(?i:{_alternatives(SIGN_OFFS)})[,.!]?[ \t]*\r?\n?[ \t]*"
 #: the greeting or sign-off of a match, up to where the name starts
-_OPENING = re.compile(f"{_GREETING}|{_SIGN_OFF}")
+#: sign-offs first: `Liebe Grüße,` opens like the greeting `Liebe Anna,`
+_OPENING = re.compile(f"{_SIGN_OFF}|{_GREETING}")
 
 #: forms of address that name no one
 NOT_NAMES = frozenset(
@@ -304,6 +339,22 @@ NOT_NAMES = frozenset(
         "sir or madam",
         "heer of mevrouw",
         "dames en heren",
+        "frau",
+        "herr",
+        "damen",
+        "herren",
+        "kunde",
+        "kundin",
+        "kunden",
+        "kollegen",
+        "kollege",
+        "alle",
+        "grüße",
+        "grüsse",
+        "grüßen",
+        "grüssen",
+        "groet",
+        "groeten",
     }
 )
 

@@ -242,6 +242,7 @@ class _ValueLines:
 
 #: bytes of lines parsed at once by pyarrow (a block ends at a line's end)
 BLOCK_BYTES = 4 * 1024 * 1024
+_HEAD_BYTES = 64 * 1024
 
 
 def _line_batches(stream: IO[bytes], ctx: ExtractContext) -> Events:
@@ -254,6 +255,9 @@ def _line_batches(stream: IO[bytes], ctx: ExtractContext) -> Events:
     line = 1
     as_text: dict[str, pa.DataType] = {}  # fields pyarrow would read as times: read as written
     for block in byte_blocks(stream, BLOCK_BYTES, _after_last_line):
+        if line == 1:  # the times among the first lines' fields, so the block is parsed once, not twice
+            head = block[: _after_last_line(block[:_HEAD_BYTES]) or len(block)]
+            _parse_lines(head, head.count(b"\n") + (0 if head.endswith(b"\n") else 1), as_text)
         rows = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
         table = _parse_lines(block, rows, as_text)
         if table is None:

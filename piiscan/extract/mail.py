@@ -63,14 +63,22 @@ _MAIL_HEADERS = {
     b"x-mailer",
 }
 _STRONG = {b"from", b"message-id", b"received", b"return-path", b"delivered-to"}
+#: a known header name opening a line: a head with fewer than two of them anywhere is no message
+_KNOWN_AT_LINE_START = re.compile(rb"\n(?i:(" + b"|".join(sorted(_MAIL_HEADERS)) + rb")):")
 
 
 def looks_like_headers(head: bytes) -> bool:
     """The head opens with an RFC 5322 header block naming a sender or route, not just any `Key: value`."""
+    if len({name.lower() for name in _KNOWN_AT_LINE_START.findall(b"\n" + head)}) < 2:
+        return False  # one regex pass instead of a loop over the lines of every text that is no mail
     seen: set[bytes] = set()
-    lines = head.split(b"\n", 200)[:200]
-    for n, line in enumerate(lines):
-        line = line.rstrip(b"\r")
+    start = 0
+    for n in range(200):  # line by line, up to the blank line that ends the header block
+        if start > len(head):
+            break
+        end = head.find(b"\n", start)
+        line = (head[start:] if end == -1 else head[start:end]).rstrip(b"\r")
+        start = end + 1 if end != -1 else len(head) + 1
         if not line:
             break
         if line[:1] in (b" ", b"\t") and n:

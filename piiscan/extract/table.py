@@ -34,8 +34,9 @@ def table_events(table: TableRows, ctx: ExtractContext) -> Events:
     n_keys = len(keys)
     offset = n_keys + table.timestamped
     record = 0
+    failure: list[Exception] = []
     with contextlib.closing(table.batches):
-        for batch in table.batches:
+        for batch in _until_failure(table.batches, failure):
             for i, row in enumerate(batch):
                 locator = Locator(
                     record=record + i,
@@ -69,6 +70,21 @@ def table_events(table: TableRows, ctx: ExtractContext) -> Events:
     unit = packer.flush()
     if unit is not None:
         yield unit
+    if failure:  # the source failed mid-table (its server went away): after the rows read before were scanned
+        raise failure[0]
+
+
+def _until_failure(batches: Iterator[Any], failure: list[Exception]) -> Iterator[Any]:
+    """The batches, until fetching one fails: the exception is put in `failure` and the batches end."""
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception as exc:
+            failure.append(exc)
+            return
+        yield batch
 
 
 def row_key(keys: Sequence[str], values: Sequence[Any]) -> str:

@@ -25,6 +25,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
+_BOM_PREFIXES = tuple(bom for bom, _ in _BOMS)
+
 _MIME_BY_SUFFIX = {
     ".md": "text/markdown",
     ".markdown": "text/markdown",
@@ -50,7 +52,7 @@ def detect_encoding(head: bytes) -> str:
 
 def looks_like_text(head: bytes) -> bool:
     """No NUL bytes (outside UTF-16/32 with a BOM) and few control characters."""
-    if any(head.startswith(bom) for bom, _ in _BOMS):
+    if head.startswith(_BOM_PREFIXES):
         return True
     if b"\x00" in head:
         return False

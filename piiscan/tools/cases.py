@@ -14,13 +14,14 @@ import calendar
 import json
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from piiscan.rulepacks import RulePacks
 from piiscan.tools.output import to_json
 from piiscan.tools.scans import ScanDir
 from piiscan.tools.subject import Identifier
@@ -53,6 +54,8 @@ class Case:
     key_fingerprint: str
     received: date
     objects: list[str]  # the objects holding an occurrence, in order
+    #: every occurrence found, by locator (`subject find` rows, with `value_hash`)
+    found: list[dict[str, Any]] = field(default_factory=list)
 
 
 def write_case(
@@ -96,33 +99,38 @@ def read_case(path: Path) -> Case:
             raise CaseError(f"{path}: not a piiscan case file (format {CASE_FORMAT})")
         identifiers = [Identifier(i["type"], i["entity"], i["masked"], i["value_hash"]) for i in data["identifiers"]]
         objects = list(dict.fromkeys(row["object"] for row in data["found"]))
-        return Case(identifiers, data["key_fingerprint"], date.fromisoformat(data["received"]), objects)
+        received = date.fromisoformat(data["received"])
+        return Case(identifiers, data["key_fingerprint"], received, objects, list(data["found"]))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         if isinstance(exc, CaseError):
             raise
         raise CaseError(f"{path}: not a readable piiscan case file ({type(exc).__name__})") from None
 
 
-def rescan(case: Case, key: bytes, workdir: Path) -> tuple[ScanDir, str]:
+def rescan(
+    case: Case, key: bytes, workdir: Path, nlp_model: str | None = None, rules: RulePacks | None = None
+) -> tuple[ScanDir, str]:
     """Scan exactly the case's objects again, into a scan directory under `workdir`; its status."""
     from piiscan.connectors.base import Selection
     from piiscan.scan import ScanOptions, new_scan_id, run_scan
     from piiscan.scandir import read_manifest
 
     out = Path(tempfile.mkdtemp(prefix="verify-", dir=workdir))
-    summary = run_scan(case.objects, str(out), ScanOptions(scan_id=new_scan_id(), key=key), Selection())
+    options = ScanOptions(scan_id=new_scan_id(), key=key, nlp_model=nlp_model, rules=rules)
+    summary = run_scan(case.objects, str(out), options, Selection())
     return ScanDir(out, read_manifest(out)), summary.status
 
 
-def verify(case: Case, key: bytes) -> pa.Table:
+def verify(case: Case, key: bytes, nlp_model: str | None = None, rules: RulePacks | None = None) -> pa.Table:
     """One row per object of the case: `holds` (still has any of the case's identifiers: how many
     occurrences, which), `clean`, `not found` (the object is no longer there, or could not be
-    listed: `reason` says which error) or `unreadable` (listed, but not read fully)."""
+    listed: `reason` says which error) or `unreadable` (listed, but not read fully). `nlp_model` and
+    `rules` as the scans had them: without them, what their detectors found is not seen again."""
     from piiscan.tools.scans import read
     from piiscan.tools.subject import find
 
     with tempfile.TemporaryDirectory(prefix="piiscan-verify-") as tmp:
-        scan, _ = rescan(case, key, Path(tmp))
+        scan, _ = rescan(case, key, Path(tmp), nlp_model, rules)
         objects = {
             r["object"]: r["status"]
             for r in read([scan], "objects", ["object", "member", "status"]).to_pylist()

@@ -150,7 +150,7 @@ def expand(
     table = pa.Table.from_pylist(out, schema=_schema()) if out else _schema().empty_table()
     order = [(c, "ascending") for c in ("depth", "object", "member", "record", "line", "page", "field", "identifier")]
     reached = [r.identifier for r in known.values() if r.depth]
-    return Expansion(table.drop_columns(["value_hash", "masked"]).sort_by(order), reached, not_followed)
+    return Expansion(table.drop_columns(["masked"]).sort_by(order), reached, not_followed)
 
 
 def _schema() -> pa.Schema:

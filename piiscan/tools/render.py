@@ -97,10 +97,11 @@ def render_document(path: Path, title: str, sections: Sequence[Section]) -> None
 
 def print_sections(title: str, sections: Sequence[Section]) -> None:
     """The same sections as rich tables on the terminal."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from piiscan.console import console as make_console
+
+    console = make_console()
     console.print(f"[bold]{title}[/bold]")
     for s in sections:
         if s.header and s.rows:

@@ -121,7 +121,9 @@ def parse_request_file(text: str) -> list[tuple[str, str]]:
 
 
 def find(scans: Sequence[ScanDir], identifiers: Sequence[Identifier]) -> pa.Table:
-    """One row per occurrence of any identifier: where it is, its record timestamp, which identifier.
+    """One row per occurrence of any identifier: where it is, its record timestamp, its
+    `value_hash` (the case file keeps it: `subject export` checks what it reads again against it),
+    which identifier.
 
     Only the locator columns and `value_hash` are read; the hash filter runs in the Parquet reader.
     """
@@ -133,7 +135,7 @@ def find(scans: Sequence[ScanDir], identifiers: Sequence[Identifier]) -> pa.Tabl
         pc.field("value_hash").isin(pa.array(list(by_hash), pa.string())),
     )
     labels = [by_hash[h].label for h in hits.column("value_hash").to_pylist()]
-    out = hits.drop_columns(["value_hash"]).append_column("identifier", pa.array(labels, pa.string()))
+    out = hits.append_column("identifier", pa.array(labels, pa.string()))
     order = [(c, "ascending") for c in ("object", "member", "record", "line", "page", "field", "identifier")]
     return out.sort_by(order)
 

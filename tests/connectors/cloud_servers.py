@@ -111,7 +111,7 @@ def new_bucket_name(stem: str) -> str:
 
 class FailingProxy:
     """Forwards HTTP to `upstream`, but answers the first requests with a 503 or a reset, and every
-    request whose path holds a key of `always` with that fault: `503`, `reset`, or `truncate` (the
+    request whose path holds a key of `always` with that fault: `403`, `429`, `503`, `reset`, or `truncate` (the
     upstream's status and full Content-Length, then half the body and a closed connection)."""
 
     def __init__(
@@ -132,8 +132,19 @@ class FailingProxy:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                chunks = []  # pyarrow's S3 client uploads in HTTP chunks: passed on whole, with a length
+                while size := int(self.rfile.readline().split(b";")[0], 16):
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+
             def _any(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = self._body()
                 with proxy._lock:
                     failure = proxy.failures.pop(0) if proxy.failures else None
                     failure = failure or next((f for k, f in proxy.always.items() if k in self.path), None)
@@ -143,16 +154,27 @@ class FailingProxy:
                     self.connection.close()
                     self.close_connection = True
                     return
-                if failure == "503":
+                if failure == "403":  # a bucket policy that denies the request
+                    payload = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                    self.send_response(403)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                if failure in ("503", "429"):  # S3's SlowDown, GCS's rate limit: both mean "slow down"
                     payload = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
-                    self.send_response(503)
+                    self.send_response(int(failure))
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     if self.command != "HEAD":  # a HEAD answer has no body
                         self.wfile.write(payload)
                     return
                 upstream_conn = http.client.HTTPConnection(host, int(port), timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "connection"}
+                headers = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("connection", "transfer-encoding")
+                }
+                if body:
+                    headers["Content-Length"] = str(len(body))
                 upstream_conn.request(self.command, self.path, body=body or None, headers=headers)
                 resp = upstream_conn.getresponse()
                 data = resp.read()

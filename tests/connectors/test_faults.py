@@ -94,9 +94,15 @@ def test_s3_object_that_keeps_failing_is_a_failed_row(tmp_path: Path, fault: str
             " <HTTPStatus.PARTIAL_CONTENT: 206>)",
         ),
         (
+            "429",
+            "Timeout of 1.8s exceeded, last exception: ('…', 429, '…', <HTTPStatus.OK: 200>,"
+            " <HTTPStatus.PARTIAL_CONTENT: 206>)",
+        ),
+        (
             "truncate",
             "Timeout of 1.8s exceeded, last exception: ('…', IncompleteRead(32 bytes read, 33 more expected))",
         ),
+        ("reset", "Timeout of 1.8s exceeded, last exception: ('…', ConnectionResetError(104, '…'))"),
     ],
 )
 def test_gcs_object_that_keeps_failing_is_a_failed_row(

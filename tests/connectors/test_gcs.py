@@ -14,7 +14,7 @@ from google.cloud import storage
 from piiscan.cli import main
 from piiscan.connectors import Selection, Skipped
 from piiscan.connectors.gcs import GcsConnector
-from piiscan.connectors.options import ConnectorOptions
+from piiscan.connectors.options import ConnectorOptions, GcsOptions
 from piiscan.scandir import read_manifest, read_table
 from tests.connectors.cloud_servers import (
     CORPUS,
@@ -49,6 +49,27 @@ def test_refs_carry_generation_and_location() -> None:
     assert [(r.uri, r.version, r.region, r.storage_class) for r in refs] == [
         (f"{uri}/data/payments.csv", str(blob.generation), "US", "STANDARD")
     ]
+
+
+def test_a_listing_split_by_prefix_lists_what_one_listing_stream_lists() -> None:
+    bucket = storage.Client().create_bucket(new_bucket_name("gprefixes"))
+    keys = [
+        *(f"logs/{day}/{i:02d}.log" for day in ("2026-11-01", "2026-11-02") for i in range(4)),
+        *(f"logs/export/deep/{i}.csv" for i in range(3)),
+        "logs/readme.txt",
+        "logs-old/a.txt",
+        "top.txt",
+    ]
+    for key in keys:
+        bucket.blob(key).upload_from_string(key)
+
+    def listed(uri: str, threads: int) -> list[object]:
+        return sorted(GcsConnector(GcsOptions(list_threads=threads)).list(uri, Selection()), key=repr)
+
+    for uri, expected in ((f"gs://{bucket.name}", 14), (f"gs://{bucket.name}/logs", 13)):
+        one = listed(uri, 1)
+        assert len(one) == len({r.uri for r in one}) == expected
+        assert listed(uri, 3) == one
 
 
 def test_archive_storage_class_is_skipped_with_the_reason(tmp_path: Path) -> None:

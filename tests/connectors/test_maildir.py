@@ -224,7 +224,9 @@ def test_maildir_uri_without_a_maildir_exits_with_source_error(tmp_path: Path) -
     (folder / "a.eml").write_bytes(_sent().as_bytes(policy=default))
     scan = run_scan(tmp_path, f"maildir://{folder}", ENTITIES)
     assert scan.exit_code == 5
-    assert f"no Maildir at or under {folder} (a Maildir folder has cur/, new/ and tmp/)" in scan.result.output
+    assert scan.result.output == (
+        f"piiscan: cannot list {folder}: no Maildir here or below (a Maildir folder has cur/, new/ and tmp/)\n"
+    )
     assert scan.rows("findings") == []
 
 

@@ -352,7 +352,10 @@ def test_an_unreachable_server_is_a_source_failure(tmp_path: Path) -> None:
     s = run_scan(tmp_path, "postgresql://nobody:pw-xyz@127.0.0.1:1/none?connect_timeout=2", *ENTITIES)
     assert s.exit_code == 5
     assert "pw-xyz" not in s.result.output
-    assert "cannot read the PostgreSQL catalog" in s.result.output
+    assert s.result.output == (
+        "piiscan: cannot list postgresql://nobody:***@127.0.0.1:1/none?connect_timeout=2: cannot connect to the "
+        "PostgreSQL server: connection failed: connection to server at '…', port 1 failed: Connection refused\n"
+    )
 
 
 def test_sample_options_exclude_each_other(tmp_path: Path, pg: Pg) -> None:

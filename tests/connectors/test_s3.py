@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -61,6 +62,55 @@ def test_listing_pages_through_more_objects_than_one_page() -> None:
     rest = list(listing)
     assert [r.uri.rsplit("/", 1)[-1] for r in [first, *rest]] == [f"{i:03d}.txt" for i in range(25)]
     assert {r.region for r in rest} == {"eu-west-1"}
+
+
+def test_a_listing_split_by_prefix_lists_what_one_listing_stream_lists() -> None:
+    bucket = new_bucket_name("prefixes")
+    client = s3_client(moto_endpoint())
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    keys = [
+        *(f"logs/{day}/{i:02d}.log" for day in ("2026-11-01", "2026-11-02", "2026-11-03") for i in range(7)),
+        *(f"logs/export/deep/{i}.csv" for i in range(5)),
+        "logs/readme.txt",
+        "logs/empty/",  # a "folder" placeholder
+        "logs-old/a.txt",
+        "top.txt",
+    ]
+    for key in keys:
+        client.put_object(Bucket=bucket, Key=key, Body=key.encode())
+    client.put_object(Bucket=bucket, Key="logs/2026-11-02/03.log", Body=b"written again")
+
+    def listed(uri: str, threads: int, versions: bool = False) -> list[object]:
+        connector = S3Connector(S3Options(page_size=2, list_threads=threads, versions=versions))
+        return sorted(connector.list(uri, Selection(exclude=("*.csv",) if versions else ())), key=repr)
+
+    for uri in (f"s3://{bucket}", f"s3://{bucket}/logs", f"s3://{bucket}/logs/"):
+        one = listed(uri, 1)
+        expected = {f"s3://{bucket}": 29, f"s3://{bucket}/logs": 28, f"s3://{bucket}/logs/": 27}[uri]
+        assert len(one) == len({r.uri for r in one}) == expected  # no placeholder, no object twice
+        assert listed(uri, 3) == one
+    listing = S3Connector(S3Options(page_size=2, list_threads=3)).list(f"s3://{bucket}/logs", Selection())
+    next(listing)
+    assert any(t.name.startswith("piiscan-list") for t in threading.enumerate())  # the prefixes' threads
+    listing.close()
+    every = listed(f"s3://{bucket}/logs", 1, versions=True)
+    assert len(every) == 24 and listed(f"s3://{bucket}/logs", 4, versions=True) == every
+
+
+def test_a_bucket_listed_by_prefix_gives_the_objects_table_of_one_listing_stream(tmp_path: Path) -> None:
+    bucket = new_bucket_name("tables")
+    client = s3_client(moto_endpoint())
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    for prefix in ("a", "b", "c/d"):
+        for rel, data in CORPUS.items():
+            client.put_object(Bucket=bucket, Key=f"{prefix}/{rel}", Body=data)
+    split = run_scan(tmp_path, f"s3://{bucket}", "--list-page-size", "3", *ENTITIES, out_name="split")
+    one = run_scan(tmp_path, f"s3://{bucket}", "--list-threads", "1", *ENTITIES, out_name="one")
+    assert split.exit_code == one.exit_code == 0, split.result.output
+    assert len(split.rows("objects")) >= 3 * len(CORPUS)
+    for table in ("objects", "findings", "errors"):
+        assert [{**r, "scan_id": ""} for r in split.rows(table)] == [{**r, "scan_id": ""} for r in one.rows(table)]
 
 
 def test_prefix_is_a_key_prefix_and_a_single_key_works() -> None:

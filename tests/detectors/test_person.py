@@ -55,6 +55,15 @@ def test_may_find_by_names() -> None:
         ("Met vriendelijke groet, Jan Jansen", "Jan Jansen", "jan jansen"),
         ("Kind regards,\r\nAnna van der Berg\r\n", "Anna van der Berg", "anna van der berg"),
         ("mvg Élise Dubois", "Élise Dubois", "élise dubois"),
+        ("Sehr geehrte Frau Müller,\nvielen Dank.", "Müller", "müller"),
+        ("Sehr geehrter Herr Schmidt,", "Schmidt", "schmidt"),
+        ("Hallo Jan,\nwie geht's?", "Jan", "jan"),
+        ("Liebe Anna,", "Anna", "anna"),
+        ("Mit freundlichen Grüßen\nJürgen Weiß\nKundendienst", "Jürgen Weiß", "jürgen weiß"),
+        ("Mit freundlichen Grüssen,\nKlaus von der Heide", "Klaus von der Heide", "klaus von der heide"),
+        ("Viele Grüße\nJan", "Jan", "jan"),
+        ("Liebe Grüße,\nAnna Bakker", "Anna Bakker", "anna bakker"),
+        ("Beste Grüße\nPetra", "Petra", "petra"),
     ],
 )
 def test_greetings_and_signatures(text: str, span: str, canonical: str) -> None:
@@ -70,6 +79,11 @@ def test_greetings_and_signatures(text: str, span: str, canonical: str) -> None:
         "Groeten uit Amsterdam",
         "Met vriendelijke groet,\nhet team",
         "Hi there,",
+        "Sehr geehrte Damen und Herren,",
+        "Sehr geehrte Frau,",
+        "Liebe Grüße\n",
+        "Liebe Kunden,",
+        "Hallo zusammen,",
     ],
 )
 def test_greetings_refused(text: str) -> None:
