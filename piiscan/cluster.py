@@ -39,8 +39,8 @@ from distributed import Client, KilledWorker, as_completed
 from piiscan.connectors import scheme_of
 from piiscan.connectors.local import path_of
 from piiscan.hashing import HmacKeyError, key_fingerprint, load_key
-from piiscan.scan import Batch, BatchResult, ScanOptions, _tune_heap, scan_batch
-from piiscan.scandir import STATUS_FAILED, Rows, ScanDirWriter
+from piiscan.scan import Batch, BatchResult, ScanOptions, _tune_heap, _Worker, _worker_died_result, scan_batch
+from piiscan.scandir import ScanDirWriter
 
 #: batches in flight per worker thread: enough that a worker never waits for the client
 WINDOW_PER_THREAD = 2
@@ -97,7 +97,7 @@ class Cluster:
         self, options: ScanOptions, batches: Iterable[Batch], absorb: Callable[[BatchResult], None]
     ) -> None:
         """Every batch as a task, at most a few per worker thread in flight; `absorb` gets each result."""
-        options = _for_workers(options)
+        options = keyed = _for_workers(options)
         fingerprint = key_fingerprint(options.key)
         if self.own_key:
             options = replace(options, key=b"")
@@ -120,7 +120,7 @@ class Cluster:
                 if index is None and len(batch.objects) > 1:
                     alone.extend((batch, i) for i in range(len(batch.objects)))
                 else:
-                    absorb(died(batch, index or 0, options, exc.allowed_failures + 1))
+                    absorb(died(batch, index or 0, keyed, exc.allowed_failures + 1))
                 return
             finally:
                 future.release()  # the client keeps no result it has committed
@@ -146,32 +146,27 @@ class Cluster:
 
 def died(batch: Batch, index: int, options: ScanOptions, runs: int) -> BatchResult:
     """The rows of an object whose workers died each time it was scanned alone: written by the
-    client as a part of their own (`part-a001-b000042-o00003-…`), as a batch's result."""
+    client as a part of their own (`part-a001-b000042-o00003-…`), as a batch's result. `options`
+    hold the client's key: the object's name is masked and sealed as a worker would."""
     ref = batch.objects[index][1]
     times = f"{runs} time{'s' if runs > 1 else ''}"
     reason = f"worker died: lost {times} while scanning this object alone (Dask KilledWorker)"
-    row = {"scan_id": options.scan_id, "object": ref.uri, "member": ""}
-    rows = Rows()
-    rows.add("errors", {**row, "stage": "extract", "error": "WorkerDied", "message": reason})
-    rows.add(
-        "objects",
-        {
-            **row,
-            "size": ref.size,
-            "modified": ref.modified,
-            "version": ref.version,
-            "region": ref.region,
-            "content_type": None,
-            "status": STATUS_FAILED,
-            "reason": f"WorkerDied: {reason}",
-            "findings": 0,
-        },
-    )
+    worker = _Worker(options)  # rare: an object that killed its workers
+    try:
+        result = _worker_died_result(options.scan_id, ref, reason, worker.names)
+        for token, sealed in worker.names.take_seals():
+            result.rows.add("names", {"scan_id": options.scan_id, "token": token, "sealed": sealed})
+    finally:
+        worker.close()
     writer = ScanDirWriter(options.out or "", prefix=f"{batch.prefix}-o{index:05d}", options=options.store)
-    writer.extend(rows)
+    writer.extend(result.rows)
     writer.flush()
     return BatchResult(
-        batch.batch_id, parts={t: names for t, names in writer.written.items() if names}, failed=1, errors=1
+        batch.batch_id,
+        parts={t: names for t, names in writer.written.items() if names},
+        failed=1,
+        errors=1,
+        findings=result.findings,
     )
 
 

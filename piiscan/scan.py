@@ -21,16 +21,15 @@ import contextlib
 import gc
 import itertools
 import json
-import multiprocessing
 import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 from piiscan.connectors import (
     Connector,
@@ -91,10 +90,10 @@ from piiscan.scanstate import (
     SinceIndex,
     check_resumable,
     fixed_manifest,
-    worker_follows_parent,
 )
 from piiscan.store import OutputError, StoreOptions
 from piiscan.streams import read_head
+from piiscan.workers import WorkerPool
 
 UNKNOWN_BINARY = "binary content of no supported format"
 #: `interrupted_by` of a scan stopped because its scan directory refused a write
@@ -103,9 +102,6 @@ WRITE_ERROR = "write error"
 #: is the unit of commit (a part per table, a manifest entry) and of retry after a crash
 BATCH_OBJECTS_PER_THREAD = 64
 BATCH_BYTES = 8 * 1024 * 1024
-
-_T = TypeVar("_T")
-_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -632,7 +628,6 @@ def _scanning_heap() -> Iterator[None]:
 
 def _init_worker(options: ScanOptions) -> None:
     global _WORKER
-    worker_follows_parent()
     _WORKER = _Worker(options)
     _tune_heap()  # a worker process lives for one scan
 
@@ -786,6 +781,7 @@ def run_scan(
         with signals.critical():
             writer.extend(result.rows)
             summary.skipped += result.skipped
+            summary.failed += result.failed
             summary.errors += result.rows.count("errors")
             summary.findings.update(result.findings)
         if progress:
@@ -861,7 +857,7 @@ def run_scan(
                     finally:
                         _end_in_process_worker()
             else:
-                _scan_in_pool(options, batches(items), workers, absorb_batch)
+                _scan_in_pool(options, batches(items), workers, absorb_batch, absorb, names)
             for c in listers.values():
                 c.close()
             with signals.critical():
@@ -959,47 +955,62 @@ def _end_in_process_worker() -> None:
 
 
 def _scan_in_pool(
-    options: ScanOptions, batches: Iterable[Batch], workers: int, absorb: Callable[[BatchResult], None]
+    options: ScanOptions,
+    batches: Iterable[Batch],
+    workers: int,
+    absorb_batch: Callable[[BatchResult], None],
+    absorb: Callable[[ObjectResult], None],
+    names: NameGuard,
 ) -> None:
-    """Batches on a pool of worker processes, a few in flight each. When the scan is stopped,
-    the workers are ended at once: what they were doing is not committed, so nothing is lost."""
-    pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(options,))
+    """Batches on worker processes (piiscan.workers). A worker that dies (the OOM killer, a
+    SIGKILL) takes only its batch: each of its objects is scanned again alone in a batch of its
+    own (what the dead attempt wrote is never committed), and an object whose retry kills a worker
+    too becomes a `failed` row. When the scan is stopped, the workers are ended at once: what they
+    were doing is not committed, so nothing is lost."""
+    retries: set[str] = set()
+
+    def lost(job: tuple[Batch, ScanOptions], reason: str) -> list[tuple[Batch, ScanOptions]]:
+        batch = job[0]
+        if batch.prefix in retries:
+            absorb(_worker_died_result(options.scan_id, batch.objects[0][1], reason, names))
+            return []
+        again = [replace(batch, objects=(item,), run=f"retry{i}") for i, item in enumerate(batch.objects)]
+        retries.update(b.prefix for b in again)
+        return [(b, options) for b in again]
+
+    pool: WorkerPool[BatchResult] = WorkerPool(workers, _init_worker, (options,), scan_batch)
     try:
-        _bounded(
-            lambda batch: pool.submit(scan_batch, batch, options), batches, workers * 2, lambda f, _: absorb(f.result())
-        )
+        pool.run(((batch, options) for batch in batches), absorb_batch, lost)
+        pool.close()
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in multiprocessing.active_children():
-            process.kill()
-            process.join()
+        pool.kill()
         raise
-    pool.shutdown()
-
-
-def _bounded(
-    submit: Callable[[_T], Future[_R]],
-    items: Iterable[_T],
-    window: int,
-    finish: Callable[[Future[_R], _T], None],
-) -> None:
-    """Submit every item, at most `window` in flight (the listing streams), finishing each."""
-    pending: dict[Future[_R], _T] = {}
-    for item in items:
-        pending[submit(item)] = item
-        if len(pending) >= window:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                finish(fut, pending.pop(fut))
-    for fut in list(pending):
-        finish(fut, pending.pop(fut))
 
 
 def _skipped_result(scan_id: str, item: Skipped, names: NameGuard) -> ObjectResult:
+    return _top_result(scan_id, item.ref, names, STATUS_SKIPPED, names.text(item.reason))
+
+
+#: the errors row's `error` for an object whose scan killed its worker process twice
+WORKER_DIED = "WorkerDied"
+
+
+def _worker_died_result(scan_id: str, ref: ObjectRef, reason: str, names: NameGuard) -> ObjectResult:
+    """An object whose worker process died under it twice: a `failed` row, and an errors row at
+    stage `extract` (the object was being read and taken apart; which step killed it is unknown)."""
+    result = _top_result(scan_id, ref, names, STATUS_FAILED, f"{WORKER_DIED}: {reason}")
+    uri = names.uri(ref.uri)[0]
+    error = {"scan_id": scan_id, "object": uri, "member": "", "stage": "extract", "error": WORKER_DIED}
+    result.rows.add("errors", {**error, "message": reason})
+    return result
+
+
+def _top_result(scan_id: str, ref: ObjectRef, names: NameGuard, status: str, reason: str) -> ObjectResult:
+    """The rows the parent writes for a listed object it did not see read: its objects row, and
+    the values in its name, found all the same."""
     rows = Rows()
-    ref = item.ref
     uri, values = names.uri(ref.uri)
-    for value in values:  # a value in the name of what is not read is found all the same
+    for value in values:
         rows.add(
             "findings",
             {
@@ -1025,12 +1036,13 @@ def _skipped_result(scan_id: str, item: Skipped, names: NameGuard) -> ObjectResu
             "modified": ref.modified,
             "version": ref.version,
             "region": ref.region,
-            "status": STATUS_SKIPPED,
-            "reason": names.text(item.reason),
+            "status": status,
+            "reason": reason,
             "findings": len(values),
         },
     )
-    return ObjectResult(rows, skipped=1, findings=Counter(v.entity for v in values))
+    failed = status == STATUS_FAILED
+    return ObjectResult(rows, skipped=int(not failed), failed=int(failed), findings=Counter(v.entity for v in values))
 
 
 def _list_failure_result(scan_id: str, item: ListFailure) -> ObjectResult:

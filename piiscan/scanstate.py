@@ -127,21 +127,6 @@ class Signals:
                 raise ScanInterrupted(signum)
 
 
-def worker_follows_parent(poll: float = 1.0) -> None:
-    """In a worker process: the parent decides when the scan stops, and ends its workers itself;
-    a parent killed outright (SIGKILL) cannot, so a worker whose parent is gone ends on its own."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll)
-        os._exit(1)  # nothing to write: the parent commits, and it is gone
-
-    threading.Thread(target=watch, name="piiscan-parent-watch", daemon=True).start()
-
-
 class ScanState:
     """The manifest of one scan directory, kept while the scan runs: what is committed, and counts."""
 

@@ -94,16 +94,32 @@ piiscan.cli.main(sys.argv[4:], prog_name="piiscan")
 
 def piiscan(*args: str, point: str = "none", n: int = 0, how: str = "SIGKILL", env: dict[str, str] | None = None):
     """`piiscan ARGS` in a subprocess, signalled by itself at `point` (see the module docstring)."""
-    import os
-
     return subprocess.run(
         [sys.executable, "-c", SCRIPT, point, str(n), how, *args],
         capture_output=True,
         text=True,
         timeout=600,
-        # the test key, whatever the fixtures' order: a module-scoped scan runs before the autouse one
-        env={**os.environ, "PIISCAN_HMAC_KEY": TEST_KEY, **(env or {})},
+        env=_env(env),
     )
+
+
+def start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`piiscan ARGS` started in a subprocess (never signalled by itself), for a test to kill
+    what it chooses while it runs; its output in pipes."""
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, "none", "0", "SIGKILL", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(env),
+    )
+
+
+def _env(extra: dict[str, str] | None) -> dict[str, str]:
+    import os
+
+    # the test key, whatever the fixtures' order: a module-scoped scan runs before the autouse one
+    return {**os.environ, "PIISCAN_HMAC_KEY": TEST_KEY, **(extra or {})}
 
 
 def rows(out: Path, table: str) -> list[dict[str, Any]]:

@@ -8,13 +8,14 @@ differential test holds the two to the same answers.
 A top-level scalar column's field is its name (`email`); a value inside a struct or list column
 gets a JSON path (`$.device.pos.lat`, `$.tags[2]`); JSON Lines name every field by its path
 (`$.email`). A value's text is what Python's `str` writes (whole floats as `repr`, so `5.0`, not `5`);
-numbers with a fraction, booleans, bytes, decimals, dates and times are not read as text (`cell_text`).
+numbers with a fraction, booleans, bytes, decimals, dates and times are not read as text (`cell_text`),
+but binary columns are, where their values are UTF-8 (`binary_as_text`).
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -276,24 +277,71 @@ def batch_events(
     kind: str,
     clock: RecordClock | None = None,
     columnar: bool = True,
-) -> Events:
+) -> Generator[Any, None, int]:
     """The events of a file's batches, numbered over the file: a `TableBatch` each (or, off the
     columnar road, rows); a batch that cannot be decoded ends the file with an `ExtractError`
-    naming the record. With a `clock`, each row's locator carries its own time."""
-    record = 0
+    naming the record. With a `clock`, each row's locator carries its own time. Binary columns
+    are read as text (`binary_as_text`); returns how many of their values were not UTF-8."""
+    record, undecoded = 0, 0
     while True:
         try:
             batch = next(batches, None)
         except (pa.ArrowException, OSError) as exc:
             raise ExtractError(f"malformed {kind} data after record {record}: {exc}") from None
         if batch is None:
-            return
+            return undecoded
+        batch, skipped = binary_as_text(batch)
+        undecoded += skipped
         times = batch_times(batch, clock)
         if columnar:
             yield table_batch(batch, record, records, times=times)
         else:
             yield from row_events(batch, record, records, times=times)
         record += batch.num_rows
+
+
+def binary_as_text(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, int]:
+    """`batch` with its top-level binary columns as text: Parquet writers often store strings as
+    BINARY without the UTF8 annotation, and those hold names and e-mail addresses like any text.
+    A value that is not UTF-8 is left out (null); how many were is returned, to be reported."""
+    undecoded, changed = 0, False
+    columns = list(batch.columns)
+    for i, column in enumerate(columns):
+        kind = column.type
+        if pa.types.is_dictionary(kind) and _is_binary(kind.value_type):
+            column = column.dictionary_decode()
+        elif not _is_binary(kind):
+            continue
+        changed = True
+        try:  # a batch is a few MB: its text fits 32-bit offsets
+            columns[i] = column.cast(pa.string())
+        except pa.ArrowInvalid:  # some values are not UTF-8: those alone are left out
+            values = column.to_pylist()
+            decoded = [_utf8(v) for v in values]
+            undecoded += sum(1 for v, d in zip(values, decoded, strict=True) if v is not None and d is None)
+            columns[i] = pa.array(decoded, pa.string())
+    if not changed:
+        return batch, 0
+    schema = pa.schema([f.with_type(c.type) for f, c in zip(batch.schema, columns, strict=True)], batch.schema.metadata)
+    return pa.RecordBatch.from_arrays(columns, schema=schema), undecoded
+
+
+def undecoded_reason(count: int) -> str:
+    """The objects row's note for values of binary columns that are not text."""
+    return f"{count} values of binary columns are not UTF-8 text: not read"
+
+
+def _is_binary(kind: pa.DataType) -> bool:
+    return pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+
+
+def _utf8(value: bytes | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _no_records() -> Iterator[Record]:

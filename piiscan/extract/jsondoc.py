@@ -3,7 +3,8 @@
 A JSON Lines file's record is its 0-based line (and `line` its 1-based line); a document whose
 top level is an array has one record per element, with paths relative to the element; any other
 document is one value with paths from its root, and a document's values carry the line they are
-written on. A document that does not parse is read as text. UTF-8 JSON Lines are read on the
+written on. A document that does not parse is read as text. A document longer than
+`jsonstream.WINDOW_CHARS` is read in pieces (piiscan.extract.jsonstream). UTF-8 JSON Lines are read on the
 columnar road (pyarrow.json, in blocks of lines); blocks it refuses, line by line with Python's json.
 """
 
@@ -89,7 +90,13 @@ class JsonExtractor(Extractor):
             else:
                 yield from _lines(open_text(stream, ctx.head), ctx, 1)
             return
-        content = open_text(stream, ctx.head).read()
+        from piiscan.extract.jsonstream import WINDOW_CHARS
+
+        text = open_text(stream, ctx.head)
+        content = text.read(WINDOW_CHARS)
+        if len(content) == WINDOW_CHARS:
+            yield from _streamed(text, content, ctx)
+            return
         try:
             doc = json.loads(content)
         except ValueError:
@@ -110,6 +117,50 @@ class JsonExtractor(Extractor):
         unit = packer.flush()
         if unit is not None:
             yield unit
+
+
+def _streamed(text: IO[str], start: str, ctx: ExtractContext) -> Events:
+    """A document longer than the window, read in pieces (piiscan.extract.jsonstream): the same
+    values, records, paths and lines as a whole read, but a record detector sees one piece of a
+    longer record at a time. Where the text stops being JSON, the rest is read as text."""
+    from piiscan.extract.jsonstream import WINDOW_CHARS, DocumentReader, NotJson
+
+    reader = DocumentReader(text, start, WINDOW_CHARS)
+    packer = CellPacker(ctx.limits.chunk_chars, ctx.clock, isolate=True)
+    try:
+        for piece in reader.pieces():
+            pairs = list(flatten(piece.value, piece.path))
+            if pairs:
+                lines = functools.partial(_ValueLines(piece.text, piece.line).line, 0)
+                yield from _pack(packer, pairs, Locator(record=piece.record), ctx, lines)
+    except NotJson:
+        unit = packer.flush()
+        if unit is not None:
+            yield unit
+        yield from text_units(_Chunks(reader.rest()), ctx.limits, reader.line())
+        return
+    unit = packer.flush()
+    if unit is not None:
+        yield unit
+
+
+class _Chunks:
+    """Strings read as a text file (`read(n)` only)."""
+
+    def __init__(self, chunks: Iterator[str]) -> None:
+        self._chunks = chunks
+        self._buf = ""
+
+    def read(self, n: int = -1) -> str:
+        while n < 0 or len(self._buf) < n:
+            more = next(self._chunks, "")
+            if not more:
+                break
+            self._buf += more
+        if n < 0:
+            n = len(self._buf)
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
 
 
 def _lines(text: IO[str], ctx: ExtractContext, first_line: int) -> Events:
@@ -170,14 +221,15 @@ class _ValueLines:
 
     _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(?P<key>\s*:)?|(?P<number>-?[0-9][-+0-9.eE]*)|\n')
 
-    def __init__(self, content: str) -> None:
+    def __init__(self, content: str, first_line: int = 1) -> None:
         self._content = content
+        self._first_line = first_line
         self._lines: list[int] | None = None
 
     def line(self, first: int, j: int) -> int | None:
         if self._lines is None:
             self._lines = []
-            line = 1
+            line = self._first_line
             for m in self._TOKEN.finditer(self._content):
                 if m.group() == "\n":
                     line += 1

@@ -12,7 +12,7 @@ from typing import IO
 import pyarrow as pa
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
-from piiscan.extract.columnar import batch_events, records_wanted, rows_per_batch
+from piiscan.extract.columnar import batch_events, records_wanted, rows_per_batch, undecoded_reason
 from piiscan.extract.parquet import BATCH_BYTES, BATCH_ROWS
 from piiscan.extract.spool import random_access
 from piiscan.model import ContentType, Events
@@ -43,4 +43,6 @@ class OrcExtractor(Extractor):
                 batches = fragment.to_batches(batch_size=size, use_threads=False)
             except (pa.ArrowException, OSError) as exc:
                 raise ExtractError(f"malformed ORC footer: {exc}") from None
-            yield from batch_events(batches, records, "ORC", ctx.clock, ctx.options.tables.columnar)
+            undecoded = yield from batch_events(batches, records, "ORC", ctx.clock, ctx.options.tables.columnar)
+            if undecoded:
+                yield ContentType(mime, reason=undecoded_reason(undecoded))

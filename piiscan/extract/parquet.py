@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor
-from piiscan.extract.columnar import batch_events, records_wanted, rows_per_batch
+from piiscan.extract.columnar import batch_events, records_wanted, rows_per_batch, undecoded_reason
 from piiscan.extract.spool import random_access
 from piiscan.model import ContentType, Events
 
@@ -55,4 +55,6 @@ class ParquetExtractor(Extractor):
                 raise ExtractError(f"malformed Parquet footer: {exc}") from None
             batches = parquet.iter_batches(batch_size=size, use_threads=False)
             records = records_wanted(parquet.schema_arrow, ctx)
-            yield from batch_events(batches, records, "Parquet", ctx.clock, ctx.options.tables.columnar)
+            undecoded = yield from batch_events(batches, records, "Parquet", ctx.clock, ctx.options.tables.columnar)
+            if undecoded:
+                yield ContentType(mime, reason=undecoded_reason(undecoded))

@@ -10,15 +10,13 @@ and attachments follow, and `piiscan.extract.mail` reads it like any other messa
 Items that are not e-mail (appointments, contacts, distribution lists) carry their other string
 properties, one `0xTAG: value` line each, as a second text part (field `body#1`), so a contact's
 addresses are scanned too. A PST password is only a property of the file, not encryption: such a store is read
-like any other. The stream is spooled to an anonymous temporary file (no name on disk, gone with the
-process however it ends), since libpff reads at random offsets.
+like any other. libpff reads at random offsets: a local file is read in place, any other stream is
+spooled to an anonymous temporary file (no name on disk, gone with the process however it ends).
 """
 
 from __future__ import annotations
 
 import io
-import shutil
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import policy
@@ -28,6 +26,7 @@ from typing import IO, Any
 
 from piiscan.extract.base import ExtractContext, ExtractError, Extractor, ReaderUnavailable
 from piiscan.extract.mail import compose, message_date, message_id
+from piiscan.extract.spool import random_access
 from piiscan.model import MESSAGE_MIME, ContentType, Events, Member
 
 PST_MIME = "application/vnd.ms-outlook-pst"
@@ -152,11 +151,8 @@ class PstExtractor(Extractor):
         except ImportError:
             raise ReaderUnavailable("reading .pst needs libpff-python: pip install 'piiscan[mail]'") from None
         yield ContentType(mime)
-        # an anonymous file (no name, unlinked at creation): a killed scan leaves no copy behind
-        with tempfile.TemporaryFile(prefix="piiscan-") as spool:
-            shutil.copyfileobj(stream, spool, 1024 * 1024)
-            spool.flush()
-            spool.seek(0)
+        # a local file in place, else an anonymous copy (unlinked at creation): a killed scan leaves none behind
+        with random_access(stream) as spool:
             store = pypff.file()
             try:
                 store.open_file_object(spool)
