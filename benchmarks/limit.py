@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -75,14 +76,15 @@ def limit_seconds(paths: list[Path]) -> float:
     return time.process_time() - t0
 
 
-def scan_seconds(python: str, src: Path) -> float:
-    """CPU seconds (user + system) of `piiscan scan SRC --workers 1` run by `python`."""
+def scan_seconds(python: str, src: Path | str, env: Mapping[str, str] | None = None) -> float:
+    """CPU seconds (user + system) of `piiscan scan SRC --workers 1` run by `python` (with `env`)."""
     out = Path(tempfile.mkdtemp(prefix="piiscan-limit-out-"))
     shutil.rmtree(out)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cmd = [python, "-m", "piiscan", "scan", str(src), "--out", str(out), "--workers", "1", "-q"]
     # run from elsewhere: `-m` would import a `piiscan` folder in the working directory first
-    done = subprocess.run(cmd, check=False, capture_output=True, cwd=tempfile.gettempdir())
+    environment = None if env is None else dict(env)
+    done = subprocess.run(cmd, check=False, capture_output=True, cwd=tempfile.gettempdir(), env=environment)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     shutil.rmtree(out, ignore_errors=True)
     if done.returncode not in (0, 1):  # 1: findings were made

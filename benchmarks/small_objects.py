@@ -18,18 +18,16 @@ import argparse
 import logging
 import os
 import random
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import datagen
+from limit import scan_seconds
 
 OBJECT_BYTES = 1024
 
@@ -44,21 +42,6 @@ def objects(n: int) -> list[bytes]:
             text += next(lines)
         out.append(text.encode()[:OBJECT_BYTES])
     return out
-
-
-def scan_cpu(python: str, source: str, env: Mapping[str, str]) -> float:
-    """CPU seconds (user + system) of `piiscan scan SOURCE --workers 1` run by `python`."""
-    out = Path(tempfile.mkdtemp(prefix="piiscan-small-out-"))
-    shutil.rmtree(out)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cmd = [python, "-m", "piiscan", "scan", source, "--out", str(out), "--workers", "1", "-q"]
-    # run from elsewhere: `-m` would import a `piiscan` folder in the working directory first
-    done = subprocess.run(cmd, check=False, capture_output=True, cwd=tempfile.gettempdir(), env=dict(env))
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    shutil.rmtree(out, ignore_errors=True)
-    if done.returncode not in (0, 1):  # 1: findings were made
-        raise SystemExit(f"{python}: scan of {source} exited {done.returncode}: {done.stderr.decode()[-500:]}")
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -108,8 +91,8 @@ def main() -> None:
         whole = dict.fromkeys(pythons, float("inf"))
         for _ in range(args.repeat):
             for py in pythons:  # alternately, so that both meet the same load
-                startup[py] = min(startup[py], scan_cpu(py, tiny_source, env))
-                whole[py] = min(whole[py], scan_cpu(py, source, env))
+                startup[py] = min(startup[py], scan_seconds(py, tiny_source, env))
+                whole[py] = min(whole[py], scan_seconds(py, source, env))
         for py in pythons:
             results[place, py] = 1000 * (whole[py] - startup[py]) / args.objects
             print(
