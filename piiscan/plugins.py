@@ -16,9 +16,9 @@ every kind. Nothing is imported until it is asked for, so an unused plugin costs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import Distribution, EntryPoint, entry_points
 from typing import Any
 
 DETECTORS = "piiscan.detectors"
@@ -40,7 +40,14 @@ class Plugin:
     group: str
     name: str
     value: str  # "module:attribute [extra]"
-    dist: str  # the distribution that declares it ("piiscan" for the built-ins)
+    # the distribution that declares it: its name is read (a metadata file parsed, about 10 ms
+    # each) only when a message or a listing needs it, not at every start
+    source: Distribution | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def dist(self) -> str:
+        """The name of the distribution that declares it ("piiscan" for the built-ins)."""
+        return self.source.name if self.source is not None else "?"
 
     @property
     def extras(self) -> list[str]:
@@ -73,8 +80,7 @@ def plugins(group: str) -> dict[str, Plugin]:
     declare the same name (which one was meant cannot be guessed)."""
     found: dict[str, Plugin] = {}
     for ep in entry_points(group=group):
-        dist = ep.dist.name if ep.dist is not None else "?"
-        plugin = Plugin(group, ep.name, ep.value, dist)
+        plugin = Plugin(group, ep.name, ep.value, ep.dist)
         other = found.get(ep.name)
         if other is not None and other.value != plugin.value:
             raise PluginError(f"{plugin.label} is also declared by {other.dist}: uninstall one of them")
