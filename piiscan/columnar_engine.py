@@ -120,7 +120,7 @@ def _scan_distinct(
     out.record.extend((rows + batch.first_record).tolist())
     out.field.extend([column.field] * n)
     out.page.extend([None] * n)
-    out.row_key.extend([None] * n)
+    out.row_key.extend(_row_keys(batch, rows))
     times = batch.times
     out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
     out.start.extend([found[j].start for j in at])
@@ -129,6 +129,12 @@ def _scan_distinct(
 
 def _no_records() -> Iterator[Record]:
     return iter(())
+
+
+def _row_keys(batch: TableBatch, rows: np.ndarray) -> list[str | None]:
+    """The keys of the batch's `rows` (a database table's), or None for each."""
+    key = batch.row_key
+    return [None] * len(rows) if key is None else [key(row) for row in rows.tolist()]
 
 
 def column_unit(column: TableColumn, batch: TableBatch, regions: list[str | None] | None = None) -> TextUnit:
@@ -148,6 +154,7 @@ def column_unit(column: TableColumn, batch: TableBatch, regions: list[str | None
         lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False) + len(SEPARATOR)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).tolist()
     rows, lines, fields, field, times = column.rows, column.lines, column.fields, column.field, batch.times
+    key = batch.row_key
     lines_inside = column.lines_inside
     last = [-1, 0]
 
@@ -166,7 +173,11 @@ def column_unit(column: TableColumn, batch: TableBatch, regions: list[str | None
         row = i if rows is None else int(rows[i])
         when = None if times is None else times[row]
         return Locator(
-            line=line, record=batch.first_record + row, field=field if fields is None else fields(i), modified=when
+            line=line,
+            record=batch.first_record + row,
+            field=field if fields is None else fields(i),
+            row_key=None if key is None else key(row),
+            modified=when,
         )
 
     field_at: Callable[[int], str | None]
@@ -318,7 +329,7 @@ def _locate(out: FindingColumns, batch: TableBatch, rows: np.ndarray, field: str
     out.record.extend((rows + batch.first_record).tolist())
     out.field.extend([field] * n)
     out.page.extend([None] * n)
-    out.row_key.extend([None] * n)
+    out.row_key.extend(_row_keys(batch, rows))
     times = batch.times
     out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
     out.start.extend([0] * n)

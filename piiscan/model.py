@@ -124,7 +124,7 @@ class Column:
     """A column a source streams: its name, and the kind of its values as the driver gives them."""
 
     name: str
-    #: text | number (both as text) | float | json (decoded), or array:<one of those> (a list)
+    #: text | number (both as text) | float | json (JSON text), or array:<text|number|json> (JSON text)
     kind: str
 
 
@@ -133,16 +133,17 @@ class TableRows:
     """A table's rows as its source streams them (a database table): `piiscan.extract.table`
     turns them into records and text units, as an extractor does a file's bytes.
 
-    Each row is a tuple: the values of the `keys` columns (the row's identity), then, when
-    `timestamped`, the row's own time in seconds since the epoch (a Decimal, or None), then one
-    value per column of `columns` (None: NULL).
+    Rows come as Arrow record batches whose columns are, by position: the values of the `keys`
+    columns (the row's identity; int64 or text), then, when `timestamped`, the row's own time in
+    seconds since the epoch as text (or null), then one column per column of `columns` (null:
+    NULL): text, JSON text (json and array columns) or float64.
     """
 
     columns: Sequence[Column]
     keys: Sequence[str]
     timestamped: bool
-    #: batches of rows, streamed; closing it releases the source's cursor
-    batches: Iterator[Sequence[tuple[Any, ...]]]
+    #: pyarrow RecordBatches, streamed; closing it releases the source's cursor
+    batches: Iterator[Any]
 
 
 Event = TextUnit | Record | Member | ContentType | TableRows
@@ -201,6 +202,8 @@ class TableBatch:
     list_fields: tuple[str, ...] = ()
     #: each row's own time (`--timestamp-field`), where read
     times: Sequence[datetime | None] | None = None
+    #: the key of row i as `Locator.row_key` gives it (a database table's), where rows have keys
+    row_key: Callable[[int], str | None] | None = None
 
 
 @dataclass(slots=True)
