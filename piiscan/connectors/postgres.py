@@ -272,7 +272,9 @@ class PostgresConnector(Connector):
             raise ConnectionError(f"cannot connect to the PostgreSQL server: {first_line(exc)}") from None
         try:
             with conn.cursor() as cur:
-                for name, value in self._settings().items():
+                # a table is one COPY, timed from its start while the scan reads its rows: a
+                # statement_timeout would cut every table read longer (lock_timeout still holds)
+                for name, value in {**self._settings(), "statement_timeout": "0"}.items():
                     cur.execute(sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value)).as_string(None))
         except Exception as exc:
             conn.close()

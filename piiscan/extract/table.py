@@ -76,18 +76,23 @@ class _Rows:
         n_keys = len(table.keys)
         self.offset = n_keys + table.timestamped
         self._keys: list[list[Any]] | None = None
+        self._made: dict[int, str] = {}
         self.times: list[datetime | None] | None = None
         if table.timestamped:
             self.times = [_utc(v) for v in batch.column(n_keys).to_pylist()]
         self._values: dict[int, list[Any]] = {}  # column j's decoded values, when first asked
 
     def row_key(self, i: int) -> str | None:
+        """Row i's key as JSON, made once per row (a row's findings all carry it)."""
         keys = self.table.keys
         if not keys:
             return None
-        if self._keys is None:
-            self._keys = [self.batch.column(k).to_pylist() for k in range(len(keys))]
-        return row_key(keys, [values[i] for values in self._keys])
+        made = self._made.get(i)
+        if made is None:
+            if self._keys is None:
+                self._keys = [self.batch.column(k).to_pylist() for k in range(len(keys))]
+            made = self._made[i] = row_key(keys, [values[i] for values in self._keys])
+        return made
 
     def locator(self, i: int) -> Locator:
         return Locator(

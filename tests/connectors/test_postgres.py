@@ -524,3 +524,29 @@ def test_both_drivers_on_both_roads_find_the_same_in_every_awkward_type(tmp_path
     }
     assert [f[3] for f in adbc if f[0] == everything and f[2] >= 3 and f[7] == "IBAN_CODE"] == ["note"] * 100
     assert len([f for f in adbc if f[0] == everything and f[7] == "EMAIL_ADDRESS"]) == 301
+
+
+@pytest.mark.parametrize("driver", ["adbc", "psycopg"])
+def test_statement_timeout_bounds_a_fetch_not_a_whole_table(tmp_path: Path, pg: Pg, driver: str) -> None:
+    """statement_timeout bounds one FETCH (psycopg), not a whole table's COPY (ADBC): a table read
+    for longer than it is read whole."""
+    from piiscan.connectors import Selection
+    from piiscan.connectors.options import PostgresOptions
+    from piiscan.scan import ScanOptions, run_scan
+    from tests.helpers import TEST_KEY, read_rows
+
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA timing_{driver}")
+        conn.execute(
+            f"CREATE VIEW timing_{driver}.slow AS SELECT n AS id, 'bsn 111222333' || "
+            "(SELECT '' FROM pg_sleep(0.0005 + 0 * n)) AS note FROM generate_series(1, 3000) AS n"
+        )
+    options = ScanOptions(
+        scan_id="timing",
+        key=TEST_KEY.encode(),
+        connector_options={"postgresql": PostgresOptions(statement_timeout="1s", driver=driver, batch_rows=500)},
+    )
+    out = tmp_path / "scan"
+    run_scan([pg.uri(f"schema=timing_{driver}")], str(out), options, Selection(), workers=1)
+    assert read_rows(out, "errors") == []
+    assert [(o["status"], o["findings"]) for o in read_rows(out, "objects")] == [("scanned", 3000)]
