@@ -25,6 +25,7 @@ for those rows only (`subject export` reads again exactly the rows of a case).
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import importlib.util
 import io
@@ -286,10 +287,8 @@ class PostgresConnector(Connector):
         """Close the ADBC connection (a COPY left unread ends with it: the server stops sending)."""
         held = self._arrow.pop(conninfo, None)
         if held is not None:
-            try:
+            with contextlib.suppress(Exception):  # a connection the server dropped has nothing left to close
                 held[1].close()
-            except Exception:  # a connection the server dropped has nothing left to close
-                pass
 
     def _settings(self) -> dict[str, str]:
         return {

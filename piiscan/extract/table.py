@@ -232,4 +232,3 @@ def _utc(epoch: str | None) -> datetime | None:
         return _EPOCH + timedelta(microseconds=int(seconds * 1_000_000))
     except (OverflowError, InvalidOperation):
         return None
-

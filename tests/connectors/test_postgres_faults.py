@@ -74,9 +74,7 @@ def _pg_ctl(pg: object, *args: str) -> None:
     pg_ctl(["-w", "-m", "fast", *args], pgdata=pg.pgdata, user=pg.system_user, timeout=60)  # type: ignore[attr-defined]
 
 
-def _scan_and(
-    pg: object, uri: str, out: Path, fault: str, driver: str, watch: str
-) -> subprocess.CompletedProcess[str]:
+def _scan_and(pg: object, uri: str, out: Path, fault: str, driver: str, watch: str) -> subprocess.CompletedProcess[str]:
     """Scan `uri` in a process of its own; `fault` the server once `watch` says the view's first
     batch was read."""
     cmd = [sys.executable, "-m", "piiscan", "scan", uri, "--out", str(out), "--workers", "1", "-q", *ENTITIES]
