@@ -184,9 +184,9 @@ class TableColumn:
 
 @dataclass(slots=True)
 class TableBatch:
-    """Rows of a table read as Arrow columns (CSV, JSON Lines, Parquet, ORC): the engine passes over
-    each column once, and record detectors look at whole columns; rows are built only for what
-    must be judged record by record (`records`)."""
+    """Rows of a table read as Arrow columns (CSV, JSON Lines, Parquet, ORC, a database table): the
+    engine passes over each column once, and record detectors look at whole columns; rows are built
+    only for what must be judged record by record (`records`)."""
 
     columns: list[TableColumn]
     num_rows: int
