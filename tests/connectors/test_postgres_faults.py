@@ -43,11 +43,11 @@ SELECT count(*) FROM pg_stat_activity
 WHERE application_name = 'piiscan' AND state = 'active' AND query LIKE 'FETCH%'
   AND query_start - xact_start > interval '1 second'
 """
-#: ADBC: the view's COPY has run for 6 s: its first batch (4 MiB, about 2,000 rows, 2 s) was scanned
+#: ADBC: the view's COPY has run for 8 s: its first batch (4 MiB, about 2,000 rows, 2 s) was scanned
 COPY_RUNNING = """
 SELECT count(*) FROM pg_stat_activity
 WHERE application_name = 'piiscan' AND state = 'active' AND query LIKE 'COPY%'
-  AND now() - query_start > interval '6 seconds'
+  AND now() - query_start > interval '8 seconds'
 """
 #: (--postgres-driver, when to fault, the error of the table being read)
 DRIVERS = [
