@@ -165,7 +165,11 @@ class _Rows:
                 columns.append(TableColumn(pa.array(texts, pa.string()), column.name, np.array(at), names.__getitem__))
         if not records:
             return TableBatch(columns, n, self.first_record, {}, _no_records, times=self.times, row_key=self.row_key)
-        # fields inside json and array columns: a record detector that reads them reads whole records
+        if list_fields:
+            # a row's json and array fields are its fields too (an `iban` inside `profile` makes its
+            # `name` a person's): record detectors read whole records, as on the row road
+            list_fields = {**dict.fromkeys(scalars), **list_fields}
+            scalars = {}
         return TableBatch(
             columns,
             n,

@@ -500,7 +500,7 @@ def _findings_by(tmp_path: Path, source: str, driver: str, columnar: bool) -> li
 def test_both_drivers_on_both_roads_find_the_same_in_every_awkward_type(tmp_path: Path, pg: Pg) -> None:
     with psycopg.connect(pg.dsn, autocommit=True) as conn:
         conn.execute(AWKWARD)
-    source = pg.uri("schema=awkward")
+    source = pg.uri("schema=awkward,shop,geo,crm,keys")
     adbc = _findings_by(tmp_path, source, "adbc", columnar=True)
     assert _findings_by(tmp_path, source, "psycopg", columnar=False) == adbc  # the row road, as before
     assert _findings_by(tmp_path, source, "psycopg", columnar=True) == adbc
@@ -524,6 +524,10 @@ def test_both_drivers_on_both_roads_find_the_same_in_every_awkward_type(tmp_path
     }
     assert [f[3] for f in adbc if f[0] == everything and f[2] >= 3 and f[7] == "IBAN_CODE"] == ["note"] * 100
     assert len([f for f in adbc if f[0] == everything and f[7] == "EMAIL_ADDRESS"]) == 301
+    # a bare `name` is a person's in a row with an `iban` inside its json: the row's fields are all its fields
+    assert (1, "name", '{"id": 2}', "PERSON", None) in {
+        (f[2], f[3], f[4], f[7], f[6]) for f in adbc if f[0] == pg.obj("shop", "customers")
+    }
 
 
 @pytest.mark.parametrize("driver", ["adbc", "psycopg"])
