@@ -77,6 +77,7 @@ class _Rows:
         self.offset = n_keys + table.timestamped
         self._keys: list[list[Any]] | None = None
         self._made: dict[int, str] = {}
+        self._records: list[Record] | None = None
         self.times: list[datetime | None] | None = None
         if table.timestamped:
             self.times = [_utc(v) for v in batch.column(n_keys).to_pylist()]
@@ -125,10 +126,11 @@ class _Rows:
         return fields
 
     def records(self) -> Iterator[Record]:
-        for i in range(self.batch.num_rows):
-            fields = self.fields(i)
-            if fields:
-                yield Record(fields, self.locator(i))
+        """The rows as records, made once: each record detector that reads whole records asks."""
+        if self._records is None:
+            made = ((self.fields(i), i) for i in range(self.batch.num_rows))
+            self._records = [Record(fields, self.locator(i)) for fields, i in made if fields]
+        return iter(self._records)
 
     def table_batch(self, records: bool) -> TableBatch:
         """The columnar form: a `TableColumn` per text or number column and per json or array
