@@ -178,6 +178,26 @@ def write_parquet(path: Path, size: int, seed: int) -> None:
     writer.close()
 
 
+def write_xlsx(path: Path, size: int, seed: int) -> None:
+    """A customer workbook: the CSV export's records (a header row, `id` a number) on sheets of at
+    most 50,000 rows, until about `size` bytes of CSV-equivalent text."""
+    import openpyxl
+
+    rng = random.Random(seed)
+    gen = records(rng)
+    book = openpyxl.Workbook(write_only=True)
+    done, sheet, rows = 0, None, 0
+    while done < size:
+        rec = next(gen)
+        if sheet is None or rows == 50_000:
+            sheet, rows = book.create_sheet(f"Klanten {len(book.worksheets) + 1}"), 0
+            sheet.append(list(rec))
+        sheet.append(list(rec.values()))
+        rows += 1
+        done += sum(len(str(v)) + 1 for v in rec.values())
+    book.save(path)
+
+
 def telemetry(rng: random.Random) -> Iterator[dict[str, object]]:
     """GPS-tracker telemetry: a full-precision position on every line, now and then a driver."""
     second = 0
@@ -246,4 +266,4 @@ WRITERS = {
     "jsonl": (".jsonl", write_jsonl),
     "telemetry": (".ndjson", write_telemetry),
 }
-WRITERS_BINARY = {"parquet": (".parquet", write_parquet)}
+WRITERS_BINARY = {"parquet": (".parquet", write_parquet), "xlsx": (".xlsx", write_xlsx)}
