@@ -74,11 +74,12 @@ class XlsxExtractor(Extractor):
 
 
 #: a row with cells: its record (0-based row), its cells' 1-based columns and texts, and whether
-#: all its values are text (what makes a first row a header)
+#: it is the sheet's header (its first row with cells, all text)
 _Row = tuple[int, list[int], list[str], bool]
 
 
 def _rows(rows: Iterator[tuple[Any, ...]]) -> Iterator[_Row]:
+    first = True
     for record, row in enumerate(rows):
         columns, cells = [], []
         for column, value in enumerate(row, start=1):
@@ -87,8 +88,13 @@ def _rows(rows: Iterator[tuple[Any, ...]]) -> Iterator[_Row]:
             columns.append(column)
             cells.append(str(value))
         if cells:
-            texts = [v for v in row if v is not None and not isinstance(v, bool)]
-            yield record, columns, cells, is_header(texts)
+            yield (
+                record,
+                columns,
+                cells,
+                first and is_header([v for v in row if v is not None and not isinstance(v, bool)]),
+            )
+            first = False
 
 
 @dataclass
@@ -138,16 +144,14 @@ class _Sheet:
 def _packed(sheet: _Sheet, rows: Iterator[_Row], packer: CellPacker) -> Events:
     """The row road: each row's cells packed into text units (its header's texts their labels), and
     a record of each row below the header."""
-    first = True
-    for record, columns, cells, all_text in rows:
+    for record, columns, cells, header in rows:
         refs = [sheet.cell(c, record) for c in columns]
-        if first and all_text:
+        if header:
             sheet.read_header(columns, cells)
             labels = [""] * len(cells)
         else:
             labels = [sheet.header.get(c, "") for c in columns]
             yield sheet.record(record, columns, cells)
-        first = False
         unit = packer.add(Locator(record=record, page=sheet.page), refs, cells, labels)
         if unit is not None:
             yield unit
@@ -157,16 +161,13 @@ def _batches(sheet: _Sheet, rows: Iterator[_Row], ctx: ExtractContext) -> Iterat
     """The columnar road: the sheet's rows in batches of `BATCH_ROWS` (fewer when their cells hold
     more than `BATCH_CHARS`); a header row is a batch of its own, whose cells have no label."""
     batch: _Batch | None = None
-    first = True
-    for record, columns, cells, all_text in rows:
-        if first and all_text:
+    for record, columns, cells, header in rows:
+        if header:
             head = _Batch(sheet, record, header=True)
             head.add(record, columns, cells, ctx.clock)
             yield head.table(ctx)
             sheet.read_header(columns, cells)
-            first = False
             continue
-        first = False
         if batch is not None and (record - batch.first >= BATCH_ROWS or batch.chars >= BATCH_CHARS):
             yield batch.table(ctx)
             batch = None
