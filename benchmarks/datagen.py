@@ -180,24 +180,24 @@ def write_parquet(path: Path, size: int, seed: int) -> None:
 
 def write_xlsx(path: Path, size: int, seed: int) -> None:
     """A customer workbook: the CSV export's records (a header row, `id` a number) on sheets of at
-    most 50,000 rows, until about `size` bytes of CSV-equivalent text. Written as Excel writes one
-    (shared strings, each sheet's dimension first), not in openpyxl's write-only mode."""
-    import openpyxl
+    most 50,000 rows, until about `size` bytes of CSV-equivalent text. Written by XlsxWriter
+    (installed with python-pptx) as Excel writes a workbook: shared strings, each sheet's dimension
+    first (openpyxl writes inline strings, slower to read, and its write-only mode no dimension)."""
+    import xlsxwriter
 
     rng = random.Random(seed)
     gen = records(rng)
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    done, sheet, rows = 0, None, 0
+    book = xlsxwriter.Workbook(str(path))
+    done, sheet, row = 0, None, 0
     while done < size:
         rec = next(gen)
-        if sheet is None or rows == 50_000:
-            sheet, rows = book.create_sheet(f"Klanten {len(book.worksheets) + 1}"), 0
-            sheet.append(list(rec))
-        sheet.append(list(rec.values()))
-        rows += 1
+        if sheet is None or row > 50_000:
+            sheet, row = book.add_worksheet(f"Klanten {len(book.worksheets()) + 1}"), 1
+            sheet.write_row(0, 0, list(rec))
+        sheet.write_row(row, 0, list(rec.values()))
+        row += 1
         done += sum(len(str(v)) + 1 for v in rec.values())
-    book.save(path)
+    book.close()
 
 
 def telemetry(rng: random.Random) -> Iterator[dict[str, object]]:
