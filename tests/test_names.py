@@ -78,6 +78,35 @@ def test_a_quoted_file_uri_is_masked_in_its_plain_form_and_revealed_as_written()
     assert opened.reveal(masked) == uri
 
 
+def test_a_sheet_named_by_a_value_masks_every_cell_however_many(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A sheet named by an e-mail address: each finding's cell masked with the same token and the
+    address reported once per cell, also where a worker remembers only a few names at a time."""
+    import openpyxl
+
+    from piiscan import scan as scanning
+    from piiscan.extract import xlsx
+
+    book = openpyxl.Workbook()
+    book.active.title = EMAIL
+    for _ in range(5):
+        book.active.append(["NL91ABNA0417164300"])
+    book.save(tmp_path / "klanten.xlsx")
+
+    def rows(name: str) -> list[tuple[object, ...]]:
+        found = run_scan(tmp_path, str(tmp_path / "klanten.xlsx"), out_name=name).rows("findings")
+        return located(found, "entity", "record", "field")
+
+    every = rows("every")
+    monkeypatch.setattr(scanning, "_FIELDS_KEPT", 2)
+    monkeypatch.setattr(xlsx, "BATCH_ROWS", 2)  # three batches: the names of two are let go
+    assert rows("few") == every
+    token = EMAIL_TOKEN.pattern
+    assert [(e, r, re.sub(token, "T", f)) for e, r, f in every] == [
+        *(("EMAIL_ADDRESS", None, f"{IN_FIELD}T!A{n}") for n in range(1, 6)),
+        *(("IBAN_CODE", n - 1, f"T!A{n}") for n in range(1, 6)),
+    ]
+
+
 def _estate(src: Path) -> None:
     (src / f"klant_{BSN}").mkdir(parents=True)
     (src / f"klant_{BSN}" / "brief.txt").write_text("geen gegevens\n")
