@@ -316,6 +316,21 @@ def test_awkward_workbooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     (src / "klanten.xlsx").write_bytes(awkward_workbook())
     counts = assert_same(tmp_path, src)
     assert counts == {"column_batches": 11, "row_fallbacks": 0}  # 3 header rows and 8 sheets' rows
+    found, _ = findings(tmp_path / "again", src, columnar=True)
+    # not Formulier!B2 and B3: a label beside a value is no context (as in a CSV file)
+    assert sorted((k[0], k[5]) for k in found.elements() if "{" not in k[5]) == sorted(
+        [
+            *[("NL_BSN", f"Klanten!{c}") for c in ("B2", "H2", "B4", "I4", "A6")],
+            *[("IBAN_CODE", f"Klanten!{c}") for c in ("C2", "C5", "A6", "C7")],
+            *[("PERSON", "Klanten!A2"), ("PERSON", "Klanten!A4")],
+            *[("GPS_COORDINATES", "Klanten!D2"), ("GPS_COORDINATES", "Klanten!D4")],
+            *[("DATE_OF_BIRTH", "Klanten!G2"), ("DATE_OF_BIRTH", "Klanten!G4")],
+            ("EMAIL_ADDRESS", "Klanten!J1"),
+            *[("CREDIT_CARD", "Klanten!K8"), ("CREDIT_CARD", "Formulier!C3")],
+            *[("PHONE_NUMBER", "Landen!A2"), ("PHONE_NUMBER", "Landen!A3")],
+            *[("NL_BSN", f"Blad {i}!{c}1") for i in range(4) for c in "ABCD"[: i + 1]],
+        ]
+    )
     monkeypatch.setattr(xlsx, "BATCH_ROWS", 2)
     small = tmp_path / "small"
     small.mkdir()
