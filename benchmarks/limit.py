@@ -4,7 +4,7 @@
     python benchmarks/limit.py --mb 50 --types telemetry,csv --baseline /path/to/other/python
 
 For each input type (benchmarks/datagen.py: logs, CSV export, JSON Lines events, NDJSON telemetry,
-Parquet) it generates the data once, then measures on one core:
+Parquet; XLSX with `--types xlsx`) it generates the data once, then measures on one core:
 
 - **limit**: one combined pass of the same engine (every default detector's patterns, Hyperscan)
   over the same bytes, with no validation, no context, no findings: what no scan can beat;
@@ -15,7 +15,7 @@ Parquet) it generates the data once, then measures on one core:
 - **per object**: CPU milliseconds per object of a scan of `--objects` files of 1 KB each.
 
 CPU seconds, not wall time: the cores are shared, and a scan's own CPU time is what it costs.
-MB are 10^6 bytes of text (Parquet: of its CSV text, as benchmarks/throughput.py counts).
+MB are 10^6 bytes of text (Parquet, XLSX: of its CSV text, as benchmarks/throughput.py counts).
 """
 
 from __future__ import annotations
@@ -43,7 +43,18 @@ FILES_PER_TYPE = 4
 
 
 def text_bytes(path: Path) -> bytes:
-    """The bytes a scan reads as text: the file's, or a Parquet file's CSV text."""
+    """The bytes a scan reads as text: the file's, or a Parquet file's or a workbook's CSV text."""
+    if path.suffix == ".xlsx":
+        import csv
+
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        text = io.StringIO()
+        for sheet in book.worksheets:
+            csv.writer(text).writerows(sheet.iter_rows(values_only=True))
+        book.close()
+        return text.getvalue().encode()
     if path.suffix == ".parquet":
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq

@@ -61,7 +61,9 @@ def scan_batch(engine: Engine, batch: TableBatch, window: RecordWindow | None = 
 def row_regions(batch: TableBatch) -> list[str | None] | None:
     """The country each row names (`piiscan.detectors.region`), or None when no column can say:
     read from the batch's country and address columns, as the row road reads a record's cells."""
-    kinds = [(column, field_kind(column.field) if column.fields is None else None) for column in batch.columns]
+    kinds = [
+        (column, field_kind(name) if (name := _context_name(column)) is not None else None) for column in batch.columns
+    ]
     asked = [(column, kind) for column, kind in kinds if kind is not None]
     if not asked:
         return None
@@ -73,6 +75,11 @@ def row_regions(batch: TableBatch) -> list[str | None] | None:
         for row, value in zip(rows, column.values.to_pylist(), strict=True):
             into[row].append(value)
     return [region_of_fields(c, a) for c, a in zip(countries, addresses, strict=True)]
+
+
+def _context_name(column: TableColumn) -> str | None:
+    """The name that is context for all of a column's values (its label, or its one field), or None."""
+    return column.label if column.label is not None else column.field if column.fields is None else None
 
 
 #: a column of at least this many values whose distinct values are at most this share of them is
@@ -119,7 +126,7 @@ def _scan_distinct(
         out.line.extend((column.lines[members] + inside[told]).tolist())
     out.record.extend((rows + batch.first_record).tolist())
     out.field.extend([column.field] * n)
-    out.page.extend([None] * n)
+    out.page.extend([batch.page] * n)
     out.row_key.extend(_row_keys(batch, rows))
     times = batch.times
     out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
@@ -154,6 +161,7 @@ def column_unit(column: TableColumn, batch: TableBatch, regions: list[str | None
         lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False) + len(SEPARATOR)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).tolist()
     rows, lines, fields, field, times = column.rows, column.lines, column.fields, column.field, batch.times
+    page = batch.page
     key = batch.row_key
     lines_inside = column.lines_inside
     last = [-1, 0]
@@ -176,15 +184,17 @@ def column_unit(column: TableColumn, batch: TableBatch, regions: list[str | None
             line=line,
             record=batch.first_record + row,
             field=field if fields is None else fields(i),
+            page=page,
             row_key=None if key is None else key(row),
             modified=when,
         )
 
     field_at: Callable[[int], str | None]
-    if fields is None:
+    name = _context_name(column)
+    if name is not None or fields is None:
 
         def field_at(offset: int) -> str | None:
-            return field
+            return name
 
     else:
 
@@ -224,7 +234,7 @@ def _record_findings(engine: Engine, batch: TableBatch, out: FindingColumns) -> 
                 finding
                 for record in batch.records()
                 for locator, cand in det.find(record)
-                if (finding := engine.record_finding(det, locator, cand)) is not None
+                if (finding := engine.record_finding(det, record.located(locator), cand)) is not None
             ]
             out.add(found)
             continue
@@ -327,8 +337,8 @@ def _locate(out: FindingColumns, batch: TableBatch, rows: np.ndarray, field: str
     n = len(rows)
     out.line.extend([None] * n if batch.lines is None else batch.lines[rows].tolist())
     out.record.extend((rows + batch.first_record).tolist())
-    out.field.extend([field] * n)
-    out.page.extend([None] * n)
+    out.field.extend([field] * n if batch.cells is None else batch.cells(field, rows))
+    out.page.extend([batch.page] * n)
     out.row_key.extend(_row_keys(batch, rows))
     times = batch.times
     out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])

@@ -18,7 +18,7 @@ import re
 import threading
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -516,9 +516,7 @@ class Engine:
         findings: list[Finding] = []
         for det in self.record_detectors:
             for locator, cand in det.find(record):
-                if record.line_of is not None and locator.line is None and locator.field is not None:
-                    locator = replace(locator, line=record.line_of(locator.field))
-                finding = self.record_finding(det, locator, cand)
+                finding = self.record_finding(det, record.located(locator), cand)
                 if finding is not None:
                     findings.append(finding)
         return findings
