@@ -374,14 +374,20 @@ def _pair_findings(
         kept = [i for i, score in enumerate(told) if score is not None]
         at, values, told = at[kept], [values[i] for i in kept], [told[i] for i in kept]
     n = len(values)
-    entity, hashed = det.entity, engine.value_hash
+    entity = det.entity
     out.entity.extend([entity] * n)
     out.detector.extend([det.id] * n)
     out.score.extend(told)
-    out.value_hash.extend([hashed(entity, value) for value in values])
+    out.value_hash.extend(_hashes(engine, entity, values))
     masks = getattr(det, "masks", None)  # all at once, where the detector can
     out.masked.extend(masks(values) if masks is not None else [det.mask(value) for value in values])
     _locate(out, batch, rows[at], lat_path)
+
+
+def _hashes(engine: Engine, entity: str, values: list[str]) -> list[str]:
+    """The value hash of each of `values`, all at once where the engine's hasher can."""
+    many = getattr(engine._hash, "many", None)
+    return many(entity, values) if many is not None else [engine.value_hash(entity, value) for value in values]
 
 
 def _locate(out: FindingColumns, batch: TableBatch, rows: np.ndarray, field: str) -> None:

@@ -123,3 +123,22 @@ class Hasher:
                 self._seen.clear()
             self._seen[(entity, canonical)] = found
         return found
+
+    def many(self, entity: str, canonicals: list[str]) -> list[str]:
+        """`self(entity, c)` for each of `canonicals` (a column's positions: one call, not one each)."""
+        seen, memory = self._seen, self._memory
+        inner, outer = self._inner, self._outer
+        out = []
+        for canonical in canonicals:
+            found = seen.get((entity, canonical))
+            if found is None:
+                mac = inner.copy()
+                mac.update(f"{entity}:{canonical}".encode())
+                outside = outer.copy()
+                outside.update(mac.digest())
+                found = outside.hexdigest()
+                if len(seen) >= memory:
+                    seen.clear()
+                seen[(entity, canonical)] = found
+            out.append(found)
+        return out

@@ -23,6 +23,10 @@ def test_the_hasher_gives_the_hmac_of_every_key_length(key: bytes) -> None:
     for entity, canonical in [("NL_BSN", "123456782"), ("EMAIL_ADDRESS", "jan@example.nl"), ("PERSON", "zoë")] * 2:
         expected = hmac.new(key, f"{entity}:{canonical}".encode(), hashlib.sha256).hexdigest()
         assert hasher(entity, canonical) == expected == value_hash(key, entity, canonical)
+    positions = ["52.0907,5.1214", "52.3676,4.9041", "52.0907,5.1214"]
+    assert Hasher(key, memory=1).many("GPS_COORDINATES", positions) == [
+        value_hash(key, "GPS_COORDINATES", p) for p in positions
+    ]
 
 
 def test_the_environment_key_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
