@@ -505,6 +505,10 @@ class _Tables:
     reportable: np.ndarray  # a validated candidate of the pattern may reach the minimum score
     gated: np.ndarray  # ... but only with context
     boost: np.ndarray  # per detector
+    #: per detector: each of its context (negative context) words holds a letter or a non-ASCII
+    #: character, so no ASCII value without a letter holds one
+    context_lettered: list[bool]
+    negative_lettered: list[bool]
 
 
 _TABLES: WeakKeyDictionary[Engine, _Tables] = WeakKeyDictionary()
@@ -523,8 +527,14 @@ def _tables(engine: Engine) -> _Tables:
             ceiling + boost[detector] >= engine.min_score,
             ceiling < engine.min_score,
             boost,
+            [_lettered(d.context) for d in engine.detectors],
+            [_lettered(d.negative_context) for d in engine.detectors],
         )
     return tables
+
+
+def _lettered(words: Sequence[str]) -> bool:
+    return all(any("a" <= c <= "z" or c > "\x7f" for c in word.lower()) for word in words)
 
 
 @dataclass(slots=True)
@@ -537,6 +547,7 @@ class _Column:
     byte_starts: np.ndarray  # n + 1 offsets into `data` (the last: its length)
     char_starts: np.ndarray  # n + 1 offsets into `text`
     one_line: np.ndarray  # per value: it holds no newline
+    wordless: np.ndarray  # per value: ASCII without a letter (digits, separators)
     #: `data` is the text's UTF-8 (every value valid UTF-8): the pass reads the bytes `Engine.scan` reads
     exact: bool
 
@@ -555,7 +566,10 @@ def _column_text(values: pa.Array) -> _Column:
     exact = data.isascii() or text.encode("utf-8") == data
     char_starts = np.array([*starts, len(text)], dtype=np.int64)
     one_line = ~pc.match_substring(values, "\n").to_numpy(zero_copy_only=False)
-    return _Column(data, text, starts, byte_starts, char_starts, one_line, exact)
+    wordless = pc.and_(pc.string_is_ascii(values), pc.invert(pc.match_substring_regex(values, "[A-Za-z]")))
+    return _Column(
+        data, text, starts, byte_starts, char_starts, one_line, wordless.to_numpy(zero_copy_only=False), exact
+    )
 
 
 def _pass_column(
@@ -619,9 +633,10 @@ class _Found:
             lowered = self._lowered[v] = self._column.text[starts[v] : starts[v + 1] - len(SEPARATOR)].lower()
         return lowered
 
-    def _words_near(self, rx: re.Pattern[str], cstart: np.ndarray, cend: np.ndarray) -> np.ndarray:
+    def _words_near(self, rx: re.Pattern[str], lettered: bool, cstart: np.ndarray, cend: np.ndarray) -> np.ndarray:
         """Whether `rx` finds words in the context window of each span (`_Near._search`): where the
-        window is the span's whole value, once per value."""
+        window is the span's whole value, once per value, and not at all in a value without
+        letters where every word holds one (`lettered`)."""
         column = self._column
         starts = column.char_starts
         value = np.searchsorted(starts, cstart, side="right") - 1
@@ -634,9 +649,10 @@ class _Found:
             & (value_end - cend < CONTEXT_AFTER)
         )
         out = np.zeros(len(cstart), dtype=bool)
+        asked = np.flatnonzero(~(whole & column.wordless[value])) if lettered else np.arange(len(cstart))
         by_value: dict[int, bool] = {}
         search = rx.search
-        for k, (v, w) in enumerate(zip(value.tolist(), whole.tolist(), strict=True)):
+        for k, v, w in zip(asked.tolist(), value[asked].tolist(), whole[asked].tolist(), strict=True):
             if w:
                 hit = by_value.get(v)
                 if hit is None:
@@ -672,7 +688,8 @@ class _Found:
         out = self._hinted(di, bstart, bend)
         asked = np.flatnonzero(out)
         if len(asked):
-            out[asked] = self._words_near(ctx, cstart[asked], cend[asked])
+            lettered = _tables(engine).context_lettered[di]
+            out[asked] = self._words_near(ctx, lettered, cstart[asked], cend[asked])
         return out
 
     # -- hits ------------------------------------------------------------------------------
@@ -823,7 +840,8 @@ class _Found:
             boost = engine._about[di][2]
             if boost:
                 mine = np.flatnonzero(det == di)
-                negative = self._words_near(engine._negative[di], cstart[mine], cend[mine])  # type: ignore[arg-type]
+                lettered = _tables(engine).negative_lettered[di]
+                negative = self._words_near(engine._negative[di], lettered, cstart[mine], cend[mine])  # type: ignore[arg-type]
                 score[mine[negative]] -= boost
         score = np.clip(score, 0.0, 1.0)
         kept = np.flatnonzero(score >= min_score)
