@@ -241,12 +241,15 @@ class PhoneDetector(Detector):
         date = _TRAILING_DATE.search(body)
         if date is not None:
             body, end = body[: date.start()], end - len(body[date.start() :].encode())
+        canonical = _e164(body)
+        if canonical is not None:
+            return Candidate(canonical, start=start, end=end)
         # the engine reports one (leftmost) start per end: in "06-12345678 / 020-1234567" the second
         # number arrives with the first in front of it, so try each later start after a space
-        for offset in [0, *(m.end() for m in _NEXT_START.finditer(body))]:
-            canonical = _e164(body[offset:])
+        for m in _NEXT_START.finditer(body):
+            canonical = _e164(body[m.end() :])
             if canonical is not None:
-                return Candidate(canonical, start=start + len(body[:offset].encode()), end=end)
+                return Candidate(canonical, start=start + len(body[: m.end()].encode()), end=end)
         return None
 
     def scan_regions(self, text: str, regions: Sequence[Region] | None) -> Iterator[tuple[int, int, Candidate]]:
