@@ -109,19 +109,20 @@ class Hasher:
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in padded))
         self._memory = memory
-        self._seen: dict[tuple[str, str], str] = {}
+        self._seen: dict[str, str] = {}  # by the message hashed
 
     def __call__(self, entity: str, canonical: str) -> str:
-        found = self._seen.get((entity, canonical))
+        message = f"{entity}:{canonical}"
+        found = self._seen.get(message)
         if found is None:
             inner = self._inner.copy()
-            inner.update(f"{entity}:{canonical}".encode())
+            inner.update(message.encode())
             outer = self._outer.copy()
             outer.update(inner.digest())
             found = outer.hexdigest()
             if len(self._seen) >= self._memory:
                 self._seen.clear()
-            self._seen[(entity, canonical)] = found
+            self._seen[message] = found
         return found
 
     def many(self, entity: str, canonicals: list[str]) -> list[str]:
@@ -130,15 +131,16 @@ class Hasher:
         inner, outer = self._inner, self._outer
         out = []
         for canonical in canonicals:
-            found = seen.get((entity, canonical))
+            message = f"{entity}:{canonical}"
+            found = seen.get(message)
             if found is None:
                 mac = inner.copy()
-                mac.update(f"{entity}:{canonical}".encode())
+                mac.update(message.encode())
                 outside = outer.copy()
                 outside.update(mac.digest())
                 found = outside.hexdigest()
                 if len(seen) >= memory:
                     seen.clear()
-                seen[(entity, canonical)] = found
+                seen[message] = found
             out.append(found)
         return out
