@@ -7,6 +7,11 @@ blank line keeps every candidate and its context inside its own value, as on the
 (`CellPacker(isolate=True)`), so both roads give the same findings. For the same reason a column
 whose values repeat is read once per distinct value, and each finding told of every repeat.
 
+The pass's candidates are judged as `Engine.scan` judges them, with the work that is the same for
+a whole column done once: context from the column name once per detector, context words once per
+value, the offset-to-row mapping with numpy, validation, hash and mask once per distinct candidate
+(`_pass_column`); a differential test holds it to `Engine.scan`'s answers.
+
 Record detectors look at whole columns: rows are grouped by which fields they hold, each group's
 field names asked once; a latitude/longitude pair is judged only on rows that hold both values,
 and another detector once per distinct set of the values it reads (`RecordDetector.reads`).
