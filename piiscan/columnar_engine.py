@@ -130,7 +130,7 @@ def _scan_distinct(
     if joined.exact:
         hits = _pass_column(engine, joined, unit, None, column.lines_inside)
     else:
-        hits = _hits_of(engine.scan(unit), joined)
+        hits = _hits_of(engine.scan(unit))
     if not hits.entity:
         return
     codes = encoded.indices.to_numpy(zero_copy_only=False)
@@ -145,7 +145,7 @@ def _scan_distinct(
     _emit(out, hits, told, order[first + np.arange(len(told))], column, batch)
 
 
-def _hits_of(found: list[Finding], joined: _Column) -> _Hits:
+def _hits_of(found: list[Finding]) -> _Hits:
     """The findings of a unit of distinct values (`_scan_distinct`) as `_Hits`."""
     return _Hits(
         np.array([f.locator.record for f in found], dtype=np.int64),
