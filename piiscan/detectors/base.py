@@ -40,6 +40,18 @@ class Pattern:
     late_start: int = 0
 
 
+def longest_match(regex: str) -> int:
+    """The most bytes a match of `regex` can take, from the parser `re` compiles with (0: unknown
+    or unbounded)."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        width = int(_parser.parse(regex.encode()).getwidth()[1])
+    except Exception:  # another Python's parser
+        return 0
+    return width if width < _parser.MAXREPEAT else 0
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """A validated candidate: its canonical value, and optionally its own score and span.
