@@ -843,6 +843,15 @@ class _Near:
         ctx = engine._context[di]
         if ctx is None:
             return False, None
+        if not self.beyond_text:  # plain text: only the text around it (and lines above) can hold the words
+            if (bstart is None or self.hinted(di, bstart, bend)) and self._search(ctx, start, end):  # type: ignore[arg-type]
+                return True, None
+            lines = engine._lines[di]
+            return bool(
+                lines
+                and (bstart is None or self.hinted(di, bstart, bend, CONTEXT_REACH))  # type: ignore[arg-type]
+                and self._search(ctx, start, end, lines)
+            ), None
         unit = self._unit
         field_at = unit.field_at
         if field_at is not None and self._field(di, ctx, field_at(start)):  # a column name: cheapest first
