@@ -85,21 +85,28 @@ class _HyperscanBackend:
         late: Mapping[int, int] | None = None,
         gated: Mapping[int, tuple[int, int]] | None = None,
         hint_reach: Sequence[int] = (),
+        heads: Mapping[int, str] | None = None,
     ) -> None:
         import hyperscan
 
         late = dict(late or {})
+        heads = {pid: head for pid, head in (heads or {}).items() if pid in late}
         gated = dict(gated or {})
         som, caseless = hyperscan.HS_FLAG_SOM_LEFTMOST, hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_CASELESS
         self._first_hint = first_hint = len(regexes)
         main = {i: (r, 0 if i in late else som) for i, r in enumerate(regexes) if i not in gated}
         main.update({first_hint + h: (hint, caseless) for h, hint in enumerate(hints)})
+        # where a late-start pattern's matches may begin (`Pattern.late_head`), tracked by the pass
+        self._first_head = first_head = first_hint + len(hints)
+        self._head_of = list(heads)  # head number -> pattern
+        main.update({first_head + k: (heads[pid], som) for k, pid in enumerate(self._head_of)})
         self._db = _compiled_database(hyperscan, main)
         # patterns whose start the pass does not track (`Pattern.late_start`): found afterwards
         # by Python's re, anchored at the match's end, within the pattern's longest match
         self._late = {
             pid: (re.compile(rb"(?:" + regexes[pid].encode() + rb")\Z"), width) for pid, width in late.items()
         }
+        self._head_set = frozenset(heads)
         # candidates that only a context word can lift to the minimum score (`gated`: pattern ->
         # hint, longest match): in a second pass, each hint's patterns run over the text within
         # reach of where the first pass saw that hint (most of the text: nowhere), or, where
@@ -132,12 +139,16 @@ class _HyperscanBackend:
         out: list[tuple[int, int, int]] = []
         hints: list[tuple[int, int]] = []
         ended: list[tuple[int, int]] = []  # (end, pattern) of patterns whose start comes later
-        append, hint, end_only = out.append, hints.append, ended.append
-        first_hint, late = self._first_hint, self._late
+        heads: list[tuple[int, int]] = []  # (head number, start) where late-start patterns may begin
+        append, hint, end_only, head = out.append, hints.append, ended.append, heads.append
+        first_hint, first_head, late = self._first_hint, self._first_head, self._late
 
         def on_match(pid: int, start: int, end: int, flags: int, ctx: object) -> None:
             if pid >= first_hint:
-                hint((start, pid - first_hint))
+                if pid >= first_head:
+                    head((pid - first_head, start))
+                else:
+                    hint((start, pid - first_hint))
             elif pid in late:
                 end_only((end, pid))
             else:
@@ -150,13 +161,38 @@ class _HyperscanBackend:
                 self._scan_near_hints(data, hints, out, scratches[2:])
             else:
                 self._gated_all.scan(data, match_event_handler=on_match, scratch=scratches[1])
+        if ended:
+            self._late_starts(data, ended, heads, out)
+        return out, hints
+
+    def _late_starts(
+        self, data: bytes, ended: list[tuple[int, int]], heads: list[tuple[int, int]], out: list[tuple[int, int, int]]
+    ) -> None:
+        """The matches of late-start patterns, each with the leftmost start of a match ending
+        where the pass saw one end: what SOM_LEFTMOST would have reported."""
+        starts_of: dict[int, list[int]] = {}
+        for k, start in heads:
+            starts_of.setdefault(self._head_of[k], []).append(start)
+        for starts in starts_of.values():
+            starts.sort()
+        late = self._late
         for end, pid in ended:
             rx, width = late[pid]
-            # the leftmost start of a match ending here: what SOM_LEFTMOST would have reported
-            found = rx.search(data, max(0, end - width), end)
-            if found is not None:
-                append((found.start(), end, pid))
-        return out, hints
+            lowest = max(0, end - width)
+            if pid not in self._head_set:
+                found = rx.search(data, lowest, end)
+                if found is not None:
+                    out.append((found.start(), end, pid))
+                continue
+            # a match begins where its head does: try those starts only, leftmost first
+            starts = starts_of.get(pid, [])
+            for i in range(bisect_left(starts, lowest), len(starts)):
+                start = starts[i]
+                if start >= end:
+                    break
+                if rx.match(data, start, end) is not None:
+                    out.append((start, end, pid))
+                    break
 
     def _scan_near_hints(
         self, data: bytes, hints: list[tuple[int, int]], out: list[tuple[int, int, int]], scratches: list[Any]
@@ -301,11 +337,12 @@ def _make_backend(
     backend: str,
     gated: Mapping[int, tuple[int, int]] | None = None,
     hint_reach: Sequence[int] = (),
+    heads: Mapping[int, str] | None = None,
 ) -> _HyperscanBackend | _Re2Backend | _ReBackend:
     """The backend asked for; `auto`: Hyperscan, else RE2, else Python's `re`."""
     if backend in ("auto", "hyperscan"):
         try:
-            return _HyperscanBackend(regexes, hints, late, gated, hint_reach)
+            return _HyperscanBackend(regexes, hints, late, gated, hint_reach, heads)
         except ImportError:
             if backend == "hyperscan":
                 raise
@@ -345,11 +382,14 @@ class Engine:
             (self.record_detectors if isinstance(d, RecordDetector) else self.detectors).append(d)
         regexes: list[str] = []
         late: dict[int, int] = {}
+        heads: dict[int, str] = {}
         self._slots: list[_Slot] = []
         for i, det in enumerate(self.detectors):
             for pattern in det.patterns:
                 if pattern.late_start:
                     late[len(regexes)] = pattern.late_start
+                    if pattern.late_head:
+                        heads[len(regexes)] = pattern.late_head
                 regexes.append(pattern.regex)
                 self._slots.append(_Slot(i, pattern.score, max(pattern.score, pattern.ceiling or 0.0)))
         # context words are found in the same pass, where they can be, so that most candidates
@@ -384,6 +424,7 @@ class Engine:
                 backend,
                 near_hints,
                 [self._reach[di] for di in self._hint_detector],
+                heads,
             )
             if regexes
             else None
