@@ -80,7 +80,9 @@ def scan_batch(engine: Engine, batch: TableBatch, window: RecordWindow | None = 
 def row_regions(batch: TableBatch) -> list[str | None] | None:
     """The country each row names (`piiscan.detectors.region`), or None when no column can say:
     read from the batch's country and address columns, as the row road reads a record's cells."""
-    kinds = [(column, field_kind(column.field) if column.fields is None else None) for column in batch.columns]
+    kinds = [
+        (column, field_kind(name) if (name := _context_name(column)) is not None else None) for column in batch.columns
+    ]
     asked = [(column, kind) for column, kind in kinds if kind is not None]
     if not asked:
         return None
@@ -92,6 +94,11 @@ def row_regions(batch: TableBatch) -> list[str | None] | None:
         for row, value in zip(rows, column.values.to_pylist(), strict=True):
             into[row].append(value)
     return [region_of_fields(c, a) for c, a in zip(countries, addresses, strict=True)]
+
+
+def _context_name(column: TableColumn) -> str | None:
+    """The name that is context for all of a column's values (its label, or its one field), or None."""
+    return column.label if column.label is not None else column.field if column.fields is None else None
 
 
 #: a column of at least this many values whose distinct values are at most this share of them is
@@ -185,7 +192,7 @@ def _emit(
     out.line.extend([None] * n if column.lines is None else (column.lines[members] + inside).tolist())
     out.record.extend((rows + batch.first_record).tolist())
     out.field.extend([column.field] * n)
-    out.page.extend([None] * n)
+    out.page.extend([batch.page] * n)
     out.row_key.extend([None] * n)
     times = batch.times
     out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
@@ -226,6 +233,7 @@ def _unit(
     column: TableColumn, batch: TableBatch, text: str, starts: list[int], regions: list[str | None] | None
 ) -> TextUnit:
     rows, lines, fields, field, times = column.rows, column.lines, column.fields, column.field, batch.times
+    page = batch.page
     lines_inside = column.lines_inside
     last = [-1, 0]
 
@@ -244,14 +252,19 @@ def _unit(
         row = i if rows is None else int(rows[i])
         when = None if times is None else times[row]
         return Locator(
-            line=line, record=batch.first_record + row, field=field if fields is None else fields(i), modified=when
+            line=line,
+            record=batch.first_record + row,
+            field=field if fields is None else fields(i),
+            page=page,
+            modified=when,
         )
 
     field_at: Callable[[int], str | None]
-    if fields is None:
+    name = _context_name(column)
+    if name is not None or fields is None:
 
         def field_at(offset: int) -> str | None:
-            return field
+            return name
 
     else:
 
@@ -291,7 +304,7 @@ def _record_findings(engine: Engine, batch: TableBatch, out: FindingColumns) -> 
                 finding
                 for record in batch.records()
                 for locator, cand in det.find(record)
-                if (finding := engine.record_finding(det, locator, cand)) is not None
+                if (finding := engine.record_finding(det, record.located(locator), cand)) is not None
             ]
             out.add(found)
             continue
@@ -400,8 +413,8 @@ def _locate(out: FindingColumns, batch: TableBatch, rows: np.ndarray, field: str
     n = len(rows)
     out.line.extend([None] * n if batch.lines is None else batch.lines[rows].tolist())
     out.record.extend((rows + batch.first_record).tolist())
-    out.field.extend([field] * n)
-    out.page.extend([None] * n)
+    out.field.extend([field] * n if batch.cells is None else batch.cells(field, rows))
+    out.page.extend([batch.page] * n)
     out.row_key.extend([None] * n)
     times = batch.times
     out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
