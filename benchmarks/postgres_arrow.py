@@ -5,12 +5,12 @@ Starts a PostgreSQL 16 from the pgserver wheel (or uses `PIISCAN_BENCH_POSTGRES_
 a timestamptz, a jsonb profile), then reads every row of it into Arrow record batches three ways,
 alternately, `--repeat` times, and prints the client's CPU seconds and the wall time of each:
 
-- **cursor**: psycopg's server-side cursor, `fetchmany` (what the connector does today), the
+- **cursor**: psycopg's server-side cursor, `fetchmany` (the connector's `--postgres-driver psycopg`), the
   tuples turned into Arrow columns by `pa.array`;
 - **binary COPY**: psycopg `COPY (SELECT …) TO STDOUT (FORMAT BINARY)` with the column types set,
   rows decoded by psycopg, then turned into Arrow columns the same way;
 - **ADBC**: `adbc_driver_postgresql.dbapi`, `fetch_record_batch()`: libpq's COPY read into Arrow
-  in native code, no Python object per value.
+  in native code, no Python object per value (what the connector uses where it is installed).
 
     python benchmarks/postgres_arrow.py [--rows 200000] [--repeat 3]
 """

@@ -6,6 +6,7 @@ Every command explains itself with --help; exit codes are `piiscan.exitcodes.Exi
 from __future__ import annotations
 
 import errno
+import importlib.util
 import json
 import os
 import re
@@ -440,6 +441,15 @@ def main() -> None:
     help="A bucket's top-level prefixes listed at once, a thread each (1: one listing stream)  [default: 8]",
     cls=in_section(BUCKETS),
 )
+@click.option(
+    "--postgres-driver",
+    type=click.Choice(["auto", "adbc", "psycopg"]),
+    default="auto",
+    show_default=True,
+    help="What reads rows: the ADBC driver (binary COPY into Arrow; auto: where adbc-driver-postgresql is "
+    "installed) or a psycopg server-side cursor (for servers that cannot COPY a query).",
+    cls=in_section(POSTGRES),
+)
 def scan(sources: tuple[str, ...], out: str, **params: Any) -> None:
     """Scan SOURCES (files, folders, file:// URIs) into the scan directory --out.
 
@@ -718,10 +728,13 @@ def _postgres_options(params: dict[str, Any]) -> PostgresOptions:
     """Raises ValueError when the options exclude each other."""
     from piiscan.connectors.options import PostgresOptions
 
+    if params["postgres_driver"] == "adbc" and importlib.util.find_spec("adbc_driver_postgresql") is None:
+        raise ValueError("--postgres-driver adbc: the ADBC driver is not installed (pip install 'piiscan[adbc]')")
     return PostgresOptions(
         sample_rows=params["sample_rows"],
         sample_percent=params["sample_percent"],
         timestamp_columns=params["timestamp_column"],
+        driver=params["postgres_driver"],
     )
 
 

@@ -193,7 +193,7 @@ def _emit(
     out.record.extend((rows + batch.first_record).tolist())
     out.field.extend([column.field] * n)
     out.page.extend([batch.page] * n)
-    out.row_key.extend([None] * n)
+    out.row_key.extend(_row_keys(batch, rows))
     times = batch.times
     out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
     out.start.extend((hits.start if told is None else hits.start[told]).tolist())
@@ -202,6 +202,12 @@ def _emit(
 
 def _no_records() -> Iterator[Record]:
     return iter(())
+
+
+def _row_keys(batch: TableBatch, rows: np.ndarray) -> list[str | None]:
+    """The keys of the batch's `rows` (a database table's), or None for each."""
+    key = batch.row_key
+    return [None] * len(rows) if key is None else [key(row) for row in rows.tolist()]
 
 
 def column_unit(column: TableColumn, batch: TableBatch, regions: list[str | None] | None = None) -> TextUnit:
@@ -234,6 +240,7 @@ def _unit(
 ) -> TextUnit:
     rows, lines, fields, field, times = column.rows, column.lines, column.fields, column.field, batch.times
     page = batch.page
+    key = batch.row_key
     lines_inside = column.lines_inside
     last = [-1, 0]
 
@@ -256,6 +263,7 @@ def _unit(
             record=batch.first_record + row,
             field=field if fields is None else fields(i),
             page=page,
+            row_key=None if key is None else key(row),
             modified=when,
         )
 
@@ -415,7 +423,7 @@ def _locate(out: FindingColumns, batch: TableBatch, rows: np.ndarray, field: str
     out.record.extend((rows + batch.first_record).tolist())
     out.field.extend([field] * n if batch.cells is None else batch.cells(field, rows))
     out.page.extend([batch.page] * n)
-    out.row_key.extend([None] * n)
+    out.row_key.extend(_row_keys(batch, rows))
     times = batch.times
     out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
     out.start.extend([0] * n)

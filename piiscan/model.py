@@ -135,7 +135,7 @@ class Column:
     """A column a source streams: its name, and the kind of its values as the driver gives them."""
 
     name: str
-    #: text | number (both as text) | float | json (decoded), or array:<one of those> (a list)
+    #: text | number (both as text) | float | json (JSON text), or array:<text|number|json> (JSON text)
     kind: str
 
 
@@ -144,16 +144,17 @@ class TableRows:
     """A table's rows as its source streams them (a database table): `piiscan.extract.table`
     turns them into records and text units, as an extractor does a file's bytes.
 
-    Each row is a tuple: the values of the `keys` columns (the row's identity), then, when
-    `timestamped`, the row's own time in seconds since the epoch (a Decimal, or None), then one
-    value per column of `columns` (None: NULL).
+    Rows come as Arrow record batches whose columns are, by position: the values of the `keys`
+    columns (the row's identity; int64 or text), then, when `timestamped`, the row's own time in
+    seconds since the epoch as text (or null), then one column per column of `columns` (null:
+    NULL): text, JSON text (json and array columns) or float64.
     """
 
     columns: Sequence[Column]
     keys: Sequence[str]
     timestamped: bool
-    #: batches of rows, streamed; closing it releases the source's cursor
-    batches: Iterator[Sequence[tuple[Any, ...]]]
+    #: pyarrow RecordBatches, streamed; closing it releases the source's cursor
+    batches: Iterator[Any]
 
 
 Event = TextUnit | Record | Member | ContentType | TableRows
@@ -197,9 +198,9 @@ class TableColumn:
 
 @dataclass(slots=True)
 class TableBatch:
-    """Rows of a table read as Arrow columns (CSV, JSON Lines, Parquet, ORC, XLSX): the engine passes over
-    each column once, and record detectors look at whole columns; rows are built only for what
-    must be judged record by record (`records`)."""
+    """Rows of a table read as Arrow columns (CSV, JSON Lines, Parquet, ORC, XLSX, a database table):
+    the engine passes over each column once, and record detectors look at whole columns; rows are
+    built only for what must be judged record by record (`records`)."""
 
     columns: list[TableColumn]
     num_rows: int
@@ -220,6 +221,8 @@ class TableBatch:
     #: the fields findings in a scalar field of these rows are told at, where not the field's name
     #: (a spreadsheet's cells, `Sheet!C7`)
     cells: Callable[[str, Any], list[str]] | None = None
+    #: the key of row i as `Locator.row_key` gives it (a database table's), where rows have keys
+    row_key: Callable[[int], str | None] | None = None
 
 
 @dataclass(slots=True)

@@ -242,7 +242,28 @@ def test_scan_help_lists_options_under_their_source_kinds_heading() -> None:
         "--max-attempts",
         "--list-threads",
     ]
-    assert sections["PostgreSQL (postgresql://)"] == ["--sample-rows", "--sample-percent", "--timestamp-column"]
+    assert sections["PostgreSQL (postgresql://)"] == [
+        "--sample-rows",
+        "--sample-percent",
+        "--timestamp-column",
+        "--postgres-driver",
+    ]
     assert sections["Files (in folders and in buckets)"] == ["--timestamp-field"]
     assert sections["What is read (every source)"][:3] == ["--include", "--exclude", "--max-object-size"]
     assert "--out" in sections["Options"] and "--region" in sections["Options"]
+
+
+def test_postgres_driver_adbc_without_the_driver_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "adbc_driver_postgresql" else real(name, *a)
+    )
+    result = CliRunner().invoke(
+        main, ["scan", "postgresql://u@127.0.0.1:1/db", "--out", str(tmp_path / "s"), "--postgres-driver", "adbc"]
+    )
+    assert result.exit_code == 2
+    assert result.output == (
+        "piiscan: --postgres-driver adbc: the ADBC driver is not installed (pip install 'piiscan[adbc]')\n"
+    )

@@ -79,10 +79,15 @@ class PostgresOptions(ConnectorOptions):
     lock_timeout: str = "5s"
     #: rows fetched from the server-side cursor at once
     batch_rows: int = 2000
+    #: what reads rows (--postgres-driver): "auto" (ADBC where `adbc-driver-postgresql` is installed,
+    #: else psycopg), "adbc" or "psycopg" (a server-side cursor: for servers that cannot COPY a query)
+    driver: str = "auto"
 
     def __post_init__(self) -> None:
         if self.sample_rows is not None and self.sample_percent is not None:
             raise ValueError("choose one of --sample-rows and --sample-percent")
+        if self.driver not in ("auto", "adbc", "psycopg"):
+            raise ValueError(f"--postgres-driver: choose auto, adbc or psycopg, not {self.driver}")
 
     @property
     def sampling(self) -> dict[str, float] | None:

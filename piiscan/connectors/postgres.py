@@ -6,29 +6,39 @@ connection is made the libpq way (URI, `PG*` environment, `.pgpass`, `sslmode`);
 are named `postgresql://host:port/db/schema.table` (no user, never a password; a Unix socket
 folder is percent-encoded as the host; a dot inside a name is written `%2E`).
 
-Rows stream through a server-side cursor in batches, inside a read-only transaction, with a
-statement and a lock timeout; every identifier is quoted by `psycopg.sql.Identifier`. Text-like
-columns (text, varchar, char, citext, enum, inet, xml), json/jsonb, arrays of those and the
-integer columns wide enough for a BSN or card number (integer, bigint, numeric) are read (float
-columns too, for record detectors); bytea and PostGIS columns are reported as skipped members of
-the table. A table is read as `TableRows`: its primary key (`ctid` without one; nothing for a
-view), the `--timestamp-column` value, the columns; `piiscan.extract.table` makes records of them.
+Rows stream as Arrow record batches: with the ADBC driver (`adbc-driver-postgresql`, the `adbc`
+extra) libpq's binary COPY is read into Arrow in native code; without it (or with
+`--postgres-driver psycopg`, for servers that cannot COPY a query) a psycopg server-side cursor's
+rows are put into the same Arrow columns. Either way every value is selected as the server writes
+it as text (numbers too: leading zeros and precision stay as written; json, jsonb and arrays as
+JSON text), floats as float8, integer key columns as int8: the two drivers give the same batches.
+Reads run in read-only transactions, with a statement and a lock timeout; every identifier is
+quoted by `psycopg.sql.Identifier`; the catalog is read with psycopg. Text-like columns (text,
+varchar, char, citext, enum, inet, xml), json/jsonb, arrays of those and the integer columns wide
+enough for a BSN or card number (integer, bigint, numeric) are read (float columns too, for record
+detectors); bytea and PostGIS columns are reported as skipped members of the table. A table is read
+as `TableRows`: its primary key (`ctid` without one; nothing for a view), the `--timestamp-column`
+value, the columns; `piiscan.extract.table` makes records or column batches of them.
 A listed table whose `ObjectRef.extra` holds `rows` (row keys, as `row_key` gives them) is read
 for those rows only (`subject export` reads again exactly the rows of a case).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
+import importlib.util
 import io
 import os
+import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import psycopg
+import pyarrow as pa
 from psycopg import sql
 
 from piiscan.connectors.base import Connector, Listing, Selection, Skipped, SourceError
@@ -42,6 +52,10 @@ ROWS_KEY = "rows"
 #: how long the next table waits for a server whose connection was lost mid-scan (a restart, a failover)
 RECONNECT_SECONDS = 30.0
 SAMPLE_SEED = 0  # REPEATABLE: the same database gives the same sample twice
+#: key columns read as int8 (a JSON number in `row_key`); other keys are read as text
+_INTEGER_TYPES = {"int2", "int4", "int8"}
+#: bytes of one Arrow batch from the ADBC driver (it batches by size, not by rows)
+ADBC_BATCH_BYTES = 4 << 20
 _NUMBER_TYPES = {"int4", "int8", "numeric"}  # int2 (max 32767) cannot hold a BSN or a card number
 _FLOAT_TYPES = {"float4", "float8"}  # read only for record detectors (latitude/longitude fields)
 _TIME_TYPES = {"timestamp", "timestamptz", "date"}
@@ -157,13 +171,43 @@ def _kind(typname: str, category: str, elem: str | None, elem_category: str | No
     return None, None
 
 
-def _select(name: str, kind: str) -> sql.Composable:
+def _select(name: str, kind: str, typname: str) -> sql.Composable:
+    """The column as the batches hold it: text (JSON text for json and arrays), or float8."""
     col = sql.Identifier(name)
-    if kind in ("text", "number"):
+    if kind in ("text", "number", "json"):
         return sql.SQL("{}::text").format(col)  # one representation for enums, inet, numeric…
-    if kind in ("array:text", "array:number"):
-        return sql.SQL("{}::text[]").format(col)
+    if kind in ("array:text", "array:number"):  # JSON keeps a multidimensional array's shape
+        return sql.SQL("array_to_json({}::text[])::text").format(col)
+    if kind == "array:json":
+        return sql.SQL("array_to_json({})::text").format(col)
+    if typname == "float4":  # its shortest text, as psycopg reads it: not the float8 it widens to
+        return sql.SQL("{}::text::float8").format(col)
     return col
+
+
+def _arrow_type(kind: str) -> pa.DataType:
+    return pa.float64() if kind == "float" else pa.string()
+
+
+def _adbc_installed() -> bool:
+    return importlib.util.find_spec("adbc_driver_postgresql") is not None
+
+
+def _server_error(exc: Exception) -> Exception:
+    """An ADBC driver's error as psycopg's class for its SQLSTATE (`InsufficientPrivilege`), with
+    the server's message alone; an error without one (a connection lost mid-COPY) is an
+    `OperationalError`."""
+    text = str(exc)
+    said = re.search(r"(?:ERROR|FATAL):\s+(.*)", text)
+    message = said.group(1).strip() if said else (text.strip().splitlines() or [type(exc).__name__])[0]
+    sqlstate = getattr(exc, "sqlstate", None)
+    kind: type[Exception] = psycopg.OperationalError
+    if sqlstate:
+        try:
+            kind = psycopg.errors.lookup(sqlstate)
+        except KeyError:
+            kind = psycopg.DatabaseError
+    return kind(message)
 
 
 class PostgresConnector(Connector):
@@ -174,6 +218,11 @@ class PostgresConnector(Connector):
     def __init__(self, options: PostgresOptions | None = None) -> None:
         super().__init__(options)
         self._connections: dict[str, psycopg.Connection[Any]] = {}
+        #: ADBC connections that read rows, each with the psycopg connection it was opened beside:
+        #: that one reconnected (the server was lost), this one is opened again too
+        self._arrow: dict[str, tuple[psycopg.Connection[Any], Any]] = {}
+        driver = self.options.driver
+        self._adbc = driver == "adbc" or (driver == "auto" and _adbc_installed())
         #: servers that did not come back within RECONNECT_SECONDS: the next tables try once each
         self._gone: set[str] = set()
 
@@ -200,21 +249,59 @@ class PostgresConnector(Connector):
                     raise ConnectionError(f"cannot connect to the PostgreSQL server: {first_line(exc)}") from None
                 time.sleep(0.5)
         self._gone.discard(conninfo)
-        settings = {
-            "statement_timeout": self.options.statement_timeout,
-            "lock_timeout": self.options.lock_timeout,
-            "default_transaction_read_only": "on",
-            "TimeZone": "UTC",
-            "application_name": "piiscan",
-        }
-        for name, value in settings.items():
+        for name, value in self._settings().items():
             conn.execute("SELECT set_config(%s, %s, false)", (name, value))
         conn.autocommit = False
         conn.read_only = True  # every transaction: BEGIN READ ONLY
         self._connections[conninfo] = conn
         return conn
 
+    def _arrow_connection(self, conninfo: str, beside: psycopg.Connection[Any]) -> Any:
+        """The ADBC connection that reads rows, with the settings of `_connect`'s."""
+        held = self._arrow.get(conninfo)
+        if held is not None and held[0] is beside:
+            return held[1]
+        self._drop_arrow(conninfo)
+        import adbc_driver_postgresql.dbapi
+
+        uri = conninfo
+        if "connect_timeout" not in conninfo and not os.environ.get("PGCONNECT_TIMEOUT"):
+            uri += ("&" if "?" in uri else "?") + "connect_timeout=10"
+        try:
+            conn = adbc_driver_postgresql.dbapi.connect(uri, autocommit=True)
+        except Exception as exc:
+            raise ConnectionError(f"cannot connect to the PostgreSQL server: {first_line(exc)}") from None
+        try:
+            with conn.cursor() as cur:
+                # a table is one COPY, timed from its start while the scan reads its rows: a
+                # statement_timeout would cut every table read longer (lock_timeout still holds)
+                for name, value in {**self._settings(), "statement_timeout": "0"}.items():
+                    cur.execute(sql.SQL("SET {} = {}").format(sql.Identifier(name), sql.Literal(value)).as_string(None))
+        except Exception as exc:
+            conn.close()
+            raise _server_error(exc) from None
+        self._arrow[conninfo] = (beside, conn)
+        return conn
+
+    def _drop_arrow(self, conninfo: str) -> None:
+        """Close the ADBC connection (a COPY left unread ends with it: the server stops sending)."""
+        held = self._arrow.pop(conninfo, None)
+        if held is not None:
+            with contextlib.suppress(Exception):  # a connection the server dropped has nothing left to close
+                held[1].close()
+
+    def _settings(self) -> dict[str, str]:
+        return {
+            "statement_timeout": self.options.statement_timeout,
+            "lock_timeout": self.options.lock_timeout,
+            "default_transaction_read_only": "on",
+            "TimeZone": "UTC",
+            "application_name": "piiscan",
+        }
+
     def close(self) -> None:
+        for conninfo in list(self._arrow):
+            self._drop_arrow(conninfo)
         for conn in self._connections.values():
             conn.close()
         self._connections.clear()
@@ -276,22 +363,34 @@ class PostgresConnector(Connector):
     # -- reading ---------------------------------------------------------------------------
 
     def read(self, ref: ObjectRef) -> Events:
-        """Declare the cursor now (so a denied SELECT fails at stage `read`), stream rows later."""
+        """Start the query now (so a denied SELECT fails at stage `read`), stream rows later."""
         x = ref.extra
         if "conninfo" not in x:
             raise SourceError("not a listed PostgreSQL table")
-        conn = self._connect(x["conninfo"])
+        conninfo = x["conninfo"]
+        conn = self._connect(conninfo)
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.rollback()
         try:
-            plan = self._plan(conn, x)
+            try:
+                plan = self._plan(conn, x)
+            except psycopg.OperationalError:
+                if not conn.closed:
+                    raise
+                # the server went away since the last table (its idle connection learns it only
+                # now): wait for it as `_connect` does for a connection lost mid-table
+                conn = self._connect(conninfo)
+                plan = self._plan(conn, x)
+            if self._adbc:
+                conn.rollback()  # the catalog's transaction ends: ADBC reads on a connection of its own
+                return self._rows(plan, *self._arrow_batches(conninfo, conn, plan))
             cursor = conn.cursor(name="piiscan_rows")
             cursor.execute(plan.query)
         except BaseException:
             if not conn.closed:  # a connection lost with the server: its error is the one to report
                 conn.rollback()
             raise
-        return self._rows(conn, cursor, plan)
+        return self._rows(plan, self._cursor_batches(cursor, plan), lambda: self._end_cursor(conn, cursor))
 
     def _plan(self, conn: psycopg.Connection[Any], x: Mapping[str, Any]) -> _Plan:
         oid, relkind = x["oid"], x["relkind"]
@@ -309,24 +408,35 @@ class PostgresConnector(Connector):
                 skipped.append((name, reason))
             elif kind:
                 columns.append(Column(name, kind))
-                selects.append(_select(name, kind))
+                selects.append(_select(name, kind, typname))
         keys = [r[0] for r in conn.execute(_PRIMARY_KEY, (oid,)).fetchall()]
         timestamp = self._timestamp_column(f"{x['schema']}.{x['table']}", x["table"], timestamp_candidates, types)
 
-        selected: list[sql.Composable] = [sql.Identifier(k) for k in keys]
+        selected: list[sql.Composable] = []
+        schema: list[pa.DataType] = []
+        for k in keys:
+            integer = types.get(k) in _INTEGER_TYPES
+            selected.append(sql.SQL("{}::int8" if integer else "{}::text").format(sql.Identifier(k)))
+            schema.append(pa.int64() if integer else pa.string())
         if not keys and relkind != "v":
             selected.append(sql.SQL("ctid::text"))
-        if timestamp:
-            selected.append(sql.SQL("extract(epoch FROM {})::numeric").format(sql.Identifier(timestamp)))
+            schema.append(pa.string())
+        if timestamp:  # as text: exact, and 'Infinity' where the time is
+            selected.append(sql.SQL("extract(epoch FROM {})::text").format(sql.Identifier(timestamp)))
+            schema.append(pa.string())
         selected.extend(selects)
+        schema.extend(_arrow_type(c.kind) for c in columns)
+        # named by position: a key column is also read as a column, and names may repeat
+        named = [sql.SQL("{} AS {}").format(s, sql.Identifier(f"c{i}")) for i, s in enumerate(selected)]
         relation = sql.Identifier(x["schema"], x["table"])
         if x.get(ROWS_KEY) is not None:
             sample_sql, note = _rows_where(keys or ["ctid"], x[ROWS_KEY]), None
         else:
             sample_sql, note = self._sample(relkind, x.get("rows_estimate"))
-        query = sql.SQL("SELECT {} FROM {} {}").format(sql.SQL(", ").join(selected), relation, sample_sql)
+        query = sql.SQL("SELECT {} FROM {} {}").format(sql.SQL(", ").join(named), relation, sample_sql)
         return _Plan(
             query=query,
+            schema=pa.schema([pa.field(f"c{i}", t) for i, t in enumerate(schema)]),
             columns=columns,
             skipped=skipped,
             keys=keys or (["ctid"] if relkind != "v" else []),
@@ -368,23 +478,71 @@ class PostgresConnector(Connector):
             return limit, f"sampled: at most {n} rows (the first in storage order)"
         return sql.SQL(""), None
 
-    def _rows(self, conn: psycopg.Connection[Any], cursor: psycopg.ServerCursor[Any], plan: _Plan) -> Events:
+    def _rows(self, plan: _Plan, batches: Iterator[pa.RecordBatch], end: Callable[[], None]) -> Events:
         try:
             yield ContentType(MIME, reason=plan.note)
             for name, reason in plan.skipped:
                 yield Member(name=name, open=lambda: io.BytesIO(b""), skip_reason=reason)
-            yield TableRows(plan.columns, plan.keys, plan.timestamp, self._batches(cursor))
+            yield TableRows(plan.columns, plan.keys, plan.timestamp, batches)
         finally:  # the scanner has read the rows (or given up): the next event is asked for after
+            batches.close()  # type: ignore[attr-defined]
+            end()
+
+    def _end_cursor(self, conn: psycopg.Connection[Any], cursor: psycopg.ServerCursor[Any]) -> None:
+        try:
+            cursor.close()
+            conn.rollback()
+        except psycopg.OperationalError:
+            if not conn.closed:
+                raise  # a connection lost with the server has nothing left to end
+
+    def _cursor_batches(self, cursor: psycopg.ServerCursor[Any], plan: _Plan) -> Iterator[pa.RecordBatch]:
+        """psycopg's rows, a FETCH at a time, as Arrow batches of the plan's schema."""
+        while rows := cursor.fetchmany(self.options.batch_rows):
+            columns = zip(*rows, strict=True)
+            yield pa.record_batch(
+                [pa.array(values, type=f.type) for values, f in zip(columns, plan.schema, strict=True)],
+                schema=plan.schema,
+            )
+
+    def _arrow_batches(
+        self, conninfo: str, beside: psycopg.Connection[Any], plan: _Plan
+    ) -> tuple[Iterator[pa.RecordBatch], Callable[[], None]]:
+        """The ADBC driver's batches (libpq's binary COPY read into Arrow), and what ends them. The
+        query starts now, so a denied SELECT fails in `read`; after a failure, or rows left unread,
+        the connection is closed (that ends its COPY) and the next table opens another."""
+        conn = self._arrow_connection(conninfo, beside)
+        cursor = conn.cursor()
+        try:
+            cursor.adbc_statement.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(ADBC_BATCH_BYTES)})
+            cursor.execute(plan.query.as_string(beside))
+            reader = cursor.fetch_record_batch()
+        except Exception as exc:
+            cursor.close()
+            self._drop_arrow(conninfo)
+            raise _server_error(exc) from None
+        done: list[bool] = []
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    done.append(True)
+                    return
+                except Exception as exc:
+                    raise _server_error(exc) from None
+                yield pa.RecordBatch.from_arrays(batch.columns, schema=plan.schema)
+
+        def end() -> None:
             try:
                 cursor.close()
-                conn.rollback()
-            except psycopg.OperationalError:
-                if not conn.closed:
-                    raise  # a connection lost with the server has nothing left to end
+            except Exception:  # a statement whose connection was lost
+                done.clear()
+            if not done:
+                self._drop_arrow(conninfo)
 
-    def _batches(self, cursor: psycopg.ServerCursor[Any]) -> Iterator[list[tuple[Any, ...]]]:
-        while batch := cursor.fetchmany(self.options.batch_rows):
-            yield batch
+        return batches(), end
 
 
 def _rows_where(keys: list[str], rows: list[dict[str, Any]]) -> sql.Composable:
@@ -408,6 +566,7 @@ def _untyped(value: Any) -> Any:
 @dataclass(frozen=True)
 class _Plan:
     query: sql.Composable
+    schema: pa.Schema  # of the batches: key columns, the row's time, the columns
     columns: list[Column]
     skipped: list[tuple[str, str]]
     keys: list[str]  # primary key column names, ["ctid"], or [] (views)

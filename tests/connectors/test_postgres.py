@@ -439,3 +439,118 @@ def test_a_killed_scan_resumes_per_table_and_since_reads_only_changed_tables(tmp
         "v": "scanned",
     }
     assert manifest(nightly)["counts"]["carried"] == 2
+
+
+AWKWARD = f"""
+CREATE SCHEMA awkward;
+CREATE TYPE awkward.kind AS ENUM ('plain', '{IBAN}');
+CREATE TABLE awkward.everything (
+    tenant int, code text, bsn_text text, bsn_numeric numeric, card numeric(30, 0), precise numeric,
+    amount int4, padded char(12), label varchar(40), kind awkward.kind, ip inet, doc text,
+    profile jsonb, raw json, tags text[], grid text[], numbers int8[], amounts numeric[], docs jsonb[],
+    photo bytea, born date, seen timestamptz, lat real, lon double precision, uid uuid, note text,
+    PRIMARY KEY (tenant, code)
+);
+INSERT INTO awkward.everything VALUES
+    (1, '012345611', '012345623', 123456782, 4111111111111110005, 123456782.000, 100000009,
+     '111222333', 'e-mail jan@example.nl', '{IBAN}', '192.168.10.7', '<bsn>111222333</bsn>',
+     '{{"contact": {{"bsn": "111222333", "phone": "+31 20 123 4567"}}, "flag": true, "n": 5.0,
+       "pos": {{"lat": 51.9225, "lon": 4.47917}}, "list": [null, "{IBAN}", 123456782]}}',
+     '[{{"iban": "{IBAN}"}}, 100000009.0]', ARRAY['vip', NULL, '{IBAN}'],
+     ARRAY[['a', 'bsn 123456782'], ['b', NULL]], ARRAY[123456782, NULL], ARRAY[100000009.00, 1.5],
+     ARRAY['{{"bsn": "111222333"}}'::jsonb, '"{IBAN}"'::jsonb], '\\x00ff', '2001-02-03',
+     '2024-03-01 12:30:00.123456+01', 52.37276, 4.89528, '6f1b2a8e-0000-4000-8000-000000000001',
+     'Naïve café ﬁle: BSN 123456782,\nIBAN {IBAN}; ✓'),
+    (2, 'x', '', NULL, NULL, NULL, NULL, NULL, '', 'plain', NULL, NULL, 'null', NULL, ARRAY[]::text[],
+     NULL, NULL, NULL, NULL, NULL, NULL, 'infinity', NULL, NULL, NULL, NULL),
+    (3, '0', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '"{IBAN}"', '123456782', NULL,
+     NULL, NULL, NULL, NULL, NULL, NULL, NULL, 52.1, 5.2, NULL, 'bsn 111222333');
+INSERT INTO awkward.everything (tenant, code, label, note, lat, lon)
+    SELECT 4, n::text, 'jan@example.nl', CASE WHEN n % 3 = 0 THEN 'iban {IBAN}' ELSE 'ok' END, 52.0 + n / 1000.0, 4.5
+    FROM generate_series(1, 300) AS n;
+CREATE TABLE awkward.unkeyed (note text, at timestamp);
+INSERT INTO awkward.unkeyed VALUES ('bsn 111222333', '2020-01-01 00:00:00'), ('none', NULL);
+CREATE VIEW awkward.viewed AS SELECT code, note FROM awkward.everything WHERE tenant < 4;
+"""
+
+DIFF_KEYS = ("object", "member", "record", "field", "row_key", "line", "modified", "entity", "value_hash", "masked")
+
+
+def _findings_by(tmp_path: Path, source: str, driver: str, columnar: bool) -> list[tuple[object, ...]]:
+    from piiscan.connectors import Selection
+    from piiscan.connectors.options import PostgresOptions
+    from piiscan.extract.options import ExtractOptions, TableOptions
+    from piiscan.scan import ScanOptions, run_scan
+    from tests.helpers import TEST_KEY, read_rows
+
+    out = tmp_path / f"{driver}-{columnar}"
+    options = ScanOptions(
+        scan_id="diff",
+        key=TEST_KEY.encode(),
+        extract=ExtractOptions(tables=TableOptions(columnar=columnar)),
+        connector_options={"postgresql": PostgresOptions(timestamp_columns=("seen", "at"), driver=driver)},
+    )
+    run_scan([source], str(out), options, Selection(), workers=1)
+    assert read_rows(out, "errors") == []
+    engine = json.loads((out / "manifest.json").read_text())["engine"]
+    assert (engine["column_batches"] > 0) == columnar
+    return located(read_rows(out, "findings"), *DIFF_KEYS)
+
+
+def test_both_drivers_on_both_roads_find_the_same_in_every_awkward_type(tmp_path: Path, pg: Pg) -> None:
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute(AWKWARD)
+    source = pg.uri("schema=awkward,shop,geo,crm,keys")
+    adbc = _findings_by(tmp_path, source, "adbc", columnar=True)
+    assert _findings_by(tmp_path, source, "psycopg", columnar=False) == adbc  # the row road, as before
+    assert _findings_by(tmp_path, source, "psycopg", columnar=True) == adbc
+    assert _findings_by(tmp_path, source, "adbc", columnar=False) == adbc
+    everything, unkeyed = pg.obj("awkward", "everything"), pg.obj("awkward", "unkeyed")
+    row1 = json.dumps({"tenant": 1, "code": key_value("012345611")})
+    seen = datetime(2024, 3, 1, 11, 30, 0, 123456, tzinfo=UTC)
+    some = {(f[2], f[3], f[4], f[7], f[6]) for f in adbc}
+    # values read as written: a leading zero (a 9-digit BSN), 19 digits of a card in a numeric
+    assert (0, "bsn_text", row1, "NL_BSN", seen) in some
+    assert (0, "card", row1, "CREDIT_CARD", seen) in some
+    assert (0, "grid[0][1]", row1, "NL_BSN", seen) in some  # a two-dimensional array keeps its shape
+    assert (0, "docs[1]$", row1, "IBAN_CODE", seen) in some
+    assert (0, "raw$[0].iban", row1, "IBAN_CODE", seen) in some
+    assert (0, "profile$.pos.lat", row1, "GPS_COORDINATES", seen) in some
+    assert (0, "profile$.list[1]", row1, "IBAN_CODE", seen) in some
+    assert (1, "kind", None, "IBAN_CODE", None) not in some  # row 2's enum is 'plain'
+    assert (2, "profile$", '{"tenant": 3, "code": "0"}', "IBAN_CODE", None) in some  # 'infinity' has no time
+    assert (0, "note", '{"ctid": "(0,1)"}', "NL_BSN", datetime(2020, 1, 1, tzinfo=UTC)) in {
+        (f[2], f[3], f[4], f[7], f[6]) for f in adbc if f[0] == unkeyed
+    }
+    assert [f[3] for f in adbc if f[0] == everything and f[2] >= 3 and f[7] == "IBAN_CODE"] == ["note"] * 100
+    assert len([f for f in adbc if f[0] == everything and f[7] == "EMAIL_ADDRESS"]) == 301
+    # a bare `name` is a person's in a row with an `iban` inside its json: the row's fields are all its fields
+    assert (1, "name", '{"id": 2}', "PERSON", None) in {
+        (f[2], f[3], f[4], f[7], f[6]) for f in adbc if f[0] == pg.obj("shop", "customers")
+    }
+
+
+@pytest.mark.parametrize("driver", ["adbc", "psycopg"])
+def test_statement_timeout_bounds_a_fetch_not_a_whole_table(tmp_path: Path, pg: Pg, driver: str) -> None:
+    """statement_timeout bounds one FETCH (psycopg), not a whole table's COPY (ADBC): a table read
+    for longer than it is read whole."""
+    from piiscan.connectors import Selection
+    from piiscan.connectors.options import PostgresOptions
+    from piiscan.scan import ScanOptions, run_scan
+    from tests.helpers import TEST_KEY, read_rows
+
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA timing_{driver}")
+        conn.execute(
+            f"CREATE VIEW timing_{driver}.slow AS SELECT n AS id, 'bsn 111222333' || "
+            "(SELECT '' FROM pg_sleep(0.0005 + 0 * n)) AS note FROM generate_series(1, 3000) AS n"
+        )
+    options = ScanOptions(
+        scan_id="timing",
+        key=TEST_KEY.encode(),
+        connector_options={"postgresql": PostgresOptions(statement_timeout="1s", driver=driver, batch_rows=500)},
+    )
+    out = tmp_path / "scan"
+    run_scan([pg.uri(f"schema=timing_{driver}")], str(out), options, Selection(), workers=1)
+    assert read_rows(out, "errors") == []
+    assert [(o["status"], o["findings"]) for o in read_rows(out, "objects")] == [("scanned", 3000)]
