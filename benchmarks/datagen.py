@@ -178,6 +178,28 @@ def write_parquet(path: Path, size: int, seed: int) -> None:
     writer.close()
 
 
+def write_xlsx(path: Path, size: int, seed: int) -> None:
+    """A customer workbook: the CSV export's records (a header row, `id` a number) on sheets of at
+    most 50,000 rows, until about `size` bytes of CSV-equivalent text. Written by XlsxWriter
+    (installed with python-pptx) as Excel writes a workbook: shared strings, each sheet's dimension
+    first (openpyxl writes inline strings, slower to read, and its write-only mode no dimension)."""
+    import xlsxwriter
+
+    rng = random.Random(seed)
+    gen = records(rng)
+    book = xlsxwriter.Workbook(str(path))
+    done, sheet, row = 0, None, 0
+    while done < size:
+        rec = next(gen)
+        if sheet is None or row > 50_000:
+            sheet, row = book.add_worksheet(f"Klanten {len(book.worksheets()) + 1}"), 1
+            sheet.write_row(0, 0, list(rec))
+        sheet.write_row(row, 0, list(rec.values()))
+        row += 1
+        done += sum(len(str(v)) + 1 for v in rec.values())
+    book.close()
+
+
 def telemetry(rng: random.Random) -> Iterator[dict[str, object]]:
     """GPS-tracker telemetry: a full-precision position on every line, now and then a driver."""
     second = 0
@@ -246,7 +268,7 @@ WRITERS = {
     "jsonl": (".jsonl", write_jsonl),
     "telemetry": (".ndjson", write_telemetry),
 }
-WRITERS_BINARY = {"parquet": (".parquet", write_parquet)}
+WRITERS_BINARY = {"parquet": (".parquet", write_parquet), "xlsx": (".xlsx", write_xlsx)}
 
 
 #: the mixed estate of issue 9: by bytes mostly NDJSON telemetry, the rest support logs, chats and CSV exports

@@ -4,10 +4,14 @@
     python benchmarks/limit.py --mb 50 --types telemetry,csv --baseline /path/to/other/python
 
 For each input type (benchmarks/datagen.py: logs, CSV export, JSON Lines events, NDJSON telemetry,
-Parquet) it generates the data once, then measures on one core:
+Parquet; XLSX with `--types xlsx`) it generates the data once, then measures on one core:
 
-- **limit**: one combined pass of the same engine (every default detector's patterns, Hyperscan)
-  over the same bytes, with no validation, no context, no findings: what no scan can beat;
+- **limit**: the engine's pattern pass (every default detector's patterns, Hyperscan) over the
+  same bytes as it runs on plain text, with no validation, no context, no findings: what no scan
+  can beat. Two phases: one pass of the patterns and context hints, then the patterns whose
+  candidates only context can lift run only within reach of their hints;
+- **whole pass**: every pattern everywhere in one pass (the limit before the pass had two phases,
+  and what the engine still runs where context may come from outside the text: table cells);
 - **scan**: `piiscan scan --workers 1` in a subprocess, CPU seconds of the process, start-up (a
   scan of one tiny file, measured the same way) taken off; MB/s and the share of the limit;
 - with `--baseline PYTHON`: the same scan by another interpreter (another checkout's venv), run
@@ -15,7 +19,7 @@ Parquet) it generates the data once, then measures on one core:
 - **per object**: CPU milliseconds per object of a scan of `--objects` files of 1 KB each.
 
 CPU seconds, not wall time: the cores are shared, and a scan's own CPU time is what it costs.
-MB are 10^6 bytes of text (Parquet: of its CSV text, as benchmarks/throughput.py counts).
+MB are 10^6 bytes of text (Parquet, XLSX: of its CSV text, as benchmarks/throughput.py counts).
 """
 
 from __future__ import annotations
@@ -43,7 +47,18 @@ FILES_PER_TYPE = 4
 
 
 def text_bytes(path: Path) -> bytes:
-    """The bytes a scan reads as text: the file's, or a Parquet file's CSV text."""
+    """The bytes a scan reads as text: the file's, or a Parquet file's or a workbook's CSV text."""
+    if path.suffix == ".xlsx":
+        import csv
+
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        text = io.StringIO()
+        for sheet in book.worksheets:
+            csv.writer(text).writerows(sheet.iter_rows(values_only=True))
+        book.close()
+        return text.getvalue().encode()
     if path.suffix == ".parquet":
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
@@ -54,8 +69,9 @@ def text_bytes(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def limit_seconds(paths: list[Path]) -> float:
-    """CPU seconds of the engine's pattern pass alone over the files' text, in 1 MB pieces."""
+def limit_seconds(paths: list[Path], near_hints: bool = True) -> float:
+    """CPU seconds of the engine's pattern pass alone over the files' text, in 1 MB pieces; with
+    `near_hints`, as on plain text, else every pattern everywhere."""
     from piiscan.detectors import load_detectors
     from piiscan.engine import Engine
 
@@ -72,7 +88,7 @@ def limit_seconds(paths: list[Path]) -> float:
             start = end
     t0 = time.process_time()
     for piece in pieces:
-        backend.matches(piece)
+        backend.matches(piece, near_hints=near_hints)
     return time.process_time() - t0
 
 
@@ -118,6 +134,7 @@ def main() -> None:
         paths = sorted(src.iterdir())
         mb = sum(len(text_bytes(p)) for p in paths) / MB
         limit = mb / limit_seconds(paths)
+        whole = mb / limit_seconds(paths, near_hints=False)
         best = dict.fromkeys(pythons, float("inf"))
         for _ in range(args.repeat):
             for py in pythons:  # alternately, so that both meet the same load
@@ -127,6 +144,7 @@ def main() -> None:
             "input": kind,
             "MB": round(mb, 1),
             "limit MB/s": round(limit, 1),
+            "whole pass MB/s": round(whole, 1),
             "scan MB/s": round(speed[sys.executable], 1),
             "share of limit": f"{100 * speed[sys.executable] / limit:.0f}%",
         }

@@ -7,6 +7,11 @@ blank line keeps every candidate and its context inside its own value, as on the
 (`CellPacker(isolate=True)`), so both roads give the same findings. For the same reason a column
 whose values repeat is read once per distinct value, and each finding told of every repeat.
 
+The pass's candidates are judged as `Engine.scan` judges them, with the work that is the same for
+a whole column done once: context from the column name once per detector, context words once per
+value, the offset-to-row mapping with numpy, validation, hash and mask once per distinct candidate
+(`_pass_column`); a differential test holds it to `Engine.scan`'s answers.
+
 Record detectors look at whole columns: rows are grouped by which fields they hold, each group's
 field names asked once; a latitude/longitude pair is judged only on rows that hold both values,
 and another detector once per distinct set of the values it reads (`RecordDetector.reads`).
@@ -18,9 +23,13 @@ Findings leave as columns (`FindingColumns`), filled a batch at a time: no objec
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import pyarrow as pa
@@ -28,10 +37,17 @@ import pyarrow.compute as pc
 
 from piiscan.detectors.base import Candidate
 from piiscan.detectors.region import Region, field_kind, region_of_fields, region_spans
-from piiscan.model import NO_LOCATOR, FindingColumns, Locator, Record, TableBatch, TableColumn, TextUnit
-
-if TYPE_CHECKING:
-    from piiscan.engine import Engine, RecordWindow
+from piiscan.engine import (
+    _MEMO_SIZE,
+    _UNSEEN,
+    CONTEXT_AFTER,
+    CONTEXT_BEFORE,
+    Engine,
+    RecordWindow,
+    _Near,
+    _settle,
+)
+from piiscan.model import NO_LOCATOR, Finding, FindingColumns, Locator, Record, TableBatch, TableColumn, TextUnit
 
 #: the blank line written after every value: no pattern and no context window crosses it
 SEPARATOR = "\n\n"
@@ -43,16 +59,19 @@ def scan_batch(engine: Engine, batch: TableBatch, window: RecordWindow | None = 
     findings = FindingColumns()
     regions = row_regions(batch)
     for column in batch.columns:
+        if regions is not None or column.fields is not None:  # names or countries vary by value
+            findings.add(engine.scan(column_unit(column, batch, regions), window))
+            continue
         # a value's findings depend on its text and column name alone where no row names its
         # country and no context of other records can reach it: then its distinct values suffice
-        if regions is None and column.fields is None and len(column.values) >= _DISTINCT_FROM:
+        if len(column.values) >= _DISTINCT_FROM:
             encoded = pc.dictionary_encode(column.values)
             if len(encoded.dictionary) <= len(encoded) * _DISTINCT_SHARE and not engine.reaches_records(
                 window, column.field, encoded.dictionary
             ):
                 _scan_distinct(engine, column, batch, encoded, findings)
                 continue
-        findings.add(engine.scan(column_unit(column, batch, regions), window))
+        _scan_column(engine, column, batch, window, findings)
     if engine.record_detectors and (batch.scalars or batch.list_fields):
         _record_findings(engine, batch, findings)
     return findings
@@ -61,7 +80,9 @@ def scan_batch(engine: Engine, batch: TableBatch, window: RecordWindow | None = 
 def row_regions(batch: TableBatch) -> list[str | None] | None:
     """The country each row names (`piiscan.detectors.region`), or None when no column can say:
     read from the batch's country and address columns, as the row road reads a record's cells."""
-    kinds = [(column, field_kind(column.field) if column.fields is None else None) for column in batch.columns]
+    kinds = [
+        (column, field_kind(name) if (name := _context_name(column)) is not None else None) for column in batch.columns
+    ]
     asked = [(column, kind) for column, kind in kinds if kind is not None]
     if not asked:
         return None
@@ -75,10 +96,28 @@ def row_regions(batch: TableBatch) -> list[str | None] | None:
     return [region_of_fields(c, a) for c, a in zip(countries, addresses, strict=True)]
 
 
+def _context_name(column: TableColumn) -> str | None:
+    """The name that is context for all of a column's values (its label, or its one field), or None."""
+    return column.label if column.label is not None else column.field if column.fields is None else None
+
+
 #: a column of at least this many values whose distinct values are at most this share of them is
 #: scanned a distinct value at a time (a customer's e-mail address on every order, a firmware version)
 _DISTINCT_FROM = 64
 _DISTINCT_SHARE = 0.5
+
+
+def _scan_column(
+    engine: Engine, column: TableColumn, batch: TableBatch, window: RecordWindow | None, out: FindingColumns
+) -> None:
+    """What `engine.scan` finds in the column's unit (`column_unit`), found a column at a time."""
+    joined = _column_text(column.values)
+    unit = _unit(column, batch, joined.text, joined.starts, None)
+    if not joined.exact:
+        out.add(engine.scan(unit, window))
+        return
+    hits = _pass_column(engine, joined, unit, window, column.lines_inside)
+    _emit(out, hits, None, hits.value, column, batch)
 
 
 def _scan_distinct(
@@ -87,44 +126,78 @@ def _scan_distinct(
     """The findings of `column` from a pass over its distinct values only, each told of every value
     that repeats it: a value's findings depend on its text and its column's name alone (the blank
     line after every value keeps its neighbours' context out)."""
-    inside = None if column.lines is None else np.zeros(len(encoded.dictionary), dtype=np.int64)
     # the distinct values as a column of their own: a finding's record is its value's number and
     # its line the newlines before it inside its value
+    inside = np.zeros(len(encoded.dictionary), dtype=np.int64)
     distinct = TableColumn(encoded.dictionary, column.field, None, None, inside, column.lines_inside)
-    found = engine.scan(column_unit(distinct, TableBatch([], len(encoded.dictionary), 0, {}, _no_records)))
-    if not found:
+    joined = _column_text(encoded.dictionary)
+    unit = _unit(
+        distinct, TableBatch([], len(encoded.dictionary), 0, {}, _no_records), joined.text, joined.starts, None
+    )
+    if joined.exact:
+        hits = _pass_column(engine, joined, unit, None, column.lines_inside)
+    else:
+        hits = _hits_of(engine.scan(unit))
+    if not hits.entity:
         return
     codes = encoded.indices.to_numpy(zero_copy_only=False)
     order = np.argsort(codes, kind="stable")  # the values, grouped by distinct value
     counts = np.bincount(codes, minlength=len(encoded.dictionary))
     starts = np.cumsum(counts) - counts
     # finding j is told once for each value that repeats its value: `told[m]` is j of the m-th
-    which = np.array([f.locator.record for f in found], dtype=np.int64)
+    which = hits.value
     sizes = counts[which]
-    told = np.repeat(np.arange(len(found)), sizes)
+    told = np.repeat(np.arange(len(which)), sizes)
     first = np.repeat(starts[which] - (np.cumsum(sizes) - sizes), sizes)
-    members = order[first + np.arange(len(told))]
+    _emit(out, hits, told, order[first + np.arange(len(told))], column, batch)
+
+
+def _hits_of(found: list[Finding]) -> _Hits:
+    """The findings of a unit of distinct values (`_scan_distinct`) as `_Hits`."""
+    return _Hits(
+        np.array([f.locator.record for f in found], dtype=np.int64),
+        np.array([f.locator.line for f in found], dtype=np.int64),
+        np.array([f.start for f in found], dtype=np.int64),
+        np.array([f.end for f in found], dtype=np.int64),
+        [f.entity for f in found],
+        [f.detector for f in found],
+        [f.score for f in found],
+        [f.value_hash for f in found],
+        [f.masked for f in found],
+    )
+
+
+def _emit(
+    out: FindingColumns,
+    hits: _Hits,
+    told: np.ndarray | None,
+    members: np.ndarray,
+    column: TableColumn,
+    batch: TableBatch,
+) -> None:
+    """Add to `out` the findings `hits` of `column`: the m-th is hit `told[m]` (all in turn where
+    None), in value `members[m]` of the column."""
+
+    def each(values: list[Any]) -> list[Any]:
+        return values if told is None else np.array(values, dtype=object)[told].tolist()
+
+    n = len(members)
     rows = members if column.rows is None else column.rows[members]
-    at = told.tolist()
-    n = len(at)
-    out.entity.extend([found[j].entity for j in at])
-    out.detector.extend([found[j].detector for j in at])
-    out.score.extend([found[j].score for j in at])
-    out.value_hash.extend([found[j].value_hash for j in at])
-    out.masked.extend([found[j].masked for j in at])
-    if column.lines is None:
-        out.line.extend([None] * n)
-    else:
-        inside = np.array([f.locator.line for f in found], dtype=np.int64)
-        out.line.extend((column.lines[members] + inside[told]).tolist())
+    out.entity.extend(each(hits.entity))
+    out.detector.extend(each(hits.detector))
+    out.score.extend(each(hits.score))
+    out.value_hash.extend(each(hits.value_hash))
+    out.masked.extend(each(hits.masked))
+    inside = hits.inside if told is None else hits.inside[told]
+    out.line.extend([None] * n if column.lines is None else (column.lines[members] + inside).tolist())
     out.record.extend((rows + batch.first_record).tolist())
     out.field.extend([column.field] * n)
-    out.page.extend([None] * n)
+    out.page.extend([batch.page] * n)
     out.row_key.extend([None] * n)
     times = batch.times
     out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
-    out.start.extend([found[j].start for j in at])
-    out.end.extend([found[j].end for j in at])
+    out.start.extend((hits.start if told is None else hits.start[told]).tolist())
+    out.end.extend((hits.end if told is None else hits.end[told]).tolist())
 
 
 def _no_records() -> Iterator[Record]:
@@ -134,7 +207,13 @@ def _no_records() -> Iterator[Record]:
 def column_unit(column: TableColumn, batch: TableBatch, regions: list[str | None] | None = None) -> TextUnit:
     """One text unit holding every value of `column`, each followed by a blank line; `regions`:
     the country each row names."""
-    values = column.values
+    _, text, _, starts = _joined(column.values)
+    return _unit(column, batch, text, starts, regions)
+
+
+def _joined(values: pa.Array) -> tuple[bytes, str, np.ndarray, list[int]]:
+    """The values, each followed by a blank line: as UTF-8, as text, and where each value starts
+    (bytes: n + 1 offsets; characters: n)."""
     joined = pc.binary_join_element_wise(values, SEPARATOR, "")
     wide = pa.types.is_large_string(joined.type)
     offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64 if wide else np.int32)
@@ -147,7 +226,14 @@ def column_unit(column: TableColumn, batch: TableBatch, regions: list[str | None
     else:  # some character takes several bytes: count characters, not bytes
         lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False) + len(SEPARATOR)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).tolist()
+    return raw, text, offsets.astype(np.int64) - first, starts
+
+
+def _unit(
+    column: TableColumn, batch: TableBatch, text: str, starts: list[int], regions: list[str | None] | None
+) -> TextUnit:
     rows, lines, fields, field, times = column.rows, column.lines, column.fields, column.field, batch.times
+    page = batch.page
     lines_inside = column.lines_inside
     last = [-1, 0]
 
@@ -166,14 +252,19 @@ def column_unit(column: TableColumn, batch: TableBatch, regions: list[str | None
         row = i if rows is None else int(rows[i])
         when = None if times is None else times[row]
         return Locator(
-            line=line, record=batch.first_record + row, field=field if fields is None else fields(i), modified=when
+            line=line,
+            record=batch.first_record + row,
+            field=field if fields is None else fields(i),
+            page=page,
+            modified=when,
         )
 
     field_at: Callable[[int], str | None]
-    if fields is None:
+    name = _context_name(column)
+    if name is not None or fields is None:
 
         def field_at(offset: int) -> str | None:
-            return field
+            return name
 
     else:
 
@@ -213,7 +304,7 @@ def _record_findings(engine: Engine, batch: TableBatch, out: FindingColumns) -> 
                 finding
                 for record in batch.records()
                 for locator, cand in det.find(record)
-                if (finding := engine.record_finding(det, locator, cand)) is not None
+                if (finding := engine.record_finding(det, record.located(locator), cand)) is not None
             ]
             out.add(found)
             continue
@@ -301,14 +392,20 @@ def _pair_findings(
         kept = [i for i, score in enumerate(told) if score is not None]
         at, values, told = at[kept], [values[i] for i in kept], [told[i] for i in kept]
     n = len(values)
-    entity, hashed = det.entity, engine.value_hash
+    entity = det.entity
     out.entity.extend([entity] * n)
     out.detector.extend([det.id] * n)
     out.score.extend(told)
-    out.value_hash.extend([hashed(entity, value) for value in values])
+    out.value_hash.extend(_hashes(engine, entity, values))
     masks = getattr(det, "masks", None)  # all at once, where the detector can
     out.masked.extend(masks(values) if masks is not None else [det.mask(value) for value in values])
     _locate(out, batch, rows[at], lat_path)
+
+
+def _hashes(engine: Engine, entity: str, values: list[str]) -> list[str]:
+    """The value hash of each of `values`, all at once where the engine's hasher can."""
+    many = getattr(engine._hash, "many", None)
+    return many(entity, values) if many is not None else [engine.value_hash(entity, value) for value in values]
 
 
 def _locate(out: FindingColumns, batch: TableBatch, rows: np.ndarray, field: str) -> None:
@@ -316,8 +413,8 @@ def _locate(out: FindingColumns, batch: TableBatch, rows: np.ndarray, field: str
     n = len(rows)
     out.line.extend([None] * n if batch.lines is None else batch.lines[rows].tolist())
     out.record.extend((rows + batch.first_record).tolist())
-    out.field.extend([field] * n)
-    out.page.extend([None] * n)
+    out.field.extend([field] * n if batch.cells is None else batch.cells(field, rows))
+    out.page.extend([batch.page] * n)
     out.row_key.extend([None] * n)
     times = batch.times
     out.modified.extend([None] * n if times is None else [times[i] for i in rows.tolist()])
@@ -388,3 +485,456 @@ def _pairs_by_record(
         for _, cand in det.find(Record({lat_path: lat, lon_path: lon}))
     ]
     return np.array([i for i, _ in found], dtype=np.int64), [c.canonical for _, c in found], [c.score for _, c in found]
+
+
+# -- the pass over one text column ---------------------------------------------------------------
+#
+# What `Engine.scan` does for a unit of joined values, with the work that is the same for a whole
+# column done once: context from the column name decided once per detector, context words in a
+# value looked for once per value (the blank line after each keeps a candidate's context window
+# inside its value), candidates turned down by the pass's context hints at once, each distinct
+# candidate text validated once, and the offset-to-row mapping done with numpy. Where a candidate's
+# context window is not its whole value (a long note), or other records' context may reach it
+# (`RecordWindow`), it is judged exactly as `Engine.scan` judges it, through the same `_Near`.
+
+
+@dataclass(slots=True)
+class _Hits:
+    """The findings of one pass over a column's values, as arrays: value `value[k]` holds finding k,
+    `inside[k]` newlines after its value's start (where the values are physical text)."""
+
+    value: np.ndarray
+    inside: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    entity: list[str]
+    detector: list[str]
+    score: list[float]
+    value_hash: list[str]
+    masked: list[str]
+
+
+@dataclass(slots=True)
+class _Tables:
+    """An engine's compiled patterns as arrays, indexed by pattern number."""
+
+    detector: np.ndarray
+    score: np.ndarray
+    reportable: np.ndarray  # a validated candidate of the pattern may reach the minimum score
+    gated: np.ndarray  # ... but only with context
+    boost: np.ndarray  # per detector
+    #: per detector: each of its context (negative context) words holds a letter or a non-ASCII
+    #: character, so no ASCII value without a letter holds one
+    context_lettered: list[bool]
+    negative_lettered: list[bool]
+
+
+_TABLES: WeakKeyDictionary[Engine, _Tables] = WeakKeyDictionary()
+
+
+def _tables(engine: Engine) -> _Tables:
+    tables = _TABLES.get(engine)
+    if tables is None:
+        slots = engine._slots
+        boost = np.array([d.context_boost for d in engine.detectors] or [0.0], dtype=np.float64)
+        detector = np.array([s.detector for s in slots], dtype=np.int64)
+        ceiling = np.array([s.ceiling for s in slots], dtype=np.float64)
+        tables = _TABLES[engine] = _Tables(
+            detector,
+            np.array([s.score for s in slots], dtype=np.float64),
+            ceiling + boost[detector] >= engine.min_score,
+            ceiling < engine.min_score,
+            boost,
+            [_lettered(d.context) for d in engine.detectors],
+            [_lettered(d.negative_context) for d in engine.detectors],
+        )
+    return tables
+
+
+def _lettered(words: Sequence[str]) -> bool:
+    return all(any("a" <= c <= "z" or c > "\x7f" for c in word.lower()) for word in words)
+
+
+@dataclass(slots=True)
+class _Column:
+    """One column's values joined for the pass, and where each value starts."""
+
+    data: bytes  # UTF-8, each value followed by SEPARATOR
+    text: str
+    starts: list[int]  # where each value starts in `text`
+    byte_starts: np.ndarray  # n + 1 offsets into `data` (the last: its length)
+    char_starts: np.ndarray  # n + 1 offsets into `text`
+    one_line: np.ndarray  # per value: it holds no newline
+    wordless: np.ndarray  # per value: ASCII without a letter (digits, separators)
+    #: `data` is the text's UTF-8 (every value valid UTF-8): the pass reads the bytes `Engine.scan` reads
+    exact: bool
+
+    def byte_to_char(self) -> Callable[[np.ndarray], np.ndarray]:
+        """Character offsets of byte offsets (of bytes that start a character)."""
+        if len(self.data) == len(self.text):
+            return lambda offsets: offsets
+        trailing = (np.frombuffer(self.data, dtype=np.uint8) & 0xC0) == 0x80
+        before = np.concatenate(([0], np.cumsum(trailing)))
+        return lambda offsets: offsets - before[offsets]
+
+
+def _column_text(values: pa.Array) -> _Column:
+    """`values` joined as `column_unit` joins them."""
+    data, text, byte_starts, starts = _joined(values)
+    exact = data.isascii() or text.encode("utf-8") == data
+    char_starts = np.array([*starts, len(text)], dtype=np.int64)
+    one_line = ~pc.match_substring(values, "\n").to_numpy(zero_copy_only=False)
+    wordless = pc.and_(pc.string_is_ascii(values), pc.invert(pc.match_substring_regex(values, "[A-Za-z]")))
+    return _Column(
+        data, text, starts, byte_starts, char_starts, one_line, wordless.to_numpy(zero_copy_only=False), exact
+    )
+
+
+def _pass_column(
+    engine: Engine, column: _Column, unit: TextUnit, window: RecordWindow | None, lines_inside: bool
+) -> _Hits:
+    """Every finding `engine.scan(unit, window)` reports in a column's unit, found as it finds them."""
+    min_score = engine.min_score
+    near = _Near(engine, unit)
+    remember = window is not None and bool(engine._windowed)
+    if remember:
+        near.window = window
+    data, text = column.data, column.text
+    to_char = column.byte_to_char()
+    found = _Found(engine, column, near)
+    backend = engine._backend
+    if backend is not None:
+        matches, hinted = backend.matches(data)
+        if remember:
+            engine._remember(near, window, data, hinted)  # type: ignore[arg-type]
+        if matches:
+            if hinted is not None:
+                near.hints(hinted, engine._hint_detector, 1 if len(data) == len(text) else 4)
+            flat = np.fromiter(chain.from_iterable(matches), dtype=np.int64, count=3 * len(matches))
+            found.pattern_hits(flat.reshape(-1, 3), to_char, window)
+    passes = [(i, det, det.scan_text(text)) for i, det in engine._custom]
+    passes += [(i, det, det.scan_regions(text, unit.regions)) for i, det in engine._regional]
+    for i, det, found_here in passes:
+        for start, end, cand in found_here:
+            score = cand.score if cand.score is not None else 0.5
+            context, _ = near(i, start, end)
+            found.add_text_hit(start, end, i, cand, score + det.context_boost if context else score)
+    return found.findings(min_score, lines_inside)
+
+
+class _Found:
+    """The hits of one column pass (candidates valid and scored, before negative context), as
+    arrays in the order `Engine.scan` makes them, and the findings they give."""
+
+    def __init__(self, engine: Engine, column: _Column, near: _Near) -> None:
+        self._engine = engine
+        self._column = column
+        self._near = near
+        self._lowered: dict[int, str] = {}  # a value's text in lower case, by value
+        # per hit: char span, byte start (-1: unknown), detector, candidate, score
+        self.cstart: list[np.ndarray] = []
+        self.cend: list[np.ndarray] = []
+        self.bstart: list[np.ndarray] = []
+        self.detector: list[np.ndarray] = []
+        self.cands: list[Any] = []
+        self.scores: list[np.ndarray] = []
+        self.made: list[np.ndarray] = []  # the order `Engine.scan` makes its hits in
+        self._extra: list[tuple[int, int, int, Candidate, float]] = []
+        self._made_before = 0
+
+    # -- context ---------------------------------------------------------------------------
+
+    def _value_lowered(self, v: int) -> str:
+        lowered = self._lowered.get(v)
+        if lowered is None:
+            starts = self._column.char_starts
+            lowered = self._lowered[v] = self._column.text[starts[v] : starts[v + 1] - len(SEPARATOR)].lower()
+        return lowered
+
+    def _words_near(self, rx: re.Pattern[str], lettered: bool, cstart: np.ndarray, cend: np.ndarray) -> np.ndarray:
+        """Whether `rx` finds words in the context window of each span (`_Near._search`): where the
+        window is the span's whole value, once per value, and not at all in a value without
+        letters where every word holds one (`lettered`)."""
+        column = self._column
+        starts = column.char_starts
+        value = np.searchsorted(starts, cstart, side="right") - 1
+        value_end = starts[value + 1] - len(SEPARATOR)
+        # the window reaches its value's start and end, and no further (the blank lines around it)
+        whole = (
+            column.one_line[value]
+            & (cstart - starts[value] < CONTEXT_BEFORE)
+            & (cend <= value_end)
+            & (value_end - cend < CONTEXT_AFTER)
+        )
+        out = np.zeros(len(cstart), dtype=bool)
+        asked = np.flatnonzero(~(whole & column.wordless[value])) if lettered else np.arange(len(cstart))
+        by_value: dict[int, bool] = {}
+        search = rx.search
+        for k, v, w in zip(asked.tolist(), value[asked].tolist(), whole[asked].tolist(), strict=True):
+            if w:
+                hit = by_value.get(v)
+                if hit is None:
+                    hit = by_value[v] = search(self._value_lowered(v)) is not None
+                out[k] = hit
+            else:
+                out[k] = self._near._search(rx, int(cstart[k]), int(cend[k]))
+        return out
+
+    def _hinted(self, di: int, bstart: np.ndarray, bend: np.ndarray) -> np.ndarray:
+        """`_Near.hinted` for many spans of one detector."""
+        near = self._near
+        starts = near.hint_starts[di] if near.hint_starts is not None else None
+        if starts is None:
+            return np.ones(len(bstart), dtype=bool)
+        if not starts:
+            return np.zeros(len(bstart), dtype=bool)
+        hints = np.asarray(starts, dtype=np.int64)
+        i = np.searchsorted(hints, bstart - CONTEXT_BEFORE * near.spread, side="left")
+        return (i < len(hints)) & (hints[np.minimum(i, len(hints) - 1)] < bend + CONTEXT_AFTER * near.spread)
+
+    def _context(
+        self, di: int, cstart: np.ndarray, cend: np.ndarray, bstart: np.ndarray, bend: np.ndarray
+    ) -> np.ndarray:
+        """`_Near.__call__`'s answer for spans of detector `di` of a column (no window reaches it)."""
+        engine, near = self._engine, self._near
+        ctx = engine._context[di]
+        if ctx is None or not len(cstart):
+            return np.zeros(len(cstart), dtype=bool)
+        field_at = near.unit.field_at
+        if field_at is not None and near._field(di, ctx, field_at(0)):
+            return np.ones(len(cstart), dtype=bool)
+        out = self._hinted(di, bstart, bend)
+        asked = np.flatnonzero(out)
+        if len(asked):
+            lettered = _tables(engine).context_lettered[di]
+            out[asked] = self._words_near(ctx, lettered, cstart[asked], cend[asked])
+        return out
+
+    # -- hits ------------------------------------------------------------------------------
+
+    def pattern_hits(self, matches: np.ndarray, to_char: Callable[[np.ndarray], np.ndarray], window: Any) -> None:
+        """The hits of the pass's matches (start, end, pattern), as `Engine.scan` makes them."""
+        tables = _tables(self._engine)
+        data = self._column.data
+        matches = matches[np.lexsort((matches[:, 2], matches[:, 1], matches[:, 0]))]
+        matches = matches[tables.reportable[matches[:, 2]]]
+        start, end, pid = matches[:, 0], matches[:, 1], matches[:, 2]
+        seq = np.arange(len(start))
+        self._made_before = len(start)
+        cstart = to_char(start)
+        cend = cstart + (end - start)
+        if len(data) != len(self._column.text):  # a span holding a character of several bytes
+            high = np.concatenate(([0], np.cumsum(np.frombuffer(data, dtype=np.uint8) >= 0x80)))
+            for k in np.flatnonzero(high[end] != high[start]).tolist():
+                cend[k] = cstart[k] + len(data[start[k] : end[k]].decode("utf-8", "replace"))
+        det = tables.detector[pid]
+        gated = tables.gated[pid]
+        for di in np.unique(det).tolist():
+            mine = det == di
+            if window is not None and window.holds(di):  # records before may give context: one by one
+                self._exact(di, start[mine], end[mine], pid[mine], seq[mine], to_char)
+                continue
+            # candidates that need context and have none are turned down before validation
+            keep = mine.copy()
+            ask = np.flatnonzero(mine & gated)
+            keep[ask] = self._context(di, cstart[ask], cend[ask], start[ask], end[ask])
+            at = np.flatnonzero(keep)
+            if not len(at):
+                continue
+            cands, valid = self._validated(di, start[at], end[at])
+            at, cands = at[valid], [c for c, ok in zip(cands, valid.tolist(), strict=True) if ok]
+            if not len(at):
+                continue
+            s, e = start[at], end[at]
+            # a candidate may trim its match (a delimiter the pattern had to take)
+            head = np.array([c.start for c in cands], dtype=np.int64)
+            tail = np.array([-1 if c.end is None else c.end for c in cands], dtype=np.int64)
+            trimmed = (head != 0) | (tail >= 0)
+            bstart, bend = s + head, np.where(tail >= 0, s + tail, e)
+            cs = np.where(trimmed, to_char(bstart), cstart[at])
+            ce = np.where(trimmed, cs + (bend - bstart), cend[at])
+            if len(data) != len(self._column.text):
+                for k in np.flatnonzero(trimmed).tolist():
+                    ce[k] = cs[k] + len(data[bstart[k] : bend[k]].decode("utf-8", "replace"))
+            # a gated candidate kept its context, unless its span moved
+            context = gated[at] & ~trimmed
+            ask = np.flatnonzero(~context)
+            context[ask] = self._context(di, cs[ask], ce[ask], s[ask], e[ask])
+            base = np.array(
+                [tables.score[p] if c.score is None else c.score for c, p in zip(cands, pid[at].tolist(), strict=True)],
+                dtype=np.float64,
+            )
+            self._add(cs, ce, bstart, seq[at], di, cands, np.where(context, base + tables.boost[di], base))
+
+    def _validated(self, di: int, start: np.ndarray, end: np.ndarray) -> tuple[list[Any], np.ndarray]:
+        """Each candidate's `validate` answer, each distinct text once (the engine remembers them)."""
+        det = self._engine.detectors[di]
+        memo = self._engine._validated[di]
+        data = self._column.data
+        cands = []
+        for s, e in zip(start.tolist(), end.tolist(), strict=True):
+            matched = data[s:e]
+            cand = memo.get(matched, _UNSEEN)
+            if cand is _UNSEEN:
+                cand = det.validate(matched.decode("utf-8", "replace"))
+                if len(memo) >= _MEMO_SIZE:
+                    memo.clear()
+                memo[matched] = cand
+            cands.append(cand)
+        return cands, np.array([c is not None for c in cands], dtype=bool)
+
+    def _exact(
+        self, di: int, start: np.ndarray, end: np.ndarray, pid: np.ndarray, seq: np.ndarray, to_char: Any
+    ) -> None:
+        """Candidates of detector `di` judged one by one, as `Engine.scan` judges them."""
+        engine, near = self._engine, self._near
+        data = self._column.data
+        slots, det = engine._slots, engine.detectors[di]
+        for b0, b1, p, made in zip(start.tolist(), end.tolist(), pid.tolist(), seq.tolist(), strict=True):
+            slot = slots[p]
+            c0 = int(to_char(np.array([b0]))[0])
+            c1 = c0 + len(data[b0:b1].decode("utf-8", "replace"))
+            gated = slot.ceiling < engine.min_score
+            context: tuple[bool, Locator | None] | None = None
+            if gated:
+                context = near(di, c0, c1, b0, b1)
+                if not context[0]:
+                    continue
+            cand = self._validated(di, np.array([b0]), np.array([b1]))[0][0]
+            if cand is None:
+                continue
+            t0 = b0
+            if cand.start or cand.end is not None:
+                t0 = b0 + cand.start
+                t1 = b1 if cand.end is None else b0 + cand.end
+                c0 = int(to_char(np.array([t0]))[0])
+                c1 = c0 + len(data[t0:t1].decode("utf-8", "replace"))
+                context = None
+            score = cand.score if cand.score is not None else slot.score
+            if context is None:
+                context = near(di, c0, c1, b0, b1)
+            score = score + det.context_boost if context[0] else score
+            self._add(np.array([c0]), np.array([c1]), np.array([t0]), np.array([made]), di, [cand], np.array([score]))
+
+    def _add(
+        self,
+        cstart: np.ndarray,
+        cend: np.ndarray,
+        bstart: np.ndarray,
+        made: np.ndarray,
+        di: int,
+        cands: list[Any],
+        scores: np.ndarray,
+    ) -> None:
+        self.made.append(made)
+        self.cstart.append(cstart)
+        self.cend.append(cend)
+        self.bstart.append(bstart)
+        self.detector.append(np.full(len(cstart), di, dtype=np.int64))
+        self.cands.extend(cands)
+        self.scores.append(scores)
+
+    def add_text_hit(self, start: int, end: int, di: int, cand: Candidate, score: float) -> None:
+        """A hit of a detector's own pass over the text (character offsets)."""
+        self._extra.append((start, end, di, cand, score))
+
+    # -- findings --------------------------------------------------------------------------
+
+    def findings(self, min_score: float, lines_inside: bool) -> _Hits:
+        """The hits that stay findings (`Engine._findings`): negative context, the minimum score,
+        hash and mask, one finding per occurrence (`_dedupe`)."""
+        engine, column = self._engine, self._column
+        for j, (start, end, di, cand, score) in enumerate(self._extra):
+            made = np.array([self._made_before + j])
+            self._add(np.array([start]), np.array([end]), np.array([-1]), made, di, [cand], np.array([score]))
+        if not self.cands:
+            return _Hits(*([np.zeros(0, dtype=np.int64)] * 4), [], [], [], [], [])  # type: ignore[arg-type]
+        cstart, cend = np.concatenate(self.cstart), np.concatenate(self.cend)
+        bstart, det = np.concatenate(self.bstart), np.concatenate(self.detector)
+        score = np.concatenate(self.scores).astype(np.float64)
+        cands = self.cands
+        made = np.concatenate(self.made)
+        for di in np.unique(det).tolist():
+            boost = engine._about[di][2]
+            if boost:
+                mine = np.flatnonzero(det == di)
+                lettered = _tables(engine).negative_lettered[di]
+                negative = self._words_near(engine._negative[di], lettered, cstart[mine], cend[mine])  # type: ignore[arg-type]
+                score[mine[negative]] -= boost
+        score = np.clip(score, 0.0, 1.0)
+        kept = np.flatnonzero(score >= min_score)
+        # text order, as `Engine._findings` sorts them (ties: the order `Engine.scan` made them in)
+        order = kept[np.lexsort((made[kept], cend[kept], cstart[kept]))]
+        order = self._dedupe(order, cstart, cend, det, score)
+        starts = column.char_starts
+        cs = cstart[order]
+        value = np.searchsorted(starts, cs, side="right") - 1
+        inside = np.zeros(len(order), dtype=np.int64)
+        if lines_inside:
+            inside = self._newlines(value, cs, bstart[order])
+        dets = det[order]
+        # hash and mask once per (detector, canonical value), remembered as `Engine._findings` does
+        keys = list(zip(dets.tolist(), [cands[k].canonical for k in order.tolist()], strict=True))
+        described, about = engine._described, engine._about
+        told = [described.get(key) for key in keys]
+        for i in [i for i, t in enumerate(told) if t is None]:
+            key = keys[i]
+            t = described.get(key)
+            if t is None:
+                if len(described) >= _MEMO_SIZE:
+                    described.clear()
+                di, canonical = key
+                t = described[key] = (engine._hash(about[di][0], canonical), engine.detectors[di].mask(canonical))
+            told[i] = t
+        kinds, kind = np.unique(dets, return_inverse=True)
+        scored, rank = np.unique(score[order], return_inverse=True)
+        return _Hits(
+            value,
+            inside,
+            cs,
+            cend[order],
+            np.array([about[d][0] for d in kinds.tolist()], dtype=object)[kind].tolist(),
+            np.array([about[d][1] for d in kinds.tolist()], dtype=object)[kind].tolist(),
+            np.array([round(x, 4) for x in scored.tolist()], dtype=object)[rank].tolist(),
+            [t[0] for t in told],
+            [t[1] for t in told],
+        )
+
+    def _newlines(self, value: np.ndarray, cstart: np.ndarray, bstart: np.ndarray) -> np.ndarray:
+        """Newlines between each finding's value start and the finding."""
+        column = self._column
+        lines = np.flatnonzero(np.frombuffer(column.data, dtype=np.uint8) == 10)
+        out = np.searchsorted(lines, bstart) - np.searchsorted(lines, column.byte_starts[value])
+        for k in np.flatnonzero(bstart < 0).tolist():  # a detector's own pass gave characters
+            out[k] = column.text.count("\n", int(column.char_starts[value[k]]), int(cstart[k]))
+        return out
+
+    def _dedupe(
+        self, order: np.ndarray, cstart: np.ndarray, cend: np.ndarray, det: np.ndarray, score: np.ndarray
+    ) -> np.ndarray:
+        """`order` less what `_dedupe` drops: of overlapping findings, those `_settle` keeps."""
+        if len(order) < 2:
+            return order
+        s, e = cstart[order], cend[order]
+        reach = np.maximum.accumulate(e)
+        first = np.concatenate(([True], s[1:] >= reach[:-1]))  # each starts a cluster of overlaps
+        bounds = np.flatnonzero(first)
+        sizes = np.diff(np.append(bounds, len(order)))
+        if (sizes == 1).all():
+            return order
+        keep = np.ones(len(order), dtype=bool)
+        about = self._engine._about
+        for b, n in zip(bounds[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
+            cluster = [
+                Finding(about[k][0], "", round(x, 4), "", "", NO_LOCATOR, s0, e0)
+                for k, x, s0, e0 in zip(
+                    det[order[b : b + n]].tolist(),
+                    score[order[b : b + n]].tolist(),
+                    s[b : b + n].tolist(),
+                    e[b : b + n].tolist(),
+                    strict=True,
+                )
+            ]
+            stays = {id(f) for f in _settle(cluster)}
+            keep[b : b + n] = [id(f) in stays for f in cluster]
+        return order[keep]

@@ -18,13 +18,13 @@ import re
 import threading
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
-from piiscan.detectors.base import Candidate, Detector, RecordDetector
+from piiscan.detectors.base import Candidate, Detector, RecordDetector, longest_match
 from piiscan.hashing import Hasher
 from piiscan.model import Finding, FindingColumns, Locator, Record, TableBatch, TextUnit
 
@@ -79,66 +79,183 @@ class _HyperscanBackend:
     name = "hyperscan"
 
     def __init__(
-        self, regexes: Sequence[str], hints: Sequence[str] = (), late: Mapping[int, int] | None = None
+        self,
+        regexes: Sequence[str],
+        hints: Sequence[str] = (),
+        late: Mapping[int, int] | None = None,
+        gated: Mapping[int, tuple[int, int]] | None = None,
+        hint_reach: Sequence[int] = (),
+        heads: Mapping[int, str] | None = None,
     ) -> None:
         import hyperscan
 
         late = dict(late or {})
-        self._db = _compiled_database(hyperscan, regexes, hints, late)
-        self._first_hint = len(regexes)
+        heads = {pid: head for pid, head in (heads or {}).items() if pid in late}
+        gated = dict(gated or {})
+        som, caseless = hyperscan.HS_FLAG_SOM_LEFTMOST, hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_CASELESS
+        self._first_hint = first_hint = len(regexes)
+        main = {i: (r, 0 if i in late else som) for i, r in enumerate(regexes) if i not in gated}
+        main.update({first_hint + h: (hint, caseless) for h, hint in enumerate(hints)})
+        # where a late-start pattern's matches may begin (`Pattern.late_head`), tracked by the pass
+        self._first_head = first_head = first_hint + len(hints)
+        self._head_of = list(heads)  # head number -> pattern
+        main.update({first_head + k: (heads[pid], som) for k, pid in enumerate(self._head_of)})
+        self._db = _compiled_database(hyperscan, main)
         # patterns whose start the pass does not track (`Pattern.late_start`): found afterwards
         # by Python's re, anchored at the match's end, within the pattern's longest match
         self._late = {
             pid: (re.compile(rb"(?:" + regexes[pid].encode() + rb")\Z"), width) for pid, width in late.items()
         }
-        self._scratch = hyperscan.Scratch(self._db)
+        self._head_set = frozenset(heads)
+        # candidates that only a context word can lift to the minimum score (`gated`: pattern ->
+        # hint, longest match): in a second pass, each hint's patterns run over the text within
+        # reach of where the first pass saw that hint (most of the text: nowhere), or, where
+        # context may come from elsewhere, over all of it
+        self._gated_all = _compiled_database(hyperscan, {i: (regexes[i], som) for i in gated}) if gated else None
+        self._near: list[tuple[Any, int, int]] = []  # per hint: its patterns, their longest match, reach
+        for h in range(len(hints)):
+            mine = {i: (regexes[i], som) for i, (hint, _) in gated.items() if hint == h}
+            width = max((w for hint, w in gated.values() if hint == h), default=0)
+            self._near.append((_compiled_database(hyperscan, mine) if mine else None, width, hint_reach[h]))
+        # a scratch per database: the first pass's, the gated patterns', each hint's
+        dbs = [self._db, self._gated_all, *(near[0] for near in self._near)]
+        self._scratches = [hyperscan.Scratch(db) if db is not None else None for db in dbs]
         self._local = threading.local()  # a scratch serves one scan at a time: one per thread
 
-    def _thread_scratch(self) -> object:
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = self._scratch.clone()
-        return scratch
+    def _thread_scratches(self) -> list[Any]:
+        scratches = getattr(self._local, "scratches", None)
+        if scratches is None:
+            scratches = self._local.scratches = [s.clone() if s is not None else None for s in self._scratches]
+        return scratches
 
-    def matches(self, data: bytes) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]] | None]:
-        """Candidate matches (start, end, pattern), and (start, hint) of context hints."""
+    def matches(
+        self, data: bytes, near_hints: bool = False
+    ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]] | None]:
+        """Candidate matches (start, end, pattern), and (start, hint) of context hints.
+
+        With `near_hints`, a context-gated pattern's matches are reported only where one of its
+        hints stands within reach (`_Near.hinted` decides which of them count); else everywhere.
+        """
         out: list[tuple[int, int, int]] = []
         hints: list[tuple[int, int]] = []
         ended: list[tuple[int, int]] = []  # (end, pattern) of patterns whose start comes later
-        append, hint, end_only = out.append, hints.append, ended.append
-        first_hint, late = self._first_hint, self._late
+        heads: list[tuple[int, int]] = []  # (head number, start) where late-start patterns may begin
+        append, hint, end_only, head = out.append, hints.append, ended.append, heads.append
+        first_hint, first_head, late = self._first_hint, self._first_head, self._late
 
         def on_match(pid: int, start: int, end: int, flags: int, ctx: object) -> None:
             if pid >= first_hint:
-                hint((start, pid - first_hint))
+                if pid >= first_head:
+                    head((pid - first_head, start))
+                else:
+                    hint((start, pid - first_hint))
             elif pid in late:
                 end_only((end, pid))
             else:
                 append((start, end, pid))
 
-        self._db.scan(data, match_event_handler=on_match, scratch=self._thread_scratch())
-        for end, pid in ended:
-            rx, width = late[pid]
-            # the leftmost start of a match ending here: what SOM_LEFTMOST would have reported
-            found = rx.search(data, max(0, end - width), end)
-            if found is not None:
-                append((found.start(), end, pid))
+        scratches = self._thread_scratches()
+        self._db.scan(data, match_event_handler=on_match, scratch=scratches[0])
+        if self._gated_all is not None:
+            if near_hints:
+                self._scan_near_hints(data, hints, out, scratches[2:])
+            else:
+                self._gated_all.scan(data, match_event_handler=on_match, scratch=scratches[1])
+        if ended:
+            self._late_starts(data, ended, heads, out)
         return out, hints
 
+    def _late_starts(
+        self, data: bytes, ended: list[tuple[int, int]], heads: list[tuple[int, int]], out: list[tuple[int, int, int]]
+    ) -> None:
+        """The matches of late-start patterns, each with the leftmost start of a match ending
+        where the pass saw one end: what SOM_LEFTMOST would have reported."""
+        starts_of: dict[int, list[int]] = {}
+        for k, start in heads:
+            starts_of.setdefault(self._head_of[k], []).append(start)
+        for starts in starts_of.values():
+            starts.sort()
+        late = self._late
+        for end, pid in ended:
+            rx, width = late[pid]
+            lowest = max(0, end - width)
+            if pid not in self._head_set:
+                found = rx.search(data, lowest, end)
+                if found is not None:
+                    out.append((found.start(), end, pid))
+                continue
+            # a match begins where its head does: try those starts only, leftmost first
+            starts = starts_of.get(pid, [])
+            for i in range(bisect_left(starts, lowest), len(starts)):
+                start = starts[i]
+                if start >= end:
+                    break
+                if rx.match(data, start, end) is not None:
+                    out.append((start, end, pid))
+                    break
 
-def _compiled_database(
-    hyperscan: Any, regexes: Sequence[str], hints: Sequence[str] = (), late: Mapping[int, int] | None = None
-) -> Any:
-    """The Hyperscan database for `regexes`, from the user's cache when it was compiled before.
+    def _scan_near_hints(
+        self, data: bytes, hints: list[tuple[int, int]], out: list[tuple[int, int, int]], scratches: list[Any]
+    ) -> None:
+        """The gated patterns' matches within reach of their hints: each hint's windows merged,
+        each window scanned with a margin so that a match in it is one the whole text holds."""
+        if not hints:
+            return
+        spread = 1 if data.isascii() else 4  # the most bytes a character takes (`_Near.spread`)
+        after = CONTEXT_AFTER * spread
+        size = len(data)
+        append = out.append
+        window = [0, 0, 0]  # offset of the slice, lowest and highest end kept (in the slice)
+
+        def on_match(pid: int, start: int, end: int, flags: int, ctx: object) -> None:
+            if window[1] <= end <= window[2]:
+                offset = window[0]
+                append((start + offset, end + offset, pid))
+
+        starts_of: dict[int, list[int]] = {}
+        for start, h in hints:
+            starts_of.setdefault(h, []).append(start)
+        for h, starts in starts_of.items():
+            db, width, reach = self._near[h]
+            if db is None:
+                continue
+            before = reach * spread + 1
+            starts.sort()
+            # ends of the candidates `_Near.hinted` lets through for a hint at s: from
+            # s - after + 1 to s + before + width; runs of overlapping ranges become one window
+            runs: list[list[int]] = []
+            for s in starts:
+                lo, hi = s - after + 1, s + before + width
+                if runs and lo <= runs[-1][1] + 1:
+                    runs[-1][1] = hi
+                else:
+                    runs.append([lo, hi])
+            if len(runs) * _WINDOW_COST > size:  # a word seen everywhere: one scan of all is cheaper
+                runs = [[0, size]]
+            for lo, hi in runs:
+                # a byte more each side than a match can take: assertions (\b, ^) see what they
+                # see in the whole text
+                first, last = max(0, lo - width - 1), min(size, hi + 1)
+                window[0], window[1], window[2] = first, lo - first, hi - first
+                db.scan(data[first:last], match_event_handler=on_match, scratch=scratches[h])
+
+
+#: bytes a scan of the whole text could cover in the time of one call over a window (measured: a
+#: hint's patterns run at some 1 GB/s with few matches, a call costs ~2 µs)
+_WINDOW_COST = 2048
+
+
+def _compiled_database(hyperscan: Any, expressions: Mapping[int, tuple[str, int]]) -> Any:
+    """The Hyperscan database of `expressions` (id -> regex, flags), from the user's cache when
+    it was compiled before.
 
     Compiling every detector's patterns takes seconds (the place-name alternations most); a
     serialised database loads in milliseconds, in the scan process and in every worker.
     """
-    flags = hyperscan.HS_FLAG_SOM_LEFTMOST
-    hint_flags = flags | hyperscan.HS_FLAG_CASELESS
-    expressions = [*regexes, *hints]
-    all_flags = [0 if late and i in late else flags for i in range(len(regexes))] + [hint_flags] * len(hints)
-    key = hashlib.sha256(repr((getattr(hyperscan, "__file__", ""), all_flags, expressions)).encode()).hexdigest()
+    ids = sorted(expressions)
+    key = hashlib.sha256(
+        repr((getattr(hyperscan, "__file__", ""), [(i, *expressions[i]) for i in ids])).encode()
+    ).hexdigest()
     cache = Path(os.environ.get("PIISCAN_CACHE_DIR") or platformdirs.user_cache_dir("piiscan")) / f"hs-{key[:32]}.db"
     try:
         return hyperscan.loadb(cache.read_bytes(), hyperscan.HS_MODE_BLOCK)
@@ -146,10 +263,10 @@ def _compiled_database(
         pass
     db = hyperscan.Database()
     db.compile(
-        expressions=[r.encode() for r in expressions],
-        ids=list(range(len(expressions))),
-        elements=len(expressions),
-        flags=all_flags,
+        expressions=[expressions[i][0].encode() for i in ids],
+        ids=ids,
+        elements=len(ids),
+        flags=[expressions[i][1] for i in ids],
     )
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -170,7 +287,7 @@ class _ReBackend:
     def __init__(self, regexes: Sequence[str], hints: Sequence[str] = ()) -> None:
         self._compiled = [re.compile(r.encode()) for r in regexes]
 
-    def matches(self, data: bytes) -> tuple[list[tuple[int, int, int]], None]:
+    def matches(self, data: bytes, near_hints: bool = False) -> tuple[list[tuple[int, int, int]], None]:
         """Candidate matches (start, end, pattern); no context hints (context is looked for in full)."""
         out: list[tuple[int, int, int]] = []
         for pid, rx in enumerate(self._compiled):
@@ -202,7 +319,7 @@ class _Re2Backend:
         self._set.Compile()
         self._compiled = [re2.compile(r.encode(), options) for r in regexes]
 
-    def matches(self, data: bytes) -> tuple[list[tuple[int, int, int]], None]:
+    def matches(self, data: bytes, near_hints: bool = False) -> tuple[list[tuple[int, int, int]], None]:
         out: list[tuple[int, int, int]] = []
         for pid in sorted(self._set.Match(data) or ()):  # None: no pattern occurs
             search = self._compiled[pid].search
@@ -214,12 +331,18 @@ class _Re2Backend:
 
 
 def _make_backend(
-    regexes: Sequence[str], hints: Sequence[str], late: Mapping[int, int], backend: str
+    regexes: Sequence[str],
+    hints: Sequence[str],
+    late: Mapping[int, int],
+    backend: str,
+    gated: Mapping[int, tuple[int, int]] | None = None,
+    hint_reach: Sequence[int] = (),
+    heads: Mapping[int, str] | None = None,
 ) -> _HyperscanBackend | _Re2Backend | _ReBackend:
     """The backend asked for; `auto`: Hyperscan, else RE2, else Python's `re`."""
     if backend in ("auto", "hyperscan"):
         try:
-            return _HyperscanBackend(regexes, hints, late)
+            return _HyperscanBackend(regexes, hints, late, gated, hint_reach, heads)
         except ImportError:
             if backend == "hyperscan":
                 raise
@@ -259,11 +382,14 @@ class Engine:
             (self.record_detectors if isinstance(d, RecordDetector) else self.detectors).append(d)
         regexes: list[str] = []
         late: dict[int, int] = {}
+        heads: dict[int, str] = {}
         self._slots: list[_Slot] = []
         for i, det in enumerate(self.detectors):
             for pattern in det.patterns:
                 if pattern.late_start:
                     late[len(regexes)] = pattern.late_start
+                    if pattern.late_head:
+                        heads[len(regexes)] = pattern.late_head
                 regexes.append(pattern.regex)
                 self._slots.append(_Slot(i, pattern.score, max(pattern.score, pattern.ceiling or 0.0)))
         # context words are found in the same pass, where they can be, so that most candidates
@@ -276,12 +402,33 @@ class Engine:
         }
         hints = {i: _hint_regex(self.detectors[i].context) for i in sorted(gated) if self.detectors[i].context}
         self._hint_detector = [i for i, h in hints.items() if h is not None]  # hint number -> detector
-        self._backend = (
-            _make_backend(regexes, [hints[i] for i in self._hint_detector], late, backend) if regexes else None
-        )
         self._context = [_words_regex(d.context) for d in self.detectors]
         self._lines = [d.context_lines for d in self.detectors]
         self._reach = [CONTEXT_REACH if lines else CONTEXT_BEFORE for lines in self._lines]
+        # the patterns whose candidates need context, looked for on plain text only near their hints
+        # (those of a known longest match: the pass must know how far a match can reach)
+        hint_of = {di: h for h, di in enumerate(self._hint_detector)}
+        near_hints = {
+            pid: (hint_of[slot.detector], width)
+            for pid, slot in enumerate(self._slots)
+            if slot.ceiling < min_score
+            and slot.detector in hint_of
+            and pid not in late
+            and (width := longest_match(regexes[pid])) > 0
+        }
+        self._backend = (
+            _make_backend(
+                regexes,
+                [hints[i] for i in self._hint_detector],
+                late,
+                backend,
+                near_hints,
+                [self._reach[di] for di in self._hint_detector],
+                heads,
+            )
+            if regexes
+            else None
+        )
         self._negative = [_words_regex(d.negative_context) for d in self.detectors]
         self._about = [(d.entity, d.id, d.negative_boost if d.negative_context else 0.0) for d in self.detectors]
         self._described: dict[tuple[int, str], tuple[str, str]] = {}  # (detector, canonical) -> hash, mask
@@ -323,7 +470,9 @@ class Engine:
         if self._backend is not None:
             data = text.encode("utf-8", "replace")
             ascii_only = len(data) == len(text)
-            raw, hinted = self._backend.matches(data)
+            # on plain text a candidate needing context is one only where the pass saw a hint of it
+            text_only = not near.beyond_text
+            raw, hinted = self._backend.matches(data, near_hints=text_only and min_score == self.min_score)
             if remember:
                 self._remember(near, window, data, hinted)  # type: ignore[arg-type]
             if raw:
@@ -334,7 +483,6 @@ class Engine:
                 slots, detectors, validated, reach = self._slots, self.detectors, self._validated, self._reach
                 # candidates that need context, in a unit where only the text around them can give
                 # it: those with no hint of a context word within reach are turned down at once
-                text_only = not near.beyond_text
                 for start, end, pid in raw:
                     slot = slots[pid]
                     di = slot.detector
@@ -516,9 +664,7 @@ class Engine:
         findings: list[Finding] = []
         for det in self.record_detectors:
             for locator, cand in det.find(record):
-                if record.line_of is not None and locator.line is None and locator.field is not None:
-                    locator = replace(locator, line=record.line_of(locator.field))
-                finding = self.record_finding(det, locator, cand)
+                finding = self.record_finding(det, record.located(locator), cand)
                 if finding is not None:
                     findings.append(finding)
         return findings
@@ -698,7 +844,8 @@ class _Near:
         starts = self.hint_starts[di] if self.hint_starts is not None else None
         if starts is None:
             return True
-        i = bisect_left(starts, bstart - before * self.spread)
+        # a hint starts at its word or at the byte before it
+        i = bisect_left(starts, bstart - before * self.spread - 1)
         return i < len(starts) and starts[i] < bend + CONTEXT_AFTER * self.spread
 
     @property
@@ -735,6 +882,15 @@ class _Near:
         ctx = engine._context[di]
         if ctx is None:
             return False, None
+        if not self.beyond_text:  # plain text: only the text around it (and lines above) can hold the words
+            if (bstart is None or self.hinted(di, bstart, bend)) and self._search(ctx, start, end):  # type: ignore[arg-type]
+                return True, None
+            lines = engine._lines[di]
+            return bool(
+                lines
+                and (bstart is None or self.hinted(di, bstart, bend, CONTEXT_REACH))  # type: ignore[arg-type]
+                and self._search(ctx, start, end, lines)
+            ), None
         unit = self._unit
         field_at = unit.field_at
         if field_at is not None and self._field(di, ctx, field_at(start)):  # a column name: cheapest first

@@ -93,6 +93,17 @@ class Record:
     kind: str = ""
     #: the line a field's value is written on, where fields have lines of their own (a JSON document)
     line_of: Callable[[str], int | None] | None = None
+    #: the field a finding in a field is told at, where it is not the field's name (a spreadsheet's
+    #: column is named by its header; a finding's field is its cell, `Sheet!C7`)
+    cell_of: Callable[[str], str] | None = None
+
+    def located(self, locator: Locator) -> Locator:
+        """The locator of a finding a record detector made at `locator`, with its line and cell."""
+        if locator.field is None or (self.line_of is None and self.cell_of is None):
+            return locator
+        line = self.line_of(locator.field) if self.line_of is not None and locator.line is None else locator.line
+        field = self.cell_of(locator.field) if self.cell_of is not None else locator.field
+        return Locator(line, locator.record, field, locator.page, locator.row_key, locator.modified)
 
 
 @dataclass(slots=True)
@@ -179,11 +190,14 @@ class TableColumn:
     lines: Any = None
     #: the values are physical text: a newline inside one moves a finding's line on (CSV)
     lines_inside: bool = False
+    #: the name read as context where it is not the values' field (the header above a spreadsheet's
+    #: cells, each of which is its own field, `Sheet!C7`)
+    label: str | None = None
 
 
 @dataclass(slots=True)
 class TableBatch:
-    """Rows of a table read as Arrow columns (CSV, JSON Lines, Parquet, ORC): the engine passes over
+    """Rows of a table read as Arrow columns (CSV, JSON Lines, Parquet, ORC, XLSX): the engine passes over
     each column once, and record detectors look at whole columns; rows are built only for what
     must be judged record by record (`records`)."""
 
@@ -201,6 +215,11 @@ class TableBatch:
     list_fields: tuple[str, ...] = ()
     #: each row's own time (`--timestamp-field`), where read
     times: Sequence[datetime | None] | None = None
+    #: the page (a workbook's sheet) every row is on
+    page: int | None = None
+    #: the fields findings in a scalar field of these rows are told at, where not the field's name
+    #: (a spreadsheet's cells, `Sheet!C7`)
+    cells: Callable[[str, Any], list[str]] | None = None
 
 
 @dataclass(slots=True)

@@ -50,6 +50,8 @@ _SPACED = str.maketrans("_/", "  ")  # same length: `klant_111222333` reads as t
 #: header is none: it names a message, it is nobody's address
 _MESSAGE_ID = re.compile(r"<[^<>@]*@[^<>]*>(#[0-9]+)?")
 _MEMORY = 100_000  # distinct pieces remembered per worker: names repeat (a field on every row)
+#: a cell of a spreadsheet or a document's table, `Klanten!C7`: no value fits in its column and row
+_CELL = re.compile(r"(.+)(![A-Z]{1,3}[1-9][0-9]{0,6})")
 
 
 class NamesKeyError(Exception):
@@ -110,8 +112,9 @@ class NameGuard:
         return self._name("member", path, lambda p: _split(p, "[!/]"))
 
     def field(self, name: str) -> Masked:
-        """A column name, JSON path, header or sheet name, scanned whole."""
-        return self._name("field", name, lambda n: [(n, False)])
+        """A column name, JSON path, header or sheet name, scanned whole; a cell's name (`Sheet!C7`)
+        as its sheet's name, scanned once for all the sheet's cells, and the cell in it."""
+        return self._name("field", name, _field_pieces)
 
     def text(self, text: str) -> str:
         """A message or reason: values masked (no finding: it names an object that has its own rows)."""
@@ -229,6 +232,11 @@ def _uri_pieces(uri: str) -> list[_Part]:
         authority, slash, rest = rest.partition("/")
         head += authority + slash
     return [(head, None), *_split(rest, "/", quoted=scheme == "file")]
+
+
+def _field_pieces(name: str) -> list[_Part]:
+    cell = _CELL.fullmatch(name)
+    return [(name, False)] if cell is None else [(cell[1], False), (cell[2], None)]
 
 
 def _split(name: str, separators: str, *, quoted: bool = False) -> list[_Part]:

@@ -512,6 +512,9 @@ class _ObjectScan:
         """Each field name as written (values in it masked); a value in a field's name is reported
         once per object or member. `names` repeat (a column's name on each of its findings)."""
         shown = self.fields_shown.setdefault(row["member"], {None: None})
+        if len(shown) > _FIELDS_KEPT:  # a sheet's cells are names of their own: memory stays bounded
+            shown.clear()
+            shown[None] = None
         for name in set(names).difference(shown):
             masked, values = self.names.field(name)
             shown[name] = masked
@@ -604,6 +607,8 @@ class _ObjectScan:
 
 _WORKER: _Worker | None = None
 _MASKED_KEYS = 50_000  # row keys remembered per object: a row's findings share one
+#: field names remembered per object or member; past it, a name seen again is reported again
+_FIELDS_KEPT = 50_000
 
 
 def _tune_heap() -> None:

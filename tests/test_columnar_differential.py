@@ -56,7 +56,7 @@ def test_every_fixture(tmp_path: Path) -> None:
     assert counts["column_batches"] >= 3  # the CSV, JSON Lines and NDJSON fixtures
 
 
-@pytest.mark.parametrize("kind", ["csv", "jsonl", "telemetry", "parquet"])
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "telemetry", "parquet", "xlsx"])
 def test_generated_data(tmp_path: Path, kind: str) -> None:
     sys.path.insert(0, str(BENCHMARKS))
     try:
@@ -254,3 +254,84 @@ def test_small_blocks_cut_between_records_only(tmp_path: Path, monkeypatch: pyte
     counts = assert_same(tmp_path, src)
     assert counts["column_batches"] >= 10
     assert 0 < counts["row_fallbacks"] < counts["column_batches"]
+
+
+def awkward_workbook() -> bytes:
+    """Sheets made to be awkward: a header with positions, names, booleans, dates, a blank row, a
+    merged range, a cached formula, a row wider than its header, a repeated title and a header
+    holding an e-mail address; a sheet whose first row holds a number (no header); a label beside
+    its value; countries naming phone numbers; a sheet named by an e-mail address; and more sheets."""
+    import datetime
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Klanten"
+    sheet.append(["naam", "bsn", "iban", "lat", "lon", "actief", "geboren", "opmerking", "bsn", "jan@example.nl"])
+    sheet.append(["Jan Jansen", BSN, IBAN, 52.37276, 4.89528, True, datetime.datetime(1980, 1, 2), f"bsn {BSN}"])
+    sheet.append([])
+    sheet.append(["Piet de Vries", int(BSN), None, 52.1, 4.2, False, datetime.date(1990, 3, 4), "", BSN, BSN])
+    sheet.append(["x", "y", f"iban {IBAN}"])
+    sheet.merge_cells("A6:C6")
+    sheet["A6"] = f"rekening {IBAN} bsn {BSN}"
+    sheet["C7"] = "=A1"
+    sheet["K8"] = CARD  # beyond the header
+    form = book.create_sheet("Formulier")
+    form.append([2024, "BSN"])
+    form.append(["BSN", BSN])
+    form.append(["bsn", int(BSN), f"kaart {CARD}"])
+    countries = book.create_sheet("Landen")
+    countries.append(["telefoon", "land", "straat"])
+    countries.append(["030 1234567", "DE", "Hauptstraße 5"])
+    countries.append(["06 12345678", "NL", "Kerkstraat 1"])
+    named = book.create_sheet("jan.jansen@example.nl")
+    named.append(["iban"])
+    named.append([IBAN])
+    for i in range(4):
+        more = book.create_sheet(f"Blad {i}")
+        more.append([f"bsn {BSN}"] * (i + 1))
+    buf = io.BytesIO()
+    book.save(buf)
+    # openpyxl writes no cached value of a formula: write one, as Excel does
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(
+                    b'<c r="C7"><f>A1</f><v></v></c>', f'<c r="C7" t="str"><f>A1</f><v>iban {IBAN}</v></c>'.encode()
+                )
+            dst.writestr(item, data)
+    return out.getvalue()
+
+
+def test_awkward_workbooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workbooks on both roads, in batches of 2 rows too: the same findings."""
+    from piiscan.extract import xlsx
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "klanten.xlsx").write_bytes(awkward_workbook())
+    counts = assert_same(tmp_path, src)
+    assert counts == {"column_batches": 11, "row_fallbacks": 0}  # 3 header rows and 8 sheets' rows
+    found, _ = findings(tmp_path / "again", src, columnar=True)
+    # not Formulier!B2 and B3: a label beside a value is no context (as in a CSV file)
+    assert sorted((k[0], k[5]) for k in found.elements() if "{" not in k[5]) == sorted(
+        [
+            *[("NL_BSN", f"Klanten!{c}") for c in ("B2", "H2", "B4", "I4", "A6")],
+            *[("IBAN_CODE", f"Klanten!{c}") for c in ("C2", "C5", "A6", "C7")],
+            *[("PERSON", "Klanten!A2"), ("PERSON", "Klanten!A4")],
+            *[("GPS_COORDINATES", "Klanten!D2"), ("GPS_COORDINATES", "Klanten!D4")],
+            *[("DATE_OF_BIRTH", "Klanten!G2"), ("DATE_OF_BIRTH", "Klanten!G4")],
+            ("EMAIL_ADDRESS", "Klanten!J1"),
+            *[("CREDIT_CARD", "Klanten!K8"), ("CREDIT_CARD", "Formulier!C3")],
+            *[("PHONE_NUMBER", "Landen!A2"), ("PHONE_NUMBER", "Landen!A3")],
+            *[("NL_BSN", f"Blad {i}!{c}1") for i in range(4) for c in "ABCD"[: i + 1]],
+        ]
+    )
+    monkeypatch.setattr(xlsx, "BATCH_ROWS", 2)
+    small = tmp_path / "small"
+    small.mkdir()
+    assert assert_same(small, src)["column_batches"] == 15

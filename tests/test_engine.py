@@ -128,3 +128,34 @@ def test_mask_identifiers_masks_every_validated_candidate_whatever_its_score(
     backend: str, text: str, masked: str
 ) -> None:
     assert engine(backend).mask_identifiers(text) == masked
+
+
+def _windows_text(filler: str) -> str:
+    """Context words at every distance around the edges of the context window, before and after
+    candidates that only context can lift (BSN, licence plate, phone), in lines of `filler`."""
+    lines = []
+    apart = ["lorem ipsum " * 9] * 5  # each case out of reach of the others' words
+    for gap in range(40, 72):
+        lines += ["bsn" + filler * gap + " 123456782 x", *apart]  # the words `gap` characters before
+        lines += ["kenteken" + filler * gap + " 12-BDF-3 y", *apart]
+        lines += ["telefoon" + filler * gap + " 0201234567 z", *apart]
+        lines += ["ref 111222333" + filler * (gap - 40) + " sofi", *apart]  # after
+    lines += ["bsn?", *(["z" * 90] * 4), "123456782", "x" * 395 + " bsn", "x", "123456782"]  # lines above
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("filler", [" ", "é", "-"])
+def test_the_second_pass_finds_what_the_whole_text_holds(filler: str) -> None:
+    """Candidates that need context are looked for only within reach of their hints (a second
+    pass over windows): the same findings as Python's re, which looks everywhere and for context
+    in full, with the words at and beyond every edge of the window, in one-byte and two-byte text."""
+    text = _windows_text(filler)
+    detectors = ["nl_bsn", "license_plate", "phone"]
+    fast = Engine(load_detectors(names=detectors), KEY, backend="hyperscan").scan(TextUnit(text, Locator(line=1)))
+    slow = Engine(load_detectors(names=detectors), KEY, backend="re").scan(TextUnit(text, Locator(line=1)))
+    assert [(f.entity, f.locator.line, f.start, f.score) for f in fast] == [
+        (f.entity, f.locator.line, f.start, f.score) for f in slow
+    ]
+    plates = [f for f in fast if f.entity == "LICENSE_PLATE"]
+    assert 0 < len(plates) < 32  # words near enough, and words too far
+    assert any(f.entity == "NL_BSN" for f in fast)

@@ -9,12 +9,24 @@ from pathlib import Path
 
 import pytest
 
-from piiscan.hashing import HmacKeyError, key_fingerprint, load_key, value_hash
+from piiscan.hashing import Hasher, HmacKeyError, key_fingerprint, load_key, value_hash
 
 
 def test_value_hash_is_hmac_sha256_of_entity_colon_canonical() -> None:
     expected = hmac.new(b"k", b"NL_BSN:123456782", hashlib.sha256).hexdigest()
     assert value_hash(b"k", "NL_BSN", "123456782") == expected
+
+
+@pytest.mark.parametrize("key", [b"k" * 16, b"k" * 64, b"k" * 65, "sleutel-ß-€".encode() * 9])
+def test_the_hasher_gives_the_hmac_of_every_key_length(key: bytes) -> None:
+    hasher = Hasher(key, memory=2)
+    for entity, canonical in [("NL_BSN", "123456782"), ("EMAIL_ADDRESS", "jan@example.nl"), ("PERSON", "zoë")] * 2:
+        expected = hmac.new(key, f"{entity}:{canonical}".encode(), hashlib.sha256).hexdigest()
+        assert hasher(entity, canonical) == expected == value_hash(key, entity, canonical)
+    positions = ["52.0907,5.1214", "52.3676,4.9041", "52.0907,5.1214"]
+    assert Hasher(key, memory=1).many("GPS_COORDINATES", positions) == [
+        value_hash(key, "GPS_COORDINATES", p) for p in positions
+    ]
 
 
 def test_the_environment_key_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -51,6 +51,23 @@ def test_a_value_in_a_name_becomes_a_token_the_key_opens() -> None:
         raise AssertionError("opened with another key")
 
 
+def test_a_cell_is_named_by_its_sheet_which_is_scanned_once_for_all_its_cells() -> None:
+    """`Sheet!C7`: a value in the sheet's name is masked in every cell's name with one token, the
+    sheet's name scanned once; a name that only looks like a cell is scanned whole."""
+    guard = _guard()
+    scanned: list[str] = []
+    scan = guard.engine.scan
+    guard.engine.scan = lambda unit, *a, **k: scanned.append(unit.text) or scan(unit, *a, **k)  # type: ignore[method-assign]
+    cells = [guard.field(f"{EMAIL}!{cell}") for cell in ("A1", "C7", "XFD1048576")]
+    assert [masked.removeprefix("{").split("}")[1] for masked, _ in cells] == ["!A1", "!C7", "!XFD1048576"]
+    assert len({masked.split("}")[0] for masked, _ in cells}) == 1
+    assert EMAIL_TOKEN.fullmatch(cells[0][0].removesuffix("!A1"))
+    assert [[v.value_hash for v in values] for _, values in cells] == [[h("EMAIL_ADDRESS", EMAIL)]] * 3
+    assert guard.field("Klanten!B2") == ("Klanten!B2", ())
+    assert guard.field(f"x!{BSN}")[0] != f"x!{BSN}"  # no cell: a row number has at most 7 digits
+    assert scanned == [EMAIL, "Klanten", f"x!{BSN}"]
+
+
 def test_a_quoted_file_uri_is_masked_in_its_plain_form_and_revealed_as_written() -> None:
     guard = _guard()
     uri = file_uri(Path(f"/data/jan jansen {EMAIL}.txt"))
@@ -59,6 +76,35 @@ def test_a_quoted_file_uri_is_masked_in_its_plain_form_and_revealed_as_written()
     opened = SealedNames(TEST_KEY.encode())
     opened.add(*zip(*guard.take_seals(), strict=True))
     assert opened.reveal(masked) == uri
+
+
+def test_a_sheet_named_by_a_value_masks_every_cell_however_many(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A sheet named by an e-mail address: each finding's cell masked with the same token and the
+    address reported once per cell, also where a worker remembers only a few names at a time."""
+    import openpyxl
+
+    from piiscan import scan as scanning
+    from piiscan.extract import xlsx
+
+    book = openpyxl.Workbook()
+    book.active.title = EMAIL
+    for _ in range(5):
+        book.active.append(["NL91ABNA0417164300"])
+    book.save(tmp_path / "klanten.xlsx")
+
+    def rows(name: str) -> list[tuple[object, ...]]:
+        found = run_scan(tmp_path, str(tmp_path / "klanten.xlsx"), out_name=name).rows("findings")
+        return located(found, "entity", "record", "field")
+
+    every = rows("every")
+    monkeypatch.setattr(scanning, "_FIELDS_KEPT", 2)
+    monkeypatch.setattr(xlsx, "BATCH_ROWS", 2)  # three batches: the names of two are let go
+    assert rows("few") == every
+    token = EMAIL_TOKEN.pattern
+    assert [(e, r, re.sub(token, "T", f)) for e, r, f in every] == [
+        *(("EMAIL_ADDRESS", None, f"{IN_FIELD}T!A{n}") for n in range(1, 6)),
+        *(("IBAN_CODE", n - 1, f"T!A{n}") for n in range(1, 6)),
+    ]
 
 
 def _estate(src: Path) -> None:

@@ -38,6 +38,22 @@ class Pattern:
     #: high cost (a long alternation before unbounded runs) and which matches rarely: the pass
     #: then reports only where a match ends, and its start is found afterwards (0: the pass does)
     late_start: int = 0
+    #: for a late-start pattern: a pattern every match begins with, at its own start, of which no
+    #: two matches end at one place (a word list after `\b`, none of them ending another); the pass
+    #: reports where it starts, and the pattern's start is looked for only there
+    late_head: str = ""
+
+
+def longest_match(regex: str) -> int:
+    """The most bytes a match of `regex` can take, from the parser `re` compiles with (0: unknown
+    or unbounded)."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        width = int(_parser.parse(regex.encode()).getwidth()[1])
+    except Exception:  # another Python's parser
+        return 0
+    return width if width < _parser.MAXREPEAT else 0
 
 
 @dataclass(frozen=True, slots=True)

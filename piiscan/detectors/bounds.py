@@ -68,6 +68,8 @@ class Bounded:
         m = self._re.fullmatch(text)
         if m is None:
             return None
+        if text.isascii():  # a character a byte (most candidates): nothing to count
+            return m.group(1), m.start(1), m.end(1)
         return m.group(1), _bytes(text[: m.start(1)]), _bytes(text[: m.end(1)])
 
 

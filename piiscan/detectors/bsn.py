@@ -24,11 +24,14 @@ True
 
 from __future__ import annotations
 
+from operator import mul
+
 from piiscan.detectors.base import Candidate, Detector, Pattern, SubjectOption, mask_tail
 from piiscan.detectors.bounds import TOKEN_AFTER, TOKEN_BEFORE, Bounded
 from piiscan.entities import NL_BSN
 
 _WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+_WEIGHT_SUM = sum(_WEIGHTS)
 _PLAIN, _GROUPED, _ID_CARD, _OLD = (
     Bounded(body, TOKEN_BEFORE, TOKEN_AFTER)
     for body in (r"\d{9}", r"\d{3}[ .\-]\d{3}[ .\-]\d{3}", r"\d{4}[ .\-]\d{2}[ .\-]\d{3}", r"\d{8}")
@@ -40,7 +43,8 @@ def eleven_proof(number: str) -> bool:
     """`stdnum.nl.bsn.is_valid` for nine ASCII digits, without its clean-up of separators."""
     if len(number) != 9 or not number.isascii() or not number.isdigit() or number == "000000000":
         return False
-    return sum(w * (ord(c) - 48) for w, c in zip(_WEIGHTS, number, strict=True)) % 11 == 0
+    # the weights times the digits' bytes, less the weights times the byte of 0 (48), in native code
+    return (sum(map(mul, _WEIGHTS, number.encode())) - 48 * _WEIGHT_SUM) % 11 == 0
 
 
 class BsnDetector(Detector):

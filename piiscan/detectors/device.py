@@ -109,6 +109,8 @@ class ImeiDetector(Detector):
     )
     context = CONTEXT
     context_boost = 0.4
+    # "tracker", "device", "serial" are everywhere in a tracker company's logs, 15-digit runs are few
+    hint_context = False
 
     def validate(self, text: str) -> Candidate | None:
         canonical = imei(text)
@@ -139,6 +141,8 @@ class DeviceIdDetector(Detector):
     )
     context = (*CONTEXT, "iccid", "sim", "simkaart", "sim-kaart", "mac", "wifi", "wi-fi", "bluetooth", "bssid")
     context_boost = 0.4
+    # as for the IMEI: everyday words in device logs, and ICCID- or MAC-shaped candidates are few
+    hint_context = False
 
     def validate(self, text: str) -> Candidate | None:
         canonical = iccid(text) if text[:1].isdigit() and len(text) >= 19 else None

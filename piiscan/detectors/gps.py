@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from functools import reduce
 
-from piiscan.detectors.base import Candidate, Detector, Pattern
+from piiscan.detectors.base import Candidate, Detector, Pattern, longest_match
 from piiscan.entities import GPS_COORDINATES
 
 # -- pattern pieces (Hyperscan and `re` on UTF-8 bytes: ASCII classes, no look-around) ----------------
@@ -65,10 +65,14 @@ _SEP_BOUNDED = r"(?:[ \t]{0,8}[,;/][ \t]{0,8}|[ \t]{1,8})"
 HAND_TYPED_WIDTH = 80  # bytes: the longest match of the two hand-typed patterns (tested)
 _DMS_PAIR = _DMS_ONE + r"[ \t]?[NSns]?[ \t]{0,8}[,;/]?[ \t]{0,8}" + _HEMI_LON + _DMS_ONE + r"(?:[ \t]?[EWOewo])?"
 DMS_WIDTH = 96  # bytes: the longest match of the two degrees-minutes-seconds patterns (tested)
+# a signed pair: its start is found after the pass (tracked, it cost the pass a fifth of its speed),
+# so its blanks are bounded, as no one spreads a position wider
+_SEP_WIDE = r"(?:[ \t]{0,32}[,;/][ \t]{0,32}|[ \t]{1,32})"
+_PAIR = _BEFORE + _LAT + _DEG + r"[ \t]?[NSns]?" + _SEP_WIDE + _LON + _DEG + r"(?:[ \t]?[EWOewo])?" + _AFTER_PAIR
 
 PATTERNS = (
     # decimal degrees, signed or with hemisphere letters after the numbers
-    Pattern(_BEFORE + _LAT + _DEG + r"[ \t]?[NSns]?" + _SEP + _LON + _DEG + r"(?:[ \t]?[EWOewo])?" + _AFTER_PAIR, 0.5),
+    Pattern(_PAIR, 0.5, late_start=longest_match(_PAIR)),
     # hemisphere letters before the numbers
     Pattern(r"\b[NS][ \t]?" + _LAT + _DEG + _SEP + r"[EWO][ \t]?" + _LON + _DEG + _AFTER, 0.8),
     # longitude first, both hemispheres explicit: E 5.18508 N 52.07006, 5.18508E 52.07006N

@@ -40,7 +40,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from piiscan.detectors.base import Candidate, Detector, Pattern, RecordDetector, mask_tail
+from piiscan.detectors.base import Candidate, Detector, Pattern, RecordDetector, longest_match, mask_tail
 from piiscan.detectors.gps_fields import split_name
 from piiscan.entities import PERSON
 from piiscan.model import Locator, Record
@@ -248,7 +248,9 @@ class PersonFieldsDetector(RecordDetector):
 
 
 # UTF-8 bytes: \xc3 starts the accented capitals (É, Ö…), \x80-\xff continues any letter
-_CAP_WORD = r"[A-Z\xc3][a-z\x80-\xff'\-]+"
+# runs bounded: the starts of these patterns are found after the pass (Pattern.late_start), as
+# Hyperscan tracking them cost the pass a third of its speed; a longer word is no name
+_CAP_WORD = r"[A-Z\xc3][a-z\x80-\xff'\-]{1,63}"
 _PARTICLES = r"(?:van|de|der|den|het|ter|ten|te|op|in|la|le|von|zu|'t)"
 _NAME = _CAP_WORD + r"(?:[ ](?:" + _PARTICLES + r"[ ]){0,3}" + _CAP_WORD + r"){0,3}"
 GREETINGS = (
@@ -307,10 +309,12 @@ def _alternatives(words: Sequence[str]) -> str:
 
 
 _GREETING = rf"(?i:{_alternatives(GREETINGS)})[ ](?:(?i:{_alternatives(TITLES)})[ ])?"
-_SIGN_OFF = rf"(?i:{_alternatives(SIGN_OFFS)})[,.!]?[ \t]*\r?\n?[ \t]*"
+_SIGN_OFF = rf"(?i:{_alternatives(SIGN_OFFS)})[,.!]?[ \t]{{0,8}}\r?\n?[ \t]{{0,8}}"
 #: the greeting or sign-off of a match, up to where the name starts
 #: sign-offs first: `Liebe Grüße,` opens like the greeting `Liebe Anna,`
 _OPENING = re.compile(f"{_SIGN_OFF}|{_GREETING}")
+_GREETED = r"\b" + _GREETING + _NAME + r"[ \t]{0,8}[,!\r\n]"
+_SIGNED = r"\b" + _SIGN_OFF + _NAME + r"[ \t]{0,8}(?:[,|\r\n]|$)"
 
 #: forms of address that name no one
 NOT_NAMES = frozenset(
@@ -365,8 +369,8 @@ class GreetingNameDetector(Detector):
     explanation = "the name after a greeting (`Beste Jan,`) or under a sign-off (`Met vriendelijke groet,` + name)"
     canonical_form = "lower case, white space collapsed"
     patterns = (
-        Pattern(r"\b" + _GREETING + _NAME + r"[ \t]*[,!\r\n]", 0.7),
-        Pattern(r"\b" + _SIGN_OFF + _NAME + r"[ \t]*(?:[,|\r\n]|$)", 0.75),
+        Pattern(_GREETED, 0.7, late_start=longest_match(_GREETED)),
+        Pattern(_SIGNED, 0.75, late_start=longest_match(_SIGNED)),
     )
 
     def validate(self, text: str) -> Candidate | None:

@@ -93,6 +93,8 @@ class _HomeRegion:
         self._general = self._desc(meta.general_desc) if meta else None
         self._types = [d for d in map(self._desc, descs) if d is not None]
         self.usable = self.usable and self._general is not None
+        #: by length of a national number: every number type's pattern it may fit, as one pattern
+        self._typed: dict[int, re.Pattern[str] | None] = {}
 
     @staticmethod
     def _desc(desc: Any) -> tuple[frozenset[int], re.Pattern[str]] | None:
@@ -128,9 +130,17 @@ class _HomeRegion:
         # does not, it keeps the 0, and no number of the region starts with one: invalid either way
         general = self._general
         assert general is not None  # usable
-        if not self._fits(nsn, general) or not any(self._fits(nsn, d) for d in self._types):
+        if not self._fits(nsn, general) or not self._fits_a_type(nsn):
             return None
         return f"+{self.code}{nsn}"
+
+    def _fits_a_type(self, nsn: str) -> bool:
+        """Whether `nsn` fits one number type: `_fits` of each type, asked in one match."""
+        if len(nsn) not in self._typed:
+            patterns = [pattern.pattern for lengths, pattern in self._types if not lengths or len(nsn) in lengths]
+            self._typed[len(nsn)] = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+        typed = self._typed[len(nsn)]
+        return typed is not None and typed.fullmatch(nsn) is not None
 
 
 #: a national number read in the region a text or record names scores above its default-region reading
@@ -231,12 +241,15 @@ class PhoneDetector(Detector):
         date = _TRAILING_DATE.search(body)
         if date is not None:
             body, end = body[: date.start()], end - len(body[date.start() :].encode())
+        canonical = _e164(body)
+        if canonical is not None:
+            return Candidate(canonical, start=start, end=end)
         # the engine reports one (leftmost) start per end: in "06-12345678 / 020-1234567" the second
         # number arrives with the first in front of it, so try each later start after a space
-        for offset in [0, *(m.end() for m in _NEXT_START.finditer(body))]:
-            canonical = _e164(body[offset:])
+        for m in _NEXT_START.finditer(body):
+            canonical = _e164(body[m.end() :])
             if canonical is not None:
-                return Candidate(canonical, start=start + len(body[:offset].encode()), end=end)
+                return Candidate(canonical, start=start + len(body[: m.end()].encode()), end=end)
         return None
 
     def scan_regions(self, text: str, regions: Sequence[Region] | None) -> Iterator[tuple[int, int, Candidate]]:

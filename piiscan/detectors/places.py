@@ -71,17 +71,22 @@ _WORD = r"[A-Z\xc3'][A-Za-z\x80-\xff'.\-]{0,63}"
 _BOUNDED_NAME = _WORD + r"(?:[ \-](?:" + _WORD + r"|" + _PARTICLE + r")){0,3}"
 TRIGGER_WIDTH = 320  # bytes: the longest trigger (17) + 8 spaces + 4 words of 65 + the end (tested)
 BIRTH_WIDTH = 360  # bytes: two labels of at most 17 with spaces and a slash, a line break, the name (tested)
+# where a match starts (Pattern.late_head): Python's re, looking for the start everywhere within
+# reach, took 55 µs a match, as much as the rest of the pass for logs that name a town a line in six
+_TRIGGER = r"\b(?i:" + _alternation(TRIGGERS) + ")"
+_BIRTH_LABEL = r"\b(?i:" + _alternation(BIRTH_LABELS) + ")"
 
 PATTERNS = (
-    Pattern(r"\b(?i:" + _alternation(TRIGGERS) + r")[ \t]{1,8}" + _BOUNDED_NAME + _END, 0.85, late_start=TRIGGER_WIDTH),
+    Pattern(_TRIGGER + r"[ \t]{1,8}" + _BOUNDED_NAME + _END, 0.85, late_start=TRIGGER_WIDTH, late_head=_TRIGGER),
     # an address label: the place ends the line (or a segment of it)
     Pattern(r"\b(?i:" + _alternation(LABELS) + r")[ \t]*[:=]" + _LINE_WORDS + r"[ \t]+" + _CAP + _END, 0.8),
     # an identity document's place of birth
     Pattern(
-        r"\b(?i:" + _alternation(BIRTH_LABELS) + r")(?:[ \t]{0,8}/[ \t]{0,8}(?i:" + _alternation(BIRTH_LABELS) + r"))?"
+        _BIRTH_LABEL + r"(?:[ \t]{0,8}/[ \t]{0,8}(?i:" + _alternation(BIRTH_LABELS) + r"))?"
         r"[ \t]{0,8}:?[ \t]{0,8}\r?\n?[ \t]{0,8}" + _BOUNDED_NAME + _END,
         0.85,
         late_start=BIRTH_WIDTH,
+        late_head=_BIRTH_LABEL,
     ),
 )
 

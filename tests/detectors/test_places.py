@@ -123,3 +123,19 @@ def test_late_start_gives_the_starts_the_pass_would_have_given() -> None:
 )
 def test_round2_place_of_birth(text: str, place: str, canonical: str) -> None:
     assert found(text) == [(place, h("LOCATION", canonical))]
+
+
+def test_where_a_late_start_pattern_begins_its_head_begins_and_no_two_heads_end_together() -> None:
+    """The pass reports where a late-start pattern's head starts (the leftmost start for each end)
+    and the pattern's start is looked for only there: so each pattern opens with its head, and no
+    trigger ends another at a word's start (`in` would hide `woont in`'s start)."""
+    from piiscan.detectors.places import BIRTH_LABELS, TRIGGERS
+
+    heads = [p for p in PlaceDetector.patterns if p.late_head]
+    assert len(heads) == 2
+    for pattern in heads:
+        assert pattern.regex.startswith(pattern.late_head)
+    for words in (TRIGGERS, BIRTH_LABELS):
+        for word in words:
+            for other in words:
+                assert other == word or not (word.endswith(" " + other) or word.endswith("-" + other))

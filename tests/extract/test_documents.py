@@ -181,6 +181,57 @@ def test_spreadsheet_header_is_context_for_the_cells_below(tmp_path: Path) -> No
     ]
 
 
+def test_a_sheet_is_read_as_the_same_table_saved_as_csv(tmp_path: Path) -> None:
+    """A cell's context is its own text and the header above it, never the cell beside it (a
+    label beside a bare number makes no BSN in a CSV file either); the header names the fields of
+    the records that record detectors read (a position in `lat` and `lon`), told at its cell."""
+    import openpyxl
+
+    rows = [["naam", "lat", "lon", "nummer"], ["J. Jansen", 52.37276, 4.89528, "111222333"], ["BSN", "111222333"]]
+    book = openpyxl.Workbook()
+    book.active.title = "Ritten"
+    for row in rows:
+        book.active.append(row)
+    book.save(tmp_path / "ritten.xlsx")
+    (tmp_path / "ritten.csv").write_text("".join(",".join(map(str, row)) + "\n" for row in rows))
+    entities = ("--entities", "NL_BSN,GPS_COORDINATES")
+    as_csv = run_scan(tmp_path, str(tmp_path / "ritten.csv"), *entities, out_name="csv")
+    [position] = located(as_csv.rows("findings"), "record", "field", "entity", "value_hash")
+    assert position[:3] == (0, "lat", "GPS_COORDINATES")
+    scan = run_scan(tmp_path, str(tmp_path / "ritten.xlsx"), *entities)
+    assert scan.exit_code == 0, scan.result.output
+    assert located(scan.rows("findings"), "page", "record", "field", "entity", "value_hash") == [
+        (1, 1, "Ritten!B2", "GPS_COORDINATES", position[3])
+    ]
+
+
+def test_sheet_cells_of_every_kind(tmp_path: Path) -> None:
+    """Numbers are read as `str` writes them, dates too, booleans not at all; a merged range is its
+    first cell; a formula is its cached value; blank rows keep the rows below at their record."""
+    import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Data"
+    sheet.append(["bsn", "geboortedatum", "actief"])
+    sheet.append([123456782, datetime.date(1980, 1, 2), True])
+    sheet.append([])
+    sheet.append([])
+    sheet.merge_cells("A5:C5")
+    sheet["A5"] = "rekening NL91ABNA0417164300"
+    sheet["A6"] = "=A5"  # no cached value: openpyxl wrote none, nothing is evaluated
+    book.save(tmp_path / "data.xlsx")
+    scan = run_scan(tmp_path, str(tmp_path / "data.xlsx"), "--entities", "NL_BSN,IBAN_CODE,DATE_OF_BIRTH")
+    assert scan.exit_code == 0, scan.result.output
+    assert located(scan.rows("findings"), "page", "record", "field", "entity") == [
+        (1, 1, "Data!A2", "NL_BSN"),
+        (1, 1, "Data!B2", "DATE_OF_BIRTH"),
+        (1, 4, "Data!A5", "IBAN_CODE"),
+    ]
+
+
 def test_document_table_titles_are_context_for_the_cells_below(tmp_path: Path) -> None:
     import docx
 
