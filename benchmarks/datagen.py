@@ -269,3 +269,20 @@ WRITERS = {
     "telemetry": (".ndjson", write_telemetry),
 }
 WRITERS_BINARY = {"parquet": (".parquet", write_parquet), "xlsx": (".xlsx", write_xlsx)}
+
+
+#: the mixed estate of issue 9: by bytes mostly NDJSON telemetry, the rest support logs, chats and CSV exports
+ESTATE_SHARES = (("telemetry", 0.78), ("text", 0.14), ("csv", 0.08))
+
+
+def write_estate(folder: Path, size: int, objects: int, seed: int = 1) -> None:
+    """`objects` small files of about `size` bytes in all, in folders of 500, shared out as
+    `ESTATE_SHARES` (a GPS-tracker company's bucket: device uploads, support logs, CRM exports)."""
+    rng = random.Random(seed)
+    per_object = size / objects
+    for i in range(objects):
+        kind = rng.choices([k for k, _ in ESTATE_SHARES], [w for _, w in ESTATE_SHARES])[0]
+        suffix, writer = WRITERS[kind]
+        sub = folder / f"{kind}-{i // 500:03d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        writer(sub / f"{i:06d}{suffix}", int(per_object * rng.uniform(0.2, 1.8)), seed=seed * 100_000 + i)

@@ -54,9 +54,9 @@ class Run:
     process_peaks_mb: tuple[float, ...]  # every process's own peak, largest first
 
 
-def measure(cmd: Sequence[str], env: Mapping[str, str] | None = None) -> Run:
+def measure(cmd: Sequence[str], env: Mapping[str, str] | None = None, cwd: str | None = None) -> Run:
     t0 = time.monotonic()
-    child = subprocess.Popen(list(cmd), env=dict(env) if env is not None else None)
+    child = subprocess.Popen(list(cmd), env=dict(env) if env is not None else None, cwd=cwd)
     tree_peak, process_peaks = 0, {}
     while child.poll() is None:
         total, peaks = tree_memory(child.pid)

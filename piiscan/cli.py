@@ -664,6 +664,8 @@ def _gate_options(
     store: StoreOptions | None = None,
 ) -> Any:
     """The --fail-on policies (--fail-on-findings is `any`) and the --baseline scan, checked before scanning."""
+    if not fail_on and not fail_on_findings and not baseline:
+        return [], None  # the gate's tools (and pyarrow.dataset) are not imported for a scan without one
     from piiscan.detectors import known_entities
     from piiscan.hashing import key_fingerprint
     from piiscan.tools.baseline import BaselineError

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pyarrow.compute as pc
-
 from piiscan.model import Finding, FindingColumns, Locator, Record, TableBatch, TextUnit
 
 MARKER = "piiscan:allow"
@@ -74,6 +72,8 @@ def drop_allowed_batch(
     marked value's line (or record, where values have no line), and a marked row's record findings."""
     if not findings:
         return findings
+    import pyarrow.compute as pc  # here: a scan of text alone never loads it (0.1 s at start-up)
+
     places: set[tuple[str, int] | None] = set()
     records: set[int] = set()
     for column in batch.columns:

@@ -21,9 +21,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import translate
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 from stdnum import luhn
 from stdnum.iso7064 import mod_11_2, mod_97_10
 
@@ -32,7 +31,9 @@ from piiscan.detectors.base import Candidate, Pattern
 from piiscan.hashing import Hasher
 from piiscan.limits import DEFAULT_LIMITS
 from piiscan.model import Finding
-from piiscan.tools.rules import RulesError, load_pack
+
+if TYPE_CHECKING:
+    import jsonschema
 
 _WORD = {"type": "array", "items": {"type": "string", "minLength": 1}}
 _ENTITY = {"type": "string", "pattern": r"^[A-Z][A-Z0-9_]*$"}
@@ -249,6 +250,9 @@ def load_rule_packs(paths: Sequence[str | Path], key: bytes) -> RulePacks:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    # jsonschema, YAML and the rules tools cost 0.2 s at start-up: only a scan with --rules pays it
+    from piiscan.tools.rules import RulesError, load_pack
+
     try:
         return load_pack(path, "", SCHEMA, _safe_message)
     except RulesError as exc:

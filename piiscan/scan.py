@@ -632,8 +632,8 @@ def _scanning_heap() -> Iterator[None]:
 
 
 def _init_worker(options: ScanOptions) -> None:
-    global _WORKER
-    _WORKER = _Worker(options)
+    # a forked worker keeps the parent's engine (detectors built, patterns compiled) when the options match
+    _worker_for(options).names.take_seals()  # the parent writes the tokens it sealed itself
     _tune_heap()  # a worker process lives for one scan
 
 
@@ -825,12 +825,15 @@ def run_scan(
                     ref = item.ref if isinstance(item, Skipped) else item
                     if ref.uri.startswith(own):
                         continue  # the scan directory itself, inside a scanned folder or prefix
-                    # as the scan directory names it (sealed by the worker that reads it, or below)
-                    shown = names.uri(ref.uri, seal=False)[0]
-                    if index is not None:
-                        index.seen.add(shown)
-                    if state.is_done(shown, ref.version):
-                        continue  # committed by an earlier attempt of this scan
+                    shown = ""
+                    if index is not None or state.done:
+                        # as the scan directory names it (sealed by the worker that reads it, or
+                        # below); only to compare with an earlier scan: not a name scan per object here
+                        shown = names.uri(ref.uri, seal=False)[0]
+                        if index is not None:
+                            index.seen.add(shown)
+                        if state.is_done(shown, ref.version):
+                            continue  # committed by an earlier attempt of this scan
                     if isinstance(item, Skipped):
                         if declared and not ref.region:
                             item = replace(item, ref=replace(ref, region=declared))

@@ -98,12 +98,16 @@ STATUS_CARRIED = "carried"
 STAGES = ("list", "read", "extract", "detect", "write")
 
 
+#: each table's column names (a schema's `names` builds a new list at every call)
+_COLUMNS = {table: tuple(schema.names) for table, schema in TABLES.items()}
+
+
 class Rows:
     """Column-wise row buffers for the three tables: cheap to append, to pickle and to write."""
 
     def __init__(self) -> None:
         self.columns: dict[str, dict[str, list[Any]]] = {
-            table: {name: [] for name in schema.names} for table, schema in TABLES.items()
+            table: {name: [] for name in names} for table, names in _COLUMNS.items()
         }
 
     def add(self, table: str, row: Mapping[str, Any]) -> None:
@@ -115,8 +119,11 @@ class Rows:
 
     def extend(self, other: Rows) -> None:
         for table, cols in other.columns.items():
+            if not cols["scan_id"]:
+                continue  # most objects add to two tables of five
+            mine = self.columns[table]
             for name, values in cols.items():
-                self.columns[table][name].extend(values)
+                mine[name].extend(values)
 
     def take(self, table: str) -> pa.Table:
         cols = self.columns[table]

@@ -32,15 +32,17 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from piiscan.redact import safe_message
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
 
 #: attempts per S3 request (the SDK's standard backoff with jitter), as the S3 connector allows
 S3_ATTEMPTS = 10
@@ -222,6 +224,8 @@ class Store:
 
     def dataset(self, names: list[str], schema: pa.Schema) -> ds.Dataset:
         """A Parquet dataset over the files `names`, read lazily with `schema`."""
+        import pyarrow.dataset as ds  # 0.1 s to import: a scan that only writes never needs it
+
         return ds.dataset([self.path(n) for n in names], schema=schema, format="parquet", filesystem=self.fs)
 
 

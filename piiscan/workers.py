@@ -128,15 +128,16 @@ class WorkerPool(Generic[_R]):
         finish: Callable[[_R], None],
         lost: Callable[[tuple[Any, ...], str], Iterable[tuple[Any, ...]]],
     ) -> None:
-        """Run every job (`jobs` is read only as workers become free), handing each result to
+        """Run every job (`jobs` is read one job ahead of the workers), handing each result to
         `finish`; a job whose worker died goes to `lost` with the reason, and the jobs it returns
         run before any new one. A job's exception is raised here."""
         source = iter(jobs)
         again: deque[tuple[Any, ...]] = deque()
+        ahead: deque[tuple[Any, ...]] = deque()  # the next new job, made while the workers are busy
         listing = True
         while True:
-            while self._idle and (again or listing):
-                job = again.popleft() if again else next(source, None)
+            while self._idle and (again or ahead or listing):
+                job = again.popleft() if again else ahead.popleft() if ahead else next(source, None)
                 if job is None:
                     listing = False
                     break
@@ -151,6 +152,13 @@ class WorkerPool(Generic[_R]):
                 self._busy[proc] = job
             if not self._busy:
                 return
+            if listing and not ahead:
+                # a worker that finishes gets its next job at once, not after the listing made it
+                job = next(source, None)
+                if job is None:
+                    listing = False
+                else:
+                    ahead.append(job)
             ready = set(wait([c for p in self._busy for c in (p.conn, p.process.sentinel)]))
             for proc in [p for p in self._busy if p.conn in ready or p.process.sentinel in ready]:
                 job = self._busy.pop(proc)

@@ -4,11 +4,13 @@ worker reading a file through /proc (psutil) and kills it, as the OOM killer wou
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -179,3 +181,22 @@ def _open_files(process: psutil.Process) -> list[psutil._common.popenfile]:
         return process.open_files()
     except psutil.Error:
         return []
+
+
+def test_a_forked_worker_keeps_the_engine_its_parent_built(tmp_path: Path) -> None:
+    """The parent of a pool builds a worker (its detectors and engine) to mask names before it
+    forks: a worker process starts with it instead of building its own again."""
+    from piiscan import scan
+
+    options = scan.ScanOptions(scan_id="s", key=b"k" * 32, out=str(tmp_path))
+    thresholds = gc.get_threshold()
+    parent = scan._worker_for(options)
+    try:
+        scan._init_worker(options)  # what a forked worker process runs first
+        assert scan._WORKER is parent
+        scan._init_worker(replace(options, scan_id="other"))  # other options: a worker of its own
+        assert scan._WORKER is not parent
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+        scan._end_in_process_worker()

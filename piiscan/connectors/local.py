@@ -110,7 +110,7 @@ class LocalConnector(Connector):
             return
         try:
             lst = path.lstat()
-            st = path.stat()
+            st = path.stat() if stat.S_ISLNK(lst.st_mode) else lst  # one system call for a plain file
         except OSError as exc:
             yield ListFailure(file_uri(path), type(exc).__name__, exc.strerror or "cannot stat", fatal=False)
             return

@@ -12,12 +12,17 @@ throttling, 5xx and connection errors, plus client-side rate limiting once S3 sa
 
 from __future__ import annotations
 
+import functools
+import json
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import IO, Any
 
 import boto3
+import botocore.loaders
 import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
@@ -25,7 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.utils import parse_timestamp
 
 from piiscan.connectors.base import BucketConnector, Listing, Page, Selection, Skipped, SourceError
-from piiscan.connectors.options import S3Options
+from piiscan.connectors.options import ConnectorOptions, S3Options
 from piiscan.model import ObjectRef
 
 #: storage classes whose objects must be restored before they can be read
@@ -51,12 +56,15 @@ def split_uri(uri: str) -> tuple[str, str]:
 
 
 def timestamp(value: str) -> datetime:
-    """A time in a response: ISO 8601 (LastModified in a listing) read by the standard library,
-    anything else by botocore's own parser. Its default, dateutil, took 78% of parsing a page of
-    1,000 keys: 5,700 keys per CPU second, against 22,000 so (benchmarks/cluster.py).
+    """A time in a response: ISO 8601 (LastModified in a listing) and HTTP dates (the Last-Modified
+    header of every GET) read by the standard library, anything else by botocore's own parser. Its
+    default, dateutil, took 78% of parsing a page of 1,000 keys: 5,700 keys per CPU second, against
+    22,000 so (benchmarks/cluster.py); and a tenth of a GET's CPU.
 
     >>> timestamp("2026-11-01T10:00:00.000Z")
     datetime.datetime(2026, 11, 1, 10, 0, tzinfo=datetime.timezone.utc)
+    >>> timestamp("Thu, 26 Nov 2026 19:45:12 GMT")
+    datetime.datetime(2026, 11, 26, 19, 45, 12, tzinfo=datetime.timezone.utc)
     """
     try:
         parsed = datetime.fromisoformat(value)
@@ -64,11 +72,27 @@ def timestamp(value: str) -> datetime:
             return parsed
     except (TypeError, ValueError):
         pass
+    try:
+        parsed = parsedate_to_datetime(value)
+        if parsed.tzinfo is not None:
+            return parsed
+    except (TypeError, ValueError, IndexError):
+        pass
     return parse_timestamp(value)
 
 
-def make_client(options: S3Options) -> Any:
-    """An S3 client from boto3's credential chain, with tuned retries and timeouts."""
+def make_session(options: S3Options) -> boto3.session.Session:
+    """A boto3 session on boto3's credential chain, whose clients parse times quickly (`timestamp`).
+    Its loader keeps S3's service model and endpoint rules: a client made from it costs 10 ms of
+    CPU, one made with a session of its own 200 ms (read and parsed again)."""
+    core = botocore.session.get_session()
+    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=timestamp)
+    return boto3.session.Session(botocore_session=core, profile_name=options.profile)
+
+
+def make_client(options: S3Options, session: boto3.session.Session | None = None) -> Any:
+    """An S3 client from boto3's credential chain, with tuned retries and timeouts (from `session`,
+    else a session of its own; a session is not thread-safe: make its clients one at a time)."""
     config = Config(
         retries={"mode": "adaptive", "max_attempts": options.max_attempts},
         connect_timeout=10,
@@ -76,10 +100,38 @@ def make_client(options: S3Options) -> Any:
         max_pool_connections=max(10, (options.io_threads or 0) * 2),
         signature_version=UNSIGNED if options.anonymous else None,
     )
-    core = botocore.session.get_session()
-    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=timestamp)
-    session = boto3.session.Session(botocore_session=core, profile_name=options.profile)
-    return session.client("s3", endpoint_url=options.endpoint_url or None, config=config)
+    client = (session or make_session(options)).client("s3", endpoint_url=options.endpoint_url or None, config=config)
+    _cache_endpoints(client)
+    return client
+
+
+#: endpoint parameters that S3's endpoint rules never read, though botocore passes them: the
+#: key made every GetObject miss botocore's endpoint cache (keyed by every parameter), and the
+#: whole rule set ran again for each object read (a quarter of a GET's CPU on 1 KB objects)
+_UNREAD_ENDPOINT_PARAMETERS = ("Key", "Prefix", "CopySource")
+
+
+def _cache_endpoints(client: Any) -> None:
+    """Leave the endpoint parameters no rule reads out of `client`'s endpoint resolution, so that
+    its cache answers every request to a bucket after the first. Only where this botocore's rule
+    set indeed never reads them; otherwise the client is left as it is."""
+    resolver = getattr(client, "_ruleset_resolver", None)
+    parameters = getattr(resolver, "_param_definitions", None)
+    if not isinstance(parameters, dict):
+        return
+    for name in _unread_endpoint_parameters():
+        parameters.pop(name, None)
+
+
+@functools.cache
+def _unread_endpoint_parameters() -> tuple[str, ...]:
+    """Of `_UNREAD_ENDPOINT_PARAMETERS`, those the installed botocore's S3 rule set declares and never reads."""
+    rules = botocore.loaders.create_loader().load_service_model("s3", "endpoint-rule-set-1")
+    text = json.dumps(rules.get("rules", []))
+    declared = rules.get("parameters", {})
+    return tuple(
+        name for name in _UNREAD_ENDPOINT_PARAMETERS if name in declared and json.dumps({"ref": name}) not in text
+    )
 
 
 def _code(exc: ClientError) -> str:
@@ -113,8 +165,20 @@ class S3Connector(BucketConnector):
     options_type = S3Options
     options: S3Options
 
+    def __init__(self, options: ConnectorOptions | None = None) -> None:
+        super().__init__(options)
+        self._session: boto3.session.Session | None = None
+        self._session_lock = threading.Lock()
+
     def make_client(self) -> Any:
-        return make_client(self.options)
+        """A client for the calling thread, from the connector's one session."""
+        return self._client(self.options)
+
+    def _client(self, options: S3Options) -> Any:
+        with self._session_lock:  # a session makes one client at a time
+            if self._session is None:
+                self._session = make_session(self.options)
+            return make_client(options, self._session)
 
     def check(self, uri: str) -> None:
         if self.options.anonymous:
@@ -178,7 +242,7 @@ class S3Connector(BucketConnector):
     def bucket_region(self, bucket: str) -> str | None:
         # the first request to a bucket, with fewer attempts: one that cannot be reached at all is
         # named within seconds, not after a minute of silent retries
-        reach = make_client(replace(self.options, max_attempts=min(self.options.max_attempts, REACH_ATTEMPTS)))
+        reach = self._client(replace(self.options, max_attempts=min(self.options.max_attempts, REACH_ATTEMPTS)))
         try:
             loc = reach.get_bucket_location(Bucket=bucket).get("LocationConstraint")
             return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(loc, loc)

@@ -17,10 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.json as pj
 
 from piiscan.extract.base import ExtractContext, Extractor
 from piiscan.extract.cells import CellPacker, cell_text
@@ -250,16 +247,20 @@ def _line_batches(stream: IO[bytes], ctx: ExtractContext) -> Events:
     structs, arrays lists); a block it refuses, or would not read as Python's json does (a line
     that is no object, a blank line, a key whose type changes, a whole number too large for a
     double), is read by the row road instead."""
+    import numpy as np
+
     from piiscan.extract.columnar import byte_blocks, table_batch  # columnar reads JSON paths from here
 
     line = 1
     as_text: dict[str, pa.DataType] = {}  # fields pyarrow would read as times: read as written
     for block in byte_blocks(stream, BLOCK_BYTES, _after_last_line):
+        rows = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+        head = b""
         if line == 1:  # the times among the first lines' fields, so the block is parsed once, not twice
             head = block[: _after_last_line(block[:_HEAD_BYTES]) or len(block)]
-            _parse_lines(head, head.count(b"\n") + (0 if head.endswith(b"\n") else 1), as_text)
-        rows = block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-        table = _parse_lines(block, rows, as_text)
+            table = _parse_lines(head, head.count(b"\n") + (0 if head.endswith(b"\n") else 1), as_text)
+        if len(head) < len(block):  # a small file's head is all of it: parsed once
+            table = _parse_lines(block, rows, as_text)
         if table is None:
             yield RowFallback()
             yield from _lines(io.StringIO(block.decode("utf-8", "replace"), newline=""), ctx, line)
@@ -279,6 +280,8 @@ def _after_last_line(pending: bytes) -> int:
 
 def _parse_lines(block: bytes, rows: int, as_text: dict[str, pa.DataType]) -> pa.Table | None:
     """The block's lines as a table, one row per line, or None (see `_line_batches`)."""
+    import pyarrow.json as pj  # here, not at start-up: a scan without JSON Lines never needs it
+
     if block.count(b"\r") != block.count(b"\r\n"):
         return None  # a lone carriage return ends a line for Python, not for pyarrow
     options = pj.ReadOptions(use_threads=False, block_size=len(block) + 1)
@@ -314,6 +317,8 @@ def _as_text(kind: pa.DataType) -> pa.DataType:
 def _too_large(column: pa.ChunkedArray) -> bool:
     """Whether a number column holds a whole number beyond a double's exact range: it may have
     been written as an integer that Python reads exactly."""
+    import pyarrow.compute as pc
+
     kind = column.type
     if pa.types.is_floating(kind):
         return bool(pc.any(pc.greater_equal(pc.abs(column), 2.0**53)).as_py())

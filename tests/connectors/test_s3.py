@@ -277,3 +277,27 @@ def test_local_s3_and_gcs_give_the_same_findings(tmp_path: Path) -> None:
 
 def test_connector_is_registered_with_its_extra() -> None:
     assert isinstance(connector_for("s3"), S3Connector)
+
+
+def test_reads_of_one_bucket_resolve_its_endpoint_once() -> None:
+    """S3's endpoint rules never read an object's key: botocore's endpoint cache answers every read
+    after the first (it missed on each new key, and the whole rule set ran again for every object)."""
+    from botocore.endpoint_provider import EndpointProvider
+
+    bucket = new_bucket_name("endpoint")
+    client = s3_client(moto_endpoint())
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    for i in range(20):
+        client.put_object(Bucket=bucket, Key=f"k/{i:02d}.txt", Body=f"object {i}".encode())
+    connector = S3Connector(S3Options())
+    refs = list(connector.list(f"s3://{bucket}/k", Selection()))
+    with connector.open(refs[0]) as first:
+        assert first.read() == b"object 0"
+    misses = EndpointProvider.resolve_endpoint.cache_info().misses
+    bodies = []
+    for ref in refs:
+        with connector.open(ref) as body:
+            bodies.append(body.read())
+    assert EndpointProvider.resolve_endpoint.cache_info().misses == misses
+    assert bodies == [f"object {i}".encode() for i in range(20)]
+    connector.close()
