@@ -17,7 +17,7 @@ import os
 import re
 import threading
 from bisect import bisect_left, insort
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,6 +117,7 @@ class _HyperscanBackend:
             mine = {i: (regexes[i], som) for i, (hint, _) in gated.items() if hint == h}
             width = max((w for hint, w in gated.values() if hint == h), default=0)
             self._near.append((_compiled_database(hyperscan, mine) if mine else None, width, hint_reach[h]))
+        self._near_dbs = frozenset(h for h, near in enumerate(self._near) if near[0] is not None)
         # a scratch per database: the first pass's, the gated patterns', each hint's
         dbs = [self._db, self._gated_all, *(near[0] for near in self._near)]
         self._scratches = [hyperscan.Scratch(db) if db is not None else None for db in dbs]
@@ -129,12 +130,17 @@ class _HyperscanBackend:
         return scratches
 
     def matches(
-        self, data: bytes, near_hints: bool = False
+        self,
+        data: bytes,
+        near_hints: bool = False,
+        everywhere: Callable[[list[tuple[int, int]]], Collection[int]] | None = None,
     ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]] | None]:
         """Candidate matches (start, end, pattern), and (start, hint) of context hints.
 
         With `near_hints`, a context-gated pattern's matches are reported only where one of its
         hints stands within reach (`_Near.hinted` decides which of them count); else everywhere.
+        `everywhere`, told the hints seen, names the hints whose patterns are reported everywhere
+        all the same (where context may come from elsewhere: a column's name, records before).
         """
         out: list[tuple[int, int, int]] = []
         hints: list[tuple[int, int]] = []
@@ -157,8 +163,9 @@ class _HyperscanBackend:
         scratches = self._thread_scratches()
         self._db.scan(data, match_event_handler=on_match, scratch=scratches[0])
         if self._gated_all is not None:
-            if near_hints:
-                self._scan_near_hints(data, hints, out, scratches[2:])
+            wide = frozenset(everywhere(hints)) if near_hints and everywhere is not None else frozenset()
+            if near_hints and not self._near_dbs <= wide:
+                self._scan_near_hints(data, hints, out, scratches[2:], wide)
             else:
                 self._gated_all.scan(data, match_event_handler=on_match, scratch=scratches[1])
         if ended:
@@ -195,11 +202,17 @@ class _HyperscanBackend:
                     break
 
     def _scan_near_hints(
-        self, data: bytes, hints: list[tuple[int, int]], out: list[tuple[int, int, int]], scratches: list[Any]
+        self,
+        data: bytes,
+        hints: list[tuple[int, int]],
+        out: list[tuple[int, int, int]],
+        scratches: list[Any],
+        wide: frozenset[int],
     ) -> None:
-        """The gated patterns' matches within reach of their hints: each hint's windows merged,
-        each window scanned with a margin so that a match in it is one the whole text holds."""
-        if not hints:
+        """The gated patterns' matches within reach of their hints (over all the text for the hints
+        in `wide`): each hint's windows merged, each window scanned with a margin so that a match
+        in it is one the whole text holds."""
+        if not hints and not wide:
             return
         spread = 1 if data.isascii() else 4  # the most bytes a character takes (`_Near.spread`)
         after = CONTEXT_AFTER * spread
@@ -212,7 +225,7 @@ class _HyperscanBackend:
                 offset = window[0]
                 append((start + offset, end + offset, pid))
 
-        starts_of: dict[int, list[int]] = {}
+        starts_of: dict[int, list[int]] = {h: [] for h in wide}
         for start, h in hints:
             starts_of.setdefault(h, []).append(start)
         for h, starts in starts_of.items():
@@ -230,7 +243,8 @@ class _HyperscanBackend:
                     runs[-1][1] = hi
                 else:
                     runs.append([lo, hi])
-            if len(runs) * _WINDOW_COST > size:  # a word seen everywhere: one scan of all is cheaper
+            # a word seen everywhere (one scan of all is cheaper), or context from elsewhere
+            if h in wide or len(runs) * _WINDOW_COST > size:
                 runs = [[0, size]]
             for lo, hi in runs:
                 # a byte more each side than a match can take: assertions (\b, ^) see what they
@@ -287,7 +301,12 @@ class _ReBackend:
     def __init__(self, regexes: Sequence[str], hints: Sequence[str] = ()) -> None:
         self._compiled = [re.compile(r.encode()) for r in regexes]
 
-    def matches(self, data: bytes, near_hints: bool = False) -> tuple[list[tuple[int, int, int]], None]:
+    def matches(
+        self,
+        data: bytes,
+        near_hints: bool = False,
+        everywhere: Callable[[list[tuple[int, int]]], Collection[int]] | None = None,
+    ) -> tuple[list[tuple[int, int, int]], None]:
         """Candidate matches (start, end, pattern); no context hints (context is looked for in full)."""
         out: list[tuple[int, int, int]] = []
         for pid, rx in enumerate(self._compiled):
@@ -319,7 +338,12 @@ class _Re2Backend:
         self._set.Compile()
         self._compiled = [re2.compile(r.encode(), options) for r in regexes]
 
-    def matches(self, data: bytes, near_hints: bool = False) -> tuple[list[tuple[int, int, int]], None]:
+    def matches(
+        self,
+        data: bytes,
+        near_hints: bool = False,
+        everywhere: Callable[[list[tuple[int, int]]], Collection[int]] | None = None,
+    ) -> tuple[list[tuple[int, int, int]], None]:
         out: list[tuple[int, int, int]] = []
         for pid in sorted(self._set.Match(data) or ()):  # None: no pattern occurs
             search = self._compiled[pid].search
