@@ -52,7 +52,29 @@ def _words_regex(words: Sequence[str]) -> re.Pattern[str] | None:
         return None
     alternatives = "|".join(re.escape(w.lower()).replace(r"\ ", r"[\s_\-]*") for w in words)
     # a word may start a longer one (bsn-nummer, rekeningnummer) but not end inside one
-    return re.compile(rf"(?<![a-z0-9])(?:{alternatives})")
+    rx = re.compile(rf"(?<![a-z0-9])(?:{alternatives})")
+    _UNGUARDED.setdefault(rx, re.compile(f"(?:{alternatives})"))
+    return rx
+
+
+#: each `_words_regex` without its look-behind: `re` skips ahead to where a word's first letter
+#: stands only in a pattern that starts with one, so `_found` runs it and checks the letter before
+_UNGUARDED: dict[re.Pattern[str], re.Pattern[str]] = {}
+
+
+def _found(rx: re.Pattern[str], text: str, start: int, end: int) -> bool:
+    """Whether `rx.search(text, start, end)` finds a match (a `_words_regex`'s, in a few µs less)."""
+    unguarded = _UNGUARDED.get(rx)
+    if unguarded is None:
+        return rx.search(text, start, end) is not None
+    search = unguarded.search
+    m = search(text, start, end)
+    while m is not None:
+        at = m.start()
+        if at == 0 or not ("a" <= (before := text[at - 1]) <= "z" or "0" <= before <= "9"):
+            return True
+        m = search(text, at + 1, end)
+    return False
 
 
 def _hint_regex(words: Sequence[str]) -> str | None:
@@ -894,8 +916,9 @@ class _Near:
         lo, hi = _lines_above(text, start, lines) if lines else _bounds(text, start, end)
         lowered = self.lowered()
         if len(lowered) != len(text):  # a character whose lower case is longer (İ): offsets shift
-            return rx.search(text[lo:hi].lower()) is not None
-        return rx.search(lowered, lo, hi) is not None
+            window = text[lo:hi].lower()
+            return _found(rx, window, 0, len(window))
+        return _found(rx, lowered, lo, hi)
 
     def __call__(
         self, di: int, start: int, end: int, bstart: int | None = None, bend: int | None = None
