@@ -619,16 +619,17 @@ class Engine:
 
     def _findings(self, unit: TextUnit, near: _Near, hits: list[_Hit], min_score: float) -> list[Finding]:
         findings: list[Finding] = []
-        hits.sort(key=_first)
+        # in text order (ties: the order they were made in), as `_dedupe` takes them
+        hits.sort(key=_SPAN)
         text = unit.text
         base = unit.locator
         index = unit.index
-        described = self._described
+        described, about, negatives, search = self._described, self._about, self._negative, near._search
         # newlines before the current hit, counted from the previous hit: linear in the text
         counted_to = newlines = 0
         for start, end, di, cand, score, locator in hits:
-            entity, detector_id, negative_boost = self._about[di]
-            if negative_boost and near.negative(di, start, end):
+            entity, detector_id, negative_boost = about[di]
+            if negative_boost and search(negatives[di], start, end):  # type: ignore[arg-type]
                 score -= negative_boost
             score = 1.0 if score > 1.0 else 0.0 if score < 0.0 else score
             if score < min_score:
@@ -987,20 +988,14 @@ class _Near:
             found = fields[name] = ctx.search(name.lower()) is not None
         return found
 
-    def negative(self, di: int, start: int, end: int) -> bool:
-        rx = self._engine._negative[di]
-        return rx is not None and self._search(rx, start, end)
 
-
-def _first(hit: _Hit) -> int:
-    return hit[0]
-
-
-_START_END = operator.attrgetter("start", "end")
+#: a hit's start and end
+_SPAN = operator.itemgetter(0, 1)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
-    """One finding per occurrence: of overlapping findings keep the best-scored, then longest.
+    """One finding per occurrence, of findings sorted by start and end: of overlapping findings
+    keep the best-scored, then longest.
 
     The same detector matching one value twice (several pattern ends) collapses to one; two
     entities claiming the same characters keep the better-scored one (both when scored alike),
@@ -1009,7 +1004,6 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     """
     if len(findings) < 2:
         return findings
-    findings.sort(key=_START_END)
     out: list[Finding] = []
     cluster: list[Finding] = []
     cluster_end = -1
