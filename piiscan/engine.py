@@ -97,6 +97,11 @@ def _hint_regex(words: Sequence[str]) -> str | None:
     return f"(?:^|[^A-Za-z0-9])(?:{'|'.join(sorted(set(pieces)))})" if pieces else None
 
 
+#: told the context hints a first phase saw (start, hint), the hints whose gated patterns must run
+#: over the whole text all the same (`_HyperscanBackend.matches`)
+_Everywhere = Callable[[list[tuple[int, int]]], Collection[int]]
+
+
 class _HyperscanBackend:
     name = "hyperscan"
 
@@ -155,7 +160,7 @@ class _HyperscanBackend:
         self,
         data: bytes,
         near_hints: bool = False,
-        everywhere: Callable[[list[tuple[int, int]]], Collection[int]] | None = None,
+        everywhere: _Everywhere | None = None,
     ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]] | None]:
         """Candidate matches (start, end, pattern), and (start, hint) of context hints.
 
@@ -327,7 +332,7 @@ class _ReBackend:
         self,
         data: bytes,
         near_hints: bool = False,
-        everywhere: Callable[[list[tuple[int, int]]], Collection[int]] | None = None,
+        everywhere: _Everywhere | None = None,
     ) -> tuple[list[tuple[int, int, int]], None]:
         """Candidate matches (start, end, pattern); no context hints (context is looked for in full)."""
         out: list[tuple[int, int, int]] = []
@@ -364,7 +369,7 @@ class _Re2Backend:
         self,
         data: bytes,
         near_hints: bool = False,
-        everywhere: Callable[[list[tuple[int, int]]], Collection[int]] | None = None,
+        everywhere: _Everywhere | None = None,
     ) -> tuple[list[tuple[int, int, int]], None]:
         out: list[tuple[int, int, int]] = []
         for pid in sorted(self._set.Match(data) or ()):  # None: no pattern occurs
