@@ -612,7 +612,28 @@ def _pass_column(
     found = _Found(engine, column, near)
     backend = engine._backend
     if backend is not None:
-        matches, hinted = backend.matches(data)
+        # a gated detector's patterns run over the whole column where its name gives them context
+        # or records before may (`RecordWindow`), else only within reach of its hints: a value's
+        # context window stays inside the value, as on plain text
+        name = unit.field_at(0) if unit.field_at is not None else None
+        named = {
+            h
+            for h, di in enumerate(engine._hint_detector)
+            if near._field(di, engine._context[di], name)  # type: ignore[arg-type]
+        }
+
+        def everywhere(hints: list[tuple[int, int]]) -> set[int]:
+            if not remember:
+                return named
+            # the window holds a detector's words from records before, or will from this column's
+            seen = {h for _, h in hints}
+            return named | {
+                h
+                for h, di in enumerate(engine._hint_detector)
+                if di in engine._windowed and (h in seen or window.holds(di))  # type: ignore[union-attr]
+            }
+
+        matches, hinted = backend.matches(data, near_hints=True, everywhere=everywhere)
         if remember:
             engine._remember(near, window, data, hinted)  # type: ignore[arg-type]
         if matches:

@@ -234,6 +234,40 @@ def test_a_pair_of_columns_is_judged_as_records_are(kind: pa.DataType) -> None:
     assert detector.masks(values) == [detector.mask(v) for v in values]
 
 
+def test_context_of_gated_candidates_on_both_roads(tmp_path: Path) -> None:
+    """A BSN needs context: from the column's name (everywhere in it), from words near it in its
+    own value, or from the same column's records just before (a chat's question); not from words
+    further away in its value, nor from another column. The column pass looks for such candidates
+    only near context words where the name gives none: both roads find the same, and what they
+    find is exactly this."""
+    src = tmp_path / "in"
+    src.mkdir()
+    far, long = "x" * 80, "x" * 3000  # beyond a value's own context window; beyond the pass's reach
+    (src / "chat.csv").write_text(
+        "id,bericht,bsn,ander\n"
+        f"1,mag ik je bsn?,{BSN},{BSN}\n"  # bsn: its name; ander: no context
+        f"2,{long},{long},bsn\n"
+        f"3,{BSN},x,{long}\n"  # bericht: the question two records up
+        f"4,x,x,{BSN}\n"  # ander: the word two records up
+        + "5,x,x,x\n" * 5
+        + f"10,{BSN},x,x\n",  # bericht: the question too many records up
+        encoding="utf-8",
+    )
+    (src / "named.csv").write_text(f"id,bsn\n1,{long}\n2,{BSN}\n", encoding="utf-8")  # no words: the name
+    (src / "far.csv").write_text(f'id,note\n1,{long}\n2,"bsn {far} {BSN}"\n', encoding="utf-8")
+    (src / "near.csv").write_text(f'id,note\n1,{long}\n2,"{far} {BSN}, mijn bsn"\n', encoding="utf-8")
+    assert_same(tmp_path, src)
+    rows = read_rows(tmp_path / "scan-True", "findings")
+    found = sorted((r["object"].rsplit("/", 1)[-1], r["record"], r["field"]) for r in rows if r["entity"] == "NL_BSN")
+    assert found == [
+        ("chat.csv", 0, "bsn"),
+        ("chat.csv", 2, "bericht"),
+        ("chat.csv", 3, "ander"),
+        ("named.csv", 1, "bsn"),
+        ("near.csv", 1, "note"),
+    ]
+
+
 def test_small_blocks_cut_between_records_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Blocks of a few dozen bytes: records (quoted newlines too) are never cut, lines and records
     run on across blocks, and a refused block is only itself read row by row."""
