@@ -591,11 +591,16 @@ def _column_text(values: pa.Array) -> _Column:
     data, text, byte_starts, starts = _joined(values)
     exact = data.isascii() or text.encode("utf-8") == data
     char_starts = np.array([*starts, len(text)], dtype=np.int64)
-    one_line = ~pc.match_substring(values, "\n").to_numpy(zero_copy_only=False)
-    wordless = pc.and_(pc.string_is_ascii(values), pc.invert(pc.match_substring_regex(values, "[A-Za-z]")))
-    return _Column(
-        data, text, starts, byte_starts, char_starts, one_line, wordless.to_numpy(zero_copy_only=False), exact
-    )
+    # which values hold a newline, or a letter or non-ASCII byte: counted over the joined bytes
+    # with numpy, not asked of Arrow value by value (a column may be a few values of a small file)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    first, last = byte_starts[:-1], byte_starts[1:] - len(SEPARATOR)
+    newlines = np.concatenate(([0], np.cumsum(raw == 10, dtype=np.int32)))
+    lettered = ((raw | 0x20) - np.uint8(ord("a")) < 26) | (raw >= 0x80)  # a byte past `z` wraps round
+    letters = np.concatenate(([0], np.cumsum(lettered, dtype=np.int32)))
+    one_line = newlines[last] == newlines[first]
+    wordless = letters[last] == letters[first]
+    return _Column(data, text, starts, byte_starts, char_starts, one_line, wordless, exact)
 
 
 def _pass_column(

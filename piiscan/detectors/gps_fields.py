@@ -47,7 +47,6 @@ WGS84 = ("4326", "epsg:4326", "crs84", "urn:ogc:def:crs:ogc:1.3:crs84", "wgs84")
 # $.parent.name or $.parent["name"] or a plain column name
 _LAST = re.compile(r"^(?P<parent>.*?)(?:\.(?P<key>[^.\[\]]+)|\[\"(?P<quoted>[^\"]+)\"\])$")
 _TOKENS = re.compile(r"[A-Z]?[a-zäöüß]+|[A-Z]+(?![a-z])|\d+")
-_FIXED4 = r"^-?[0-9]+\.[0-9]{4},-?[0-9]+\.[0-9]{4}$"  # a canonical position
 _COORDS = re.compile(r"^(?P<base>.*)\.coordinates(?P<idx>(?:\[\d+\])*)\[(?P<axis>[01])\]$")
 
 
@@ -221,16 +220,16 @@ class GpsFieldsDetector(RecordDetector):
         return mask_position(canonical)
 
     def masks(self, canonicals: list[str]) -> list[str]:
-        """`mask` of each canonical form, in native code: every part cut after its first decimal."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        values = pa.array(canonicals, pa.string())
-        if pc.all(pc.match_substring_regex(values, _FIXED4)).as_py() is not False:  # `%.4f,%.4f`: cut by position
-            parts = pc.list_flatten(pc.split_pattern(values, ","))
-            cut = pc.binary_join_element_wise(pc.utf8_slice_codeunits(parts, 0, -3), "***", "")
-            return pc.binary_join_element_wise(cut[0::2], cut[1::2], ",").to_pylist()
-        return pc.replace_substring_regex(values, pattern=r"(\.[0-9])[0-9]*", replacement=r"\1***").to_pylist()
+        """`mask` of each canonical form: a `%.4f,%.4f` pair is cut by position, without a split
+        and a join each."""
+        out = []
+        for value in canonicals:
+            lat, _, lon = value.partition(",")
+            if lat.find(".") == len(lat) - 5 >= 0 and lon.find(".") == len(lon) - 5 >= 0 and "," not in lon:
+                out.append(f"{lat[:-3]}***,{lon[:-3]}***")
+            else:
+                out.append(mask_position(value))
+        return out
 
     def column_pairs(self, names: Sequence[str]) -> tuple[tuple[str, str], ...] | None:
         """The (latitude, longitude) fields of records with these names, for a caller that judges
