@@ -316,12 +316,17 @@ def _record_findings(engine: Engine, batch: TableBatch, out: FindingColumns) -> 
             ]
             out.add(found)
             continue
+        # a pair is judged from its two values alone: once over every group's rows that hold it
+        paired: dict[tuple[str, str], list[np.ndarray]] = {}
         for group_names, pairs, reads, rows in plans:
             if pairs is not None:
-                for lat_path, lon_path in pairs:
-                    _pair_findings(engine, det, batch, lat_path, lon_path, rows, out)
+                for pair in pairs:
+                    paired.setdefault(pair, []).append(rows)
             elif reads:
                 _distinct_findings(engine, det, batch, group_names, reads, rows, out)
+        for (lat_path, lon_path), parts in paired.items():
+            rows = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+            _pair_findings(engine, det, batch, lat_path, lon_path, rows, out)
 
 
 _Plan = tuple[list[str], tuple[tuple[str, str], ...] | None, Sequence[str] | None, np.ndarray]
