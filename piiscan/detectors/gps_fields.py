@@ -220,16 +220,30 @@ class GpsFieldsDetector(RecordDetector):
         return mask_position(canonical)
 
     def masks(self, canonicals: list[str]) -> list[str]:
-        """`mask` of each canonical form: a `%.4f,%.4f` pair is cut by position, without a split
-        and a join each."""
-        out = []
-        for value in canonicals:
-            lat, _, lon = value.partition(",")
-            if lat.find(".") == len(lat) - 5 >= 0 and lon.find(".") == len(lon) - 5 >= 0 and "," not in lon:
-                out.append(f"{lat[:-3]}***,{lon[:-3]}***")
-            else:
-                out.append(mask_position(value))
-        return out
+        """`mask` of each canonical form: where all are `%.4f,%.4f` pairs, each part's last three
+        digits starred at once in the bytes of all of them (a mask is as long as its value)."""
+        import numpy as np
+        import pyarrow as pa
+
+        values = pa.array(canonicals, pa.string())
+        n = len(values)
+        if not n:
+            return []
+        offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[: n + 1]
+        data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[: offsets[-1]].copy()
+        commas, points = np.flatnonzero(data == ord(",")), np.flatnonzero(data == ord("."))
+        ends = offsets[1:]
+        fixed = (
+            len(commas) == n
+            and len(points) == 2 * n
+            and bool((points[0::2] == commas - 5).all() and (points[1::2] == ends - 5).all())
+            and bool((points[0::2] > offsets[:-1]).all() and (commas < ends).all())
+        )
+        if not fixed:
+            return [mask_position(value) for value in canonicals]
+        for back in (1, 2, 3):
+            data[commas - back] = data[ends - back] = ord("*")
+        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data)).to_pylist()
 
     def column_pairs(self, names: Sequence[str]) -> tuple[tuple[str, str], ...] | None:
         """The (latitude, longitude) fields of records with these names, for a caller that judges
