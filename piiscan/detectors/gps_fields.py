@@ -94,6 +94,8 @@ def _score(places: int) -> float:
     return 0.9 if places >= 3 else 0.6 if places >= 1 else 0.3
 
 
+_FEW = 256  # positions below which a column's are written by Python, not in arrays
+
 _PLANS_KEPT = 4096  # field-name sets remembered: a table has one, JSON documents a few
 
 
@@ -282,6 +284,10 @@ class GpsFieldsDetector(RecordDetector):
         tiny = ((size_lat > 0) & (size_lat < 1e-4)) | ((size_lon > 0) & (size_lon < 1e-4))
         rows = np.flatnonzero(on_earth & ~tiny)
         lat, lon = lat[rows], lon[rows]
+        if len(rows) < _FEW:  # a few values: Python's own `repr` and `%.4f` cost less than the arrays
+            pairs = list(zip(lat.tolist(), lon.tolist(), strict=True))
+            scores = [_score(min(decimals(repr(a)), decimals(repr(b)))) for a, b in pairs]
+            return rows.astype(np.int64), [canonical(a, b) for a, b in pairs], scores  # type: ignore[misc]
         places = np.minimum(_decimals(lat), _decimals(lon))
         scores = np.select([places >= 3, places >= 1], [_score(3), _score(1)], _score(0)).tolist()
         # on Earth and not (0, 0), as checked above: `canonical` refuses none of them
