@@ -363,7 +363,10 @@ def _presence_groups(batch: TableBatch) -> list[tuple[tuple[bool, ...], np.ndarr
     arrays = list(batch.scalars.values())
     if all(a.null_count == 0 for a in arrays):
         return [(tuple(True for _ in arrays), np.arange(batch.num_rows))]
-    present = np.stack([pc.is_valid(a).to_numpy(zero_copy_only=False) for a in arrays], axis=1)
+    present = np.ones((batch.num_rows, len(arrays)), dtype=bool)
+    for j, a in enumerate(arrays):  # Arrow asked only of the columns with a null
+        if a.null_count:
+            present[:, j] = pc.is_valid(a).to_numpy(zero_copy_only=False)
     if len(arrays) < 64:  # each row's fields as the bits of one number: a sort of numbers, not of rows
         keys = present.astype(np.uint64) @ (np.uint64(1) << np.arange(len(arrays), dtype=np.uint64))
         _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
