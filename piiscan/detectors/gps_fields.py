@@ -232,7 +232,7 @@ class GpsFieldsDetector(RecordDetector):
         if not n:
             return []
         offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[: n + 1]
-        data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[: offsets[-1]].copy()
+        data = np.frombuffer(values.buffers()[2] or b"", dtype=np.uint8)[: offsets[-1]].copy()
         commas, points = np.flatnonzero(data == ord(",")), np.flatnonzero(data == ord("."))
         ends = offsets[1:]
         fixed = (
