@@ -316,12 +316,17 @@ def _record_findings(engine: Engine, batch: TableBatch, out: FindingColumns) -> 
             ]
             out.add(found)
             continue
+        # a pair is judged from its two values alone: once over every group's rows that hold it
+        paired: dict[tuple[str, str], list[np.ndarray]] = {}
         for group_names, pairs, reads, rows in plans:
             if pairs is not None:
-                for lat_path, lon_path in pairs:
-                    _pair_findings(engine, det, batch, lat_path, lon_path, rows, out)
+                for pair in pairs:
+                    paired.setdefault(pair, []).append(rows)
             elif reads:
                 _distinct_findings(engine, det, batch, group_names, reads, rows, out)
+        for (lat_path, lon_path), parts in paired.items():
+            rows = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+            _pair_findings(engine, det, batch, lat_path, lon_path, rows, out)
 
 
 _Plan = tuple[list[str], tuple[tuple[str, str], ...] | None, Sequence[str] | None, np.ndarray]
@@ -358,7 +363,10 @@ def _presence_groups(batch: TableBatch) -> list[tuple[tuple[bool, ...], np.ndarr
     arrays = list(batch.scalars.values())
     if all(a.null_count == 0 for a in arrays):
         return [(tuple(True for _ in arrays), np.arange(batch.num_rows))]
-    present = np.stack([pc.is_valid(a).to_numpy(zero_copy_only=False) for a in arrays], axis=1)
+    present = np.ones((batch.num_rows, len(arrays)), dtype=bool)
+    for j, a in enumerate(arrays):  # Arrow asked only of the columns with a null
+        if a.null_count:
+            present[:, j] = pc.is_valid(a).to_numpy(zero_copy_only=False)
     if len(arrays) < 64:  # each row's fields as the bits of one number: a sort of numbers, not of rows
         keys = present.astype(np.uint64) @ (np.uint64(1) << np.arange(len(arrays), dtype=np.uint64))
         _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
@@ -591,11 +599,16 @@ def _column_text(values: pa.Array) -> _Column:
     data, text, byte_starts, starts = _joined(values)
     exact = data.isascii() or text.encode("utf-8") == data
     char_starts = np.array([*starts, len(text)], dtype=np.int64)
-    one_line = ~pc.match_substring(values, "\n").to_numpy(zero_copy_only=False)
-    wordless = pc.and_(pc.string_is_ascii(values), pc.invert(pc.match_substring_regex(values, "[A-Za-z]")))
-    return _Column(
-        data, text, starts, byte_starts, char_starts, one_line, wordless.to_numpy(zero_copy_only=False), exact
-    )
+    # which values hold a newline, or a letter or non-ASCII byte: counted over the joined bytes
+    # with numpy, not asked of Arrow value by value (a column may be a few values of a small file)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    first, last = byte_starts[:-1], byte_starts[1:] - len(SEPARATOR)
+    newlines = np.concatenate(([0], np.cumsum(raw == 10, dtype=np.int32)))
+    lettered = ((raw | 0x20) - np.uint8(ord("a")) < 26) | (raw >= 0x80)  # a byte past `z` wraps round
+    letters = np.concatenate(([0], np.cumsum(lettered, dtype=np.int32)))
+    one_line = newlines[last] == newlines[first]
+    wordless = letters[last] == letters[first]
+    return _Column(data, text, starts, byte_starts, char_starts, one_line, wordless, exact)
 
 
 def _pass_column(

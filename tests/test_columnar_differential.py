@@ -199,6 +199,8 @@ def test_a_pair_of_columns_is_judged_as_records_are(kind: pa.DataType) -> None:
 
     rng = random.Random(5)
     edge = [0.0, 1e-5, -1e-6, 5e-5, 89.99999, 90.0, 180.0, -180.00001, None]
+    # halves of a ten-thousandth (exact: 1 + 1/32; or nearly), and a negative that rounds to zero's edge
+    edge += [1.03125, -1.03125, 12.34565, -12.34575, 0.00015, -0.00015, -0.0001, 0.5, -179.99995]
 
     def value(bound: float) -> float | None:
         return rng.choice(
@@ -232,6 +234,11 @@ def test_a_pair_of_columns_is_judged_as_records_are(kind: pa.DataType) -> None:
     assert by_column == by_record
     assert len(by_column) > 500
     assert detector.masks(values) == [detector.mask(v) for v in values]
+    # a few rows (a small file's batch) are judged by Python's own formatting: the same answers
+    rows, values, scores = detector.find_columns("lat", "lon", pa.array(lats[:200], kind), pa.array(lons[:200], kind))
+    few = [(i, Candidate(v, s)) for i, v, s in zip(rows.tolist(), values, scores, strict=True)]
+    assert few == [(i, cand) for i, cand in by_record if i < 200]
+    assert len(few) > 20
 
 
 def test_context_of_gated_candidates_on_both_roads(tmp_path: Path) -> None:

@@ -94,6 +94,8 @@ def _score(places: int) -> float:
     return 0.9 if places >= 3 else 0.6 if places >= 1 else 0.3
 
 
+_FEW = 256  # positions below which a column's are written by Python, not in arrays
+
 _PLANS_KEPT = 4096  # field-name sets remembered: a table has one, JSON documents a few
 
 
@@ -220,12 +222,30 @@ class GpsFieldsDetector(RecordDetector):
         return mask_position(canonical)
 
     def masks(self, canonicals: list[str]) -> list[str]:
-        """`mask` of each canonical form, in native code: every part cut after its first decimal."""
+        """`mask` of each canonical form: where all are `%.4f,%.4f` pairs, each part's last three
+        digits starred at once in the bytes of all of them (a mask is as long as its value)."""
+        import numpy as np
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         values = pa.array(canonicals, pa.string())
-        return pc.replace_substring_regex(values, pattern=r"(\.[0-9])[0-9]*", replacement=r"\1***").to_pylist()
+        n = len(values)
+        if not n:
+            return []
+        offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[: n + 1]
+        data = np.frombuffer(values.buffers()[2] or b"", dtype=np.uint8)[: offsets[-1]].copy()
+        commas, points = np.flatnonzero(data == ord(",")), np.flatnonzero(data == ord("."))
+        ends = offsets[1:]
+        fixed = (
+            len(commas) == n
+            and len(points) == 2 * n
+            and bool((points[0::2] == commas - 5).all() and (points[1::2] == ends - 5).all())
+            and bool((points[0::2] > offsets[:-1]).all() and (commas < ends).all())
+        )
+        if not fixed:
+            return [mask_position(value) for value in canonicals]
+        for back in (1, 2, 3):
+            data[commas - back] = data[ends - back] = ord("*")
+        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data)).to_pylist()
 
     def column_pairs(self, names: Sequence[str]) -> tuple[tuple[str, str], ...] | None:
         """The (latitude, longitude) fields of records with these names, for a caller that judges
@@ -246,9 +266,8 @@ class GpsFieldsDetector(RecordDetector):
         import pyarrow.compute as pc
 
         [(_, _, e7, _)] = self._plan((lat_path, lon_path)).pairs
-        both = pc.and_(pc.is_valid(lats), pc.is_valid(lons))
         if e7 or not (pa.types.is_floating(lats.type) and pa.types.is_floating(lons.type)):
-            rows = pc.indices_nonzero(both)
+            rows = pc.indices_nonzero(pc.and_(pc.is_valid(lats), pc.is_valid(lons)))
             pairs = zip(rows.to_pylist(), lats.take(rows).to_pylist(), lons.take(rows).to_pylist(), strict=True)
             found = [(i, cand) for i, lat, lon in pairs if (cand := self._pair(lat, lon, e7)) is not None]
             return (
@@ -256,33 +275,79 @@ class GpsFieldsDetector(RecordDetector):
                 [c.canonical for _, c in found],
                 [c.score for _, c in found],  # type: ignore[misc]
             )
-        lats, lons = pc.cast(lats, pa.float64()), pc.cast(lons, pa.float64())
-        size_lat, size_lon = pc.abs(lats), pc.abs(lons)
-        on_earth = pc.and_(
-            pc.and_(pc.less_equal(size_lat, 90), pc.less_equal(size_lon, 180)),
-            pc.invert(pc.and_(pc.equal(lats, 0), pc.equal(lons, 0))),
-        )
+        # numpy, not a call of Arrow's per check: a batch may be a few rows of a small file
+        lat = np.asarray(lats.to_numpy(zero_copy_only=False), dtype=np.float64)  # a null is NaN: out of range
+        lon = np.asarray(lons.to_numpy(zero_copy_only=False), dtype=np.float64)
+        size_lat, size_lon = np.abs(lat), np.abs(lon)
+        on_earth = (size_lat <= 90) & (size_lon <= 180) & ~((lat == 0) & (lon == 0))
         # `repr` writes 0 < |x| < 1e-4 with an exponent, which `as_number` turns down
-        tiny = pc.or_(
-            pc.and_(pc.greater(size_lat, 0), pc.less(size_lat, 1e-4)),
-            pc.and_(pc.greater(size_lon, 0), pc.less(size_lon, 1e-4)),
-        )
-        rows = pc.indices_nonzero(pc.and_(pc.and_(both, on_earth), pc.invert(tiny)).fill_null(False))
-        lats, lons = lats.take(rows), lons.take(rows)
-        places = pc.min_element_wise(_decimals(lats), _decimals(lons)).to_numpy(zero_copy_only=False)
+        tiny = ((size_lat > 0) & (size_lat < 1e-4)) | ((size_lon > 0) & (size_lon < 1e-4))
+        rows = np.flatnonzero(on_earth & ~tiny)
+        lat, lon = lat[rows], lon[rows]
+        if len(rows) < _FEW:  # a few values: Python's own `repr` and `%.4f` cost less than the arrays
+            pairs = list(zip(lat.tolist(), lon.tolist(), strict=True))
+            scores = [_score(min(decimals(repr(a)), decimals(repr(b)))) for a, b in pairs]
+            return rows.astype(np.int64), [canonical(a, b) for a, b in pairs], scores  # type: ignore[misc]
+        places = np.minimum(_decimals(lat), _decimals(lon))
         scores = np.select([places >= 3, places >= 1], [_score(3), _score(1)], _score(0)).tolist()
         # on Earth and not (0, 0), as checked above: `canonical` refuses none of them
-        values = [canonical(lat, lon) for lat, lon in zip(lats.to_pylist(), lons.to_pylist(), strict=True)]
-        return rows.to_numpy(zero_copy_only=False).astype(np.int64), values, scores  # type: ignore[return-value]
+        return rows.astype(np.int64), _positions(lat, lon), scores
+
+
+def _positions(lats: Any, lons: Any) -> list[str]:
+    """`canonical(lat, lon)` of each pair of doubles (no nulls, on Earth, not (0, 0)), written in
+    native code: each value in ten-thousandths, rounded half to even as `%.4f` rounds the exact
+    double, its characters laid out in a byte matrix."""
+    import numpy as np
+    import pyarrow as pa
+
+    lat, lon = _fixed4(lats), _fixed4(lons)
+    comma = np.full((len(lat[0]), 1), ord(","), dtype=np.uint8)
+    chars = np.concatenate((lat[0], comma, lon[0]), axis=1)
+    kept = np.concatenate((lat[1], np.ones_like(comma, dtype=bool), lon[1]), axis=1)
+    offsets = np.concatenate(([0], np.cumsum(kept.sum(axis=1)))).astype(np.int32)
+    data = np.ascontiguousarray(chars[kept])
+    return pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data)).to_pylist()
+
+
+def _fixed4(x: Any) -> tuple[Any, Any]:
+    """(characters, which are written) of `f"{v + 0.0:.4f}"` for each |v| <= 180, right-aligned in
+    nine bytes, with `canonical`'s `0.0000` for a negative that rounds to zero."""
+    import numpy as np
+
+    scaled = x * 1e4
+    q = np.rint(scaled)
+    # the product is off by far less than 1e-6: only near a half may it round the other way
+    for k in np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6).tolist():
+        q[k] = int(f"{float(x[k]):.4f}".replace(".", ""))
+    q = q.astype(np.int64)
+    size = np.abs(q)
+    chars = np.zeros((len(q), 9), dtype=np.uint8)
+    for col, power in ((8, 1), (7, 10), (6, 100), (5, 1000), (3, 10_000), (2, 100_000), (1, 1_000_000)):
+        chars[:, col] = ord("0") + (size // power) % 10
+    chars[:, 4] = ord(".")
+    width = 1 + (size >= 100_000) + (size >= 1_000_000)  # digits before the point
+    sign = 3 - width
+    negative = q < 0
+    chars[np.flatnonzero(negative), sign[negative]] = ord("-")
+    kept = np.arange(9) >= (4 - width - negative)[:, None]
+    return chars, kept
 
 
 def _decimals(values: Any) -> Any:
     """`decimals(repr(x))` for doubles in [1e-4, 1e13) or 0: Arrow writes the same shortest digits,
     but a whole number without Python's `.0`."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.cast(values, pa.string())
-    point = pc.find_substring(text, ".")
-    written = pc.subtract(pc.subtract(pc.utf8_length(text), point), 1)
-    return pc.if_else(pc.equal(point, -1), pa.scalar(1, pa.int32()), pc.cast(written, pa.int32()))
+    if not len(values):
+        return np.zeros(0, dtype=np.int64)
+    text = pc.cast(pa.array(values, pa.float64()), pa.string())
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[: len(text) + 1]
+    data = np.frombuffer(text.buffers()[2] or b"", dtype=np.uint8)[: offsets[-1]]
+    point = np.flatnonzero(data == ord("."))
+    value = np.searchsorted(offsets, point, side="right") - 1
+    places = np.ones(len(text), dtype=np.int64)
+    places[value] = offsets[value + 1] - point - 1
+    return places

@@ -91,19 +91,22 @@ def _float_text(values: pa.Array) -> pa.Array:
     """Whole doubles written as Python's `repr` writes them (`5.0`: Arrow writes `5`, and turns to
     exponents at other magnitudes, so those few are written by Python); others are null."""
     doubles = pc.cast(values, pa.float64())
-    text = pc.cast(doubles, pa.string())
-    size = pc.abs(doubles)
-    odd = pc.or_kleene(
-        pc.or_kleene(pc.greater_equal(size, 1e13), pc.and_(pc.less(size, 1e-4), pc.not_equal(size, 0.0))),
-        pc.invert(pc.is_finite(doubles)),
+    # numpy, not a call of Arrow's per check: a batch may be a few rows of a small file
+    x = doubles.to_numpy(zero_copy_only=False)  # a null is NaN: not whole
+    whole = np.isfinite(x) & (np.floor(x) == x)
+    if not whole.any():  # a measurement's column (a speed, an altitude): no text to read
+        return pa.nulls(len(values), pa.string())
+    size = np.abs(x)
+    large = whole & ((size >= 1e13) | ((size < 1e-4) & (size != 0.0)))
+    text = pc.if_else(
+        pa.array(whole),
+        pc.binary_join_element_wise(pc.cast(doubles, pa.string()), ".0", ""),
+        pa.scalar(None, pa.string()),
     )
-    whole = pc.and_(pc.equal(pc.floor(doubles), doubles), pc.is_finite(doubles))
-    text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), pa.scalar(None, pa.string()))
-    large = pc.and_(whole, odd)
-    if pc.any(large).as_py():
+    if large.any():
         fixed = text.to_pylist()
-        for i in np.flatnonzero(large.fill_null(False).to_numpy(zero_copy_only=False)):
-            fixed[i] = repr(doubles[int(i)].as_py())
+        for i in np.flatnonzero(large).tolist():
+            fixed[i] = repr(float(x[i]))
         text = pa.array(fixed, pa.string())
     return text
 

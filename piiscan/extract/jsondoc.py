@@ -317,11 +317,11 @@ def _as_text(kind: pa.DataType) -> pa.DataType:
 def _too_large(column: pa.ChunkedArray) -> bool:
     """Whether a number column holds a whole number beyond a double's exact range: it may have
     been written as an integer that Python reads exactly."""
-    import pyarrow.compute as pc
+    import numpy as np
 
     kind = column.type
-    if pa.types.is_floating(kind):
-        return bool(pc.any(pc.greater_equal(pc.abs(column), 2.0**53)).as_py())
+    if pa.types.is_floating(kind):  # numpy, not three calls of Arrow's: a null is NaN, not large
+        return bool((np.abs(column.to_numpy()) >= 2.0**53).any())
     if pa.types.is_struct(kind):
         return any(
             _too_large(pa.chunked_array([c.field(i) for c in column.chunks], f.type)) for i, f in enumerate(kind)
