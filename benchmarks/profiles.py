@@ -1,7 +1,7 @@
 """Where a one-worker scan spends its time: the profile's top lines, per input type, for one or two trees.
 
-    python benchmarks/profile.py                                  # 10 MB per type, top 12 lines
-    python benchmarks/profile.py --types csv,text --mb 5 --baseline /path/to/other/python
+    python benchmarks/profiles.py                                  # 10 MB per type, top 12 lines
+    python benchmarks/profiles.py --types csv,text --mb 5 --baseline /path/to/other/python
 
 For each input type (benchmarks/datagen.py, as benchmarks/limit.py generates them) it runs
 `python -m cProfile -m piiscan scan DIR --workers 1` (a scan of one object runs in the scan's own
