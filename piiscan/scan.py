@@ -102,6 +102,9 @@ WRITE_ERROR = "write error"
 #: is the unit of commit (a part per table, a manifest entry) and of retry after a crash
 BATCH_OBJECTS_PER_THREAD = 64
 BATCH_BYTES = 8 * 1024 * 1024
+#: an object listed at this size or more is a batch of its own, so that a few large objects are
+#: spread over the workers (four 1.7 MB Parquet files, 27 MB of text, made one batch: one worker)
+SOLO_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -891,10 +894,15 @@ def run_scan(
 def make_batches(
     items: Iterable[tuple[str, ObjectRef]], attempt: int, max_objects: int, max_bytes: int = BATCH_BYTES
 ) -> Iterator[Batch]:
-    """The listed objects in batches that close at `max_objects` or `max_bytes` of listed size."""
+    """The listed objects in batches that close at `max_objects` or `max_bytes` of listed size;
+    an object of SOLO_BYTES or more is a batch of its own."""
     group: list[tuple[str, ObjectRef]] = []
     size, n = 0, 0
     for item in items:
+        if (item[1].size or 0) >= SOLO_BYTES:
+            yield Batch(n, attempt, (item,))
+            n += 1
+            continue
         group.append(item)
         size += item[1].size or 0
         if len(group) >= max_objects or size >= max_bytes:

@@ -44,3 +44,24 @@ def test_a_mailbox_of_many_messages_writes_its_objects_rows_in_parts(tmp_path: P
     assert sorted(pq.read_metadata(p).num_rows for p in parts) == [21, 50, 50]  # 120 messages and the mbox
     members = sorted(r["member"] for p in parts for r in pq.read_table(p, columns=["member"]).to_pylist())
     assert members == sorted(["", *(f"<{i}@x>" for i in range(120))])
+
+
+def test_batches_close_at_their_objects_or_bytes_and_a_large_object_is_one_of_its_own() -> None:
+    from piiscan.model import ObjectRef
+    from piiscan.scan import BATCH_BYTES, SOLO_BYTES, make_batches
+
+    def listed(*sizes: int | None) -> list[tuple[str, ObjectRef]]:
+        return [(f"file:///o{i}", ObjectRef(f"file:///o{i}", size)) for i, size in enumerate(sizes)]
+
+    small, half = 10_000, SOLO_BYTES // 2
+    items = listed(small, small, small, SOLO_BYTES, small, None, small, 5 * SOLO_BYTES)
+    batches = list(make_batches(items, attempt=3, max_objects=3))
+    assert [(b.batch_id, b.attempt, [uri for uri, _ in b.objects]) for b in batches] == [
+        (0, 3, ["file:///o0", "file:///o1", "file:///o2"]),
+        (1, 3, ["file:///o3"]),  # a large object leaves the group being made open
+        (2, 3, ["file:///o4", "file:///o5", "file:///o6"]),
+        (3, 3, ["file:///o7"]),
+    ]
+    # below SOLO_BYTES, objects share a batch until BATCH_BYTES of listed size
+    many = listed(*[half] * (2 * BATCH_BYTES // half))
+    assert [len(b.objects) for b in make_batches(many, attempt=1, max_objects=1000)] == [16, 16]
