@@ -35,6 +35,7 @@ import piiscan.scanstate as scanstate
 point, n, how = sys.argv[1], int(sys.argv[2]), getattr(signal, sys.argv[3])
 limits.DEFAULT_LIMITS = dataclasses.replace(limits.DEFAULT_LIMITS, part_rows=50, chunk_chars=4096)
 scan.BATCH_OBJECTS_PER_THREAD = 2
+scan.SOLO_BYTES = 1 << 40  # a big file shares its batch: the tests kill a worker holding batch-mates
 scanstate.CHECKPOINT_SECONDS = 0
 calls = [0]
 parent = os.getpid()
