@@ -39,7 +39,6 @@ from piiscan.detectors.base import Candidate
 from piiscan.detectors.region import Region, field_kind, region_of_fields, region_spans
 from piiscan.engine import (
     _MEMO_SIZE,
-    _UNSEEN,
     CONTEXT_AFTER,
     CONTEXT_BEFORE,
     Engine,
@@ -810,19 +809,8 @@ class _Found:
 
     def _validated(self, di: int, start: np.ndarray, end: np.ndarray) -> tuple[list[Any], np.ndarray]:
         """Each candidate's `validate` answer, each distinct text once (the engine remembers them)."""
-        det = self._engine.detectors[di]
-        memo = self._engine._validated[di]
-        data = self._column.data
-        cands = []
-        for s, e in zip(start.tolist(), end.tolist(), strict=True):
-            matched = data[s:e]
-            cand = memo.get(matched, _UNSEEN)
-            if cand is _UNSEEN:
-                cand = det.validate(matched.decode("utf-8", "replace"))
-                if len(memo) >= _MEMO_SIZE:
-                    memo.clear()
-                memo[matched] = cand
-            cands.append(cand)
+        validate, data = self._engine.validate_once, self._column.data
+        cands = [validate(di, data[s:e]) for s, e in zip(start.tolist(), end.tolist(), strict=True)]
         return cands, np.array([c is not None for c in cands], dtype=bool)
 
     def _exact(

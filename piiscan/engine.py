@@ -531,7 +531,7 @@ class Engine:
                 to_char = _ByteToChar(data)  # asked only when some character takes several bytes
                 if hinted is not None:
                     near.hints(hinted, self._hint_detector, 1 if ascii_only else 4)
-                slots, detectors, validated, reach = self._slots, self.detectors, self._validated, self._reach
+                slots, detectors, validate, reach = self._slots, self.detectors, self.validate_once, self._reach
                 # candidates that need context, in a unit where only the text around them can give
                 # it: those with no hint of a context word within reach are turned down at once
                 for start, end, pid in raw:
@@ -552,14 +552,7 @@ class Engine:
                         context = near(di, cstart, cend, start, end)
                         if not context[0]:
                             continue
-                    matched = data[start:end]
-                    memo = validated[di]
-                    cand = memo.get(matched, _UNSEEN)
-                    if cand is _UNSEEN:
-                        cand = det.validate(matched.decode("utf-8", "replace"))
-                        if len(memo) >= _MEMO_SIZE:
-                            memo.clear()
-                        memo[matched] = cand
+                    cand = validate(di, data[start:end])
                     if cand is None:
                         continue
                     if cand.start or cand.end is not None:
@@ -685,6 +678,18 @@ class Engine:
                     (token.start() + a, token.start() + b, m) for a, b, m in self._validated_spans(token.group())
                 )
         return spans
+
+    def validate_once(self, di: int, matched: bytes) -> Candidate | None:
+        """Detector `di`'s `validate` answer for the matched bytes, each distinct text once per
+        worker (remembered, up to _MEMO_SIZE texts per detector)."""
+        memo = self._validated[di]
+        cand = memo.get(matched, _UNSEEN)
+        if cand is _UNSEEN:
+            cand = self.detectors[di].validate(matched.decode("utf-8", "replace"))
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[matched] = cand
+        return cand
 
     def _validated_spans(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, mask) of every candidate in `text` that its detector validates."""
